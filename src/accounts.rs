@@ -1,0 +1,1 @@
+//! Known accounts (in progress).

@@ -1,0 +1,236 @@
+//! The one HTTP layer every adapter shares: rustls, timeouts, a user agent,
+//! the error shape decoded into `BackendError`, `Retry-After` honoured for
+//! idempotent requests only, 401 mapped to "sign in again", and plain
+//! `http://` refused unless it goes to loopback.
+
+use super::{BackendError, Result};
+use crate::protocol::ErrorBody;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+use url::Url;
+
+/// Per-request timeout unless configured otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+/// How often an idempotent request is retried after a 429/503.
+const MAX_RETRIES: u32 = 2;
+/// The longest `Retry-After` secinfo waits by itself; beyond it the user is told.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    base: Url,
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+/// Parse a server URL, refusing plain HTTP except to loopback.
+pub fn parse_base_url(raw: &str) -> Result<Url> {
+    let mut url = Url::parse(raw)
+        .map_err(|e| BackendError::Insecure(format!("'{raw}' is not a valid URL ({e})")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(BackendError::Insecure(format!(
+                "'{raw}' uses plain http://; only https:// is allowed except to loopback (127.0.0.1, ::1, localhost)"
+            )));
+        }
+        other => {
+            return Err(BackendError::Insecure(format!(
+                "'{raw}' has scheme '{other}'; use https://"
+            )));
+        }
+    }
+    if !url.path().ends_with('/') {
+        let p = format!("{}/", url.path());
+        url.set_path(&p);
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    }
+}
+
+impl HttpClient {
+    /// `ca_file`: an extra PEM root to trust (a private CA).
+    pub fn new(base_url: &str, timeout: Duration, ca_file: Option<&std::path::Path>) -> Result<Self> {
+        let base = parse_base_url(base_url)?;
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("secinfo/", env!("CARGO_PKG_VERSION")))
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .https_only(!is_loopback(&base));
+        if let Some(path) = ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                BackendError::Insecure(format!("cannot read CA file {}: {e}", path.display()))
+            })?;
+            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+                BackendError::Insecure(format!("CA file {} is not PEM: {e}", path.display()))
+            })?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| BackendError::Insecure(format!("cannot set up TLS: {e}")))?;
+        Ok(Self { base, client, timeout })
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    pub fn url(&self, path: &str) -> Result<Url> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| BackendError::Malformed(format!("bad path {path}: {e}")))
+    }
+
+    /// A request builder for `path` relative to the base URL.
+    pub fn request(&self, method: Method, path: &str) -> Result<RequestBuilder> {
+        Ok(self.client.request(method, self.url(path)?))
+    }
+
+    /// Send, retrying idempotent requests on 429/503 within `Retry-After`,
+    /// and decode a success body as JSON.
+    pub async fn json<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T> {
+        let resp = self.send(req).await?;
+        decode_json(resp).await
+    }
+
+    /// Send and expect a success with no body worth reading.
+    pub async fn empty(&self, req: RequestBuilder) -> Result<()> {
+        self.send(req).await.map(drop)
+    }
+
+    /// Send with the shared policy; any non-success becomes a `BackendError`.
+    pub async fn send(&self, req: RequestBuilder) -> Result<Response> {
+        let mut attempt = 0;
+        loop {
+            let (client, built) = req
+                .try_clone()
+                .ok_or_else(|| BackendError::Malformed("request body cannot be replayed".into()))?
+                .build_split();
+            let request = built.map_err(|e| BackendError::Malformed(e.to_string()))?;
+            let idempotent = matches!(
+                *request.method(),
+                Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+            );
+            let url = request.url().clone();
+            tracing::debug!(method = %request.method(), path = url.path(), "request");
+            let resp = client.execute(request).await.map_err(|e| self.transport_error(&url, e))?;
+            let status = resp.status();
+            if status.is_success() {
+                return Ok(resp);
+            }
+            let retry_after = retry_after(&resp);
+            let retryable = matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE);
+            if idempotent && retryable && attempt < MAX_RETRIES {
+                let wait = retry_after.unwrap_or(Duration::from_millis(500));
+                if wait <= MAX_RETRY_WAIT {
+                    tracing::info!(status = status.as_u16(), wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                    continue;
+                }
+            }
+            return Err(error_from(resp, retry_after).await);
+        }
+    }
+
+    fn transport_error(&self, url: &Url, e: reqwest::Error) -> BackendError {
+        if e.is_timeout() {
+            BackendError::Timeout(self.timeout)
+        } else {
+            let mut reason = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                reason = format!("{reason}: {s}");
+                source = s.source();
+            }
+            BackendError::Unreachable { url: format!("{}://{}", url.scheme(), url.authority()), reason }
+        }
+    }
+}
+
+fn retry_after(resp: &Response) -> Option<Duration> {
+    resp.headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// Decode a success body; a body that is not the expected JSON is `Malformed`.
+pub async fn decode_json<T: DeserializeOwned>(resp: Response) -> Result<T> {
+    let bytes = resp.bytes().await.map_err(|e| BackendError::Malformed(e.to_string()))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        BackendError::Malformed(format!("{e} (body starts: {:?})", preview(&bytes)))
+    })
+}
+
+fn preview(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(80)]).into_owned()
+}
+
+/// Turn a non-success response into the matching error, reading the
+/// native error shape when the body has it.
+async fn error_from(resp: Response, retry_after: Option<Duration>) -> BackendError {
+    let status = resp.status();
+    let bytes = resp.bytes().await.unwrap_or_default();
+    let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
+    let (code, message) = match &body {
+        Some(b) => (b.error.code.clone(), b.error.message.clone()),
+        None => (String::new(), preview(&bytes)),
+    };
+    let retry = retry_after
+        .map(|d| d.as_secs())
+        .or_else(|| body.as_ref().and_then(|b| b.error.retry_after));
+    match status {
+        StatusCode::UNAUTHORIZED if code == crate::protocol::codes::INVALID_CREDENTIALS => {
+            BackendError::InvalidCredentials
+        }
+        StatusCode::UNAUTHORIZED if code.is_empty() || code == crate::protocol::codes::UNAUTHORIZED => {
+            BackendError::SignInRequired
+        }
+        StatusCode::TOO_MANY_REQUESTS => BackendError::Throttled { retry_after: retry.unwrap_or(1) },
+        StatusCode::FORBIDDEN if code == crate::protocol::codes::STEP_UP_REQUIRED => BackendError::StepUpRequired,
+        s if s.is_client_error() && !code.is_empty() => BackendError::Rejected { code, message },
+        s => BackendError::Server {
+            status: s.as_u16(),
+            message: if message.is_empty() { s.canonical_reason().unwrap_or("error").to_string() } else { message },
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_refused_except_to_loopback() {
+        assert!(parse_base_url("http://127.0.0.1:8080").is_ok());
+        assert!(parse_base_url("http://[::1]:8080").is_ok());
+        assert!(parse_base_url("http://localhost:1").is_ok());
+        let err = parse_base_url("http://idp.example.com").unwrap_err();
+        assert!(err.to_string().contains("plain http://"), "{err}");
+        assert!(parse_base_url("https://idp.example.com").is_ok());
+        assert!(parse_base_url("ftp://x").is_err());
+        assert!(parse_base_url("not a url").is_err());
+    }
+
+    #[test]
+    fn base_url_keeps_its_path_when_joining() {
+        let c = HttpClient::new("https://idp.example.com/pi", DEFAULT_TIMEOUT, None).unwrap();
+        assert_eq!(c.url("/auth").unwrap().as_str(), "https://idp.example.com/pi/auth");
+    }
+}

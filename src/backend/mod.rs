@@ -1,0 +1,191 @@
+//! The `Backend` trait every identity provider adapter implements, and the
+//! one error type of this layer. Adapters: `native` (our reference server),
+//! `privacyidea`. All of them talk HTTP through `http::HttpClient`.
+
+pub mod http;
+pub mod native;
+pub mod privacyidea;
+
+use crate::domain::{
+    Account, AppPassword, Capabilities, Device, FactorOption, Method, RememberedDevice, Session,
+};
+use crate::domain::{Enrollment, EnrollmentState, MethodKind};
+use crate::secrets::SecretString;
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// Errors a backend reports, each a sentence a person can act on.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum BackendError {
+    #[error("cannot reach {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("the server did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("your sign-in has ended; sign in again")]
+    SignInRequired,
+    #[error("wrong username or password")]
+    InvalidCredentials,
+    #[error("{message}")]
+    Rejected { code: String, message: String },
+    #[error("too many attempts; try again in {retry_after} s")]
+    Throttled { retry_after: u64 },
+    #[error("confirm it is you: this change needs a fresh second factor")]
+    StepUpRequired,
+    #[error("{0}")]
+    NotSupported(String),
+    #[error("the server answered {status}: {message}")]
+    Server { status: u16, message: String },
+    #[error("the server sent something secinfo cannot read: {0}")]
+    Malformed(String),
+    #[error("refused: {0}")]
+    Insecure(String),
+}
+
+impl BackendError {
+    /// The machine code for `--json` errors and tests.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Unreachable { .. } => "unreachable",
+            Self::Timeout(_) => "timeout",
+            Self::SignInRequired => "sign_in_required",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Rejected { code, .. } => code,
+            Self::Throttled { .. } => "throttled",
+            Self::StepUpRequired => "step_up_required",
+            Self::NotSupported(_) => "not_supported",
+            Self::Server { .. } => "server_error",
+            Self::Malformed(_) => "malformed_response",
+            Self::Insecure(_) => "insecure",
+        }
+    }
+}
+
+fn not_yet(what: &str) -> BackendError {
+    BackendError::NotSupported(format!("{what} is not available with this backend yet"))
+}
+
+pub type Result<T> = std::result::Result<T, BackendError>;
+
+/// Where a sign-in stands after a step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignIn {
+    /// Signed in. `mfa_setup_required`: the account has no usable MFA method yet.
+    Done { mfa_setup_required: bool },
+    /// Choose a second factor and answer the challenge.
+    SecondFactor(Challenge),
+    /// A push is waiting on the phone: poll again.
+    Pending,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Challenge {
+    pub id: String,
+    pub options: Vec<FactorOption>,
+    pub default_method_id: Option<String>,
+    pub remember_days: u32,
+    pub expires_in: u64,
+}
+
+/// What starting a factor produced: a number to match on the phone, or where a code went.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FactorStarted {
+    pub number: Option<u32>,
+    pub sent_to: Option<String>,
+}
+
+/// General facts about the server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerInfo {
+    pub name: String,
+    pub version: String,
+    pub remember_days: u32,
+}
+
+/// What survives between runs for one account: kept in the secret store.
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+pub struct Credentials {
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub remembered_grant: Option<String>,
+    /// Unix time the access token expires.
+    pub access_expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_token", &self.access_token.as_ref().map(|_| "<redacted>"))
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
+            .field("remembered_grant", &self.remembered_grant.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// An identity provider, as secinfo needs it. Adapters keep their own
+/// signed-in state (tokens) inside; `credentials()`/`restore()` move it to and
+/// from the secret store.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// Server name, version and settings; needs no sign-in.
+    async fn server_info(&self) -> Result<ServerInfo>;
+    /// What this user may do here. May need a sign-in (privacyIDEA reads policies).
+    async fn capabilities(&self) -> Result<Capabilities>;
+
+    async fn sign_in(&self, username: &str, password: &SecretString) -> Result<SignIn>;
+    async fn start_factor(&self, challenge: &Challenge, method_id: &str) -> Result<FactorStarted>;
+    /// Answer with a code, or poll a push with `None`.
+    async fn answer_factor(
+        &self,
+        challenge: &Challenge,
+        method_id: &str,
+        code: Option<&SecretString>,
+        remember: bool,
+    ) -> Result<SignIn>;
+    /// Ask for a fresh second factor before a security-info change.
+    async fn step_up(&self) -> Result<SignIn>;
+    async fn sign_out(&self) -> Result<()>;
+
+    async fn account(&self) -> Result<Account>;
+    async fn methods(&self) -> Result<Vec<Method>>;
+    /// `confirm`: the method's name, typed, to override the last-method guard.
+    async fn delete_method(&self, id: &str, confirm: Option<&str>) -> Result<Option<String>>;
+    async fn set_default_method(&self, id: &str) -> Result<()>;
+    async fn devices(&self) -> Result<Vec<Device>>;
+    async fn delete_device(&self, id: &str, confirm: Option<&str>) -> Result<()>;
+    async fn sessions(&self) -> Result<Vec<Session>>;
+    async fn revoke_session(&self, id: &str) -> Result<()>;
+    async fn remembered_devices(&self) -> Result<Vec<RememberedDevice>>;
+    async fn forget_device(&self, id: &str) -> Result<()>;
+    async fn sign_out_everywhere(&self) -> Result<()>;
+    async fn app_passwords(&self) -> Result<Vec<AppPassword>> {
+        Err(not_yet("app passwords"))
+    }
+    /// Returns the new password, shown once. `service`: a provider's service id, if it has them.
+    async fn create_app_password(&self, _name: &str, _service: Option<&str>) -> Result<(AppPassword, SecretString)> {
+        Err(not_yet("creating app passwords"))
+    }
+    async fn delete_app_password(&self, _id: &str) -> Result<()> {
+        Err(not_yet("deleting app passwords"))
+    }
+    /// Start adding a method of `kind`; `target` is the phone number or address where one is needed.
+    async fn begin_enrollment(&self, _kind: &MethodKind, _target: Option<&str>) -> Result<Enrollment> {
+        Err(not_yet("adding sign-in methods"))
+    }
+    /// Check an enrollment: with a code (TOTP, SMS, email) or by polling (push).
+    async fn verify_enrollment(&self, _enrollment: &Enrollment, _code: Option<&SecretString>) -> Result<EnrollmentState> {
+        Err(not_yet("adding sign-in methods"))
+    }
+    async fn cancel_enrollment(&self, _enrollment: &Enrollment) -> Result<()> {
+        Ok(())
+    }
+    async fn rename_method(&self, _id: &str, _name: &str) -> Result<()> {
+        Err(not_yet("renaming methods"))
+    }
+    async fn set_method_enabled(&self, _id: &str, _enabled: bool) -> Result<()> {
+        Err(not_yet("disabling methods"))
+    }
+
+    /// The signed-in state to keep in the secret store.
+    fn credentials(&self) -> Credentials;
+    fn restore(&self, credentials: Credentials);
+}

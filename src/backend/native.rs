@@ -1,0 +1,1 @@
+//! Native adapter (in progress).

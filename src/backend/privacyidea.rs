@@ -1,0 +1,1 @@
+//! privacyIDEA adapter (in progress).

@@ -1,0 +1,16 @@
+//! secinfo: the "Security info" page of an identity provider, in a terminal.
+//! See ARCHITECTURE.md for the layers and how an event flows.
+
+pub mod accounts;
+pub mod app;
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod paths;
+pub mod phone;
+pub mod protocol;
+pub mod secrets;
+pub mod server;
+pub mod tui;
+pub mod ui;

@@ -1,0 +1,1 @@
+//! The simulated authenticator phone (in progress).

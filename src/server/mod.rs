@@ -1,0 +1,1 @@
+//! The reference identity server (in progress).
