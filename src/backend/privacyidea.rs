@@ -1,1 +1,0 @@
-//! privacyIDEA adapter (in progress).
