@@ -79,7 +79,12 @@ pub struct StoreInfo {
 /// between runs, per profile and account.
 pub trait SessionStore: Send + Sync {
     fn load(&self, profile: &str, username: &str) -> Result<Option<Credentials>, SecretsError>;
-    fn save(&self, profile: &str, username: &str, credentials: &Credentials) -> Result<(), SecretsError>;
+    fn save(
+        &self,
+        profile: &str,
+        username: &str,
+        credentials: &Credentials,
+    ) -> Result<(), SecretsError>;
     fn forget(&self, profile: &str, username: &str) -> Result<(), SecretsError>;
     fn info(&self) -> StoreInfo;
 }
@@ -108,3 +113,16 @@ impl SessionStore for NoStore {
         }
     }
 }
+
+pub mod demo;
+pub mod file;
+pub mod keyring;
+pub mod passphrase;
+pub mod select;
+
+pub use demo::DemoStore;
+pub use file::{FileStore, KdfParams};
+pub use passphrase::{PassphraseSource, Prompter};
+pub use select::{
+    StoreChoice, StoreOptions, describe_store, forget_cached_key, open_store, open_store_or_none,
+};
