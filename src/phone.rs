@@ -1,1 +1,449 @@
-//! The simulated authenticator phone (in progress).
+//! The simulated authenticator phone: the app side of the native protocol's
+//! `/v1/device/...` endpoints. At activation it makes its own Ed25519 key
+//! pair, registers the public half, and signs every later request with the
+//! private half, which never leaves its directory.
+//!
+//! Storage: one `account-<device_id>.json` file (mode 0600) per account in
+//! the phone's directory (mode 0700), holding the key, the server URL and
+//! the TOTP URI. The server URL is stored per account; a demo whose port
+//! changes per run calls [`Phone::set_server_url`] at start-up (or a caller
+//! uses [`Phone::with_server_url`] for a one-off override).
+
+use crate::backend::BackendError;
+use crate::backend::http::{DEFAULT_TIMEOUT, HttpClient};
+use crate::protocol::{ActivateRequest, ActivateResponse, DeviceProof, PendingPush, PushAnswer};
+use crate::secrets::SecretString;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use ed25519_dalek::{Signer, SigningKey};
+use reqwest::Method;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PhoneError {
+    #[error("the phone's data in {path} cannot be used: {reason}")]
+    Storage { path: String, reason: String },
+    #[error("this is not an activation link (expected secinfo://activate?code=...&url=...)")]
+    BadPayload,
+    #[error("no account {0} on this phone")]
+    NoAccount(String),
+    #[error("this phone has no accounts yet; activate one first")]
+    NoAccounts,
+    #[error("no sign-in is waiting for approval on this phone")]
+    NothingPending,
+    #[error("{0}")]
+    Server(#[from] BackendError),
+}
+
+pub type Result<T> = std::result::Result<T, PhoneError>;
+
+/// What the app shows in its account list (no key material).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AccountInfo {
+    pub username: String,
+    pub device_id: String,
+    pub name: String,
+    pub server_url: String,
+}
+
+/// An account to store, as produced by activation (or by the demo seed).
+pub struct NewAccount {
+    pub device_id: String,
+    pub username: String,
+    pub name: String,
+    pub server_url: String,
+    pub key: SigningKey,
+    pub totp_uri: Option<String>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored {
+    device_id: String,
+    username: String,
+    name: String,
+    server_url: String,
+    /// The Ed25519 private key seed, base64.
+    key: String,
+    totp_uri: Option<String>,
+}
+
+impl Drop for Stored {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.key.zeroize();
+        if let Some(u) = &mut self.totp_uri {
+            u.zeroize();
+        }
+    }
+}
+
+/// A fresh key pair: the private key and the base64 public key to register.
+pub fn new_key() -> (SigningKey, String) {
+    let key = SigningKey::generate(&mut rand::rngs::OsRng);
+    let public = STANDARD.encode(key.verifying_key().as_bytes());
+    (key, public)
+}
+
+struct Account {
+    info: AccountInfo,
+    key: SigningKey,
+    totp_uri: Option<SecretString>,
+}
+
+pub struct Phone {
+    dir: PathBuf,
+    accounts: Vec<Account>,
+    server_override: Option<String>,
+}
+
+fn storage(path: &Path, e: impl std::fmt::Display) -> PhoneError {
+    PhoneError::Storage {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+impl Phone {
+    /// Open (creating if needed) the phone's directory and read its accounts.
+    pub fn open(dir: &Path) -> Result<Self> {
+        crate::paths::ensure_private_dir(dir).map_err(|e| storage(dir, e))?;
+        let mut accounts = Vec::new();
+        let entries = std::fs::read_dir(dir).map_err(|e| storage(dir, e))?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("account-") && n.ends_with(".json"))
+            })
+            .collect();
+        files.sort();
+        for path in files {
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(&path).map_err(|e| storage(&path, e))?,
+            );
+            let stored: Stored = serde_json::from_str(&text).map_err(|e| storage(&path, e))?;
+            let seed: [u8; 32] = STANDARD
+                .decode(&stored.key)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| storage(&path, "the key is not a 32-byte base64 value"))?;
+            accounts.push(Account {
+                info: AccountInfo {
+                    username: stored.username.clone(),
+                    device_id: stored.device_id.clone(),
+                    name: stored.name.clone(),
+                    server_url: stored.server_url.clone(),
+                },
+                key: SigningKey::from_bytes(&seed),
+                totp_uri: stored.totp_uri.as_deref().map(SecretString::new),
+            });
+        }
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            accounts,
+            server_override: None,
+        })
+    }
+
+    /// Talk to `url` for every account, this time only (nothing is saved).
+    pub fn with_server_url(mut self, url: &str) -> Self {
+        self.server_override = Some(url.to_string());
+        self
+    }
+
+    /// Point every account at `url` and save it (the demo's port changes per run).
+    pub fn set_server_url(&mut self, url: &str) -> Result<()> {
+        for i in 0..self.accounts.len() {
+            self.accounts[i].info.server_url = url.to_string();
+            self.save(&self.accounts[i])?;
+        }
+        Ok(())
+    }
+
+    pub fn accounts(&self) -> Vec<AccountInfo> {
+        self.accounts.iter().map(|a| a.info.clone()).collect()
+    }
+
+    fn file(&self, device_id: &str) -> PathBuf {
+        let safe: String = device_id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        self.dir.join(format!("account-{safe}.json"))
+    }
+
+    fn save(&self, a: &Account) -> Result<()> {
+        let stored = Stored {
+            device_id: a.info.device_id.clone(),
+            username: a.info.username.clone(),
+            name: a.info.name.clone(),
+            server_url: a.info.server_url.clone(),
+            key: STANDARD.encode(a.key.to_bytes()),
+            totp_uri: a.totp_uri.as_ref().map(|u| u.expose().to_string()),
+        };
+        let text = zeroize::Zeroizing::new(
+            serde_json::to_string_pretty(&stored).map_err(|e| storage(&self.dir, e))?,
+        );
+        let path = self.file(&a.info.device_id);
+        write_private(&path, text.as_bytes()).map_err(|e| storage(&path, e))
+    }
+
+    /// Store an account (activation, or the demo seed writing it directly).
+    pub fn install(&mut self, new: NewAccount) -> Result<()> {
+        let account = Account {
+            info: AccountInfo {
+                username: new.username,
+                device_id: new.device_id,
+                name: new.name,
+                server_url: new.server_url,
+            },
+            key: new.key,
+            totp_uri: new.totp_uri.map(SecretString::new),
+        };
+        self.save(&account)?;
+        self.accounts
+            .retain(|a| a.info.device_id != account.info.device_id);
+        self.accounts.push(account);
+        Ok(())
+    }
+
+    fn client(&self, a: &Account) -> Result<HttpClient> {
+        let url = self
+            .server_override
+            .as_deref()
+            .unwrap_or(&a.info.server_url);
+        Ok(HttpClient::new(url, DEFAULT_TIMEOUT, None)?)
+    }
+
+    /// Scan an activation link: make a key pair, register it, keep the key.
+    pub async fn activate(&mut self, payload: &str, name: &str) -> Result<ActivateResponse> {
+        let (code, url) = parse_payload(payload)?;
+        let url = self.server_override.clone().unwrap_or(url);
+        let client = HttpClient::new(&url, DEFAULT_TIMEOUT, None)?;
+        let (key, public_key) = new_key();
+        let body = ActivateRequest {
+            activation_code: code.expose().to_string(),
+            public_key,
+            name: name.to_string(),
+            platform: "secinfo simulated phone".into(),
+        };
+        let resp: ActivateResponse = client
+            .json(
+                client
+                    .request(Method::POST, "/v1/device/activate")?
+                    .json(&body),
+            )
+            .await?;
+        self.install(NewAccount {
+            device_id: resp.device_id.clone(),
+            username: resp.username.clone(),
+            name: name.to_string(),
+            server_url: url,
+            key,
+            totp_uri: resp.totp_uri.clone(),
+        })?;
+        Ok(resp)
+    }
+
+    fn proof(a: &Account, action: &str) -> DeviceProof {
+        let timestamp = chrono::Utc::now().timestamp();
+        let message = format!("{action}:{}:{timestamp}", a.info.device_id);
+        DeviceProof {
+            timestamp,
+            signature: STANDARD.encode(a.key.sign(message.as_bytes()).to_bytes()),
+        }
+    }
+
+    async fn pending_for(&self, a: &Account) -> Result<Vec<PendingPush>> {
+        let client = self.client(a)?;
+        let path = format!("/v1/device/{}/pending", a.info.device_id);
+        Ok(client
+            .json(
+                client
+                    .request(Method::POST, &path)?
+                    .json(&Self::proof(a, "pending")),
+            )
+            .await?)
+    }
+
+    /// Sign-ins waiting for approval, over every account on this phone, oldest first.
+    pub async fn pending(&self) -> Result<Vec<PendingPush>> {
+        Ok(self
+            .pending_with_account()
+            .await?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect())
+    }
+
+    async fn pending_with_account(&self) -> Result<Vec<(usize, PendingPush)>> {
+        if self.accounts.is_empty() {
+            return Err(PhoneError::NoAccounts);
+        }
+        let mut all = Vec::new();
+        let mut first_err = None;
+        let mut reached = 0;
+        for (i, a) in self.accounts.iter().enumerate() {
+            match self.pending_for(a).await {
+                Ok(list) => {
+                    reached += 1;
+                    all.extend(list.into_iter().map(|p| (i, p)));
+                }
+                Err(e) => {
+                    tracing::warn!(account = %a.info.username, error = %e, "cannot read pending sign-ins");
+                    first_err.get_or_insert(e);
+                }
+            }
+        }
+        if reached == 0
+            && let Some(e) = first_err
+        {
+            return Err(e);
+        }
+        all.sort_by(|a, b| a.1.created_at.cmp(&b.1.created_at));
+        Ok(all)
+    }
+
+    async fn answer_newest(&self, number: Option<u32>) -> Result<()> {
+        let pending = self.pending_with_account().await?;
+        let (i, push) = pending
+            .into_iter()
+            .last()
+            .ok_or(PhoneError::NothingPending)?;
+        let a = &self.accounts[i];
+        let action = if number.is_some() { "approve" } else { "deny" };
+        let typed = number.map(|n| n.to_string()).unwrap_or_default();
+        let message = format!("{action}:{}:{typed}", push.push_id);
+        let answer = PushAnswer {
+            number,
+            signature: STANDARD.encode(a.key.sign(message.as_bytes()).to_bytes()),
+        };
+        let client = self.client(a)?;
+        let path = format!(
+            "/v1/device/{}/pushes/{}/{action}",
+            a.info.device_id, push.push_id
+        );
+        Ok(client
+            .empty(client.request(Method::POST, &path)?.json(&answer))
+            .await?)
+    }
+
+    /// Approve the newest waiting sign-in with the number shown on its screen.
+    pub async fn approve(&self, number: u32) -> Result<()> {
+        self.answer_newest(Some(number)).await
+    }
+
+    /// Deny the newest waiting sign-in.
+    pub async fn deny(&self) -> Result<()> {
+        self.answer_newest(None).await
+    }
+
+    /// The app's "Remove account": tell the server, then drop the key here.
+    pub async fn remove_account(&mut self, username: &str) -> Result<()> {
+        let i = self
+            .accounts
+            .iter()
+            .position(|a| a.info.username.eq_ignore_ascii_case(username))
+            .ok_or_else(|| PhoneError::NoAccount(username.to_string()))?;
+        let a = &self.accounts[i];
+        let client = self.client(a)?;
+        let path = format!("/v1/device/{}/unregister", a.info.device_id);
+        client
+            .empty(
+                client
+                    .request(Method::POST, &path)?
+                    .json(&Self::proof(a, "unregister")),
+            )
+            .await?;
+        let file = self.file(&a.info.device_id);
+        std::fs::remove_file(&file).map_err(|e| storage(&file, e))?;
+        self.accounts.remove(i);
+        Ok(())
+    }
+
+    /// The current TOTP code the app shows for `username` (or the only account).
+    pub fn code(&self, username: Option<&str>) -> Result<SecretString> {
+        let a = match username {
+            Some(u) => self
+                .accounts
+                .iter()
+                .find(|a| a.info.username.eq_ignore_ascii_case(u)),
+            None => self.accounts.first(),
+        }
+        .ok_or_else(|| PhoneError::NoAccount(username.unwrap_or("").to_string()))?;
+        let uri = a
+            .totp_uri
+            .as_ref()
+            .ok_or_else(|| PhoneError::NoAccount(format!("{} (no code on it)", a.info.username)))?;
+        let totp = totp_rs::Totp::from_url_unchecked(uri.expose()).map_err(|e| {
+            storage(
+                &self.dir,
+                format!("the stored TOTP link is unreadable: {e}"),
+            )
+        })?;
+        Ok(SecretString::new(totp.generate_current().to_string()))
+    }
+}
+
+fn parse_payload(payload: &str) -> Result<(SecretString, String)> {
+    let url = url::Url::parse(payload.trim()).map_err(|_| PhoneError::BadPayload)?;
+    if url.scheme() != "secinfo" || url.host_str() != Some("activate") {
+        return Err(PhoneError::BadPayload);
+    }
+    let mut code = None;
+    let mut server = None;
+    for (k, v) in url.query_pairs() {
+        match k.as_ref() {
+            "code" => code = Some(SecretString::new(v.into_owned())),
+            "url" => server = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    match (code, server) {
+        (Some(c), Some(s)) if !c.is_empty() && !s.is_empty() => Ok((c, s)),
+        _ => Err(PhoneError::BadPayload),
+    }
+}
+
+/// Write a file only its owner can read, replacing it atomically.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn activation_links_are_parsed_and_junk_is_refused() {
+        let (code, url) =
+            parse_payload("secinfo://activate?code=ABC&url=http%3A%2F%2F127.0.0.1%3A9").unwrap();
+        assert_eq!(code.expose(), "ABC");
+        assert_eq!(url, "http://127.0.0.1:9");
+        assert!(matches!(
+            parse_payload("https://x/activate?code=1&url=2"),
+            Err(PhoneError::BadPayload)
+        ));
+        assert!(matches!(
+            parse_payload("secinfo://activate?code=1"),
+            Err(PhoneError::BadPayload)
+        ));
+        assert!(matches!(
+            parse_payload("not a link"),
+            Err(PhoneError::BadPayload)
+        ));
+    }
+}

@@ -238,6 +238,10 @@ pub struct ActivateRequest {
 pub struct ActivateResponse {
     pub device_id: String,
     pub username: String,
+    /// The otpauth:// URI of the TOTP method that lives on this device, so the
+    /// app can also show codes (the secret is sent once, at activation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_uri: Option<String>,
 }
 
 /// A sign-in waiting for approval. The number to match is never revealed here.

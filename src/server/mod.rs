@@ -1,1 +1,263 @@
-//! The reference identity server (in progress).
+//! The reference identity server: axum over SQLite, speaking the native
+//! protocol (`crate::protocol`). Every piece of state lives in the database,
+//! so any number of processes over one file see the same world; handlers open
+//! a connection per request on the blocking pool.
+//!
+//! Library API: [`Settings`], [`serve`], [`spawn`], [`admin`], [`seed_demo`],
+//! [`outbox`]. `GET /openapi.json` is generated from the handlers.
+
+pub mod admin;
+mod auth;
+mod db;
+mod device;
+mod error;
+mod me;
+mod methods;
+mod mfa;
+mod openapi;
+mod outbox;
+mod password;
+mod seed;
+mod tokens;
+mod totp;
+
+pub use error::ServerError;
+pub use openapi::json as openapi_json;
+pub use outbox::outbox;
+pub use seed::{DEMO_PASSWORD, DEMO_USERNAME, DemoAccount, seed_demo};
+
+use axum::Router;
+use axum::routing::{delete, get, post, put};
+use error::ApiResult;
+use rusqlite::Connection;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Server settings. Every duration is in seconds, so tests can shorten them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
+    /// Access token lifetime (s).
+    #[arg(long, default_value_t = 900)]
+    pub access_token_ttl: u64,
+    /// Refresh token lifetime (s); each refresh issues a new one.
+    #[arg(long, default_value_t = 30 * 86_400)]
+    pub refresh_token_ttl: u64,
+    /// How long a sign-in attempt may wait for its second factor (s).
+    #[arg(long, default_value_t = 300)]
+    pub challenge_ttl: u64,
+    /// How long a push notification waits for an answer (s).
+    #[arg(long, default_value_t = 120)]
+    pub push_ttl: u64,
+    /// Security-info changes need a second factor within this many seconds.
+    #[arg(long, default_value_t = 600)]
+    pub mfa_max_age: u64,
+    /// N in "Don't ask again for N days".
+    #[arg(long, default_value_t = 30)]
+    pub remember_days: u32,
+    /// TOTP time step (s).
+    #[arg(long, default_value_t = 30)]
+    pub totp_step: u64,
+    /// TOTP code length.
+    #[arg(long, default_value_t = 6)]
+    pub totp_digits: usize,
+    /// Issuer shown in authenticator apps.
+    #[arg(long, default_value = "secinfo demo")]
+    pub totp_issuer: String,
+    /// Failed password or code attempts before the account is locked for a while.
+    #[arg(long, default_value_t = 5)]
+    pub max_failed_attempts: u32,
+    /// How long that lock lasts (s).
+    #[arg(long, default_value_t = 60)]
+    pub lockout: u64,
+    /// How long a code sent by SMS or email stays valid (s).
+    #[arg(long, default_value_t = 600)]
+    pub code_ttl: u64,
+    /// Minimum time between two codes sent for the same sign-in and method (s).
+    #[arg(long, default_value_t = 30)]
+    pub code_resend: u64,
+    /// How long an authenticator activation code stays valid (s).
+    #[arg(long, default_value_t = 900)]
+    pub activation_ttl: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            access_token_ttl: 900,
+            refresh_token_ttl: 30 * 86_400,
+            challenge_ttl: 300,
+            push_ttl: 120,
+            mfa_max_age: 600,
+            remember_days: 30,
+            totp_step: 30,
+            totp_digits: 6,
+            totp_issuer: "secinfo demo".into(),
+            max_failed_attempts: 5,
+            lockout: 60,
+            code_ttl: 600,
+            code_resend: 30,
+            activation_ttl: 900,
+        }
+    }
+}
+
+struct Inner {
+    db: PathBuf,
+    settings: Settings,
+}
+
+/// What every handler gets: where the database is and the settings.
+#[derive(Clone)]
+pub(crate) struct AppState(Arc<Inner>);
+
+impl AppState {
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    /// Run `f` on the blocking pool with a fresh connection.
+    pub(crate) async fn run<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &Settings) -> ApiResult<T> + Send + 'static,
+    {
+        let inner = self.0.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db::open(&inner.db)?;
+            f(&mut conn, &inner.settings)
+        })
+        .await
+        .map_err(error::ApiError::internal)?
+    }
+}
+
+fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/meta", get(auth::meta))
+        .route("/v1/auth/login", post(auth::login))
+        .route("/v1/auth/mfa/send", post(auth::mfa_send))
+        .route("/v1/auth/mfa", post(auth::mfa_verify))
+        .route("/v1/auth/refresh", post(auth::refresh))
+        .route("/v1/auth/logout", post(auth::logout))
+        .route("/v1/auth/step-up", post(auth::step_up))
+        .route("/v1/me", get(me::me))
+        .route("/v1/me/methods", get(me::methods))
+        .route("/v1/me/methods/{id}", delete(me::delete_method))
+        .route("/v1/me/default-method", put(me::set_default))
+        .route("/v1/me/devices", get(me::devices))
+        .route("/v1/me/devices/{id}", delete(me::delete_device))
+        .route("/v1/me/sessions", get(me::sessions))
+        .route("/v1/me/sessions/{id}", delete(me::revoke_session))
+        .route("/v1/me/trusted-devices", get(me::trusted_devices))
+        .route(
+            "/v1/me/trusted-devices/{id}",
+            delete(me::forget_trusted_device),
+        )
+        .route("/v1/me/signout-everywhere", post(me::signout_everywhere))
+        .route("/v1/device/activate", post(device::activate))
+        .route("/v1/device/{device_id}/pending", post(device::pending))
+        .route(
+            "/v1/device/{device_id}/pushes/{push_id}/approve",
+            post(device::approve),
+        )
+        .route(
+            "/v1/device/{device_id}/pushes/{push_id}/deny",
+            post(device::deny),
+        )
+        .route(
+            "/v1/device/{device_id}/unregister",
+            post(device::unregister),
+        )
+        .route("/openapi.json", get(openapi::document))
+        .fallback(|| async { error::ApiError::not_found("this endpoint") })
+        .with_state(state)
+}
+
+/// Serve on `listener` until the task is dropped. Migrates the database first.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    db: &Path,
+    settings: Settings,
+) -> Result<(), ServerError> {
+    serve_until(listener, db, settings, std::future::pending()).await
+}
+
+async fn serve_until(
+    listener: tokio::net::TcpListener,
+    db: &Path,
+    settings: Settings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let path = db.to_path_buf();
+    let migrate_path = path.clone();
+    tokio::task::spawn_blocking(move || db::migrate(&migrate_path))
+        .await
+        .map_err(|e| ServerError::Task(e.to_string()))??;
+    let app = router(AppState(Arc::new(Inner { db: path, settings })));
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "reference server listening");
+    }
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}
+
+/// A server running in this process on a loopback port. Stops on drop.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), ServerError>>>,
+}
+
+impl RunningServer {
+    /// Stop accepting, finish open requests, and wait for the server to end.
+    pub async fn shutdown(mut self) -> Result<(), ServerError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.map_err(|e| ServerError::Task(e.to_string()))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Start a server on 127.0.0.1 with an ephemeral port, in a tokio task.
+/// The database is migrated before this returns.
+pub async fn spawn(db: &Path, settings: Settings) -> Result<RunningServer, ServerError> {
+    let path = db.to_path_buf();
+    let migrate_path = path.clone();
+    tokio::task::spawn_blocking(move || db::migrate(&migrate_path))
+        .await
+        .map_err(|e| ServerError::Task(e.to_string()))??;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        serve_until(listener, &path, settings, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    Ok(RunningServer {
+        addr,
+        url: format!("http://{addr}"),
+        stop: Some(stop),
+        task: Some(task),
+    })
+}

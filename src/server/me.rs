@@ -1,0 +1,427 @@
+//! `/v1/me/...`: the signed-in user's security info. Changes need a second
+//! factor within `mfa_max_age` (else 403 `step_up_required`), never remove the
+//! last usable second factor without an explicit typed confirmation, and
+//! each one sends the account holder a notice.
+
+use super::db::{now, opt_rfc3339, rfc3339};
+use super::error::{ApiError, ApiResult, JsonBody};
+use super::methods::{self, MethodRow};
+use super::tokens::{self, Authed, Caller};
+use super::{AppState, Settings, outbox};
+use crate::domain::MethodKind;
+use crate::protocol::*;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct Confirm {
+    /// The method's detail or the device's name, exactly as listed: overrides the last-method guard.
+    pub confirm: Option<String>,
+}
+
+/// Run `f` in an immediate transaction, so two concurrent changes cannot both
+/// pass the last-method guard.
+fn in_tx<T>(conn: &mut Connection, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let out = f(&tx)?;
+    tx.commit()?;
+    Ok(out)
+}
+
+fn require_fresh_mfa(conn: &Connection, s: &Settings, me: &Authed) -> ApiResult<()> {
+    if me.mfa_at.is_some_and(|t| now() - t <= s.mfa_max_age as i64) {
+        return Ok(());
+    }
+    // With no second factor there is nothing to step up with.
+    if methods::usable(conn, &me.user_id)?.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::step_up())
+}
+
+fn title(kind: &str) -> String {
+    MethodKind::parse(kind).title()
+}
+
+fn last_method(what: &str, name: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        codes::LAST_METHOD,
+        format!(
+            "{what} is your last way to prove it is you; without it anyone with your password can sign in. \
+             To remove it anyway, confirm with its name \"{name}\""
+        ),
+    )
+}
+
+#[utoipa::path(get, path = "/v1/me", tag = "me", responses((status = 200, body = crate::protocol::Me), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn me(
+    State(state): State<AppState>,
+    Caller(bearer): Caller,
+) -> ApiResult<Json<crate::protocol::Me>> {
+    state
+        .run(move |conn, _| {
+            let me = bearer.require(conn)?;
+            let (username, display_name, default_method_id) = conn.query_row(
+                "SELECT username, display_name, default_method_id FROM users WHERE id = ?1",
+                [&me.user_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            Ok(Json(crate::protocol::Me {
+                username,
+                display_name,
+                default_method_id,
+                session_id: me.session_id,
+            }))
+        })
+        .await
+}
+
+/// Every method, the password first (listed, never a second factor).
+#[utoipa::path(get, path = "/v1/me/methods", tag = "me", responses((status = 200, body = [MethodDto]),
+    (status = 401, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn methods(
+    State(state): State<AppState>,
+    Caller(bearer): Caller,
+) -> ApiResult<Json<Vec<MethodDto>>> {
+    state
+        .run(move |conn, _| {
+            let me = bearer.require(conn)?;
+            let changed: i64 = conn.query_row(
+                "SELECT password_changed_at FROM users WHERE id = ?1",
+                [&me.user_id],
+                |r| r.get(0),
+            )?;
+            let default = methods::default_id(conn, &me.user_id)?;
+            let mut out = vec![MethodDto {
+                id: "password".into(),
+                kind: "password".into(),
+                detail: format!("Last updated {}", &rfc3339(changed)[..10]),
+                created_at: Some(rfc3339(changed)),
+                last_used_at: None,
+                is_default: false,
+                usable_mfa: false,
+                device_id: None,
+            }];
+            out.extend(
+                methods::list(conn, &me.user_id)?
+                    .iter()
+                    .map(|m| m.dto(default.as_deref())),
+            );
+            Ok(Json(out))
+        })
+        .await
+}
+
+#[utoipa::path(delete, path = "/v1/me/methods/{id}", tag = "me", params(("id" = String, Path), Confirm),
+    responses((status = 200, body = DeleteResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_method(
+    State(state): State<AppState>,
+    Caller(bearer): Caller,
+    Path(id): Path<String>,
+    Query(q): Query<Confirm>,
+) -> ApiResult<Json<DeleteResult>> {
+    state
+        .run(move |conn, s| {
+            in_tx(conn, |conn| {
+                let me = bearer.require(conn)?;
+                if id == "password" {
+                    return Err(ApiError::bad_request(
+                        "your password cannot be deleted; change it instead",
+                    ));
+                }
+                let m = methods::get(conn, &me.user_id, &id)?
+                    .ok_or_else(|| ApiError::not_found("that method"))?;
+                require_fresh_mfa(conn, s, &me)?;
+                if m.usable()
+                    && methods::usable(conn, &me.user_id)?.len() == 1
+                    && q.confirm.as_deref() != Some(&m.detail())
+                {
+                    return Err(last_method(
+                        &format!("{} ({})", title(&m.kind), m.detail()),
+                        &m.detail(),
+                    ));
+                }
+                conn.execute("DELETE FROM methods WHERE id = ?1", [&m.id])?;
+                let new_default = methods::repair_default(conn, &me.user_id)?;
+                outbox::notice(
+                    conn,
+                    &me.user_id,
+                    &format!(
+                        "the sign-in method {} ({}) was removed",
+                        title(&m.kind),
+                        m.detail()
+                    ),
+                )?;
+                Ok(Json(DeleteResult {
+                    new_default_method_id: new_default,
+                }))
+            })
+        })
+        .await
+}
+
+#[utoipa::path(put, path = "/v1/me/default-method", tag = "me", request_body = DefaultMethodRequest,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn set_default(
+    State(state): State<AppState>,
+    Caller(bearer): Caller,
+    JsonBody(req): JsonBody<DefaultMethodRequest>,
+) -> ApiResult<StatusCode> {
+    state
+        .run(move |conn, s| {
+            in_tx(conn, |conn| {
+                let me = bearer.require(conn)?;
+                let m = methods::get(conn, &me.user_id, &req.method_id)?
+                    .filter(MethodRow::usable)
+                    .ok_or_else(|| {
+                        ApiError::bad_request("that method cannot be the default sign-in method")
+                    })?;
+                require_fresh_mfa(conn, s, &me)?;
+                conn.execute(
+                    "UPDATE users SET default_method_id = ?2 WHERE id = ?1",
+                    params![me.user_id, m.id],
+                )?;
+                outbox::notice(
+                    conn,
+                    &me.user_id,
+                    &format!(
+                        "the default sign-in method is now {} ({})",
+                        title(&m.kind),
+                        m.detail()
+                    ),
+                )?;
+                Ok(StatusCode::NO_CONTENT)
+            })
+        })
+        .await
+}
+
+#[utoipa::path(get, path = "/v1/me/devices", tag = "me", responses((status = 200, body = [DeviceDto])),
+    security(("bearer" = [])))]
+pub async fn devices(
+    State(state): State<AppState>,
+    Caller(bearer): Caller,
+) -> ApiResult<Json<Vec<DeviceDto>>> {
+    state
+        .run(move |conn, _| {
+            let me = bearer.require(conn)?;
+            let mut stmt = conn.prepare(
+                "SELECT id, name, platform, added_at, last_used_at, unregistered FROM devices
+                 WHERE user_id = ?1 ORDER BY added_at, rowid",
+            )?;
+            let rows = stmt
+                .query_map([&me.user_id], |r| {
+                    Ok(DeviceDto {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        platform: r.get(2)?,
+                        added_at: Some(rfc3339(r.get(3)?)),
+                        last_used_at: opt_rfc3339(r.get(4)?),
+                        reachable: r.get::<_, i64>(5)? == 0,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Json(rows))
+        })
+        .await
+}
+
+/// A lost, stolen or old phone: removes it and the methods that live on it.
+#[utoipa::path(delete, path = "/v1/me/devices/{id}", tag = "me", params(("id" = String, Path), Confirm),
+    responses((status = 200, body = DeleteResult), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete_device(
+    State(state): State<AppState>,
+    Caller(bearer): Caller,
+    Path(id): Path<String>,
+    Query(q): Query<Confirm>,
+) -> ApiResult<Json<DeleteResult>> {
+    state
+        .run(move |conn, s| {
+            in_tx(conn, |conn| {
+                let me = bearer.require(conn)?;
+                let name: String = conn
+                    .query_row(
+                        "SELECT name FROM devices WHERE id = ?1 AND user_id = ?2",
+                        params![id, me.user_id],
+                        |r| r.get(0),
+                    )
+                    .optional()?
+                    .ok_or_else(|| ApiError::not_found("that device"))?;
+                require_fresh_mfa(conn, s, &me)?;
+                let usable = methods::usable(conn, &me.user_id)?;
+                let on_device = usable
+                    .iter()
+                    .filter(|m| m.device_id.as_deref() == Some(id.as_str()))
+                    .count();
+                if on_device > 0
+                    && on_device == usable.len()
+                    && q.confirm.as_deref() != Some(name.as_str())
+                {
+                    return Err(last_method(&format!("The device {name}"), &name));
+                }
+                conn.execute("DELETE FROM devices WHERE id = ?1", [&id])?;
+                let new_default = methods::repair_default(conn, &me.user_id)?;
+                outbox::notice(
+                    conn,
+                    &me.user_id,
+                    &format!("the device {name} and its sign-in methods were removed"),
+                )?;
+                Ok(Json(DeleteResult {
+                    new_default_method_id: new_default,
+                }))
+            })
+        })
+        .await
+}
+
+#[utoipa::path(get, path = "/v1/me/sessions", tag = "me", responses((status = 200, body = [SessionDto])),
+    security(("bearer" = [])))]
+pub async fn sessions(
+    State(state): State<AppState>,
+    Caller(bearer): Caller,
+) -> ApiResult<Json<Vec<SessionDto>>> {
+    state
+        .run(move |conn, _| {
+            let me = bearer.require(conn)?;
+            let mut stmt = conn.prepare(
+                "SELECT s.id, s.client_name, s.ip, s.created_at, s.last_active_at FROM sessions s
+                 WHERE s.user_id = ?1 AND s.revoked = 0 AND (
+                   EXISTS (SELECT 1 FROM access_tokens a WHERE a.session_id = s.id AND a.expires_at > ?2) OR
+                   EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id AND r.used = 0 AND r.expires_at > ?2))
+                 ORDER BY s.created_at, s.rowid",
+            )?;
+            let rows = stmt
+                .query_map(params![me.user_id, now()], |r| {
+                    let id: String = r.get(0)?;
+                    Ok(SessionDto {
+                        current: id == me.session_id,
+                        id,
+                        client: r.get(1)?,
+                        ip: r.get(2)?,
+                        signed_in_at: Some(rfc3339(r.get(3)?)),
+                        last_active_at: Some(rfc3339(r.get(4)?)),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Json(rows))
+        })
+        .await
+}
+
+#[utoipa::path(delete, path = "/v1/me/sessions/{id}", tag = "me", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    Caller(bearer): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .run(move |conn, _| {
+            let me = bearer.require(conn)?;
+            let owned: Option<String> = conn
+                .query_row(
+                    "SELECT id FROM sessions WHERE id = ?1 AND user_id = ?2 AND revoked = 0",
+                    params![id, me.user_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            owned.ok_or_else(|| ApiError::not_found("that session"))?;
+            tokens::revoke_session(conn, &id)?;
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
+}
+
+#[utoipa::path(get, path = "/v1/me/trusted-devices", tag = "me", responses((status = 200, body = [TrustedDeviceDto])),
+    security(("bearer" = [])))]
+pub async fn trusted_devices(
+    State(state): State<AppState>,
+    Caller(bearer): Caller,
+) -> ApiResult<Json<Vec<TrustedDeviceDto>>> {
+    state
+        .run(move |conn, _| {
+            let me = bearer.require(conn)?;
+            let mut stmt = conn.prepare(
+                "SELECT id, client_name, client_id, created_at, expires_at FROM remembered
+                 WHERE user_id = ?1 AND expires_at > ?2 ORDER BY created_at, rowid",
+            )?;
+            let rows = stmt
+                .query_map(params![me.user_id, now()], |r| {
+                    Ok(TrustedDeviceDto {
+                        id: r.get(0)?,
+                        client: r.get(1)?,
+                        current: r.get::<_, String>(2)? == me.client_id,
+                        created_at: Some(rfc3339(r.get(3)?)),
+                        expires_at: Some(rfc3339(r.get(4)?)),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Json(rows))
+        })
+        .await
+}
+
+/// Revoke a "Don't ask again" grant: that client asks for the second factor again.
+#[utoipa::path(delete, path = "/v1/me/trusted-devices/{id}", tag = "me", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn forget_trusted_device(
+    State(state): State<AppState>,
+    Caller(bearer): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .run(move |conn, _| {
+            let me = bearer.require(conn)?;
+            let client: String = conn
+                .query_row(
+                    "DELETE FROM remembered WHERE id = ?1 AND user_id = ?2 RETURNING client_name",
+                    params![id, me.user_id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or_else(|| ApiError::not_found("that remembered device"))?;
+            outbox::notice(
+                conn,
+                &me.user_id,
+                &format!("\"Don't ask again\" was revoked for {client}"),
+            )?;
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
+}
+
+/// Revoke every session, access and refresh token and remembered device of the account.
+#[utoipa::path(post, path = "/v1/me/signout-everywhere", tag = "me", responses((status = 204), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn signout_everywhere(
+    State(state): State<AppState>,
+    Caller(bearer): Caller,
+) -> ApiResult<StatusCode> {
+    state
+        .run(move |conn, _| {
+            in_tx(conn, |conn| {
+                let me = bearer.require(conn)?;
+                let u = &me.user_id;
+                conn.execute(
+                    "DELETE FROM access_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",
+                    [u],
+                )?;
+                conn.execute(
+                    "DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",
+                    [u],
+                )?;
+                conn.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [u])?;
+                conn.execute("DELETE FROM remembered WHERE user_id = ?1", [u])?;
+                conn.execute("UPDATE challenges SET done = 1 WHERE user_id = ?1", [u])?;
+                outbox::notice(conn, u, "you signed out everywhere: every session and remembered device was revoked")?;
+                Ok(StatusCode::NO_CONTENT)
+            })
+        })
+        .await
+}

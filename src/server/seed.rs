@@ -1,0 +1,93 @@
+//! The demo world: alice with a phone (push + TOTP), a phone number and an
+//! email; bob with an email only. Seeds an empty database once; the phone's
+//! key is written into the simulated phone's directory exactly as
+//! `secinfo phone activate` would, so pushes work from the first run.
+
+use super::db::{self};
+use super::error::{ApiError, Result, ServerError};
+use super::{Settings, admin, device};
+use crate::phone::Phone;
+use crate::secrets::SecretString;
+use std::path::Path;
+
+pub const DEMO_USERNAME: &str = "alice@contoso.test";
+pub const DEMO_PASSWORD: &str = "correct-horse-battery";
+const DEMO_DISPLAY: &str = "Alice Smith";
+const DEMO_PHONE_NAME: &str = "Alice's phone";
+const BOB_USERNAME: &str = "bob@contoso.test";
+const BOB_PASSWORD: &str = "staple-battery-horse";
+
+/// The demo's public credentials (they are printed on screen: not secrets).
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    /// A second account, for the "choose an account" journeys.
+    pub other_username: String,
+    pub other_password: String,
+    /// False when the database already held a world and was left alone.
+    pub seeded: bool,
+}
+
+/// Seed an empty database (idempotent: a populated one is left as it is).
+/// `server_url` is stored on the simulated phone; the demo, whose port
+/// changes per run, updates it with `Phone::set_server_url` at each start.
+pub fn seed_demo(db: &Path, phone_dir: &Path, server_url: &str) -> Result<DemoAccount> {
+    let account = DemoAccount {
+        username: DEMO_USERNAME.into(),
+        display_name: DEMO_DISPLAY.into(),
+        password: DEMO_PASSWORD.into(),
+        other_username: BOB_USERNAME.into(),
+        other_password: BOB_PASSWORD.into(),
+        seeded: true,
+    };
+    db::migrate(db)?;
+    let users: i64 = db::open(db)?.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
+    if users > 0 {
+        return Ok(DemoAccount {
+            seeded: false,
+            ..account
+        });
+    }
+    admin::add_user(
+        db,
+        DEMO_USERNAME,
+        DEMO_DISPLAY,
+        &SecretString::new(DEMO_PASSWORD),
+    )?;
+    admin::add_user(
+        db,
+        BOB_USERNAME,
+        "Bob Jones",
+        &SecretString::new(BOB_PASSWORD),
+    )?;
+
+    let mut phone = Phone::open(phone_dir).map_err(|e| ServerError::Invalid(e.to_string()))?;
+    let (key, public_key) = crate::phone::new_key();
+    let conn = db::open(db)?;
+    let alice = admin::user_id(&conn, DEMO_USERNAME)?;
+    let (device_id, totp_uri) = device::register(
+        &conn,
+        &Settings::default(),
+        &alice,
+        DEMO_PHONE_NAME,
+        "Android",
+        &public_key,
+    )
+    .map_err(|e: ApiError| ServerError::Invalid(e.message))?;
+    phone
+        .install(crate::phone::NewAccount {
+            device_id,
+            username: DEMO_USERNAME.into(),
+            name: DEMO_PHONE_NAME.into(),
+            server_url: server_url.into(),
+            key,
+            totp_uri: Some(totp_uri),
+        })
+        .map_err(|e| ServerError::Invalid(e.to_string()))?;
+    admin::add_phone(db, DEMO_USERNAME, "+1 425 555 0123")?;
+    admin::add_email(db, DEMO_USERNAME, "alice.personal@example.test")?;
+    admin::add_email(db, BOB_USERNAME, "bob.personal@example.test")?;
+    Ok(account)
+}

@@ -1,0 +1,200 @@
+//! Sessions, their tokens, the bearer extractor and the per-account throttle.
+//! Tokens are opaque random strings stored only as SHA-256 hashes, so
+//! revoking one in the database takes effect on the very next request.
+
+use super::AppState;
+use super::Settings;
+use super::db::{hash, new_id, new_secret, now};
+use super::error::{ApiError, ApiResult};
+use crate::protocol::Tokens;
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// The caller of a `/v1/me/...` endpoint, from its bearer token.
+#[derive(Debug, Clone)]
+pub struct Authed {
+    pub user_id: String,
+    pub session_id: String,
+    pub client_id: String,
+    /// When this session last proved a second factor.
+    pub mfa_at: Option<i64>,
+}
+
+/// The raw bearer token of a request, if any (checked in the blocking task).
+pub struct Bearer(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(|t| t.trim().to_string());
+        Ok(Bearer(token))
+    }
+}
+
+impl Bearer {
+    /// Resolve the token to its live session, or 401.
+    pub fn require(&self, conn: &Connection) -> ApiResult<Authed> {
+        let token = self.0.as_deref().ok_or_else(ApiError::unauthorized)?;
+        authenticate(conn, token)
+    }
+    /// Resolve when a token is present; a present but dead token is still 401.
+    pub fn optional(&self, conn: &Connection) -> ApiResult<Option<Authed>> {
+        match &self.0 {
+            Some(token) => authenticate(conn, token).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// A request handler that needs a signed-in caller.
+pub struct Caller(pub Bearer);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let bearer = Bearer::from_request_parts(parts, state).await?;
+        if bearer.0.is_none() {
+            return Err(ApiError::unauthorized());
+        }
+        Ok(Caller(bearer))
+    }
+}
+
+fn authenticate(conn: &Connection, token: &str) -> ApiResult<Authed> {
+    let t = now();
+    let found = conn
+        .query_row(
+            "SELECT s.user_id, s.id, s.client_id, s.mfa_at FROM access_tokens a
+             JOIN sessions s ON s.id = a.session_id
+             WHERE a.hash = ?1 AND a.expires_at > ?2 AND s.revoked = 0",
+            params![hash(token), t],
+            |r| {
+                Ok(Authed {
+                    user_id: r.get(0)?,
+                    session_id: r.get(1)?,
+                    client_id: r.get(2)?,
+                    mfa_at: r.get(3)?,
+                })
+            },
+        )
+        .optional()?
+        .ok_or_else(ApiError::unauthorized)?;
+    conn.execute(
+        "UPDATE sessions SET last_active_at = ?1 WHERE id = ?2",
+        params![t, found.session_id],
+    )?;
+    Ok(found)
+}
+
+pub struct NewSession<'a> {
+    pub user_id: &'a str,
+    pub client_id: &'a str,
+    pub client_name: &'a str,
+    pub ip: &'a str,
+    pub mfa_at: Option<i64>,
+}
+
+pub fn create_session(conn: &Connection, s: NewSession<'_>) -> ApiResult<String> {
+    let id = new_id("ses_");
+    let t = now();
+    conn.execute(
+        "INSERT INTO sessions (id, user_id, client_id, client_name, ip, created_at, last_active_at, mfa_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+        params![id, s.user_id, s.client_id, s.client_name, s.ip, t, s.mfa_at],
+    )?;
+    Ok(id)
+}
+
+/// Issue a new access and refresh token pair for a session.
+pub fn issue(conn: &Connection, settings: &Settings, session_id: &str) -> ApiResult<Tokens> {
+    let access = new_secret("sat_");
+    let refresh = new_secret("srt_");
+    let t = now();
+    conn.execute(
+        "INSERT INTO access_tokens (hash, session_id, expires_at) VALUES (?1, ?2, ?3)",
+        params![
+            hash(&access),
+            session_id,
+            t + settings.access_token_ttl as i64
+        ],
+    )?;
+    conn.execute(
+        "INSERT INTO refresh_tokens (hash, session_id, expires_at) VALUES (?1, ?2, ?3)",
+        params![
+            hash(&refresh),
+            session_id,
+            t + settings.refresh_token_ttl as i64
+        ],
+    )?;
+    Ok(Tokens {
+        access_token: access,
+        refresh_token: refresh,
+        expires_in: settings.access_token_ttl,
+        session_id: session_id.to_string(),
+        remembered_grant: None,
+        mfa_setup_required: false,
+    })
+}
+
+/// End a session: its tokens stop working at once.
+pub fn revoke_session(conn: &Connection, session_id: &str) -> ApiResult<()> {
+    conn.execute(
+        "UPDATE sessions SET revoked = 1 WHERE id = ?1",
+        [session_id],
+    )?;
+    conn.execute(
+        "DELETE FROM access_tokens WHERE session_id = ?1",
+        [session_id],
+    )?;
+    conn.execute(
+        "DELETE FROM refresh_tokens WHERE session_id = ?1",
+        [session_id],
+    )?;
+    Ok(())
+}
+
+/// Refuse while the account is locked after too many failures.
+pub fn check_throttle(conn: &Connection, user_id: &str) -> ApiResult<()> {
+    let locked_until: i64 = conn.query_row(
+        "SELECT locked_until FROM users WHERE id = ?1",
+        [user_id],
+        |r| r.get(0),
+    )?;
+    let t = now();
+    if locked_until > t {
+        return Err(ApiError::throttled((locked_until - t) as u64));
+    }
+    Ok(())
+}
+
+/// Count a wrong password or code; at the limit, lock the account for a while.
+pub fn record_failure(conn: &Connection, settings: &Settings, user_id: &str) -> ApiResult<()> {
+    let count: u32 = conn.query_row(
+        "UPDATE users SET failed_count = failed_count + 1 WHERE id = ?1 RETURNING failed_count",
+        [user_id],
+        |r| r.get(0),
+    )?;
+    if count >= settings.max_failed_attempts {
+        tracing::warn!(user_id, "account locked after repeated failures");
+        conn.execute(
+            "UPDATE users SET failed_count = 0, locked_until = ?2 WHERE id = ?1",
+            params![user_id, now() + settings.lockout as i64],
+        )?;
+    }
+    Ok(())
+}
+
+pub fn record_success(conn: &Connection, user_id: &str) -> ApiResult<()> {
+    conn.execute("UPDATE users SET failed_count = 0 WHERE id = ?1", [user_id])?;
+    Ok(())
+}
