@@ -1,1 +1,167 @@
-//! Terminal runtime (in progress).
+//! The terminal runtime: owns the terminal, turns terminal events and effect
+//! results into actions, runs `update`, spawns effects, redraws. Event-driven:
+//! nothing wakes it while idle except input; the spinner ticks only while
+//! something is loading. The terminal is restored on quit, Ctrl-C, SIGTERM,
+//! SIGHUP, errors and panics (ratatui's hook restores, then chains).
+
+use crate::accounts::KnownAccounts;
+use crate::app::effects::{self, DemoServices, Deps, Effect};
+use crate::app::keymap::Keymap;
+use crate::app::state::{DemoInfo, State};
+use crate::app::{Action, init, update};
+use crate::backend::Backend;
+use crate::protocol::OutboxMessage;
+use crate::secrets::SessionStore;
+use crate::ui::theme::ThemeName;
+use async_trait::async_trait;
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use ratatui::DefaultTerminal;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+
+/// Everything the app needs from the outside, built by the CLI.
+pub struct Context {
+    pub backend: Arc<dyn Backend>,
+    pub store: Arc<dyn SessionStore>,
+    pub profile: String,
+    pub server_url: String,
+    pub demo: Option<DemoInfo>,
+    pub accounts: KnownAccounts,
+    pub keymap: Keymap,
+    pub theme: ThemeName,
+    /// Credentials were already restored and are valid.
+    pub signed_in: bool,
+}
+
+/// The state and effect dependencies both modes start from.
+pub fn prepare(ctx: Context) -> (State, Deps, bool) {
+    let mut state = State::new(&ctx.profile, &ctx.server_url, ctx.keymap, ctx.theme);
+    state.accounts = ctx.accounts.for_profile(&ctx.profile).cloned().collect();
+    let demo: Option<Arc<dyn DemoServices>> = ctx.demo.as_ref().map(|d| {
+        Arc::new(DemoPanel {
+            db: d.db_path.clone(),
+            phone: d.phone_dir.clone(),
+            server_url: ctx.server_url.clone(),
+        }) as Arc<dyn DemoServices>
+    });
+    state.demo = ctx.demo;
+    let deps = Deps {
+        backend: ctx.backend,
+        store: ctx.store,
+        profile: ctx.profile,
+        accounts: Arc::new(Mutex::new(ctx.accounts)),
+        demo,
+    };
+    (state, deps, ctx.signed_in)
+}
+
+/// The demo's simulated phone and outbox, reached the way `secinfo phone` and `serve outbox` do.
+struct DemoPanel {
+    db: PathBuf,
+    phone: PathBuf,
+    server_url: String,
+}
+
+#[async_trait]
+impl DemoServices for DemoPanel {
+    async fn approve(&self, number: u32) -> Result<(), String> {
+        let phone = crate::phone::Phone::open(&self.phone).map_err(|e| e.to_string())?;
+        phone
+            .with_server_url(&self.server_url)
+            .approve(number)
+            .await
+            .map_err(|e| e.to_string())
+    }
+    async fn outbox(&self) -> Result<Vec<OutboxMessage>, String> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::server::outbox(&db, None).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+}
+
+/// Leaves the alternate screen and raw mode however `run` ends.
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        if let Err(e) = ratatui::try_restore() {
+            tracing::warn!(error = %e, "could not restore the terminal");
+        }
+    }
+}
+
+pub async fn run(ctx: Context) -> anyhow::Result<()> {
+    let (mut state, deps, signed_in) = prepare(ctx);
+    let first = init(&mut state, signed_in);
+    let mut terminal = ratatui::try_init()?;
+    let _restore = Restore;
+    tracing::info!(profile = %state.profile, "terminal UI started");
+    let result = event_loop(&mut terminal, state, deps, first).await;
+    tracing::info!(ok = result.is_ok(), "terminal UI ended");
+    result
+}
+
+fn spawn(effects: Vec<Effect>, deps: &Deps, tx: &UnboundedSender<Action>) {
+    for effect in effects {
+        let (deps, tx) = (deps.clone(), tx.clone());
+        tokio::spawn(async move {
+            for action in effects::run(effect, deps).await {
+                // The loop is gone only when the app is quitting; nothing to tell then.
+                let _ = tx.send(action);
+            }
+        });
+    }
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    mut state: State,
+    deps: Deps,
+    first: Vec<Effect>,
+) -> anyhow::Result<()> {
+    let (tx, mut rx) = unbounded_channel::<Action>();
+    let mut events = EventStream::new();
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut tick = tokio::time::interval(Duration::from_millis(150));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    spawn(first, &deps, &tx);
+    loop {
+        terminal.draw(|f| crate::ui::render(&state, f))?;
+        let action = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) => Action::Key(k),
+                Some(Ok(Event::Resize(..))) => Action::Resize,
+                Some(Ok(Event::Paste(s))) => Action::Paste(s),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            Some(a) = rx.recv() => a,
+            _ = tick.tick(), if state.is_loading() => Action::Tick,
+            _ = sigterm.recv() => return Ok(()),
+            _ = sighup.recv() => return Ok(()),
+        };
+        #[cfg(debug_assertions)]
+        if matches!(action, Action::Key(_))
+            && std::env::var_os("SECINFO_TEST_PANIC").is_some_and(|v| v == "1")
+        {
+            panic!("SECINFO_TEST_PANIC=1: deliberate panic to test that the terminal is restored");
+        }
+        spawn(update(&mut state, action), &deps, &tx);
+        // Take whatever else is already waiting before drawing again.
+        while let Ok(a) = rx.try_recv() {
+            spawn(update(&mut state, a), &deps, &tx);
+        }
+        if state.quit {
+            return Ok(());
+        }
+    }
+}

@@ -1,1 +1,116 @@
-//! Screens (in progress).
+//! Screens: pure functions of `&State` drawing into a ratatui `Frame`. No
+//! network, no mutation. Layout from top: demo banner, the screen, the
+//! notice line, the key bar, the status line (profile and server).
+
+pub mod demo;
+pub mod devices;
+pub mod dialogs;
+pub mod help;
+pub mod home;
+pub mod keybar;
+pub mod remembered;
+pub mod sessions;
+pub mod signin;
+pub mod theme;
+pub mod verify;
+pub mod widgets;
+
+use crate::app::state::{Overlay, Screen, State, Tone};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use theme::Theme;
+
+pub fn render(state: &State, frame: &mut Frame) {
+    let theme = Theme::new(state.theme);
+    let area = frame.area();
+    let banner_h = if state.demo.is_some() {
+        demo::banner_height(area.width)
+    } else {
+        0
+    };
+    let [banner, body, notice, keys, status] = Layout::vertical([
+        Constraint::Length(banner_h),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    if let Some(d) = &state.demo {
+        demo::banner(frame, banner, d, &theme);
+    }
+    let body = body.inner(ratatui::layout::Margin {
+        horizontal: 1,
+        vertical: 0,
+    });
+    let mut cursor = if state.step_up.is_some() {
+        verify::render_step_up(state, frame, body, &theme)
+    } else {
+        match state.screen {
+            Screen::SignIn => signin::render(state, frame, body, &theme),
+            Screen::Home => home::render(state, frame, body, &theme),
+            Screen::Devices => devices::render(state, frame, body, &theme),
+            Screen::Sessions => sessions::render(state, frame, body, &theme),
+            Screen::Remembered => remembered::render(state, frame, body, &theme),
+        }
+    };
+    if let Some(o) = &state.overlay {
+        cursor = match o {
+            Overlay::Help => help::render(state, frame, body, &theme),
+            Overlay::Confirm(c) => dialogs::confirm(c, frame, body, &theme),
+            Overlay::TypeName(t) => dialogs::type_name(t, frame, body, &theme),
+            Overlay::Menu(m) => dialogs::menu(m, frame, body, &theme),
+            Overlay::Phone(p) => demo::phone(state, p, frame, body, &theme),
+            Overlay::Outbox(o) => demo::outbox(state, o, frame, body, &theme),
+        };
+    }
+    if let Some(n) = &state.notice {
+        let (style, mark) = match n.tone {
+            Tone::Info => (theme.text, "i"),
+            Tone::Success => (theme.success, "ok"),
+            Tone::Error => (theme.error, "!"),
+        };
+        let text = widgets::clean(&n.text);
+        frame.render_widget(
+            Paragraph::new(Line::styled(format!(" {mark} {text}"), style)),
+            notice,
+        );
+    }
+    frame.render_widget(
+        Paragraph::new(keybar::line(state, &theme, keys.width)),
+        keys,
+    );
+    render_status(state, frame, status, &theme);
+    if let Some(Position { x, y }) = cursor
+        && x < area.width
+        && y < area.height
+    {
+        frame.set_cursor_position(Position { x, y });
+    }
+}
+
+fn render_status(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {
+    let who = state
+        .account
+        .ready()
+        .map(|a| format!(" · {}", widgets::clean(&a.username)))
+        .unwrap_or_default();
+    let left = format!(
+        " profile: {} · server: {}{who}",
+        state.profile, state.server_url
+    );
+    let right = if state.is_loading() {
+        format!("{} working… ", widgets::spinner(state.spinner))
+    } else {
+        String::new()
+    };
+    let room = (area.width as usize).saturating_sub(right.chars().count());
+    let line = Line::from(vec![
+        Span::raw(widgets::cell(&left, room)),
+        Span::raw(right),
+    ])
+    .style(theme.status);
+    frame.render_widget(Paragraph::new(line).style(theme.status), area);
+}

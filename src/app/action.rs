@@ -1,0 +1,91 @@
+//! Everything that can happen to the state: keys from the terminal and
+//! results of effects coming back. Results carry the id of the request they
+//! answer, so a late answer to something abandoned is dropped.
+
+use crate::accounts::KnownAccount;
+use crate::app::keymap::Command;
+use crate::app::state::ReqId;
+use crate::backend::{BackendError, FactorStarted, SignIn};
+use crate::domain::{Account, Capabilities, Device, Method, RememberedDevice, Session};
+use crate::protocol::OutboxMessage;
+use crossterm::event::KeyEvent;
+
+type R<T> = Result<T, BackendError>;
+
+#[derive(Clone, Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Cmd(Command),
+    /// A character typed into the focused field.
+    Char(char),
+    Backspace,
+    Paste(String),
+    Tick,
+    Resize,
+    /// The kept sign-in of a chosen account: `Ok(None)` when nothing usable is kept.
+    Restored {
+        id: ReqId,
+        result: R<Option<Account>>,
+    },
+    PasswordChecked {
+        id: ReqId,
+        result: R<SignIn>,
+    },
+    FactorStarted {
+        id: ReqId,
+        result: R<FactorStarted>,
+    },
+    /// A code was checked or a push polled.
+    FactorAnswered {
+        id: ReqId,
+        result: R<SignIn>,
+    },
+    SteppedUp {
+        id: ReqId,
+        result: R<SignIn>,
+    },
+    Account {
+        id: ReqId,
+        result: R<Account>,
+    },
+    Capabilities {
+        id: ReqId,
+        result: R<Capabilities>,
+    },
+    Methods {
+        id: ReqId,
+        result: R<Vec<Method>>,
+    },
+    Devices {
+        id: ReqId,
+        result: R<Vec<Device>>,
+    },
+    Sessions {
+        id: ReqId,
+        result: R<Vec<Session>>,
+    },
+    Remembered {
+        id: ReqId,
+        result: R<Vec<RememberedDevice>>,
+    },
+    /// A change finished; `Ok(Some(text))` is what the server said about it (e.g. the new default).
+    Changed {
+        id: ReqId,
+        result: R<Option<String>>,
+    },
+    SignedOut {
+        id: ReqId,
+        result: R<()>,
+    },
+    /// Whether the sign-in was kept in the secret store.
+    Kept(Result<(), String>),
+    AccountsChanged(Vec<KnownAccount>),
+    PhoneApproved {
+        id: ReqId,
+        result: Result<(), String>,
+    },
+    Outbox {
+        id: ReqId,
+        result: Result<Vec<OutboxMessage>, String>,
+    },
+}

@@ -1,0 +1,321 @@
+//! Effects: the only place the app touches the backend, the secret store and
+//! the accounts list. `update` returns them; the runtime spawns `run` for each
+//! on tokio and feeds the actions it returns back into `update`.
+
+use crate::accounts::{KnownAccount, KnownAccounts};
+use crate::app::action::Action;
+use crate::app::state::{Change, ReqId};
+use crate::backend::{Backend, BackendError, Challenge, Credentials};
+use crate::protocol::OutboxMessage;
+use crate::secrets::{SecretString, SessionStore};
+use async_trait::async_trait;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Try the sign-in kept for `username`.
+    Restore {
+        id: ReqId,
+        username: String,
+    },
+    SignIn {
+        id: ReqId,
+        username: String,
+        password: SecretString,
+    },
+    StartFactor {
+        id: ReqId,
+        challenge: Challenge,
+        method_id: String,
+    },
+    /// Check a code, or poll a push (`code: None`) after `delay`.
+    Answer {
+        id: ReqId,
+        challenge: Challenge,
+        method_id: String,
+        code: Option<SecretString>,
+        remember: bool,
+        delay: Option<Duration>,
+    },
+    StepUp {
+        id: ReqId,
+    },
+    LoadAccount {
+        id: ReqId,
+    },
+    LoadCapabilities {
+        id: ReqId,
+    },
+    LoadMethods {
+        id: ReqId,
+    },
+    LoadDevices {
+        id: ReqId,
+    },
+    LoadSessions {
+        id: ReqId,
+    },
+    LoadRemembered {
+        id: ReqId,
+    },
+    Change {
+        id: ReqId,
+        change: Change,
+    },
+    /// Keep the sign-in in the secret store and the account on the list.
+    Keep {
+        username: String,
+        display_name: String,
+    },
+    ForgetAccount {
+        username: String,
+    },
+    /// Drop everything kept for the account (after Sign out everywhere).
+    ForgetCredentials {
+        username: String,
+    },
+    SignOut {
+        id: ReqId,
+        username: Option<String>,
+    },
+    PhoneApprove {
+        id: ReqId,
+        number: u32,
+    },
+    LoadOutbox {
+        id: ReqId,
+    },
+}
+
+/// The demo's simulated phone and outbox, behind a trait so the TUI does not
+/// depend on how they are built.
+#[async_trait]
+pub trait DemoServices: Send + Sync {
+    async fn approve(&self, number: u32) -> Result<(), String>;
+    async fn outbox(&self) -> Result<Vec<OutboxMessage>, String>;
+}
+
+/// What effects run against.
+#[derive(Clone)]
+pub struct Deps {
+    pub backend: Arc<dyn Backend>,
+    pub store: Arc<dyn SessionStore>,
+    pub profile: String,
+    pub accounts: Arc<Mutex<KnownAccounts>>,
+    pub demo: Option<Arc<dyn DemoServices>>,
+}
+
+impl Deps {
+    fn accounts_for_profile(&self) -> Vec<KnownAccount> {
+        match self.accounts.lock() {
+            Ok(a) => a.for_profile(&self.profile).cloned().collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Only the remembered-device grant of what is kept: the part that lets
+    /// this client skip the second factor. Tokens of another account never leak in.
+    fn restore_grant_only(&self, username: &str) {
+        let mut fresh = Credentials::default();
+        match self.store.load(&self.profile, username) {
+            Ok(Some(kept)) => fresh.remembered_grant = kept.remembered_grant.clone(),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot read the kept sign-in"),
+        }
+        self.backend.restore(fresh);
+    }
+}
+
+fn no_demo() -> String {
+    "the simulated phone exists only in the demo".into()
+}
+
+/// Runs one effect to completion and says what happened.
+pub async fn run(effect: Effect, deps: Deps) -> Vec<Action> {
+    let b = deps.backend.clone();
+    let one = |a: Action| vec![a];
+    match effect {
+        Effect::Restore { id, username } => {
+            let result = match deps.store.load(&deps.profile, &username) {
+                Ok(Some(kept)) => {
+                    b.restore(kept);
+                    match b.account().await {
+                        Ok(acc) => Ok(Some(acc)),
+                        Err(e) => {
+                            tracing::info!(
+                                code = e.code(),
+                                "kept sign-in not usable; asking for the password"
+                            );
+                            deps.restore_grant_only(&username);
+                            Ok(None)
+                        }
+                    }
+                }
+                Ok(None) => {
+                    b.restore(Credentials::default());
+                    Ok(None)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the kept sign-in");
+                    Ok(None)
+                }
+            };
+            one(Action::Restored { id, result })
+        }
+        Effect::SignIn {
+            id,
+            username,
+            password,
+        } => {
+            deps.restore_grant_only(&username);
+            one(Action::PasswordChecked {
+                id,
+                result: b.sign_in(&username, &password).await,
+            })
+        }
+        Effect::StartFactor {
+            id,
+            challenge,
+            method_id,
+        } => one(Action::FactorStarted {
+            id,
+            result: b.start_factor(&challenge, &method_id).await,
+        }),
+        Effect::Answer {
+            id,
+            challenge,
+            method_id,
+            code,
+            remember,
+            delay,
+        } => {
+            if let Some(d) = delay {
+                tokio::time::sleep(d).await;
+            }
+            let result = b
+                .answer_factor(&challenge, &method_id, code.as_ref(), remember)
+                .await;
+            one(Action::FactorAnswered { id, result })
+        }
+        Effect::StepUp { id } => one(Action::SteppedUp {
+            id,
+            result: b.step_up().await,
+        }),
+        Effect::LoadAccount { id } => one(Action::Account {
+            id,
+            result: b.account().await,
+        }),
+        Effect::LoadCapabilities { id } => one(Action::Capabilities {
+            id,
+            result: b.capabilities().await,
+        }),
+        Effect::LoadMethods { id } => one(Action::Methods {
+            id,
+            result: b.methods().await,
+        }),
+        Effect::LoadDevices { id } => one(Action::Devices {
+            id,
+            result: b.devices().await,
+        }),
+        Effect::LoadSessions { id } => one(Action::Sessions {
+            id,
+            result: b.sessions().await,
+        }),
+        Effect::LoadRemembered { id } => one(Action::Remembered {
+            id,
+            result: b.remembered_devices().await,
+        }),
+        Effect::Change { id, change } => one(Action::Changed {
+            id,
+            result: apply(&*b, &change).await,
+        }),
+        Effect::Keep {
+            username,
+            display_name,
+        } => {
+            let kept = deps
+                .store
+                .save(&deps.profile, &username, &b.credentials())
+                .map_err(|e| {
+                    tracing::warn!(error = %e, "sign-in not kept");
+                    e.to_string()
+                });
+            if let Ok(mut list) = deps.accounts.lock()
+                && let Err(e) = list.remember(&deps.profile, &username, &display_name)
+            {
+                tracing::warn!(error = %e, "cannot update the accounts list");
+            }
+            vec![
+                Action::Kept(kept),
+                Action::AccountsChanged(deps.accounts_for_profile()),
+            ]
+        }
+        Effect::ForgetAccount { username } => {
+            if let Ok(mut list) = deps.accounts.lock()
+                && let Err(e) = list.remove(&deps.profile, &username)
+            {
+                tracing::warn!(error = %e, "cannot update the accounts list");
+            }
+            if let Err(e) = deps.store.forget(&deps.profile, &username) {
+                tracing::warn!(error = %e, "cannot forget the kept sign-in");
+            }
+            one(Action::AccountsChanged(deps.accounts_for_profile()))
+        }
+        Effect::ForgetCredentials { username } => {
+            if let Err(e) = deps.store.forget(&deps.profile, &username) {
+                tracing::warn!(error = %e, "cannot forget the kept sign-in");
+            }
+            vec![]
+        }
+        Effect::SignOut { id, username } => {
+            let result = b.sign_out().await;
+            if let Some(user) = username {
+                keep_grant_after_sign_out(&deps, &user);
+            }
+            one(Action::SignedOut { id, result })
+        }
+        Effect::PhoneApprove { id, number } => {
+            let result = match &deps.demo {
+                Some(d) => d.approve(number).await,
+                None => Err(no_demo()),
+            };
+            one(Action::PhoneApproved { id, result })
+        }
+        Effect::LoadOutbox { id } => {
+            let result = match &deps.demo {
+                Some(d) => d.outbox().await,
+                None => Err(no_demo()),
+            };
+            one(Action::Outbox { id, result })
+        }
+    }
+}
+
+/// Signing out ends the session, not "Don't ask again": the grant stays kept.
+fn keep_grant_after_sign_out(deps: &Deps, username: &str) {
+    let left = deps.backend.credentials();
+    let outcome = if left.remembered_grant.is_some() {
+        let mut only = Credentials::default();
+        only.remembered_grant = left.remembered_grant.clone();
+        deps.store.save(&deps.profile, username, &only)
+    } else {
+        deps.store.forget(&deps.profile, username)
+    };
+    if let Err(e) = outcome {
+        tracing::warn!(error = %e, "cannot update the kept sign-in after signing out");
+    }
+}
+
+async fn apply(b: &dyn Backend, change: &Change) -> Result<Option<String>, BackendError> {
+    match change {
+        Change::DeleteMethod { id, confirm, .. } => b.delete_method(id, confirm.as_deref()).await,
+        Change::SetDefault { id, .. } => b.set_default_method(id).await.map(|_| None),
+        Change::DeleteDevice { id, confirm, .. } => {
+            b.delete_device(id, confirm.as_deref()).await.map(|_| None)
+        }
+        Change::RevokeSession { id, .. } => b.revoke_session(id).await.map(|_| None),
+        Change::ForgetDevice { id, .. } => b.forget_device(id).await.map(|_| None),
+        Change::SignOutEverywhere => b.sign_out_everywhere().await.map(|_| None),
+    }
+}

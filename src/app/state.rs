@@ -1,0 +1,583 @@
+//! The model: everything the screen shows, and nothing else. `ui` renders it;
+//! only `update` changes it.
+
+use crate::accounts::KnownAccount;
+use crate::app::keymap::{Command, Keymap};
+use crate::backend::{BackendError, Challenge, FactorStarted};
+use crate::domain::{
+    Account, Capabilities, Device, FactorOption, Method, MethodKind, RememberedDevice, Session,
+};
+use crate::secrets::SecretString;
+use crate::ui::theme::ThemeName;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub type ReqId = u64;
+
+/// What the user types to override the last-method guard for a method.
+pub fn confirm_name(m: &Method) -> String {
+    if m.detail.is_empty() {
+        m.kind.title()
+    } else {
+        m.detail.clone()
+    }
+}
+
+/// The portal's name for a method: "Phone +1 XXXXXXXX23".
+pub fn method_name(m: &Method) -> String {
+    if m.detail.is_empty() {
+        m.kind.title()
+    } else {
+        format!("{} {}", m.kind.title(), m.detail)
+    }
+}
+
+/// The demo's facts, shown in its banner and used by the simulated phone panel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DemoInfo {
+    pub username: String,
+    /// The made-up demo account's password: shown on screen on purpose.
+    pub password: String,
+    pub db_path: PathBuf,
+    pub phone_dir: PathBuf,
+}
+
+/// Data that comes from the backend: never drawn as if it were there before it is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Loadable<T> {
+    NotAsked,
+    Loading(ReqId),
+    Ready(T),
+    Failed(BackendError),
+}
+
+impl<T> Loadable<T> {
+    pub fn ready(&self) -> Option<&T> {
+        match self {
+            Self::Ready(t) => Some(t),
+            _ => None,
+        }
+    }
+    pub fn is_loading(&self) -> bool {
+        matches!(self, Self::Loading(_))
+    }
+    /// Takes a result if it answers the request this is waiting for; stale answers are dropped.
+    pub fn settle(&mut self, id: ReqId, result: Result<T, BackendError>) -> bool {
+        if !matches!(self, Self::Loading(x) if *x == id) {
+            return false;
+        }
+        *self = match result {
+            Ok(t) => Self::Ready(t),
+            Err(e) => Self::Failed(e),
+        };
+        true
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    SignIn,
+    Home,
+    Devices,
+    Sessions,
+    Remembered,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SignInStep {
+    /// Trying the sign-in kept for a chosen account.
+    Checking {
+        username: String,
+        id: ReqId,
+    },
+    /// "Choose the account you want to sign in with".
+    Accounts {
+        focus: usize,
+    },
+    Password(PasswordForm),
+    Verify(Verify),
+    /// Signed in; loading who it is before showing Security info.
+    Finishing {
+        username: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PasswordForm {
+    pub username: String,
+    pub password: SecretString,
+    /// 0 username, 1 password, 2 the Sign in button.
+    pub focus: usize,
+    pub error: Option<String>,
+    pub pending: Option<ReqId>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Purpose {
+    SignIn { username: String },
+    StepUp,
+}
+
+/// "Verify your identity": shared by sign-in and step-up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verify {
+    pub challenge: Challenge,
+    pub purpose: Purpose,
+    pub step: VerifyStep,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum VerifyStep {
+    Choose { focus: usize, error: Option<String> },
+    Factor(Factor),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Factor {
+    pub option: FactorOption,
+    pub started: Loadable<FactorStarted>,
+    pub code: SecretString,
+    pub remember: bool,
+    pub focus: usize,
+    pub error: Option<String>,
+    /// A code check or push poll in flight.
+    pub answering: Option<ReqId>,
+}
+
+impl Factor {
+    pub fn new(option: FactorOption, id: ReqId) -> Self {
+        Self {
+            option,
+            started: Loadable::Loading(id),
+            code: SecretString::default(),
+            remember: false,
+            focus: 0,
+            error: None,
+            answering: None,
+        }
+    }
+    pub fn is_push(&self) -> bool {
+        self.option.kind == MethodKind::AuthenticatorPush
+    }
+    /// Kinds whose code the server sends (so "Resend" makes sense).
+    pub fn code_is_sent(&self) -> bool {
+        matches!(
+            self.option.kind,
+            MethodKind::Phone
+                | MethodKind::AlternatePhone
+                | MethodKind::OfficePhone
+                | MethodKind::Email
+        )
+    }
+}
+
+/// The focusable things of a factor screen, top to bottom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FactorItem {
+    Code,
+    Verify,
+    Remember,
+    Resend,
+    OtherWay,
+}
+
+impl Verify {
+    pub fn offers_remember(&self) -> bool {
+        matches!(self.purpose, Purpose::SignIn { .. }) && self.challenge.remember_days > 0
+    }
+    pub fn factor_items(&self, f: &Factor) -> Vec<FactorItem> {
+        let mut items = Vec::new();
+        if !f.is_push() {
+            items.extend([FactorItem::Code, FactorItem::Verify]);
+        }
+        if self.offers_remember() {
+            items.push(FactorItem::Remember);
+        }
+        if f.is_push() || f.code_is_sent() {
+            items.push(FactorItem::Resend);
+        }
+        if self.challenge.options.len() > 1 {
+            items.push(FactorItem::OtherWay);
+        }
+        items
+    }
+}
+
+/// A change to security info: asked for, maybe confirmed, then sent.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    DeleteMethod {
+        id: String,
+        name: String,
+        confirm: Option<String>,
+    },
+    SetDefault {
+        id: String,
+        name: String,
+    },
+    DeleteDevice {
+        id: String,
+        name: String,
+        confirm: Option<String>,
+    },
+    RevokeSession {
+        id: String,
+        current: bool,
+    },
+    ForgetDevice {
+        id: String,
+        current: bool,
+    },
+    SignOutEverywhere,
+}
+
+impl Change {
+    /// What the status says while it runs.
+    pub fn progress(&self) -> String {
+        match self {
+            Self::DeleteMethod { name, .. } => format!("Deleting {name}…"),
+            Self::SetDefault { name, .. } => format!("Making {name} the default…"),
+            Self::DeleteDevice { name, .. } => format!("Deleting device {name}…"),
+            Self::RevokeSession { .. } => "Signing out the session…".into(),
+            Self::ForgetDevice { .. } => "Revoking the remembered device…".into(),
+            Self::SignOutEverywhere => "Signing out everywhere…".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangeInFlight {
+    pub id: ReqId,
+    pub change: Change,
+    /// Already retried after a step-up: a second StepUpRequired is an error.
+    pub stepped_up: bool,
+}
+
+/// The second factor asked again before retrying `change`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepUp {
+    pub change: Change,
+    pub pending: Option<ReqId>,
+    pub verify: Option<Verify>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Overlay {
+    Help,
+    Confirm(Confirm),
+    TypeName(TypeName),
+    Menu(Menu),
+    Phone(PhonePanel),
+    Outbox(Loadable<Vec<SentMessage>>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Confirm {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub yes: String,
+    pub change: Change,
+    /// Starts false: Enter right away cancels.
+    pub yes_focused: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeName {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub expected: String,
+    pub input: String,
+    pub change: Change,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Menu {
+    pub title: String,
+    pub items: Vec<MenuItem>,
+    pub focus: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MenuItem {
+    pub label: String,
+    /// Why it can't be chosen, shown beside it.
+    pub disabled: Option<String>,
+    pub choice: MenuChoice,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum MenuChoice {
+    Change(Change),
+    AskDelete(String),
+    Unavailable(String),
+    AddKind(MethodKind),
+    Cancel,
+}
+
+/// A message the demo server "sent" (its outbox), as the panel shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SentMessage {
+    pub channel: String,
+    pub recipient: String,
+    pub body: String,
+    pub sent_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PhonePanel {
+    pub input: String,
+    pub pending: Option<ReqId>,
+    pub result: Option<Result<String, String>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Success,
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub tone: Tone,
+}
+
+/// Focusable rows of the home screen, top to bottom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HomeItem {
+    ChangeDefault,
+    AddMethod,
+    Method(usize),
+    Devices,
+    Sessions,
+    Remembered,
+    SignOutEverywhere,
+    SignOut,
+}
+
+#[derive(Clone, Debug)]
+pub struct State {
+    pub profile: String,
+    pub server_url: String,
+    pub demo: Option<DemoInfo>,
+    pub keymap: Keymap,
+    pub theme: ThemeName,
+    pub screen: Screen,
+    pub signin: SignInStep,
+    pub accounts: Vec<KnownAccount>,
+    pub account: Loadable<Account>,
+    pub caps: Loadable<Capabilities>,
+    pub methods: Loadable<Vec<Method>>,
+    pub devices: Loadable<Vec<Device>>,
+    pub sessions: Loadable<Vec<Session>>,
+    pub remembered: Loadable<Vec<RememberedDevice>>,
+    pub home_focus: usize,
+    pub list_focus: usize,
+    pub overlay: Option<Overlay>,
+    pub step_up: Option<StepUp>,
+    pub change: Option<ChangeInFlight>,
+    pub notice: Option<Notice>,
+    pub signing_out: Option<ReqId>,
+    pub kept_warning_shown: bool,
+    pub spinner: usize,
+    pub poll_every: Duration,
+    pub next_id: ReqId,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(profile: &str, server_url: &str, keymap: Keymap, theme: ThemeName) -> Self {
+        Self {
+            profile: profile.into(),
+            server_url: server_url.into(),
+            demo: None,
+            keymap,
+            theme,
+            screen: Screen::SignIn,
+            signin: SignInStep::Password(PasswordForm::default()),
+            accounts: Vec::new(),
+            account: Loadable::NotAsked,
+            caps: Loadable::NotAsked,
+            methods: Loadable::NotAsked,
+            devices: Loadable::NotAsked,
+            sessions: Loadable::NotAsked,
+            remembered: Loadable::NotAsked,
+            home_focus: 0,
+            list_focus: 0,
+            overlay: None,
+            step_up: None,
+            change: None,
+            notice: None,
+            signing_out: None,
+            kept_warning_shown: false,
+            spinner: 0,
+            poll_every: Duration::from_secs(1),
+            next_id: 1,
+            quit: false,
+        }
+    }
+
+    pub fn next_id(&mut self) -> ReqId {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Something is in flight: the spinner ticks only then.
+    pub fn is_loading(&self) -> bool {
+        let signin = match &self.signin {
+            SignInStep::Checking { .. } | SignInStep::Finishing { .. } => true,
+            SignInStep::Password(f) => f.pending.is_some(),
+            SignInStep::Verify(v) => verify_busy(v),
+            SignInStep::Accounts { .. } => false,
+        };
+        let overlay = match &self.overlay {
+            Some(Overlay::Phone(p)) => p.pending.is_some(),
+            Some(Overlay::Outbox(o)) => o.is_loading(),
+            _ => false,
+        };
+        (self.screen == Screen::SignIn && signin)
+            || overlay
+            || self.change.is_some()
+            || self.signing_out.is_some()
+            || self
+                .step_up
+                .as_ref()
+                .is_some_and(|s| s.pending.is_some() || s.verify.as_ref().is_some_and(verify_busy))
+            || self.account.is_loading()
+            || self.caps.is_loading()
+            || self.methods.is_loading()
+            || self.devices.is_loading()
+            || self.sessions.is_loading()
+            || self.remembered.is_loading()
+    }
+
+    pub fn home_items(&self) -> Vec<HomeItem> {
+        let mut items = vec![HomeItem::ChangeDefault, HomeItem::AddMethod];
+        if let Some(methods) = self.methods.ready() {
+            items.extend((0..methods.len()).map(HomeItem::Method));
+        }
+        items.extend([
+            HomeItem::Devices,
+            HomeItem::Sessions,
+            HomeItem::Remembered,
+            HomeItem::SignOutEverywhere,
+            HomeItem::SignOut,
+        ]);
+        items
+    }
+
+    pub fn list_len(&self) -> usize {
+        match self.screen {
+            Screen::Devices => self.devices.ready().map_or(0, Vec::len),
+            Screen::Sessions => self.sessions.ready().map_or(0, Vec::len),
+            Screen::Remembered => self.remembered.ready().map_or(0, Vec::len),
+            _ => 0,
+        }
+    }
+
+    /// The verify flow on screen, whether for sign-in or a step-up.
+    pub fn active_verify(&self) -> Option<&Verify> {
+        if let Some(s) = &self.step_up {
+            return s.verify.as_ref();
+        }
+        match (&self.screen, &self.signin) {
+            (Screen::SignIn, SignInStep::Verify(v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Which commands apply now, and whether a text field has focus (so
+    /// letters are typed, not commands). The key bar shows exactly these.
+    pub fn key_context(&self) -> (Vec<Command>, bool) {
+        use Command::*;
+        let nav = [MoveUp, MoveDown, Activate];
+        let mut cmds: Vec<Command>;
+        let mut text = false;
+        if let Some(o) = &self.overlay {
+            cmds = match o {
+                Overlay::Help => vec![Back],
+                Overlay::Confirm(_) => vec![NextField, Activate, Back],
+                Overlay::TypeName(_) => {
+                    text = true;
+                    vec![Activate, Back]
+                }
+                Overlay::Menu(_) => nav.to_vec(),
+                Overlay::Phone(_) => {
+                    text = true;
+                    vec![Activate, Back]
+                }
+                Overlay::Outbox(_) => vec![Refresh, Back],
+            };
+            if !matches!(o, Overlay::Menu(_)) {
+                cmds.push(Quit);
+                return (cmds, text);
+            }
+            cmds.push(Back);
+        } else if let Some(v) = self.active_verify() {
+            (cmds, text) = verify_context(v, self.demo.is_some());
+        } else if self.step_up.is_some() {
+            cmds = vec![Back];
+        } else {
+            cmds = match (&self.screen, &self.signin) {
+                (Screen::SignIn, SignInStep::Accounts { .. }) => {
+                    vec![MoveUp, MoveDown, Activate, Delete]
+                }
+                (Screen::SignIn, SignInStep::Password(f)) => {
+                    text = f.focus < 2;
+                    let mut c = vec![NextField, PrevField, Activate];
+                    if !self.accounts.is_empty() {
+                        c.push(Back);
+                    }
+                    c
+                }
+                (Screen::SignIn, _) => vec![],
+                (Screen::Home, _) => vec![MoveUp, MoveDown, Activate, Delete, Refresh],
+                (Screen::Devices, _) => vec![MoveUp, MoveDown, Delete, Refresh, Back],
+                (Screen::Sessions | Screen::Remembered, _) => {
+                    vec![MoveUp, MoveDown, Delete, Refresh, Back]
+                }
+            };
+        }
+        if self.demo.is_some() && !text {
+            cmds.push(Outbox);
+        }
+        cmds.extend([Help, Quit]);
+        (cmds, text)
+    }
+}
+
+fn verify_busy(v: &Verify) -> bool {
+    match &v.step {
+        VerifyStep::Factor(f) => f.started.is_loading() || f.answering.is_some(),
+        VerifyStep::Choose { .. } => false,
+    }
+}
+
+fn verify_context(v: &Verify, demo: bool) -> (Vec<Command>, bool) {
+    use Command::*;
+    match &v.step {
+        VerifyStep::Choose { .. } => (vec![MoveUp, MoveDown, Activate, Back], false),
+        VerifyStep::Factor(f) => {
+            let items = v.factor_items(f);
+            let text = items.get(f.focus) == Some(&FactorItem::Code);
+            let mut cmds = vec![NextField, PrevField, Activate];
+            if !text {
+                cmds.extend([MoveUp, MoveDown, Toggle]);
+                if items.contains(&FactorItem::Resend) {
+                    cmds.push(Resend);
+                }
+                if items.contains(&FactorItem::OtherWay) {
+                    cmds.push(OtherWay);
+                }
+                if demo && f.is_push() {
+                    cmds.push(Phone);
+                }
+            }
+            cmds.push(Back);
+            (cmds, text)
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! Security info home: the default method, Add, the method list with per-row
+//! actions, the trust pages and Sign out everywhere.
+
+use super::{dialogs, step};
+use crate::app::effects::Effect;
+use crate::app::keymap::Command;
+use crate::app::state::{
+    Change, Confirm, HomeItem, Loadable, Menu, MenuChoice, MenuItem, Notice, Overlay, Screen,
+    State, Tone,
+};
+use crate::app::state::{confirm_name, method_name};
+use crate::domain::{Ability, Capabilities};
+
+/// Loads what the home screen shows (the account too when `account`).
+pub(crate) fn load(state: &mut State, account: bool) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    if account {
+        let id = state.next_id();
+        state.account = Loadable::Loading(id);
+        fx.push(Effect::LoadAccount { id });
+    }
+    let id = state.next_id();
+    state.caps = Loadable::Loading(id);
+    fx.push(Effect::LoadCapabilities { id });
+    fx.extend(reload_methods(state));
+    fx
+}
+
+pub(super) fn reload_methods(state: &mut State) -> Vec<Effect> {
+    let id = state.next_id();
+    state.methods = Loadable::Loading(id);
+    vec![Effect::LoadMethods { id }]
+}
+
+pub(super) fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
+    let items = state.home_items();
+    let here = items.get(state.home_focus).copied();
+    match cmd {
+        Command::MoveUp | Command::MoveDown => {
+            state.home_focus = step(state.home_focus, items.len(), cmd == Command::MoveDown);
+            Vec::new()
+        }
+        Command::Refresh => load(state, false),
+        Command::Delete => match here {
+            Some(HomeItem::Method(i)) => ask_delete(state, i),
+            _ => Vec::new(),
+        },
+        Command::Activate => match here {
+            Some(item) => activate(state, item),
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+fn ability(state: &State, pick: impl Fn(&Capabilities) -> &Ability) -> Result<(), String> {
+    match &state.caps {
+        Loadable::Ready(c) => match pick(c) {
+            Ability::Yes => Ok(()),
+            Ability::No { reason, portal_url } => Err(match portal_url {
+                Some(url) => format!("Not available here: {reason} You can do it at {url}"),
+                None => format!("Not available here: {reason}"),
+            }),
+        },
+        Loadable::Failed(e) => Err(format!("secinfo cannot tell what this server allows: {e}")),
+        _ => Err("Still finding out what this server allows; try again in a moment.".into()),
+    }
+}
+
+fn refuse(state: &mut State, text: String) -> Vec<Effect> {
+    state.notice = Some(Notice {
+        text,
+        tone: Tone::Error,
+    });
+    Vec::new()
+}
+
+fn activate(state: &mut State, item: HomeItem) -> Vec<Effect> {
+    match item {
+        HomeItem::ChangeDefault => change_default(state),
+        HomeItem::AddMethod => add_method(state),
+        HomeItem::Method(i) => row_menu(state, i),
+        HomeItem::Devices => open(state, Screen::Devices, |c| &c.devices),
+        HomeItem::Sessions => open(state, Screen::Sessions, |c| &c.sessions),
+        HomeItem::Remembered => open(state, Screen::Remembered, |c| &c.remembered_devices),
+        HomeItem::SignOutEverywhere => match ability(state, |c| &c.sign_out_everywhere) {
+            Err(why) => refuse(state, why),
+            Ok(()) => {
+                state.overlay = Some(Overlay::Confirm(Confirm {
+                    title: "Sign out everywhere?".into(),
+                    lines: vec![
+                        "This signs you out of every session on every device, this one included.".into(),
+                        "It also revokes every remembered device (\"Don't ask again\"), so the next \
+                         sign-in anywhere asks for your second factor again."
+                            .into(),
+                        "Use it when a device is lost or stolen.".into(),
+                    ],
+                    yes: "Sign out everywhere".into(),
+                    change: Change::SignOutEverywhere,
+                    yes_focused: false,
+                }));
+                Vec::new()
+            }
+        },
+        HomeItem::SignOut => {
+            let id = state.next_id();
+            state.signing_out = Some(id);
+            let username = state.account.ready().map(|a| a.username.clone());
+            vec![Effect::SignOut { id, username }]
+        }
+    }
+}
+
+fn open(
+    state: &mut State,
+    screen: Screen,
+    pick: impl Fn(&Capabilities) -> &Ability,
+) -> Vec<Effect> {
+    if let Err(why) = ability(state, pick) {
+        return refuse(state, why);
+    }
+    state.screen = screen;
+    state.list_focus = 0;
+    super::lists::load(state)
+}
+
+fn change_default(state: &mut State) -> Vec<Effect> {
+    if let Err(why) = ability(state, |c| &c.set_default) {
+        return refuse(state, why);
+    }
+    let Some(methods) = state.methods.ready() else {
+        return refuse(state, "The methods are not loaded yet.".into());
+    };
+    let mut items: Vec<MenuItem> = methods
+        .iter()
+        .filter(|m| m.usable_mfa)
+        .map(|m| MenuItem {
+            label: method_name(m),
+            disabled: m.is_default.then(|| "already the default".to_string()),
+            choice: MenuChoice::Change(Change::SetDefault {
+                id: m.id.clone(),
+                name: method_name(m),
+            }),
+        })
+        .collect();
+    if items.is_empty() {
+        return refuse(
+            state,
+            "Add a sign-in method first: none can be the default yet.".into(),
+        );
+    }
+    items.push(MenuItem {
+        label: "Cancel".into(),
+        disabled: None,
+        choice: MenuChoice::Cancel,
+    });
+    state.overlay = Some(Overlay::Menu(Menu {
+        title: "Change default sign-in method".into(),
+        items,
+        focus: 0,
+    }));
+    Vec::new()
+}
+
+fn add_method(state: &mut State) -> Vec<Effect> {
+    let caps = match &state.caps {
+        Loadable::Ready(c) => c.clone(),
+        _ => {
+            return refuse(
+                state,
+                ability(state, |c| &c.list_methods)
+                    .err()
+                    .unwrap_or_default(),
+            );
+        }
+    };
+    let mut items: Vec<MenuItem> = caps
+        .enroll
+        .iter()
+        .map(|(kind, ab)| MenuItem {
+            label: kind.title(),
+            disabled: ab.reason().map(str::to_string),
+            choice: MenuChoice::AddKind(kind.clone()),
+        })
+        .collect();
+    if items.is_empty() {
+        return refuse(
+            state,
+            "This server does not let you add sign-in methods here.".into(),
+        );
+    }
+    items.push(MenuItem {
+        label: "Cancel".into(),
+        disabled: None,
+        choice: MenuChoice::Cancel,
+    });
+    state.overlay = Some(Overlay::Menu(Menu {
+        title: "Which method would you like to add?".into(),
+        items,
+        focus: 0,
+    }));
+    Vec::new()
+}
+
+fn row_menu(state: &mut State, i: usize) -> Vec<Effect> {
+    let Some(m) = state.methods.ready().and_then(|ms| ms.get(i)).cloned() else {
+        return Vec::new();
+    };
+    let set_default = ability(state, |c| &c.set_default).err();
+    let delete = ability(state, |c| &c.delete_methods).err();
+    let mut items = Vec::new();
+    if m.usable_mfa && !m.is_default {
+        items.push(MenuItem {
+            label: "Make this the default".into(),
+            disabled: set_default,
+            choice: MenuChoice::Change(Change::SetDefault {
+                id: m.id.clone(),
+                name: method_name(&m),
+            }),
+        });
+    }
+    items.push(MenuItem {
+        label: "Change".into(),
+        disabled: Some("changing a method is not available yet".into()),
+        choice: MenuChoice::Unavailable("Changing a method is not available yet.".into()),
+    });
+    items.push(MenuItem {
+        label: "Delete".into(),
+        disabled: delete,
+        choice: MenuChoice::AskDelete(m.id.clone()),
+    });
+    items.push(MenuItem {
+        label: "Cancel".into(),
+        disabled: None,
+        choice: MenuChoice::Cancel,
+    });
+    state.overlay = Some(Overlay::Menu(Menu {
+        title: method_name(&m),
+        items,
+        focus: 0,
+    }));
+    Vec::new()
+}
+
+pub(super) fn ask_delete(state: &mut State, i: usize) -> Vec<Effect> {
+    if let Err(why) = ability(state, |c| &c.delete_methods) {
+        return refuse(state, why);
+    }
+    let Some(m) = state.methods.ready().and_then(|ms| ms.get(i)).cloned() else {
+        return Vec::new();
+    };
+    let name = method_name(&m);
+    let mut lines = vec![format!(
+        "You will no longer be able to sign in with {name}."
+    )];
+    if m.is_default {
+        lines.push(
+            "It is your default sign-in method: the server will choose another default.".into(),
+        );
+    }
+    dialogs::confirm(
+        state,
+        format!("Delete {}?", m.kind.title()),
+        lines,
+        "Delete",
+        Change::DeleteMethod {
+            id: m.id.clone(),
+            name: confirm_name(&m),
+            confirm: None,
+        },
+    );
+    Vec::new()
+}

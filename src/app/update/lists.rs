@@ -1,0 +1,137 @@
+//! Devices, sessions and remembered devices: a list, one action per row
+//! (delete, sign out, revoke), always confirmed first.
+
+use super::{dialogs, step};
+use crate::app::effects::Effect;
+use crate::app::keymap::Command;
+use crate::app::state::{Change, Loadable, Screen, State};
+
+pub(super) fn load(state: &mut State) -> Vec<Effect> {
+    let id = state.next_id();
+    match state.screen {
+        Screen::Devices => {
+            state.devices = Loadable::Loading(id);
+            vec![Effect::LoadDevices { id }]
+        }
+        Screen::Sessions => {
+            state.sessions = Loadable::Loading(id);
+            vec![Effect::LoadSessions { id }]
+        }
+        Screen::Remembered => {
+            state.remembered = Loadable::Loading(id);
+            vec![Effect::LoadRemembered { id }]
+        }
+        _ => Vec::new(),
+    }
+}
+
+pub(super) fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
+    match cmd {
+        Command::MoveUp | Command::MoveDown => {
+            state.list_focus = step(state.list_focus, state.list_len(), cmd == Command::MoveDown);
+            Vec::new()
+        }
+        Command::Refresh => load(state),
+        Command::Back => {
+            state.screen = Screen::Home;
+            Vec::new()
+        }
+        Command::Delete | Command::Activate => {
+            ask(state);
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn ask(state: &mut State) {
+    let i = state.list_focus;
+    match state.screen {
+        Screen::Devices => {
+            let Some(d) = state.devices.ready().and_then(|l| l.get(i)).cloned() else {
+                return;
+            };
+            let on_it: Vec<String> = state
+                .methods
+                .ready()
+                .map(|ms| {
+                    ms.iter()
+                        .filter(|m| m.device_id.as_deref() == Some(d.id.as_str()))
+                        .map(|m| m.kind.title())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut lines = vec![
+                "For a lost, stolen or old phone.".to_string(),
+                format!("This removes {} and the sign-in methods on it.", d.name),
+            ];
+            if !on_it.is_empty() {
+                lines.push(format!("Methods removed with it: {}.", on_it.join(", ")));
+            }
+            let change = Change::DeleteDevice {
+                id: d.id,
+                name: d.name.clone(),
+                confirm: None,
+            };
+            dialogs::confirm(
+                state,
+                format!("Delete device {}?", d.name),
+                lines,
+                "Delete device",
+                change,
+            );
+        }
+        Screen::Sessions => {
+            let Some(s) = state.sessions.ready().and_then(|l| l.get(i)).cloned() else {
+                return;
+            };
+            let lines = if s.current {
+                vec![
+                    "This is the session you are using now: you will be signed out here."
+                        .to_string(),
+                ]
+            } else {
+                vec![format!(
+                    "{} ({}) will have to sign in again.",
+                    s.client, s.ip
+                )]
+            };
+            let change = Change::RevokeSession {
+                id: s.id,
+                current: s.current,
+            };
+            dialogs::confirm(
+                state,
+                "Sign out this session?".into(),
+                lines,
+                "Sign out",
+                change,
+            );
+        }
+        Screen::Remembered => {
+            let Some(r) = state.remembered.ready().and_then(|l| l.get(i)).cloned() else {
+                return;
+            };
+            let who = if r.current {
+                "this client".to_string()
+            } else {
+                r.client.clone()
+            };
+            let lines = vec![format!(
+                "The next sign-in from {who} will ask for your second factor again."
+            )];
+            let change = Change::ForgetDevice {
+                id: r.id,
+                current: r.current,
+            };
+            dialogs::confirm(
+                state,
+                "Revoke this remembered device?".into(),
+                lines,
+                "Revoke",
+                change,
+            );
+        }
+        _ => {}
+    }
+}

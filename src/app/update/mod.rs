@@ -1,0 +1,321 @@
+//! `update(&mut State, Action) -> Vec<Effect>`: synchronous and pure. Keys are
+//! resolved through the keymap here (so tests can send raw keys), then each
+//! screen's module handles its commands and the results meant for it.
+
+mod dialogs;
+mod home;
+mod lists;
+mod signin;
+mod verify;
+
+use crate::app::action::Action;
+use crate::app::effects::Effect;
+use crate::app::keymap::{Command, Key};
+use crate::app::state::{
+    FactorItem, Loadable, Notice, Overlay, PasswordForm, Screen, SentMessage, SignInStep, State,
+    Tone,
+};
+use crate::backend::BackendError;
+use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
+
+/// The first effects: load Security info when already signed in, else start signing in.
+pub fn init(state: &mut State, signed_in: bool) -> Vec<Effect> {
+    if signed_in {
+        state.screen = Screen::Home;
+        return home::load(state, true);
+    }
+    to_sign_in(state, None);
+    Vec::new()
+}
+
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Key(ev) => {
+            if ev.kind == KeyEventKind::Release {
+                return Vec::new();
+            }
+            if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
+                state.quit = true;
+                return Vec::new();
+            }
+            let (cmds, text) = state.key_context();
+            let key = Key::from_event(&ev);
+            if let Some(cmd) = state.keymap.resolve(key, &cmds, text) {
+                return command(state, cmd);
+            }
+            match (text, key.code) {
+                (true, KeyCode::Char(c)) if key.is_text() => type_text(state, &c.to_string()),
+                (true, KeyCode::Backspace) => backspace(state),
+                _ => {}
+            }
+            Vec::new()
+        }
+        Action::Cmd(cmd) => {
+            let (cmds, _) = state.key_context();
+            if cmds.contains(&cmd) {
+                command(state, cmd)
+            } else {
+                Vec::new()
+            }
+        }
+        Action::Char(c) => {
+            type_text(state, &c.to_string());
+            Vec::new()
+        }
+        Action::Paste(text) => {
+            type_text(state, &text);
+            Vec::new()
+        }
+        Action::Backspace => {
+            backspace(state);
+            Vec::new()
+        }
+        Action::Tick => {
+            state.spinner = state.spinner.wrapping_add(1);
+            Vec::new()
+        }
+        Action::Resize => Vec::new(),
+        Action::Restored { id, result } => signin::restored(state, id, result),
+        Action::PasswordChecked { id, result } => signin::password_checked(state, id, result),
+        Action::FactorStarted { id, result } => verify::started(state, id, result),
+        Action::FactorAnswered { id, result } => verify::answered(state, id, result),
+        Action::SteppedUp { id, result } => dialogs::stepped_up(state, id, result),
+        Action::Account { id, result } => signin::account_loaded(state, id, result),
+        Action::Capabilities { id, result } => {
+            settled(state, |s| s.caps.settle(id, result.clone()), &result)
+        }
+        Action::Methods { id, result } => {
+            let fx = settled(state, |s| s.methods.settle(id, result.clone()), &result);
+            clamp_focus(state);
+            fx
+        }
+        Action::Devices { id, result } => {
+            settled(state, |s| s.devices.settle(id, result.clone()), &result)
+        }
+        Action::Sessions { id, result } => {
+            settled(state, |s| s.sessions.settle(id, result.clone()), &result)
+        }
+        Action::Remembered { id, result } => {
+            settled(state, |s| s.remembered.settle(id, result.clone()), &result)
+        }
+        Action::Changed { id, result } => dialogs::changed(state, id, result),
+        Action::SignedOut { id, result } => {
+            if state.signing_out == Some(id) {
+                state.signing_out = None;
+                let text = match result {
+                    Ok(()) => "You are signed out.".to_string(),
+                    Err(e) => format!("Signed out here; the server said: {e}"),
+                };
+                to_sign_in(
+                    state,
+                    Some(Notice {
+                        text,
+                        tone: Tone::Info,
+                    }),
+                );
+            }
+            Vec::new()
+        }
+        Action::Kept(result) => {
+            if let Err(reason) = result
+                && !state.kept_warning_shown
+            {
+                state.kept_warning_shown = true;
+                state.notice = Some(Notice {
+                    text: format!("Your sign-in will not be kept: {reason}"),
+                    tone: Tone::Error,
+                });
+            }
+            Vec::new()
+        }
+        Action::AccountsChanged(list) => {
+            state.accounts = list;
+            if let SignInStep::Accounts { focus } = &mut state.signin {
+                *focus = (*focus).min(state.accounts.len());
+            }
+            Vec::new()
+        }
+        Action::PhoneApproved { id, result } => dialogs::phone_approved(state, id, result),
+        Action::Outbox { id, result } => {
+            if let Some(Overlay::Outbox(o @ Loadable::Loading(_))) = &mut state.overlay
+                && *o == Loadable::Loading(id)
+            {
+                *o = match result {
+                    Ok(list) => Loadable::Ready(
+                        list.into_iter()
+                            .map(|m| SentMessage {
+                                channel: m.channel,
+                                recipient: m.recipient,
+                                body: m.body,
+                                sent_at: m.sent_at,
+                            })
+                            .collect(),
+                    ),
+                    Err(e) => Loadable::Failed(BackendError::NotSupported(e)),
+                };
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
+    if matches!(
+        cmd,
+        Command::Activate | Command::Back | Command::Delete | Command::Refresh
+    ) {
+        state.notice = None;
+    }
+    match cmd {
+        Command::Quit => {
+            state.quit = true;
+            return Vec::new();
+        }
+        Command::Help => {
+            state.overlay = match state.overlay {
+                Some(Overlay::Help) => None,
+                _ => Some(Overlay::Help),
+            };
+            return Vec::new();
+        }
+        Command::Outbox if state.demo.is_some() => {
+            let id = state.next_id();
+            state.overlay = Some(Overlay::Outbox(Loadable::Loading(id)));
+            return vec![Effect::LoadOutbox { id }];
+        }
+        Command::Phone if state.demo.is_some() && state.overlay.is_none() => {
+            dialogs::open_phone(state);
+            return Vec::new();
+        }
+        _ => {}
+    }
+    if state.overlay.is_some() {
+        return dialogs::command(state, cmd);
+    }
+    if state.step_up.is_some() {
+        return dialogs::step_up_command(state, cmd);
+    }
+    match state.screen {
+        Screen::SignIn => signin::command(state, cmd),
+        Screen::Home => home::command(state, cmd),
+        Screen::Devices | Screen::Sessions | Screen::Remembered => lists::command(state, cmd),
+    }
+}
+
+/// Text goes to whichever field has focus; nowhere else.
+fn type_text(state: &mut State, text: &str) {
+    let clean = text.chars().filter(|c| !c.is_control());
+    match &mut state.overlay {
+        Some(Overlay::TypeName(t)) => return t.input.extend(clean),
+        Some(Overlay::Phone(p)) => return p.input.extend(clean.filter(char::is_ascii_digit)),
+        Some(_) => return,
+        None => {}
+    }
+    if let Some(f) = verify::factor_mut(state) {
+        let (v, f) = f;
+        if v.get(f.focus) == Some(&FactorItem::Code) {
+            clean.for_each(|c| f.code.push(c));
+        }
+        return;
+    }
+    if let (Screen::SignIn, SignInStep::Password(form)) = (state.screen, &mut state.signin) {
+        match form.focus {
+            0 => form.username.extend(clean),
+            1 => clean.for_each(|c| form.password.push(c)),
+            _ => {}
+        }
+    }
+}
+
+fn backspace(state: &mut State) {
+    match &mut state.overlay {
+        Some(Overlay::TypeName(t)) => {
+            t.input.pop();
+            return;
+        }
+        Some(Overlay::Phone(p)) => {
+            p.input.pop();
+            return;
+        }
+        Some(_) => return,
+        None => {}
+    }
+    if let Some((items, f)) = verify::factor_mut(state) {
+        if items.get(f.focus) == Some(&FactorItem::Code) {
+            f.code.pop();
+        }
+        return;
+    }
+    if let (Screen::SignIn, SignInStep::Password(form)) = (state.screen, &mut state.signin) {
+        match form.focus {
+            0 => {
+                form.username.pop();
+            }
+            1 => {
+                form.password.pop();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Applies a data result; a sign-in that ended on the server sends the user back to sign in.
+fn settled<T>(
+    state: &mut State,
+    apply: impl FnOnce(&mut State) -> bool,
+    result: &Result<T, BackendError>,
+) -> Vec<Effect> {
+    if apply(state) && matches!(result, Err(BackendError::SignInRequired)) {
+        session_ended(state);
+    }
+    Vec::new()
+}
+
+pub(crate) fn session_ended(state: &mut State) {
+    to_sign_in(
+        state,
+        Some(Notice {
+            text: "Your sign-in has ended; sign in again.".into(),
+            tone: Tone::Error,
+        }),
+    );
+}
+
+/// Back to the start of sign-in, with everything of the last account dropped.
+pub(crate) fn to_sign_in(state: &mut State, notice: Option<Notice>) {
+    state.screen = Screen::SignIn;
+    state.signin = if state.accounts.is_empty() {
+        SignInStep::Password(PasswordForm::default())
+    } else {
+        SignInStep::Accounts { focus: 0 }
+    };
+    state.account = Loadable::NotAsked;
+    state.caps = Loadable::NotAsked;
+    state.methods = Loadable::NotAsked;
+    state.devices = Loadable::NotAsked;
+    state.sessions = Loadable::NotAsked;
+    state.remembered = Loadable::NotAsked;
+    state.overlay = None;
+    state.step_up = None;
+    state.change = None;
+    state.home_focus = 0;
+    state.list_focus = 0;
+    state.notice = notice;
+}
+
+fn clamp_focus(state: &mut State) {
+    let n = state.home_items().len();
+    state.home_focus = state.home_focus.min(n.saturating_sub(1));
+}
+
+/// Moves a focus index by one, wrapping around.
+pub(crate) fn step(focus: usize, len: usize, down: bool) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    if down {
+        (focus + 1) % len
+    } else {
+        (focus + len - 1) % len
+    }
+}

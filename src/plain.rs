@@ -1,0 +1,287 @@
+//! `--plain`: the accessible linear mode. No raw mode, no escape codes, no
+//! drawing characters: numbered lines read top to bottom and prompts such as
+//! "Enter a number:". It runs the same effects as the TUI (sign-in restore,
+//! keeping the sign-in, changes) and the same step-up and last-method rules.
+
+mod io;
+mod lists;
+mod verify;
+
+use crate::app::Action;
+use crate::app::effects::{self, Deps, Effect};
+use crate::app::state::{DemoInfo, Purpose, method_name};
+use crate::backend::SignIn;
+use crate::secrets::SecretString;
+use crate::tui::{Context, prepare};
+use crate::ui::widgets::date;
+use io::Io;
+use std::io::{BufRead, Write};
+
+pub async fn run(ctx: Context, input: impl BufRead, output: impl Write) -> anyhow::Result<()> {
+    let (state, deps, signed_in) = prepare(ctx);
+    let mut io = Io::new(input, output);
+    io.say("secinfo: Security info (plain mode)")?;
+    io.say(&format!(
+        "Profile {}, server {}",
+        state.profile, state.server_url
+    ))?;
+    if let Some(d) = &state.demo {
+        demo_banner(&mut io, d)?;
+    }
+    let mut accounts = state.accounts.clone();
+    loop {
+        let username = if signed_in_now(signed_in, &deps).await {
+            None
+        } else {
+            match sign_in(&mut io, &deps, &mut accounts).await? {
+                Some(u) => Some(u),
+                None => return Ok(()),
+            }
+        };
+        if let Some(username) = username {
+            let display = deps
+                .backend
+                .account()
+                .await
+                .map(|a| a.display_name)
+                .unwrap_or_else(|_| username.clone());
+            for a in effects::run(
+                Effect::Keep {
+                    username,
+                    display_name: display,
+                },
+                deps.clone(),
+            )
+            .await
+            {
+                match a {
+                    Action::Kept(Err(reason)) => {
+                        io.say(&format!("Your sign-in will not be kept: {reason}"))?
+                    }
+                    Action::AccountsChanged(list) => accounts = list,
+                    _ => {}
+                }
+            }
+        }
+        match home(&mut io, &deps, state.demo.is_some()).await? {
+            After::Quit => return Ok(()),
+            After::SignIn => {}
+        }
+    }
+}
+
+async fn signed_in_now(at_start: bool, deps: &Deps) -> bool {
+    at_start && deps.backend.account().await.is_ok()
+}
+
+fn demo_banner<R: BufRead, W: Write>(io: &mut Io<R, W>, d: &DemoInfo) -> anyhow::Result<()> {
+    io.say("This is the demo: a local test server with a made-up account. Nothing here is real.")?;
+    io.say(&format!("Demo username: {}", d.username))?;
+    io.say(&format!("Demo password: {}", d.password))?;
+    io.say("To use your own account, run: secinfo config init")
+}
+
+/// Signs in; returns the username, or `None` when the input ended.
+async fn sign_in<R: BufRead, W: Write>(
+    io: &mut Io<R, W>,
+    deps: &Deps,
+    accounts: &mut Vec<crate::accounts::KnownAccount>,
+) -> anyhow::Result<Option<String>> {
+    loop {
+        io.blank()?;
+        io.say("Sign in")?;
+        let mut username = None;
+        if !accounts.is_empty() {
+            io.say("You have multiple accounts. Choose the account you want to sign in with.")?;
+            let mut items: Vec<String> = accounts
+                .iter()
+                .map(|a| format!("{} ({})", a.display_name, a.username))
+                .collect();
+            items.push("Use another account".into());
+            items.push("Remove an account from this list".into());
+            let Some(i) = io.choose(&items).await? else {
+                return Ok(None);
+            };
+            if i == accounts.len() + 1 {
+                let names: Vec<String> = accounts.iter().map(|a| a.username.clone()).collect();
+                io.say("Which account should be removed from this list?")?;
+                let Some(j) = io.choose(&names).await? else {
+                    return Ok(None);
+                };
+                for a in effects::run(
+                    Effect::ForgetAccount {
+                        username: names[j].clone(),
+                    },
+                    deps.clone(),
+                )
+                .await
+                {
+                    if let Action::AccountsChanged(list) = a {
+                        *accounts = list;
+                    }
+                }
+                io.say(&format!("Removed {} from this list.", names[j]))?;
+                continue;
+            }
+            if let Some(a) = accounts.get(i) {
+                let user = a.username.clone();
+                let restored = effects::run(
+                    Effect::Restore {
+                        id: 0,
+                        username: user.clone(),
+                    },
+                    deps.clone(),
+                )
+                .await;
+                if restored.iter().any(|a| {
+                    matches!(
+                        a,
+                        Action::Restored {
+                            result: Ok(Some(_)),
+                            ..
+                        }
+                    )
+                }) {
+                    io.say(&format!("Signed in as {user}."))?;
+                    return Ok(Some(user));
+                }
+                username = Some(user);
+            }
+        }
+        let username = match username {
+            Some(u) => {
+                io.say(&format!("Username: {u}"))?;
+                u
+            }
+            None => match io.ask("Username:")? {
+                Some(u) if !u.trim().is_empty() => u.trim().to_string(),
+                Some(_) => continue,
+                None => return Ok(None),
+            },
+        };
+        let Some(password) = io.ask("Password:")? else {
+            return Ok(None);
+        };
+        let password = SecretString::new(password);
+        let result = effects::run(
+            Effect::SignIn {
+                id: 0,
+                username: username.clone(),
+                password,
+            },
+            deps.clone(),
+        )
+        .await;
+        let Some(Action::PasswordChecked { result, .. }) = result.into_iter().next() else {
+            continue;
+        };
+        match result {
+            Ok(SignIn::Done { .. }) => {}
+            Ok(SignIn::SecondFactor(ch)) => {
+                let purpose = Purpose::SignIn {
+                    username: username.clone(),
+                };
+                if !verify::run(io, deps, ch, purpose).await? {
+                    continue;
+                }
+            }
+            Ok(SignIn::Pending) => {
+                io.say("The server is still working on it; try again.")?;
+                continue;
+            }
+            Err(e) => {
+                io.say(&format!("Error: {e}"))?;
+                continue;
+            }
+        }
+        io.say(&format!("Signed in as {username}."))?;
+        return Ok(Some(username));
+    }
+}
+
+enum After {
+    Quit,
+    SignIn,
+}
+
+async fn home<R: BufRead, W: Write>(
+    io: &mut Io<R, W>,
+    deps: &Deps,
+    demo: bool,
+) -> anyhow::Result<After> {
+    loop {
+        io.blank()?;
+        io.say("Security info")?;
+        let methods = match deps.backend.methods().await {
+            Ok(m) => m,
+            Err(e) => {
+                io.say(&format!("Could not load your sign-in methods: {e}"))?;
+                if matches!(e, crate::backend::BackendError::SignInRequired) {
+                    return Ok(After::SignIn);
+                }
+                Vec::new()
+            }
+        };
+        let default = methods
+            .iter()
+            .find(|m| m.is_default)
+            .map(method_name)
+            .unwrap_or_else(|| "none".into());
+        io.say(&format!("Default sign-in method: {default}"))?;
+        io.say(&format!("Your sign-in methods ({}):", methods.len()))?;
+        for m in &methods {
+            let default = if m.is_default { ", default" } else { "" };
+            io.say(&format!(
+                "  {}{default}, added {}",
+                method_name(m),
+                date(m.created)
+            ))?;
+        }
+        io.say("What would you like to do?")?;
+        let mut items = vec![
+            "Change default sign-in method",
+            "Add sign-in method",
+            "Delete a sign-in method",
+            "Devices",
+            "Sessions",
+            "Remembered devices",
+            "Lost device? Sign out everywhere",
+            "Sign out",
+            "Quit",
+        ];
+        if demo {
+            items.push("Show sent codes (demo outbox)");
+        }
+        let items: Vec<String> = items.into_iter().map(String::from).collect();
+        let Some(choice) = io.choose(&items).await? else {
+            return Ok(After::Quit);
+        };
+        let next = match choice {
+            0 => lists::change_default(io, deps, &methods).await?,
+            1 => lists::add_method(io, deps).await?,
+            2 => lists::delete_method(io, deps, &methods).await?,
+            3 => lists::devices(io, deps, &methods).await?,
+            4 => lists::sessions(io, deps).await?,
+            5 => lists::remembered(io, deps).await?,
+            6 => lists::sign_out_everywhere(io, deps).await?,
+            7 => {
+                let user = deps.backend.account().await.ok().map(|a| a.username);
+                effects::run(
+                    Effect::SignOut {
+                        id: 0,
+                        username: user,
+                    },
+                    deps.clone(),
+                )
+                .await;
+                io.say("You are signed out.")?;
+                return Ok(After::SignIn);
+            }
+            8 => return Ok(After::Quit),
+            _ => lists::outbox(io, deps).await?,
+        };
+        if let Some(after) = next {
+            return Ok(after);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! Line input and output for plain mode: one fact per line, numbered choices.
+
+use std::io::{BufRead, Write};
+
+pub struct Io<R, W> {
+    input: R,
+    output: W,
+}
+
+impl<R: BufRead, W: Write> Io<R, W> {
+    pub fn new(input: R, output: W) -> Self {
+        Self { input, output }
+    }
+
+    pub fn say(&mut self, line: &str) -> anyhow::Result<()> {
+        let clean: String = line.chars().filter(|c| !c.is_control()).collect();
+        writeln!(self.output, "{clean}")?;
+        Ok(self.output.flush()?)
+    }
+
+    pub fn blank(&mut self) -> anyhow::Result<()> {
+        self.say("")
+    }
+
+    /// Prints `prompt` and reads one line; `None` when the input has ended.
+    pub fn ask(&mut self, prompt: &str) -> anyhow::Result<Option<String>> {
+        writeln!(self.output, "{prompt}")?;
+        self.output.flush()?;
+        let mut line = String::new();
+        if self.input.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        Ok(Some(line.trim_end_matches(['\r', '\n']).to_string()))
+    }
+
+    /// Numbered items, then "Enter a number:" until one is given; `None` when the input ended.
+    pub async fn choose(&mut self, items: &[String]) -> anyhow::Result<Option<usize>> {
+        for (i, item) in items.iter().enumerate() {
+            self.say(&format!("{}. {item}", i + 1))?;
+        }
+        loop {
+            let Some(answer) = self.ask("Enter a number:")? else {
+                return Ok(None);
+            };
+            match answer.trim().parse::<usize>() {
+                Ok(n) if (1..=items.len()).contains(&n) => return Ok(Some(n - 1)),
+                _ => self.say(&format!("Please enter a number from 1 to {}.", items.len()))?,
+            }
+        }
+    }
+
+    /// Asks for a word; true only when it is typed exactly.
+    pub fn confirm_word(&mut self, word: &str) -> anyhow::Result<bool> {
+        let prompt = format!("Type {word} to confirm, or press Enter to cancel:");
+        Ok(self.ask(&prompt)?.is_some_and(|a| a.trim() == word))
+    }
+}

@@ -1,0 +1,371 @@
+//! Plain mode's pages and changes. Every change is confirmed by a typed word,
+//! asks the second factor again when the server wants a step-up (then retries
+//! once), and asks for the typed name when it would remove the last method.
+
+use super::io::Io;
+use super::{After, verify};
+use crate::app::Action;
+use crate::app::effects::{self, Deps, Effect};
+use crate::app::state::{Change, Purpose, method_name};
+use crate::backend::{BackendError, SignIn};
+use crate::domain::Method;
+use crate::ui::widgets::date;
+use std::io::{BufRead, Write};
+
+type Next = anyhow::Result<Option<After>>;
+
+async fn apply(deps: &Deps, change: &Change) -> Result<Option<String>, BackendError> {
+    let actions = effects::run(
+        Effect::Change {
+            id: 0,
+            change: change.clone(),
+        },
+        deps.clone(),
+    )
+    .await;
+    match actions.into_iter().next() {
+        Some(Action::Changed { result, .. }) => result,
+        _ => Err(BackendError::Malformed("no answer".into())),
+    }
+}
+
+/// Sends a change; step-up once, last-method override by typed name.
+async fn change<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps, mut change: Change) -> Next {
+    let mut stepped_up = false;
+    loop {
+        match apply(deps, &change).await {
+            Ok(said) => {
+                io.say(
+                    &format!("Done. {}", said.unwrap_or_default())
+                        .trim_end()
+                        .to_string(),
+                )?;
+                return Ok(match change {
+                    Change::SignOutEverywhere | Change::RevokeSession { current: true, .. } => {
+                        Some(After::SignIn)
+                    }
+                    _ => None,
+                });
+            }
+            Err(BackendError::StepUpRequired) if !stepped_up => {
+                stepped_up = true;
+                io.say("This change needs a fresh second factor.")?;
+                match deps.backend.step_up().await {
+                    Ok(SignIn::Done { .. }) => {}
+                    Ok(SignIn::SecondFactor(ch)) => {
+                        if !verify::run(io, deps, ch, Purpose::StepUp).await? {
+                            io.say("Cancelled: nothing was changed.")?;
+                            return Ok(None);
+                        }
+                    }
+                    Ok(SignIn::Pending) | Err(_) => {
+                        io.say("Could not confirm it is you. Nothing was changed.")?;
+                        return Ok(None);
+                    }
+                }
+            }
+            Err(BackendError::Rejected { code, message }) if code == "last_method" => {
+                let name = match &mut change {
+                    Change::DeleteMethod { name, confirm, .. }
+                    | Change::DeleteDevice { name, confirm, .. }
+                        if confirm.is_none() =>
+                    {
+                        *confirm = Some(name.clone());
+                        name.clone()
+                    }
+                    _ => {
+                        io.say(&format!("Error: {message}"))?;
+                        return Ok(None);
+                    }
+                };
+                io.say(&message)?;
+                io.say("Without it, signing in needs only your password.")?;
+                if !io.confirm_word(&name)? {
+                    io.say("Nothing was deleted.")?;
+                    return Ok(None);
+                }
+            }
+            Err(BackendError::SignInRequired) => {
+                io.say("Your sign-in has ended; sign in again.")?;
+                return Ok(Some(After::SignIn));
+            }
+            Err(e) => {
+                io.say(&format!("Error: {e}"))?;
+                return Ok(None);
+            }
+        }
+    }
+}
+
+pub async fn change_default<R: BufRead, W: Write>(
+    io: &mut Io<R, W>,
+    deps: &Deps,
+    methods: &[Method],
+) -> Next {
+    let usable: Vec<&Method> = methods
+        .iter()
+        .filter(|m| m.usable_mfa && !m.is_default)
+        .collect();
+    if usable.is_empty() {
+        io.say("No other method can be the default.")?;
+        return Ok(None);
+    }
+    io.say("Which method should be your default?")?;
+    let names: Vec<String> = usable.iter().map(|m| method_name(m)).collect();
+    let Some(i) = io.choose(&names).await? else {
+        return Ok(Some(After::Quit));
+    };
+    change(
+        io,
+        deps,
+        Change::SetDefault {
+            id: usable[i].id.clone(),
+            name: names[i].clone(),
+        },
+    )
+    .await
+}
+
+pub async fn add_method<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) -> Next {
+    match deps.backend.capabilities().await {
+        Ok(c) => {
+            io.say("Which method would you like to add?")?;
+            for (kind, ab) in &c.enroll {
+                match ab.reason() {
+                    None => io.say(&format!(
+                        "  {}: adding it from secinfo is not available yet",
+                        kind.title()
+                    ))?,
+                    Some(why) => io.say(&format!("  {}: not available: {why}", kind.title()))?,
+                }
+            }
+        }
+        Err(e) => io.say(&format!("Error: {e}"))?,
+    }
+    Ok(None)
+}
+
+pub async fn delete_method<R: BufRead, W: Write>(
+    io: &mut Io<R, W>,
+    deps: &Deps,
+    methods: &[Method],
+) -> Next {
+    if methods.is_empty() {
+        io.say("You have no sign-in methods.")?;
+        return Ok(None);
+    }
+    io.say("Which method should be deleted?")?;
+    let names: Vec<String> = methods.iter().map(method_name).collect();
+    let Some(i) = io.choose(&names).await? else {
+        return Ok(Some(After::Quit));
+    };
+    let m = &methods[i];
+    io.say(&format!(
+        "You will no longer be able to sign in with {}.",
+        names[i]
+    ))?;
+    if !io.confirm_word("delete")? {
+        io.say("Nothing was deleted.")?;
+        return Ok(None);
+    }
+    let name = crate::app::state::confirm_name(m);
+    change(
+        io,
+        deps,
+        Change::DeleteMethod {
+            id: m.id.clone(),
+            name,
+            confirm: None,
+        },
+    )
+    .await
+}
+
+pub async fn devices<R: BufRead, W: Write>(
+    io: &mut Io<R, W>,
+    deps: &Deps,
+    methods: &[Method],
+) -> Next {
+    let list = match deps.backend.devices().await {
+        Ok(l) => l,
+        Err(e) => return say_err(io, e),
+    };
+    io.say(&format!("Devices ({}):", list.len()))?;
+    let names: Vec<String> = list
+        .iter()
+        .map(|d| {
+            format!(
+                "{}, {}, added {}, last used {}",
+                d.name,
+                d.platform,
+                date(d.added),
+                date(d.last_used)
+            )
+        })
+        .collect();
+    if list.is_empty() {
+        return Ok(None);
+    }
+    io.say("Choose a device to delete (lost, stolen or old), or the last number to go back:")?;
+    let mut items = names;
+    items.push("Back".into());
+    let Some(i) = io.choose(&items).await? else {
+        return Ok(Some(After::Quit));
+    };
+    let Some(d) = list.get(i) else {
+        return Ok(None);
+    };
+    let on_it: Vec<String> = methods
+        .iter()
+        .filter(|m| m.device_id.as_deref() == Some(&d.id))
+        .map(|m| m.kind.title())
+        .collect();
+    io.say(&format!(
+        "This removes {} and the sign-in methods on it: {}.",
+        d.name,
+        on_it.join(", ")
+    ))?;
+    if !io.confirm_word("delete")? {
+        io.say("Nothing was deleted.")?;
+        return Ok(None);
+    }
+    change(
+        io,
+        deps,
+        Change::DeleteDevice {
+            id: d.id.clone(),
+            name: d.name.clone(),
+            confirm: None,
+        },
+    )
+    .await
+}
+
+pub async fn sessions<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) -> Next {
+    let list = match deps.backend.sessions().await {
+        Ok(l) => l,
+        Err(e) => return say_err(io, e),
+    };
+    io.say(&format!(
+        "Sessions ({}). Choose one to sign it out, or the last number to go back:",
+        list.len()
+    ))?;
+    let mut items: Vec<String> = list
+        .iter()
+        .map(|s| {
+            let this = if s.current { " (this session)" } else { "" };
+            format!(
+                "{}{this}, {}, signed in {}, last active {}",
+                s.client,
+                s.ip,
+                date(s.signed_in),
+                date(s.last_active)
+            )
+        })
+        .collect();
+    items.push("Back".into());
+    let Some(i) = io.choose(&items).await? else {
+        return Ok(Some(After::Quit));
+    };
+    let Some(s) = list.get(i) else {
+        return Ok(None);
+    };
+    if !io.confirm_word("sign out")? {
+        return Ok(None);
+    }
+    change(
+        io,
+        deps,
+        Change::RevokeSession {
+            id: s.id.clone(),
+            current: s.current,
+        },
+    )
+    .await
+}
+
+pub async fn remembered<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) -> Next {
+    let list = match deps.backend.remembered_devices().await {
+        Ok(l) => l,
+        Err(e) => return say_err(io, e),
+    };
+    io.say(&format!(
+        "Remembered devices ({}). Choose one to revoke, or the last number to go back:",
+        list.len()
+    ))?;
+    let mut items: Vec<String> = list
+        .iter()
+        .map(|r| {
+            let this = if r.current { " (this client)" } else { "" };
+            format!(
+                "{}{this}, remembered {}, expires {}",
+                r.client,
+                date(r.created),
+                date(r.expires)
+            )
+        })
+        .collect();
+    items.push("Back".into());
+    let Some(i) = io.choose(&items).await? else {
+        return Ok(Some(After::Quit));
+    };
+    let Some(r) = list.get(i) else {
+        return Ok(None);
+    };
+    io.say("The next sign-in from that client will ask for your second factor again.")?;
+    if !io.confirm_word("revoke")? {
+        return Ok(None);
+    }
+    change(
+        io,
+        deps,
+        Change::ForgetDevice {
+            id: r.id.clone(),
+            current: r.current,
+        },
+    )
+    .await
+}
+
+pub async fn sign_out_everywhere<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) -> Next {
+    io.say(
+        "Sign out everywhere signs you out of every session on every device, this one included.",
+    )?;
+    io.say("It also revokes every remembered device, so the next sign-in anywhere asks for your second factor again.")?;
+    if !io.confirm_word("sign out everywhere")? {
+        io.say("Nothing was changed.")?;
+        return Ok(None);
+    }
+    let user = deps.backend.account().await.ok().map(|a| a.username);
+    let next = change(io, deps, Change::SignOutEverywhere).await?;
+    if matches!(next, Some(After::SignIn))
+        && let Some(username) = user
+    {
+        effects::run(Effect::ForgetCredentials { username }, deps.clone()).await;
+    }
+    Ok(next)
+}
+
+pub async fn outbox<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) -> Next {
+    let Some(demo) = &deps.demo else {
+        return Ok(None);
+    };
+    match demo.outbox().await {
+        Ok(list) if list.is_empty() => io.say("Nothing sent yet.")?,
+        Ok(list) => {
+            for m in list {
+                io.say(&format!(
+                    "{} {} to {}: {}",
+                    m.sent_at, m.channel, m.recipient, m.body
+                ))?;
+            }
+        }
+        Err(e) => io.say(&format!("Error: {e}"))?,
+    }
+    Ok(None)
+}
+
+fn say_err<R: BufRead, W: Write>(io: &mut Io<R, W>, e: BackendError) -> Next {
+    io.say(&format!("Error: {e}"))?;
+    Ok(matches!(e, BackendError::SignInRequired).then_some(After::SignIn))
+}

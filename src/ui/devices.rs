@@ -1,0 +1,50 @@
+//! Devices: the authenticator phones on the account, each deletable.
+
+use crate::app::state::{Loadable, State};
+use crate::ui::theme::Theme;
+use crate::ui::widgets::{ListBody, ListScreen, cell, date, list_screen};
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::text::Span;
+
+pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Option<Position> {
+    let body = match &state.devices {
+        Loadable::Ready(list) => ListBody::Rows(
+            list.iter()
+                .map(|d| {
+                    let style = if d.reachable { theme.text } else { theme.muted };
+                    let mut name = d.name.clone();
+                    if !d.reachable {
+                        name.push_str(" (app removed)");
+                    }
+                    vec![
+                        Span::styled(cell(&name, 30), style),
+                        Span::styled(cell(&d.platform, 14), style),
+                        Span::styled(cell(&date(d.added), 12), theme.muted),
+                        Span::styled(cell(&date(d.last_used), 12), theme.muted),
+                        Span::styled("Delete", theme.danger),
+                    ]
+                })
+                .collect(),
+        ),
+        Loadable::Failed(e) => ListBody::Failed(e),
+        _ => ListBody::Loading,
+    };
+    let header = format!(
+        "{}{}{}{}",
+        cell("Device", 30),
+        cell("Platform", 14),
+        cell("Added", 12),
+        cell("Last used", 12)
+    );
+    let screen = ListScreen {
+        title: "Devices",
+        about: "Authenticator phones registered to your account. Delete one that is lost, stolen or old: \
+                its sign-in methods go with it.",
+        what: "your devices",
+        header,
+        empty: "No authenticator phones are registered to your account.",
+        body,
+    };
+    list_screen(state, screen, frame, area, theme)
+}

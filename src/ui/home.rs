@@ -1,0 +1,175 @@
+//! Security info home, as the portal lays it out: default method with
+//! Change, + Add sign-in method, the methods, the trust pages, Sign out everywhere.
+
+use crate::app::keymap::Command;
+use crate::app::state::{HomeItem, Loadable, State};
+use crate::domain::{Ability, Capabilities, Method};
+use crate::ui::theme::Theme;
+use crate::ui::widgets::{cell, clean, date, failure, row, scrolled, spinner};
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::text::{Line, Span};
+
+const KIND_W: usize = 26;
+const DETAIL_W: usize = 26;
+const DATE_W: usize = 12;
+
+pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Option<Position> {
+    let items = state.home_items();
+    let focused = items.get(state.home_focus).copied();
+    let mut lines: Vec<Line> = vec![
+        Line::styled("Security info", theme.title),
+        Line::styled(
+            "The methods you use to sign in or reset your password.",
+            theme.muted,
+        ),
+        Line::raw(""),
+    ];
+    let mut focus_line = None;
+    let mut push = |lines: &mut Vec<Line<'static>>, item: HomeItem, spans: Vec<Span<'static>>| {
+        if focused == Some(item) {
+            focus_line = Some(lines.len());
+        }
+        lines.push(row(spans, focused == Some(item), theme));
+    };
+    let default = state
+        .methods
+        .ready()
+        .and_then(|ms| ms.iter().find(|m| m.is_default));
+    let default_text = match (&state.methods, default) {
+        (_, Some(m)) => crate::app::state::method_name(m),
+        (Loadable::Ready(_), None) => "none yet".into(),
+        (Loadable::Failed(_), None) => "unknown".into(),
+        _ => "…".into(),
+    };
+    push(
+        &mut lines,
+        HomeItem::ChangeDefault,
+        vec![
+            Span::raw("Default sign-in method: "),
+            Span::styled(clean(&default_text), theme.heading),
+            Span::raw("  "),
+            Span::styled("Change", theme.link),
+        ],
+    );
+    push(
+        &mut lines,
+        HomeItem::AddMethod,
+        vec![Span::styled("+ Add sign-in method", theme.link)],
+    );
+    lines.push(Line::raw(""));
+    let retry = state.keymap.describe(Command::Refresh, false);
+    match &state.methods {
+        Loadable::Ready(ms) if ms.is_empty() => {
+            lines.push(Line::styled(
+                "  You have no sign-in methods yet. Add one with + Add sign-in method.",
+                theme.muted,
+            ));
+        }
+        Loadable::Ready(ms) => {
+            let header = format!(
+                "  {}{}{}Actions",
+                cell("Method", KIND_W),
+                cell("Detail", DETAIL_W),
+                cell("Added", DATE_W)
+            );
+            lines.push(Line::styled(header, theme.muted));
+            for (i, m) in ms.iter().enumerate() {
+                push(&mut lines, HomeItem::Method(i), method_row(m, theme));
+            }
+        }
+        Loadable::Failed(e) => {
+            lines.push(Line::styled(
+                format!("  ! {}", failure("your sign-in methods", e, retry)),
+                theme.error,
+            ));
+        }
+        Loadable::Loading(_) | Loadable::NotAsked => {
+            lines.push(Line::styled(
+                format!("  {} Loading your sign-in methods…", spinner(state.spinner)),
+                theme.muted,
+            ));
+        }
+    }
+    lines.push(Line::raw(""));
+    let caps = state.caps.ready();
+    let pages: [(HomeItem, &str, &str, fn(&Capabilities) -> &Ability); 3] = [
+        (
+            HomeItem::Devices,
+            "Devices",
+            "Authenticator phones on your account",
+            |c| &c.devices,
+        ),
+        (
+            HomeItem::Sessions,
+            "Sessions",
+            "Where you are signed in",
+            |c| &c.sessions,
+        ),
+        (
+            HomeItem::Remembered,
+            "Remembered devices",
+            "\"Don't ask again\" on clients",
+            |c| &c.remembered_devices,
+        ),
+    ];
+    for (item, name, about, pick) in pages {
+        let mut spans = vec![
+            Span::styled(cell(name, 22), theme.link),
+            Span::styled(about.to_string(), theme.muted),
+        ];
+        if caps.is_some_and(|c| !pick(c).is_yes()) {
+            spans.push(Span::styled(" (not available here)", theme.muted));
+        }
+        push(&mut lines, item, spans);
+    }
+    let mut soe = vec![
+        Span::raw("Lost device? "),
+        Span::styled("Sign out everywhere", theme.danger),
+    ];
+    if caps.is_some_and(|c| !c.sign_out_everywhere.is_yes()) {
+        soe.push(Span::styled(" (not available here)", theme.muted));
+    }
+    push(&mut lines, HomeItem::SignOutEverywhere, soe);
+    push(
+        &mut lines,
+        HomeItem::SignOut,
+        vec![Span::styled("Sign out", theme.link)],
+    );
+    if let Some(c) = &state.change {
+        lines.push(Line::styled(
+            format!("  {} {}", spinner(state.spinner), c.change.progress()),
+            theme.muted,
+        ));
+    }
+    scrolled(frame, area, lines, focus_line)
+}
+
+fn method_row(m: &Method, theme: &Theme) -> Vec<Span<'static>> {
+    let mut kind = m.kind.title();
+    if m.is_default {
+        kind.push_str(" (default)");
+    }
+    let actions = if matches!(
+        m.kind,
+        crate::domain::MethodKind::Phone
+            | crate::domain::MethodKind::AlternatePhone
+            | crate::domain::MethodKind::OfficePhone
+            | crate::domain::MethodKind::Email
+    ) {
+        "Change Delete"
+    } else {
+        "Delete"
+    };
+    let style = if m.usable_mfa {
+        theme.text
+    } else {
+        theme.muted
+    };
+    vec![
+        Span::styled(cell(&kind, KIND_W), style),
+        Span::styled(cell(&m.detail, DETAIL_W), style),
+        Span::styled(cell(&date(m.created), DATE_W), theme.muted),
+        Span::styled(actions, theme.link),
+    ]
+}

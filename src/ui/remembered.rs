@@ -1,0 +1,49 @@
+//! Remembered devices: "Don't ask again for N days" grants; this one is marked.
+
+use crate::app::state::{Loadable, State};
+use crate::ui::theme::Theme;
+use crate::ui::widgets::{ListBody, ListScreen, cell, date, list_screen};
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::text::Span;
+
+pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Option<Position> {
+    let body = match &state.remembered {
+        Loadable::Ready(list) => ListBody::Rows(
+            list.iter()
+                .map(|r| {
+                    let client = if r.current {
+                        format!("{} (this client)", r.client)
+                    } else {
+                        r.client.clone()
+                    };
+                    let style = if r.current { theme.heading } else { theme.text };
+                    vec![
+                        Span::styled(cell(&client, 36), style),
+                        Span::styled(cell(&date(r.created), 12), theme.muted),
+                        Span::styled(cell(&date(r.expires), 12), theme.muted),
+                        Span::styled("Revoke", theme.link),
+                    ]
+                })
+                .collect(),
+        ),
+        Loadable::Failed(e) => ListBody::Failed(e),
+        _ => ListBody::Loading,
+    };
+    let header = format!(
+        "{}{}{}",
+        cell("Client", 36),
+        cell("Remembered", 12),
+        cell("Expires", 12)
+    );
+    let screen = ListScreen {
+        title: "Remembered devices",
+        about: "Clients where you ticked \"Don't ask again\": they skip the second factor until the date shown. \
+                Revoke one and it asks again.",
+        what: "your remembered devices",
+        header,
+        empty: "No remembered devices: every sign-in asks for your second factor.",
+        body,
+    };
+    list_screen(state, screen, frame, area, theme)
+}
