@@ -144,6 +144,20 @@ impl HttpClient {
         }
     }
 
+    /// A diagnostic GET for `secinfo doctor`: the status and the server's
+    /// clock (the `Date` header), whatever the status.
+    pub async fn probe(&self, path: &str) -> Result<(u16, Option<chrono::DateTime<chrono::Utc>>)> {
+        let url = self.url(path)?;
+        let resp = self.client.get(url.clone()).send().await.map_err(|e| self.transport_error(&url, e))?;
+        let date = resp
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|d| d.to_str().ok())
+            .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+            .map(|d| d.with_timezone(&chrono::Utc));
+        Ok((resp.status().as_u16(), date))
+    }
+
     fn transport_error(&self, url: &Url, e: reqwest::Error) -> BackendError {
         if e.is_timeout() {
             BackendError::Timeout(self.timeout)

@@ -121,6 +121,8 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+pub type CredentialsHook = std::sync::Arc<dyn Fn(&Credentials) + Send + Sync>;
+
 /// An identity provider, as secinfo needs it. Adapters keep their own
 /// signed-in state (tokens) inside; `credentials()`/`restore()` move it to and
 /// from the secret store.
@@ -184,6 +186,10 @@ pub trait Backend: Send + Sync {
     async fn set_method_enabled(&self, _id: &str, _enabled: bool) -> Result<()> {
         Err(not_yet("disabling methods"))
     }
+
+    /// Called whenever the adapter's credentials change on its own (a
+    /// refresh-token rotation), so the new ones reach the secret store.
+    fn watch_credentials(&self, _hook: CredentialsHook) {}
 
     /// The signed-in state to keep in the secret store.
     fn credentials(&self) -> Credentials;

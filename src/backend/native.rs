@@ -1,1 +1,401 @@
-//! Native adapter (in progress).
+//! The native adapter: speaks secinfo's own protocol (`protocol.rs`) to the
+//! reference server. Keeps the access/refresh tokens; on a 401 it rotates
+//! the refresh token once and retries, and reports the new tokens through
+//! the credentials hook so the secret store never holds a spent one.
+
+use super::http::HttpClient;
+use super::{
+    Backend, BackendError, Challenge, Credentials, CredentialsHook, FactorStarted, Result, ServerInfo, SignIn,
+};
+use crate::domain::{
+    Ability, Account, Capabilities, Device, FactorOption, Method, MethodKind, RememberedDevice, Session,
+};
+use crate::protocol as p;
+use crate::secrets::SecretString;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use reqwest::Method as Verb;
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub struct NativeBackend {
+    http: HttpClient,
+    client_id: String,
+    client_name: String,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    credentials: Credentials,
+    /// Challenges opened by a step-up: answered with the bearer token.
+    step_up_challenges: HashSet<String>,
+    hook: Option<CredentialsHook>,
+}
+
+impl NativeBackend {
+    pub fn new(url: &str, client_id: &str, client_name: &str, timeout: Duration) -> Result<Self> {
+        Ok(Self {
+            http: HttpClient::new(url, timeout, None)?,
+            client_id: client_id.to_string(),
+            client_name: client_name.to_string(),
+            state: Mutex::new(State::default()),
+        })
+    }
+
+    fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        // A poisoned lock only means another task panicked mid-update; the data is still usable.
+        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard)
+    }
+
+    fn access_token(&self) -> Option<String> {
+        self.with_state(|s| s.credentials.access_token.clone())
+    }
+
+    /// Store new tokens and tell whoever keeps them.
+    fn accept_tokens(&self, t: &p::Tokens) {
+        let hook = self.with_state(|s| {
+            s.credentials.access_token = Some(t.access_token.clone());
+            s.credentials.refresh_token = Some(t.refresh_token.clone());
+            s.credentials.access_expires_at = Some(Utc::now().timestamp() + t.expires_in as i64);
+            if let Some(g) = &t.remembered_grant {
+                s.credentials.remembered_grant = Some(g.clone());
+            }
+            s.hook.clone().map(|h| (h, s.credentials.clone()))
+        });
+        if let Some((hook, creds)) = hook {
+            hook(&creds);
+        }
+    }
+
+    fn sign_in_state(&self, result: p::AuthResult) -> SignIn {
+        match result {
+            p::AuthResult::SignedIn(t) => {
+                self.accept_tokens(&t);
+                SignIn::Done { mfa_setup_required: t.mfa_setup_required }
+            }
+            p::AuthResult::MfaRequired(c) => SignIn::SecondFactor(challenge(c)),
+            p::AuthResult::Pending => SignIn::Pending,
+        }
+    }
+
+    /// Rotate the refresh token. On failure the tokens are dropped: the user must sign in.
+    async fn refresh(&self) -> Result<()> {
+        let Some(refresh_token) = self.with_state(|s| s.credentials.refresh_token.clone()) else {
+            return Err(BackendError::SignInRequired);
+        };
+        let body = p::RefreshRequest { refresh_token, client_id: self.client_id.clone() };
+        let req = self.http.request(Verb::POST, "v1/auth/refresh")?.json(&body);
+        match self.http.json::<p::AuthResult>(req).await {
+            Ok(p::AuthResult::SignedIn(t)) => {
+                self.accept_tokens(&t);
+                Ok(())
+            }
+            Ok(_) => Err(BackendError::Malformed("refresh did not return tokens".into())),
+            Err(e) => {
+                if matches!(e, BackendError::SignInRequired | BackendError::Rejected { .. }) {
+                    self.with_state(|s| {
+                        s.credentials.access_token = None;
+                        s.credentials.refresh_token = None;
+                    });
+                }
+                Err(match e {
+                    BackendError::Rejected { .. } => BackendError::SignInRequired,
+                    other => other,
+                })
+            }
+        }
+    }
+
+    /// A bearer request; on 401 it refreshes once and retries.
+    async fn authed(&self, verb: Verb, path: &str, body: Option<serde_json::Value>) -> Result<reqwest::Response> {
+        let build = |token: Option<String>| -> Result<reqwest::RequestBuilder> {
+            let token = token.ok_or(BackendError::SignInRequired)?;
+            let mut req = self.http.request(verb.clone(), path)?.bearer_auth(token);
+            if let Some(b) = &body {
+                req = req.json(b);
+            }
+            Ok(req)
+        };
+        let token = match self.access_token() {
+            Some(t) => Some(t),
+            None => {
+                self.refresh().await?;
+                self.access_token()
+            }
+        };
+        match self.http.send(build(token)?).await {
+            Err(BackendError::SignInRequired) => {
+                self.refresh().await?;
+                self.http.send(build(self.access_token())?).await
+            }
+            other => other,
+        }
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T> {
+        super::http::decode_json(self.authed(Verb::GET, path, None).await?).await
+    }
+
+    async fn delete_with_confirm(&self, what: &str, id: &str, confirm: Option<&str>) -> Result<p::DeleteResult> {
+        let mut path = format!("v1/me/{what}/{}", enc(id));
+        if let Some(c) = confirm {
+            path.push_str(&format!("?confirm={}", enc(c)));
+        }
+        super::http::decode_json(self.authed(Verb::DELETE, &path, None).await?).await
+    }
+
+    fn bearer_if_step_up(&self, challenge_id: &str, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let token = self.with_state(|s| {
+            s.step_up_challenges.contains(challenge_id).then(|| s.credentials.access_token.clone()).flatten()
+        });
+        match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn time(s: &Option<String>) -> Option<DateTime<Utc>> {
+    s.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
+}
+
+fn challenge(c: p::MfaChallenge) -> Challenge {
+    Challenge {
+        id: c.challenge_id,
+        options: c
+            .methods
+            .into_iter()
+            .map(|m| FactorOption { method_id: m.method_id, kind: MethodKind::parse(&m.kind), label: m.label })
+            .collect(),
+        default_method_id: c.default_method_id,
+        remember_days: c.remember_days,
+        expires_in: c.expires_in,
+    }
+}
+
+fn method(m: p::MethodDto) -> Method {
+    Method {
+        created: time(&m.created_at),
+        last_used: time(&m.last_used_at),
+        kind: MethodKind::parse(&m.kind),
+        id: m.id,
+        detail: m.detail,
+        is_default: m.is_default,
+        usable_mfa: m.usable_mfa,
+        device_id: m.device_id,
+        notes: Vec::new(),
+    }
+}
+
+#[async_trait]
+impl Backend for NativeBackend {
+    async fn server_info(&self) -> Result<ServerInfo> {
+        let meta: p::Meta = self.http.json(self.http.request(Verb::GET, "v1/meta")?).await?;
+        Ok(ServerInfo { name: meta.name, version: meta.version, remember_days: meta.remember_days })
+    }
+
+    async fn capabilities(&self) -> Result<Capabilities> {
+        let meta: p::Meta = self.http.json(self.http.request(Verb::GET, "v1/meta")?).await?;
+        let enroll = [
+            MethodKind::AuthenticatorPush,
+            MethodKind::Totp,
+            MethodKind::Phone,
+            MethodKind::AlternatePhone,
+            MethodKind::OfficePhone,
+            MethodKind::Email,
+            MethodKind::SecurityKey,
+            MethodKind::AppPassword,
+        ]
+        .into_iter()
+        .map(|k| {
+            let ability = if meta.enrollable.iter().any(|e| e == k.as_str()) {
+                Ability::Yes
+            } else if matches!(k, MethodKind::SecurityKey) {
+                Ability::no("a security key needs a browser (WebAuthn); a terminal cannot talk to it")
+            } else {
+                Ability::no("this server cannot add it yet")
+            };
+            (k, ability)
+        })
+        .collect();
+        Ok(Capabilities {
+            list_methods: Ability::Yes,
+            enroll,
+            delete_methods: Ability::Yes,
+            set_default: Ability::Yes,
+            devices: Ability::Yes,
+            sessions: Ability::Yes,
+            remembered_devices: Ability::Yes,
+            sign_out_everywhere: Ability::Yes,
+            app_passwords: Ability::no("app passwords are not available on this server yet"),
+        })
+    }
+
+    async fn sign_in(&self, username: &str, password: &SecretString) -> Result<SignIn> {
+        let body = p::LoginRequest {
+            username: username.to_string(),
+            password: password.expose().to_string(),
+            client_id: self.client_id.clone(),
+            client_name: self.client_name.clone(),
+            remembered_grant: self.with_state(|s| s.credentials.remembered_grant.clone()),
+        };
+        let req = self.http.request(Verb::POST, "v1/auth/login")?.json(&body);
+        let result = self.http.json::<p::AuthResult>(req).await;
+        // A stale grant (revoked, expired, another client's) just means MFA is asked again.
+        Ok(self.sign_in_state(result?))
+    }
+
+    async fn start_factor(&self, challenge: &Challenge, method_id: &str) -> Result<FactorStarted> {
+        let body = p::MfaSendRequest { challenge_id: challenge.id.clone(), method_id: method_id.to_string() };
+        let req = self.bearer_if_step_up(&challenge.id, self.http.request(Verb::POST, "v1/auth/mfa/send")?.json(&body));
+        let sent: p::MfaSent = self.http.json(req).await?;
+        Ok(FactorStarted { number: sent.number, sent_to: sent.sent_to })
+    }
+
+    async fn answer_factor(
+        &self,
+        challenge: &Challenge,
+        method_id: &str,
+        code: Option<&SecretString>,
+        remember: bool,
+    ) -> Result<SignIn> {
+        let body = p::MfaVerifyRequest {
+            challenge_id: challenge.id.clone(),
+            method_id: method_id.to_string(),
+            code: code.map(|c| c.expose().to_string()),
+            remember,
+        };
+        let req = self.bearer_if_step_up(&challenge.id, self.http.request(Verb::POST, "v1/auth/mfa")?.json(&body));
+        let result = self.http.json::<p::AuthResult>(req).await?;
+        if !matches!(result, p::AuthResult::Pending) {
+            self.with_state(|s| s.step_up_challenges.remove(&challenge.id));
+        }
+        Ok(self.sign_in_state(result))
+    }
+
+    async fn step_up(&self) -> Result<SignIn> {
+        let resp = self.authed(Verb::POST, "v1/auth/step-up", None).await?;
+        let result: p::AuthResult = super::http::decode_json(resp).await?;
+        if let p::AuthResult::MfaRequired(c) = &result {
+            self.with_state(|s| s.step_up_challenges.insert(c.challenge_id.clone()));
+        }
+        Ok(self.sign_in_state(result))
+    }
+
+    async fn sign_out(&self) -> Result<()> {
+        let outcome = match self.access_token() {
+            Some(_) => self.authed(Verb::POST, "v1/auth/logout", None).await.map(drop),
+            None => Ok(()),
+        };
+        self.with_state(|s| {
+            s.credentials.access_token = None;
+            s.credentials.refresh_token = None;
+            s.credentials.access_expires_at = None;
+        });
+        match outcome {
+            Err(BackendError::SignInRequired) => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn account(&self) -> Result<Account> {
+        let me: p::Me = self.get("v1/me").await?;
+        Ok(Account { username: me.username, display_name: me.display_name })
+    }
+
+    async fn methods(&self) -> Result<Vec<Method>> {
+        let list: Vec<p::MethodDto> = self.get("v1/me/methods").await?;
+        Ok(list.into_iter().map(method).collect())
+    }
+
+    async fn delete_method(&self, id: &str, confirm: Option<&str>) -> Result<Option<String>> {
+        Ok(self.delete_with_confirm("methods", id, confirm).await?.new_default_method_id)
+    }
+
+    async fn set_default_method(&self, id: &str) -> Result<()> {
+        let body = serde_json::to_value(p::DefaultMethodRequest { method_id: id.to_string() })
+            .map_err(|e| BackendError::Malformed(e.to_string()))?;
+        self.authed(Verb::PUT, "v1/me/default-method", Some(body)).await.map(drop)
+    }
+
+    async fn devices(&self) -> Result<Vec<Device>> {
+        let list: Vec<p::DeviceDto> = self.get("v1/me/devices").await?;
+        Ok(list
+            .into_iter()
+            .map(|d| Device {
+                added: time(&d.added_at),
+                last_used: time(&d.last_used_at),
+                id: d.id,
+                name: d.name,
+                platform: d.platform,
+                reachable: d.reachable,
+            })
+            .collect())
+    }
+
+    async fn delete_device(&self, id: &str, confirm: Option<&str>) -> Result<()> {
+        self.delete_with_confirm("devices", id, confirm).await.map(drop)
+    }
+
+    async fn sessions(&self) -> Result<Vec<Session>> {
+        let list: Vec<p::SessionDto> = self.get("v1/me/sessions").await?;
+        Ok(list
+            .into_iter()
+            .map(|s| Session {
+                signed_in: time(&s.signed_in_at),
+                last_active: time(&s.last_active_at),
+                id: s.id,
+                client: s.client,
+                ip: s.ip,
+                current: s.current,
+            })
+            .collect())
+    }
+
+    async fn revoke_session(&self, id: &str) -> Result<()> {
+        self.authed(Verb::DELETE, &format!("v1/me/sessions/{}", enc(id)), None).await.map(drop)
+    }
+
+    async fn remembered_devices(&self) -> Result<Vec<RememberedDevice>> {
+        let list: Vec<p::TrustedDeviceDto> = self.get("v1/me/trusted-devices").await?;
+        Ok(list
+            .into_iter()
+            .map(|t| RememberedDevice {
+                created: time(&t.created_at),
+                expires: time(&t.expires_at),
+                id: t.id,
+                client: t.client,
+                current: t.current,
+            })
+            .collect())
+    }
+
+    async fn forget_device(&self, id: &str) -> Result<()> {
+        self.authed(Verb::DELETE, &format!("v1/me/trusted-devices/{}", enc(id)), None).await.map(drop)
+    }
+
+    async fn sign_out_everywhere(&self) -> Result<()> {
+        self.authed(Verb::POST, "v1/me/signout-everywhere", None).await?;
+        self.with_state(|s| s.credentials = Credentials::default());
+        Ok(())
+    }
+
+    fn watch_credentials(&self, hook: CredentialsHook) {
+        self.with_state(|s| s.hook = Some(hook));
+    }
+
+    fn credentials(&self) -> Credentials {
+        self.with_state(|s| s.credentials.clone())
+    }
+
+    fn restore(&self, credentials: Credentials) {
+        self.with_state(|s| s.credentials = credentials);
+    }
+}

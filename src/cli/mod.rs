@@ -1,4 +1,237 @@
-//! Command line (in progress).
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+//! The command line: clap subcommands mirroring every screen, `--json`
+//! output with `"schema": 1`, and stable exit codes (see README).
+
+mod account;
+mod context;
+mod doctor;
+mod lists;
+mod ops;
+pub mod output;
+mod prompt;
+mod server_cmds;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub use context::Context;
+
+#[derive(Debug, Parser)]
+#[command(name = "secinfo", version, about = "Your sign-in methods and security info, in a terminal")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct Global {
+    /// The configured profile to use (default: the config's default_profile, else the demo).
+    #[arg(long, global = true, env = "SECINFO_PROFILE")]
+    pub profile: Option<String>,
+    /// Linear mode for screen readers: numbered lines, no drawing characters, no cursor movement.
+    #[arg(long, global = true, env = "SECINFO_PLAIN")]
+    pub plain: bool,
+    /// Where the secret-store passphrase comes from, for scripts: @FILE or fd:N (never the passphrase itself).
+    #[arg(long, global = true, value_name = "@FILE|fd:N")]
+    pub passphrase_from: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign in (password, then a second factor) and keep the session.
+    Login(account::LoginArgs),
+    /// Sign out of this client.
+    Logout,
+    /// Who is signed in, where, and until when.
+    Status(JsonFlag),
+    /// The accounts this client knows.
+    Accounts {
+        #[command(subcommand)]
+        command: Option<account::AccountsCommand>,
+    },
+    /// Sign-in methods on your account.
+    Methods {
+        #[command(subcommand)]
+        command: lists::MethodsCommand,
+    },
+    /// Authenticator devices (phones) registered to your account.
+    Devices {
+        #[command(subcommand)]
+        command: lists::DevicesCommand,
+    },
+    /// Signed-in clients.
+    Sessions {
+        #[command(subcommand)]
+        command: lists::SessionsCommand,
+    },
+    /// "Don't ask again for N days" grants.
+    Remembered {
+        #[command(subcommand)]
+        command: lists::RememberedCommand,
+    },
+    /// Sign out everywhere: revoke every session, token and remembered device.
+    SignoutAll {
+        /// Don't ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Check config, secret store, server, clock and terminal.
+    Doctor(JsonFlag),
+    /// Run the reference identity server.
+    Serve(server_cmds::ServeArgs),
+    /// Administer the reference server's database.
+    Admin(server_cmds::AdminArgs),
+    /// The simulated authenticator phone.
+    Phone(server_cmds::PhoneArgs),
+    /// The built-in demo.
+    Demo {
+        #[command(subcommand)]
+        command: server_cmds::DemoCommand,
+    },
+    /// The config file.
+    Config {
+        #[command(subcommand)]
+        command: server_cmds::ConfigCommand,
+    },
+}
+
+#[derive(Debug, Args, Clone, Copy)]
+pub struct JsonFlag {
+    /// Machine-readable output (documented in the README, "schema": 1).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Stable exit codes.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILURE: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const SIGN_IN: u8 = 3;
+    pub const NOT_SUPPORTED: u8 = 4;
+    pub const BACKEND: u8 = 5;
+    pub const CONFIG: u8 = 6;
+    pub const REFUSED: u8 = 7;
+}
+
+/// An error at the edge: a message for the user and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub kind: String,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: u8, kind: &str, message: impl Into<String>) -> Self {
+        Self { code, kind: kind.to_string(), message: message.into() }
+    }
+}
+
+impl From<crate::backend::BackendError> for Failure {
+    fn from(e: crate::backend::BackendError) -> Self {
+        use crate::backend::BackendError as E;
+        let code = match &e {
+            E::SignInRequired | E::InvalidCredentials => exit::SIGN_IN,
+            E::NotSupported(_) => exit::NOT_SUPPORTED,
+            E::Rejected { .. } | E::StepUpRequired | E::Throttled { .. } => exit::REFUSED,
+            E::Insecure(_) => exit::CONFIG,
+            _ => exit::BACKEND,
+        };
+        let mut message = e.to_string();
+        if matches!(e, E::SignInRequired) {
+            message.push_str(" (run `secinfo login`)");
+        }
+        Self { code, kind: e.code().to_string(), message }
+    }
+}
+
+impl From<crate::config::ConfigError> for Failure {
+    fn from(e: crate::config::ConfigError) -> Self {
+        Self::new(exit::CONFIG, "config", e.to_string())
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Self::new(exit::FAILURE, "io", e.to_string())
+    }
+}
+
+pub type Outcome = Result<(), Failure>;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = wants_json(&cli.command);
+    let _log = crate::logging::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("secinfo: cannot start: {e}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            tracing::warn!(kind = %f.kind, code = f.code, "command failed");
+            if json {
+                let body = serde_json::json!({ "schema": 1, "error": { "kind": f.kind, "message": f.message } });
+                eprintln!("{body}");
+            } else {
+                eprintln!("secinfo: {}", f.message);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn wants_json(command: &Option<Command>) -> bool {
+    use lists::*;
+    match command {
+        Some(Command::Status(j) | Command::Doctor(j)) => j.json,
+        Some(Command::Methods { command: MethodsCommand::List(j) }) => j.json,
+        Some(Command::Devices { command: DevicesCommand::List(j) }) => j.json,
+        Some(Command::Sessions { command: SessionsCommand::List(j) }) => j.json,
+        Some(Command::Remembered { command: RememberedCommand::List(j) }) => j.json,
+        _ => false,
+    }
+}
+
+async fn run(cli: Cli) -> Outcome {
+    let g = cli.global;
+    match cli.command {
+        None => ops::open_app(&g).await,
+        Some(Command::Login(a)) => account::login(&g, a).await,
+        Some(Command::Logout) => account::logout(&g).await,
+        Some(Command::Status(j)) => account::status(&g, j.json).await,
+        Some(Command::Accounts { command }) => account::accounts(&g, command).await,
+        Some(Command::Methods { command }) => lists::methods(&g, command).await,
+        Some(Command::Devices { command }) => lists::devices(&g, command).await,
+        Some(Command::Sessions { command }) => lists::sessions(&g, command).await,
+        Some(Command::Remembered { command }) => lists::remembered(&g, command).await,
+        Some(Command::SignoutAll { yes }) => lists::signout_all(&g, yes).await,
+        Some(Command::Doctor(j)) => doctor::run(&g, j.json).await,
+        Some(Command::Serve(a)) => server_cmds::serve(a).await,
+        Some(Command::Admin(a)) => server_cmds::admin(a),
+        Some(Command::Phone(a)) => server_cmds::phone(a).await,
+        Some(Command::Demo { command }) => server_cmds::demo(command),
+        Some(Command::Config { command }) => server_cmds::config(command),
+    }
+}
+
+/// Where `config init` writes, for messages.
+pub fn config_path() -> PathBuf {
+    crate::paths::config_file()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

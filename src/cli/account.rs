@@ -1,0 +1,226 @@
+//! `login`, `logout`, `status`, `accounts`: the sign-in journey on the command line.
+
+use super::{Context, Failure, Global, Outcome, exit, output, prompt};
+use crate::backend::{BackendError, Challenge, SignIn};
+use crate::domain::MethodKind;
+use clap::{Args, Subcommand};
+use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The account (default: the one used last). The password is asked, never taken as an argument.
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Tick "Don't ask again for N days" for this client.
+    #[arg(long)]
+    pub remember: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    /// List the accounts this client knows (the default).
+    List(super::JsonFlag),
+    /// Forget an account on this client (signs it out here).
+    Remove { username: String },
+}
+
+pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
+    let mut ctx = Context::open(g).await?;
+    let last = args.username.clone().or_else(|| ctx.preset_username.clone()).or_else(|| ctx.last_account());
+    if let Some(demo) = &ctx.demo {
+        eprintln!(
+            "This is the secinfo demo. Account: {}  Password: {}",
+            demo.account.username, demo.account.password
+        );
+    }
+    let username = match args.username {
+        Some(u) => u,
+        None => {
+            let hint = last.as_deref().map(|l| format!(" [{l}]")).unwrap_or_default();
+            let typed = prompt::line(&format!("Username{hint}: ")).unwrap_or_default();
+            match (typed.trim(), last) {
+                ("", Some(l)) => l,
+                ("", None) => return Err(Failure::new(exit::USAGE, "usage", "a username is needed")),
+                (t, _) => t.to_string(),
+            }
+        }
+    };
+    // Brings back this account's "Don't ask again" grant, if it has one.
+    ctx.restore_account(&username);
+    let password = prompt::secret("Password: ")
+        .ok_or_else(|| Failure::new(exit::USAGE, "usage", "no password given"))?;
+    let mut step = ctx.backend.sign_in(&username, &password).await?;
+    drop(password);
+    loop {
+        match step {
+            SignIn::Done { mfa_setup_required } => {
+                let account = ctx.backend.account().await?;
+                let warning = ctx.signed_in(&username, &account.display_name);
+                eprintln!("Signed in as {} ({}) on {}.", account.display_name, account.username, ctx.profile);
+                if let Some(w) = warning {
+                    eprintln!("Note: {w}");
+                }
+                if mfa_setup_required {
+                    eprintln!("Let's keep your account secure: add a sign-in method (secinfo, then \"+ Add sign-in method\").");
+                }
+                return Ok(());
+            }
+            SignIn::SecondFactor(challenge) => {
+                step = second_factor(&ctx, &challenge, args.remember).await?;
+            }
+            SignIn::Pending => return Err(Failure::new(exit::BACKEND, "unexpected", "the server left the sign-in pending")),
+        }
+    }
+}
+
+/// "Verify your identity": pick a method, then approve on the phone or type a code.
+pub async fn second_factor(ctx: &Context, challenge: &Challenge, remember: bool) -> Result<SignIn, Failure> {
+    if challenge.options.is_empty() {
+        return Err(Failure::new(exit::SIGN_IN, "no_method", "the server offers no second factor for this account"));
+    }
+    eprintln!("Verify your identity:");
+    let default_index = challenge
+        .options
+        .iter()
+        .position(|o| Some(&o.method_id) == challenge.default_method_id.as_ref())
+        .unwrap_or(0);
+    for (i, o) in challenge.options.iter().enumerate() {
+        let mark = if i == default_index { " (default)" } else { "" };
+        eprintln!("  {}. {}{mark}", i + 1, o.label);
+    }
+    let answer = prompt::line(&format!("Choose 1-{} [{}]: ", challenge.options.len(), default_index + 1)).unwrap_or_default();
+    let index = match answer.trim() {
+        "" => default_index,
+        n => n.parse::<usize>().ok().filter(|n| (1..=challenge.options.len()).contains(n)).map(|n| n - 1).ok_or_else(
+            || Failure::new(exit::USAGE, "usage", format!("'{n}' is not one of 1-{}", challenge.options.len())),
+        )?,
+    };
+    let option = &challenge.options[index];
+    let started = ctx.backend.start_factor(challenge, &option.method_id).await?;
+    if option.kind == MethodKind::AuthenticatorPush {
+        match started.number {
+            Some(n) => eprintln!("Open your Authenticator app and enter the number shown to sign in: {n}"),
+            None => eprintln!("Approve the sign-in request in your Authenticator app."),
+        }
+        loop {
+            match ctx.backend.answer_factor(challenge, &option.method_id, None, remember).await? {
+                SignIn::Pending => tokio::time::sleep(Duration::from_millis(700)).await,
+                other => return Ok(other),
+            }
+        }
+    }
+    if let Some(to) = &started.sent_to {
+        eprintln!("We sent a code to {to}.");
+    }
+    for attempt in 1..=3 {
+        let code = prompt::secret("Enter code: ").ok_or_else(|| Failure::new(exit::USAGE, "usage", "no code given"))?;
+        match ctx.backend.answer_factor(challenge, &option.method_id, Some(&code), remember).await {
+            Ok(step) => return Ok(step),
+            Err(BackendError::Rejected { code, message }) if code == "invalid_code" && attempt < 3 => {
+                eprintln!("{message}. Try again.");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Failure::new(exit::SIGN_IN, "invalid_code", "wrong code"))
+}
+
+/// Run a change; if the server wants a fresh second factor, ask for it and retry once.
+pub async fn with_step_up<T, F, Fut>(ctx: &Context, change: F) -> Result<T, Failure>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, BackendError>>,
+{
+    match change().await {
+        Err(BackendError::StepUpRequired) => {
+            eprintln!("This change needs you to confirm it is you.");
+            let mut step = ctx.backend.step_up().await?;
+            while let SignIn::SecondFactor(ch) = step {
+                step = second_factor(ctx, &ch, false).await?;
+            }
+            Ok(change().await?)
+        }
+        other => Ok(other?),
+    }
+}
+
+pub async fn logout(g: &Global) -> Outcome {
+    let ctx = Context::open(g).await?;
+    let Some(user) = ctx.last_account() else {
+        eprintln!("Not signed in.");
+        return Ok(());
+    };
+    ctx.restore_account(&user);
+    let result = ctx.backend.sign_out().await;
+    // The grant stays: "Don't ask again" outlives a sign-out, as on the portal.
+    let keep = ctx.backend.credentials();
+    if let Err(e) = ctx.store.save(&ctx.profile, &user, &keep) {
+        tracing::warn!(error = %e, "cannot update saved sign-in");
+    }
+    result?;
+    eprintln!("Signed out of {} on {}.", user, ctx.profile);
+    Ok(())
+}
+
+pub async fn status(g: &Global, json: bool) -> Outcome {
+    let ctx = Context::open(g).await?;
+    let restored = ctx.restore();
+    let account = if restored { ctx.backend.account().await.ok() } else { None };
+    let store = ctx.store.info();
+    let out = output::Status {
+        schema: 1,
+        profile: ctx.profile.clone(),
+        server: ctx.server_url.clone(),
+        demo: ctx.demo.is_some(),
+        signed_in: account.is_some(),
+        username: account.as_ref().map(|a| a.username.clone()).or(ctx.last_account()),
+        display_name: account.as_ref().map(|a| a.display_name.clone()),
+        secret_store: store.name.clone(),
+        secret_persistence: store.persistence.clone(),
+    };
+    if json {
+        output::print_json(&out)
+    } else {
+        println!("Profile:  {}{}", out.profile, if out.demo { " (the built-in demo)" } else { "" });
+        println!("Server:   {}", out.server);
+        match (&out.display_name, &out.username) {
+            (Some(d), Some(u)) => println!("Signed in as {d} ({u})"),
+            (None, Some(u)) => println!("Not signed in (last account: {u}); run `secinfo login`"),
+            _ => println!("Not signed in; run `secinfo login`"),
+        }
+        println!("Secrets:  {} ({})", out.secret_store, out.secret_persistence);
+        Ok(())
+    }
+    .map_err(Into::into)
+}
+
+pub async fn accounts(g: &Global, command: Option<AccountsCommand>) -> Outcome {
+    let mut ctx = Context::open(g).await?;
+    match command.unwrap_or(AccountsCommand::List(super::JsonFlag { json: false })) {
+        AccountsCommand::List(j) => {
+            let list = output::Accounts::from(ctx.accounts.list());
+            if j.json {
+                output::print_json(&list)?;
+            } else if list.accounts.is_empty() {
+                println!("No accounts yet; run `secinfo login`.");
+            } else {
+                for a in &list.accounts {
+                    println!("{}  {}  ({})", a.profile, a.username, a.display_name);
+                }
+            }
+            Ok(())
+        }
+        AccountsCommand::Remove { username } => {
+            let profile = ctx.profile.clone();
+            if let Err(e) = ctx.store.forget(&profile, &username) {
+                tracing::warn!(error = %e, "cannot forget saved sign-in");
+            }
+            if ctx.accounts.remove(&profile, &username)? {
+                println!("Removed {username} from this client.");
+                Ok(())
+            } else {
+                Err(Failure::new(exit::FAILURE, "not_found", format!("{username} is not on the list of profile {profile}")))
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Everything a command needs, resolved once: the profile (or the demo),
+//! its backend, the secret store, the known accounts, and the signed-in
+//! account restored from the store.
+
+use super::{Failure, Global, exit};
+use crate::accounts::KnownAccounts;
+use crate::backend::{Backend, Credentials, native::NativeBackend, privacyidea::PrivacyIdea};
+use crate::config::{BackendKind, Config, Profile, SecretStoreChoice};
+use crate::demo::{self, Demo};
+use crate::secrets::{DemoStore, PassphraseSource, SessionStore, StoreChoice, StoreOptions, open_store_or_none};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub struct Context {
+    pub profile: String,
+    pub server_url: String,
+    pub backend: Arc<dyn Backend>,
+    pub store: Arc<dyn SessionStore>,
+    pub accounts: KnownAccounts,
+    pub config: Option<Config>,
+    /// The signed-in account, once known: the credentials hook saves under it.
+    pub username: Arc<Mutex<Option<String>>>,
+    /// Present when running the demo; keeps its server alive.
+    pub demo: Option<Demo>,
+    /// The profile's pre-filled username, if configured.
+    pub preset_username: Option<String>,
+}
+
+impl Context {
+    /// Resolve config or demo; nothing talks to the network yet, except the
+    /// demo starting its own in-process server.
+    pub async fn open(g: &Global) -> Result<Self, Failure> {
+        let path = crate::paths::config_file();
+        let config = Config::load(&path)?;
+        let accounts = KnownAccounts::load(&KnownAccounts::default_path());
+        let passphrase = match &g.passphrase_from {
+            Some(s) => PassphraseSource::parse(s).map_err(|e| Failure::new(exit::USAGE, "usage", e.to_string()))?,
+            None => PassphraseSource::Prompt,
+        };
+        let client_id = client_id()?;
+        let client_name = format!("secinfo on {}", hostname());
+        let use_demo = config.is_none() || g.profile.as_deref() == Some(demo::PROFILE);
+        let ctx = if use_demo {
+            if let Some(p) = &g.profile {
+                if p != demo::PROFILE {
+                    return Err(Failure::new(
+                        exit::CONFIG,
+                        "config",
+                        format!("no config file at {}, so there is no profile '{p}' (run `secinfo config init`)", path.display()),
+                    ));
+                }
+            }
+            let demo = demo::start().await.map_err(|e| Failure::new(exit::FAILURE, "demo", e.to_string()))?;
+            let backend = NativeBackend::new(&demo.server.url, &client_id, &client_name, Duration::from_secs(15))?;
+            Self {
+                profile: demo::PROFILE.into(),
+                server_url: demo.server.url.clone(),
+                backend: Arc::new(backend),
+                store: Arc::new(DemoStore::new(&demo.dir, demo::PROFILE)),
+                accounts,
+                config,
+                username: Arc::new(Mutex::new(None)),
+                demo: Some(demo),
+                preset_username: None,
+            }
+        } else {
+            let cfg = config.as_ref().ok_or_else(|| Failure::new(exit::CONFIG, "config", "no config"))?;
+            let (name, profile) = cfg.profile(g.profile.as_deref(), &path)?;
+            let backend = make_backend(profile, &client_id, &client_name)?;
+            let mut opts = StoreOptions::new(crate::paths::data_dir());
+            opts.choice = match profile.secret_store {
+                SecretStoreChoice::Auto => StoreChoice::Auto,
+                SecretStoreChoice::Keyring => StoreChoice::Keyring,
+                SecretStoreChoice::Passphrase => StoreChoice::Passphrase,
+            };
+            opts.passphrase = passphrase;
+            Self {
+                profile: name.clone(),
+                server_url: profile.url.clone(),
+                backend,
+                store: open_store_or_none(&opts),
+                preset_username: profile.username.clone(),
+                accounts,
+                config: config.clone(),
+                username: Arc::new(Mutex::new(None)),
+                demo: None,
+            }
+        };
+        ctx.watch();
+        Ok(ctx)
+    }
+
+    /// Save rotated tokens as soon as the adapter gets them.
+    fn watch(&self) {
+        let store = self.store.clone();
+        let profile = self.profile.clone();
+        let username = self.username.clone();
+        self.backend.watch_credentials(Arc::new(move |c: &Credentials| {
+            let who = username.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if let Some(who) = who {
+                if let Err(e) = store.save(&profile, &who, c) {
+                    tracing::warn!(error = %e, "signed-in state not kept");
+                }
+            }
+        }));
+    }
+
+    /// The account this profile used last, if any.
+    pub fn last_account(&self) -> Option<String> {
+        self.accounts.for_profile(&self.profile).next().map(|a| a.username.clone())
+    }
+
+    /// Restore the last account's saved credentials; true when there were some.
+    pub fn restore(&self) -> bool {
+        let Some(user) = self.last_account() else { return false };
+        self.restore_account(&user)
+    }
+
+    pub fn restore_account(&self, user: &str) -> bool {
+        match self.store.load(&self.profile, user) {
+            Ok(Some(c)) => {
+                self.backend.restore(c);
+                self.set_user(user);
+                true
+            }
+            Ok(None) => {
+                // Keep a remembered grant from an older sign-in out of reach: none here.
+                self.set_user(user);
+                false
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read saved sign-in");
+                false
+            }
+        }
+    }
+
+    pub fn set_user(&self, user: &str) {
+        *self.username.lock().unwrap_or_else(|e| e.into_inner()) = Some(user.to_string());
+    }
+
+    /// After a successful sign-in: remember the account and keep its tokens.
+    pub fn signed_in(&mut self, user: &str, display_name: &str) -> Option<String> {
+        self.set_user(user);
+        if let Err(e) = self.accounts.remember(&self.profile, user, display_name) {
+            tracing::warn!(error = %e, "accounts list not saved");
+        }
+        match self.store.save(&self.profile, user, &self.backend.credentials()) {
+            Ok(()) => None,
+            Err(e) => Some(format!("your sign-in will not be kept: {e}")),
+        }
+    }
+
+    /// Fail with "sign in again" unless a saved session was restored.
+    pub fn require_session(&self) -> Result<(), Failure> {
+        if self.restore() {
+            Ok(())
+        } else {
+            Err(Failure::new(exit::SIGN_IN, "sign_in_required", "not signed in: run `secinfo login` first"))
+        }
+    }
+}
+
+fn make_backend(profile: &Profile, client_id: &str, client_name: &str) -> Result<Arc<dyn Backend>, Failure> {
+    let timeout = Duration::from_secs(profile.timeout_secs);
+    Ok(match profile.backend {
+        BackendKind::Native => Arc::new(NativeBackend::new(&profile.url, client_id, client_name, timeout)?),
+        BackendKind::Privacyidea => {
+            Arc::new(PrivacyIdea::new(&profile.url, profile.realm.clone(), profile.ca_file.clone(), timeout)?)
+        }
+    })
+}
+
+/// This installation's id: remembered-device grants are bound to it.
+fn client_id() -> Result<String, Failure> {
+    let path = crate::paths::state_dir().join("client_id");
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        let id = id.trim().to_string();
+        if !id.is_empty() {
+            return Ok(id);
+        }
+    }
+    crate::paths::ensure_private_dir(&crate::paths::state_dir())?;
+    let id = uuid::Uuid::new_v4().to_string();
+    std::fs::write(&path, &id)?;
+    Ok(id)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "this computer".into())
+}

@@ -1,0 +1,193 @@
+//! `methods`, `devices`, `sessions`, `remembered`, `signout-all`: the lists
+//! on the Security info page and what can be done to their rows.
+
+use super::account::with_step_up;
+use super::output::{self, day};
+use super::{Context, Failure, Global, JsonFlag, Outcome, exit, prompt};
+use crate::backend::BackendError;
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum MethodsCommand {
+    /// List your sign-in methods.
+    List(JsonFlag),
+    /// Delete a method. Deleting your last usable MFA method needs --confirm=NAME.
+    Delete {
+        id: String,
+        /// The method's name (its detail as listed), to delete your last usable MFA method.
+        #[arg(long, value_name = "NAME")]
+        confirm: Option<String>,
+    },
+    /// Make a method the default for sign-in.
+    Default { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevicesCommand {
+    List(JsonFlag),
+    /// Delete a lost, stolen or old device and the methods on it.
+    Delete {
+        id: String,
+        #[arg(long, value_name = "NAME")]
+        confirm: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    List(JsonFlag),
+    /// Sign out one session.
+    Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RememberedCommand {
+    List(JsonFlag),
+    /// Revoke one "Don't ask again" grant: that client will ask for MFA again.
+    Revoke { id: String },
+}
+
+async fn signed_in(g: &Global) -> Result<Context, Failure> {
+    let ctx = Context::open(g).await?;
+    ctx.require_session()?;
+    Ok(ctx)
+}
+
+/// The last-method guard's refusal gets the hint the CLI needs.
+fn guard_hint(e: Failure, id: &str) -> Failure {
+    if e.kind == crate::protocol::codes::LAST_METHOD {
+        Failure::new(exit::REFUSED, &e.kind, format!("{} (to delete it anyway: --confirm=NAME, NAME as listed for {id})", e.message))
+    } else {
+        e
+    }
+}
+
+pub async fn methods(g: &Global, command: MethodsCommand) -> Outcome {
+    let ctx = signed_in(g).await?;
+    match command {
+        MethodsCommand::List(j) => {
+            let list = ctx.backend.methods().await?;
+            if j.json {
+                return Ok(output::print_json(&output::Methods::new(&ctx.profile, &list))?);
+            }
+            match list.iter().find(|m| m.is_default) {
+                Some(d) => println!("Default sign-in method: {} - {}", d.kind.title(), d.detail),
+                None => println!("Default sign-in method: none"),
+            }
+            for m in &list {
+                println!("{}  {:<26} {:<32} added {}", m.id, m.kind.title(), m.detail, day(&m.created));
+            }
+            Ok(())
+        }
+        MethodsCommand::Delete { id, confirm } => {
+            let new_default = with_step_up(&ctx, || ctx.backend.delete_method(&id, confirm.as_deref()))
+                .await
+                .map_err(|e| guard_hint(e, &id))?;
+            println!("Deleted method {id}.");
+            if let Some(d) = new_default {
+                println!("Your default sign-in method is now {d}.");
+            }
+            Ok(())
+        }
+        MethodsCommand::Default { id } => {
+            with_step_up(&ctx, || ctx.backend.set_default_method(&id)).await?;
+            println!("Default sign-in method set to {id}.");
+            Ok(())
+        }
+    }
+}
+
+pub async fn devices(g: &Global, command: DevicesCommand) -> Outcome {
+    let ctx = signed_in(g).await?;
+    match command {
+        DevicesCommand::List(j) => {
+            let list = ctx.backend.devices().await?;
+            if j.json {
+                return Ok(output::print_json(&output::Devices::new(&list))?);
+            }
+            if list.is_empty() {
+                println!("No authenticator devices.");
+            }
+            for d in &list {
+                let note = if d.reachable { "" } else { "  (the app no longer has this account)" };
+                println!("{}  {:<24} {:<10} added {}  last used {}{note}", d.id, d.name, d.platform, day(&d.added), day(&d.last_used));
+            }
+            Ok(())
+        }
+        DevicesCommand::Delete { id, confirm } => {
+            with_step_up(&ctx, || ctx.backend.delete_device(&id, confirm.as_deref()))
+                .await
+                .map_err(|e| guard_hint(e, &id))?;
+            println!("Deleted device {id} and the sign-in methods on it.");
+            Ok(())
+        }
+    }
+}
+
+pub async fn sessions(g: &Global, command: SessionsCommand) -> Outcome {
+    let ctx = signed_in(g).await?;
+    match command {
+        SessionsCommand::List(j) => {
+            let list = ctx.backend.sessions().await?;
+            if j.json {
+                return Ok(output::print_json(&output::Sessions::new(&list))?);
+            }
+            for s in &list {
+                let this = if s.current { "  (this session)" } else { "" };
+                println!("{}  {:<30} {:<15} signed in {}{this}", s.id, s.client, s.ip, day(&s.signed_in));
+            }
+            Ok(())
+        }
+        SessionsCommand::Revoke { id } => {
+            ctx.backend.revoke_session(&id).await?;
+            println!("Signed out session {id}.");
+            Ok(())
+        }
+    }
+}
+
+pub async fn remembered(g: &Global, command: RememberedCommand) -> Outcome {
+    let ctx = signed_in(g).await?;
+    match command {
+        RememberedCommand::List(j) => {
+            let list = ctx.backend.remembered_devices().await?;
+            if j.json {
+                return Ok(output::print_json(&output::Remembered::new(&list))?);
+            }
+            if list.is_empty() {
+                println!("No remembered devices.");
+            }
+            for r in &list {
+                let this = if r.current { "  (this client)" } else { "" };
+                println!("{}  {:<30} expires {}{this}", r.id, r.client, day(&r.expires));
+            }
+            Ok(())
+        }
+        RememberedCommand::Revoke { id } => {
+            ctx.backend.forget_device(&id).await?;
+            println!("Revoked {id}: that client will ask for a second factor again.");
+            Ok(())
+        }
+    }
+}
+
+pub async fn signout_all(g: &Global, yes: bool) -> Outcome {
+    let ctx = signed_in(g).await?;
+    if !yes
+        && !prompt::confirm(
+            "Sign out everywhere? Every session on every device ends, remembered devices are forgotten, \
+             and the next sign-in anywhere asks for a second factor.",
+        )
+    {
+        return Err(Failure::new(exit::REFUSED, "cancelled", "cancelled; nothing was changed"));
+    }
+    match ctx.backend.sign_out_everywhere().await {
+        Ok(()) | Err(BackendError::SignInRequired) => {}
+        Err(e) => return Err(e.into()),
+    }
+    if let Some(user) = ctx.username.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+        let _ = ctx.store.forget(&ctx.profile, &user);
+    }
+    println!("Signed out everywhere. The next sign-in on any device will ask for a second factor.");
+    Ok(())
+}

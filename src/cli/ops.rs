@@ -1,0 +1,81 @@
+//! Opening the app: the TUI, or the linear `--plain` mode.
+
+use super::{Context, Failure, Global, Outcome, exit};
+use crate::app::keymap::Keymap;
+use crate::app::state::DemoInfo;
+use crate::backend::Credentials;
+use crate::secrets::{SecretsError, SessionStore, StoreInfo};
+use crate::ui::theme::ThemeName;
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+
+/// Passes everything to the real store, noting whom it saves for, so tokens
+/// rotated later (the credentials hook) go to the same account.
+struct Tracking {
+    inner: Arc<dyn SessionStore>,
+    user: Arc<Mutex<Option<String>>>,
+}
+
+impl SessionStore for Tracking {
+    fn load(&self, profile: &str, username: &str) -> Result<Option<Credentials>, SecretsError> {
+        self.inner.load(profile, username)
+    }
+    fn save(&self, profile: &str, username: &str, c: &Credentials) -> Result<(), SecretsError> {
+        *self.user.lock().unwrap_or_else(|e| e.into_inner()) = Some(username.to_string());
+        self.inner.save(profile, username, c)
+    }
+    fn forget(&self, profile: &str, username: &str) -> Result<(), SecretsError> {
+        self.inner.forget(profile, username)
+    }
+    fn info(&self) -> StoreInfo {
+        self.inner.info()
+    }
+}
+
+pub async fn open_app(g: &Global) -> Outcome {
+    let ctx = Context::open(g).await?;
+    let signed_in = ctx.restore();
+    let keymap = match &ctx.config {
+        Some(cfg) => Keymap::with_overrides(&cfg.key_overrides()).map_err(|e| {
+            Failure::new(exit::CONFIG, "config", format!("{}: [keys]: {e}", crate::paths::config_file().display()))
+        })?,
+        None => Keymap::default(),
+    };
+    let theme = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        ThemeName::Mono
+    } else {
+        match ctx.config.as_ref().map(|c| c.ui.theme) {
+            Some(crate::config::Theme::HighContrast) => ThemeName::HighContrast,
+            Some(crate::config::Theme::Mono) => ThemeName::Mono,
+            _ => ThemeName::Default,
+        }
+    };
+    let demo = ctx.demo.as_ref().map(|d| DemoInfo {
+        username: d.account.username.clone(),
+        password: d.account.password.clone(),
+        db_path: d.db(),
+        phone_dir: d.phone_dir(),
+    });
+    let store: Arc<dyn SessionStore> = Arc::new(Tracking { inner: ctx.store.clone(), user: ctx.username.clone() });
+    let plain = g.plain || std::env::var("TERM").is_ok_and(|t| t == "dumb") || !std::io::stdout().is_terminal();
+    let tui_ctx = crate::tui::Context {
+        backend: ctx.backend.clone(),
+        store,
+        profile: ctx.profile.clone(),
+        server_url: ctx.server_url.clone(),
+        demo,
+        accounts: ctx.accounts.clone(),
+        keymap,
+        theme,
+        signed_in,
+    };
+    let result = if plain {
+        let stdin = std::io::stdin();
+        crate::plain::run(tui_ctx, stdin.lock(), std::io::stdout()).await
+    } else {
+        crate::tui::run(tui_ctx).await
+    };
+    // Keep the demo server up until the app is done with it.
+    drop(ctx);
+    result.map_err(|e| Failure::new(exit::FAILURE, "app", format!("{e:#}")))
+}

@@ -1,0 +1,212 @@
+//! `--json` output: dedicated types carrying `"schema": 1`, so the JSON is a
+//! stable contract that does not move when internals do (README documents it).
+
+use crate::accounts::KnownAccount;
+use crate::domain::{Device, Method, RememberedDevice, Session};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub const SCHEMA: u32 = 1;
+
+pub fn print_json<T: Serialize>(value: &T) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    println!("{text}");
+    Ok(())
+}
+
+fn ts(t: &Option<DateTime<Utc>>) -> Option<String> {
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// A date as the tables show it.
+pub fn day(t: &Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "-".into())
+}
+
+#[derive(Serialize)]
+pub struct Methods {
+    pub schema: u32,
+    pub profile: String,
+    pub methods: Vec<MethodOut>,
+}
+
+#[derive(Serialize)]
+pub struct MethodOut {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub detail: String,
+    pub created: Option<String>,
+    pub last_used: Option<String>,
+    pub is_default: bool,
+    pub usable_mfa: bool,
+    pub device_id: Option<String>,
+}
+
+impl Methods {
+    pub fn new(profile: &str, methods: &[Method]) -> Self {
+        Self {
+            schema: SCHEMA,
+            profile: profile.to_string(),
+            methods: methods
+                .iter()
+                .map(|m| MethodOut {
+                    id: m.id.clone(),
+                    kind: m.kind.as_str().to_string(),
+                    title: m.kind.title(),
+                    detail: m.detail.clone(),
+                    created: ts(&m.created),
+                    last_used: ts(&m.last_used),
+                    is_default: m.is_default,
+                    usable_mfa: m.usable_mfa,
+                    device_id: m.device_id.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Devices {
+    pub schema: u32,
+    pub devices: Vec<DeviceOut>,
+}
+
+#[derive(Serialize)]
+pub struct DeviceOut {
+    pub id: String,
+    pub name: String,
+    pub platform: String,
+    pub added: Option<String>,
+    pub last_used: Option<String>,
+    pub reachable: bool,
+}
+
+impl Devices {
+    pub fn new(devices: &[Device]) -> Self {
+        Self {
+            schema: SCHEMA,
+            devices: devices
+                .iter()
+                .map(|d| DeviceOut {
+                    id: d.id.clone(),
+                    name: d.name.clone(),
+                    platform: d.platform.clone(),
+                    added: ts(&d.added),
+                    last_used: ts(&d.last_used),
+                    reachable: d.reachable,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Sessions {
+    pub schema: u32,
+    pub sessions: Vec<SessionOut>,
+}
+
+#[derive(Serialize)]
+pub struct SessionOut {
+    pub id: String,
+    pub client: String,
+    pub ip: String,
+    pub signed_in: Option<String>,
+    pub last_active: Option<String>,
+    pub current: bool,
+}
+
+impl Sessions {
+    pub fn new(sessions: &[Session]) -> Self {
+        Self {
+            schema: SCHEMA,
+            sessions: sessions
+                .iter()
+                .map(|s| SessionOut {
+                    id: s.id.clone(),
+                    client: s.client.clone(),
+                    ip: s.ip.clone(),
+                    signed_in: ts(&s.signed_in),
+                    last_active: ts(&s.last_active),
+                    current: s.current,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Remembered {
+    pub schema: u32,
+    pub remembered_devices: Vec<RememberedOut>,
+}
+
+#[derive(Serialize)]
+pub struct RememberedOut {
+    pub id: String,
+    pub client: String,
+    pub created: Option<String>,
+    pub expires: Option<String>,
+    pub current: bool,
+}
+
+impl Remembered {
+    pub fn new(list: &[RememberedDevice]) -> Self {
+        Self {
+            schema: SCHEMA,
+            remembered_devices: list
+                .iter()
+                .map(|r| RememberedOut {
+                    id: r.id.clone(),
+                    client: r.client.clone(),
+                    created: ts(&r.created),
+                    expires: ts(&r.expires),
+                    current: r.current,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Status {
+    pub schema: u32,
+    pub profile: String,
+    pub server: String,
+    pub demo: bool,
+    pub signed_in: bool,
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    pub secret_store: String,
+    pub secret_persistence: String,
+}
+
+#[derive(Serialize)]
+pub struct Accounts {
+    pub schema: u32,
+    pub accounts: Vec<AccountOut>,
+}
+
+#[derive(Serialize)]
+pub struct AccountOut {
+    pub profile: String,
+    pub username: String,
+    pub display_name: String,
+}
+
+impl From<&[KnownAccount]> for Accounts {
+    fn from(list: &[KnownAccount]) -> Self {
+        Self {
+            schema: SCHEMA,
+            accounts: list
+                .iter()
+                .map(|a| AccountOut {
+                    profile: a.profile.clone(),
+                    username: a.username.clone(),
+                    display_name: a.display_name.clone(),
+                })
+                .collect(),
+        }
+    }
+}

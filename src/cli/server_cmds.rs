@@ -1,0 +1,294 @@
+//! Commands for whoever runs the reference server, the simulated phone, the
+//! demo and the config file: `serve`, `admin`, `phone`, `demo`, `config`.
+
+use super::{Failure, Outcome, exit, prompt};
+use crate::phone::Phone;
+use crate::secrets::SecretString;
+use crate::server::{self, Settings, admin};
+use clap::{Args, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ServeArgs {
+    #[command(subcommand)]
+    pub command: Option<ServeCommand>,
+    /// The SQLite database (created and migrated at start-up).
+    #[arg(long, default_value = "secinfo-server.db")]
+    pub db: PathBuf,
+    /// Address to listen on. Plain HTTP: keep it on loopback or put TLS in front.
+    #[arg(long, default_value = "127.0.0.1:8700")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServeCommand {
+    /// Show the messages the server "sent" (codes and security notices).
+    Outbox {
+        #[arg(long)]
+        db: PathBuf,
+        /// Only messages to this phone number or address.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn server_failure(e: server::ServerError) -> Failure {
+    Failure::new(exit::FAILURE, "server", e.to_string())
+}
+
+pub async fn serve(a: ServeArgs) -> Outcome {
+    if let Some(ServeCommand::Outbox { db, to, json }) = a.command {
+        let messages = server::outbox(&db, to.as_deref()).map_err(server_failure)?;
+        if json {
+            super::output::print_json(&serde_json::json!({ "schema": 1, "messages": messages }))?;
+        } else {
+            for m in &messages {
+                println!("{}  {} to {}: {}", m.sent_at, m.channel, m.recipient, m.body);
+            }
+        }
+        return Ok(());
+    }
+    if !a.listen.ip().is_loopback() {
+        eprintln!("warning: serving plain HTTP on {}; put a TLS proxy in front of it", a.listen);
+    }
+    let listener = tokio::net::TcpListener::bind(a.listen)
+        .await
+        .map_err(|e| Failure::new(exit::FAILURE, "io", format!("cannot listen on {}: {e}", a.listen)))?;
+    eprintln!("secinfo reference server on http://{} (database {})", a.listen, a.db.display());
+    server::serve(listener, &a.db, a.settings).await.map_err(server_failure)
+}
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    #[arg(long)]
+    pub db: PathBuf,
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is read from stdin (or asked without echo).
+    Add {
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Set a user's password (read from stdin).
+    Passwd { username: String },
+    /// Remove every MFA method, device and remembered grant of a user.
+    ResetMfa { username: String },
+    /// List users.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print an activation link for an authenticator phone (`secinfo phone activate LINK`).
+    Activation {
+        username: String,
+        /// The server's URL as the phone reaches it.
+        #[arg(long, default_value = "http://127.0.0.1:8700")]
+        url: String,
+    },
+}
+
+fn new_password() -> Result<SecretString, Failure> {
+    prompt::secret("New password: ").ok_or_else(|| Failure::new(exit::USAGE, "usage", "no password given"))
+}
+
+pub fn admin(a: AdminArgs) -> Outcome {
+    let db = &a.db;
+    match a.command {
+        AdminCommand::User(UserCommand::Add { username, display_name }) => {
+            let pw = new_password()?;
+            admin::add_user(db, &username, display_name.as_deref().unwrap_or(&username), &pw).map_err(server_failure)?;
+            println!("Added {username}.");
+        }
+        AdminCommand::User(UserCommand::Passwd { username }) => {
+            admin::set_password(db, &username, &new_password()?).map_err(server_failure)?;
+            println!("Password of {username} changed.");
+        }
+        AdminCommand::User(UserCommand::ResetMfa { username }) => {
+            admin::reset_mfa(db, &username).map_err(server_failure)?;
+            println!("MFA of {username} reset: the next sign-in goes straight to adding a method.");
+        }
+        AdminCommand::User(UserCommand::List { json }) => {
+            let users = admin::list_users(db).map_err(server_failure)?;
+            if json {
+                super::output::print_json(&serde_json::json!({ "schema": 1, "users": users }))?;
+            } else {
+                for u in &users {
+                    let locked = if u.locked { "  (locked)" } else { "" };
+                    println!("{:<28} {:<20} {} MFA methods, {} devices{locked}", u.username, u.display_name, u.mfa_methods, u.devices);
+                }
+            }
+        }
+        AdminCommand::User(UserCommand::Activation { username, url }) => {
+            println!("{}", admin::new_activation(db, &username, &url).map_err(server_failure)?);
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct PhoneArgs {
+    /// The phone's data dir (default: the demo's phone without a config, else <data dir>/phone).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: PhoneCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PhoneCommand {
+    /// Add an account from an activation link (the QR code's text).
+    Activate {
+        payload: String,
+        #[arg(long, default_value = "Simulated phone")]
+        name: String,
+    },
+    /// Sign-ins waiting for approval.
+    Pending,
+    /// Approve the waiting sign-in: type the number the signing-in screen shows.
+    Approve {
+        #[arg(long)]
+        number: u32,
+    },
+    /// Deny the waiting sign-in.
+    Deny,
+    /// The current code of the account's authenticator (TOTP).
+    Code { username: Option<String> },
+    /// Drop an account from the phone (like the app's "Remove account").
+    RemoveAccount { username: String },
+    /// Accounts on this phone.
+    Accounts,
+}
+
+fn phone_failure(e: crate::phone::PhoneError) -> Failure {
+    Failure::new(exit::FAILURE, "phone", e.to_string())
+}
+
+pub async fn phone(a: PhoneArgs) -> Outcome {
+    // The demo's server lives only while a process runs it: bring one up over the demo database.
+    let demo_mode = a.dir.is_none() && !crate::paths::config_file().exists();
+    let demo = if demo_mode {
+        Some(crate::demo::start().await.map_err(|e| Failure::new(exit::FAILURE, "demo", e.to_string()))?)
+    } else {
+        None
+    };
+    let dir = match (&a.dir, &demo) {
+        (Some(d), _) => d.clone(),
+        (None, Some(d)) => d.phone_dir(),
+        (None, None) => crate::paths::data_dir().join("phone"),
+    };
+    let mut phone = Phone::open(&dir).map_err(phone_failure)?;
+    if let Some(d) = &demo {
+        phone = phone.with_server_url(&d.server.url);
+    }
+    match a.command {
+        PhoneCommand::Activate { payload, name } => {
+            let r = phone.activate(&payload, &name).await.map_err(phone_failure)?;
+            println!("Added {} on this phone (device {}).", r.username, r.device_id);
+        }
+        PhoneCommand::Pending => {
+            let list = phone.pending().await.map_err(phone_failure)?;
+            if list.is_empty() {
+                println!("Nothing waiting.");
+            }
+            for p in list {
+                println!("{}  {} from {} ({})  {}", p.push_id, p.username, p.client, p.ip, p.created_at);
+            }
+        }
+        PhoneCommand::Approve { number } => {
+            phone.approve(number).await.map_err(phone_failure)?;
+            println!("Approved.");
+        }
+        PhoneCommand::Deny => {
+            phone.deny().await.map_err(phone_failure)?;
+            println!("Denied.");
+        }
+        PhoneCommand::Code { username } => {
+            let code = phone.code(username.as_deref()).map_err(phone_failure)?;
+            println!("{}", code.expose());
+        }
+        PhoneCommand::RemoveAccount { username } => {
+            phone.remove_account(&username).await.map_err(phone_failure)?;
+            println!("Removed {username} from this phone.");
+        }
+        PhoneCommand::Accounts => {
+            for acc in phone.accounts() {
+                println!("{}  {} ({})", acc.username, acc.name, acc.device_id);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Forget the demo's world; the next run seeds it again.
+    Reset,
+}
+
+pub fn demo(c: DemoCommand) -> Outcome {
+    match c {
+        DemoCommand::Reset => {
+            let dir = crate::demo::reset()?;
+            let accounts = crate::accounts::KnownAccounts::default_path();
+            let mut known = crate::accounts::KnownAccounts::load(&accounts);
+            let demo_users: Vec<String> =
+                known.for_profile(crate::demo::PROFILE).map(|a| a.username.clone()).collect();
+            for u in demo_users {
+                known.remove(crate::demo::PROFILE, &u)?;
+            }
+            println!("Demo reset ({} removed). The next run starts over.", dir.display());
+            Ok(())
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write a commented config file to start from.
+    Init {
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print where the config file is read from.
+    Path,
+}
+
+pub fn config(c: ConfigCommand) -> Outcome {
+    let path = super::config_path();
+    match c {
+        ConfigCommand::Path => println!("{}", path.display()),
+        ConfigCommand::Init { force } => {
+            if path.exists() && !force {
+                return Err(Failure::new(
+                    exit::FAILURE,
+                    "exists",
+                    format!("{} exists; pass --force to overwrite it", path.display()),
+                ));
+            }
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&path, crate::config::EXAMPLE)?;
+            println!("Wrote {}. Edit the [profiles.work] table, then run `secinfo`.", path.display());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! The shared HTTP layer under faults, through the native adapter: a server
+//! that fails with 500, sends invalid JSON, throttles with Retry-After, or
+//! never answers. Each gives a clear error; only idempotent requests retry.
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use secinfo::backend::native::NativeBackend;
+use secinfo::backend::{Backend, BackendError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+fn backend(url: &str) -> NativeBackend {
+    NativeBackend::new(url, "client-1", "tests", Duration::from_secs(2)).unwrap()
+}
+
+#[tokio::test]
+async fn a_server_error_is_reported_with_its_status() {
+    let app = axum::Router::new().route(
+        "/v1/auth/login",
+        post(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "database on fire") }),
+    );
+    let b = backend(&serve(app).await);
+    let err = b.sign_in("a", &"pw".into()).await.unwrap_err();
+    assert_eq!(err, BackendError::Server { status: 500, message: "database on fire".into() });
+    assert!(err.to_string().contains("500"));
+}
+
+#[tokio::test]
+async fn invalid_json_is_malformed_not_a_crash() {
+    let app = axum::Router::new().route("/v1/meta", get(|| async { "{\"name\": tru" }));
+    let b = backend(&serve(app).await);
+    let err = b.server_info().await.unwrap_err();
+    assert!(matches!(err, BackendError::Malformed(_)), "{err:?}");
+    assert!(err.to_string().contains("cannot read"), "{err}");
+}
+
+fn meta_json() -> String {
+    serde_json::json!({"name": "t", "version": "1", "api": "v1", "remember_days": 30,
+        "mfa_max_age_secs": 600, "enrollable": []})
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_throttled_get_is_retried_after_retry_after() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let app = axum::Router::new().route(
+        "/v1/meta",
+        get(move || {
+            let h = h.clone();
+            async move {
+                let mut headers = HeaderMap::new();
+                if h.fetch_add(1, Ordering::SeqCst) == 0 {
+                    headers.insert("retry-after", "1".parse().unwrap());
+                    (StatusCode::TOO_MANY_REQUESTS, headers, "slow down".to_string())
+                } else {
+                    headers.insert("content-type", "application/json".parse().unwrap());
+                    (StatusCode::OK, headers, meta_json())
+                }
+            }
+        }),
+    );
+    let b = backend(&serve(app).await);
+    let started = std::time::Instant::now();
+    let info = b.server_info().await.unwrap();
+    assert_eq!(info.remember_days, 30);
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After was not honoured");
+}
+
+#[tokio::test]
+async fn a_throttled_post_is_not_retried_and_says_when_to_try_again() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let app = axum::Router::new().route(
+        "/v1/auth/login",
+        post(move || {
+            let h = h.clone();
+            async move {
+                h.fetch_add(1, Ordering::SeqCst);
+                let mut headers = HeaderMap::new();
+                headers.insert("retry-after", "7".parse().unwrap());
+                headers.insert("content-type", "application/json".parse().unwrap());
+                let body = r#"{"error":{"code":"throttled","message":"too many attempts"}}"#;
+                (StatusCode::TOO_MANY_REQUESTS, headers, body)
+            }
+        }),
+    );
+    let b = backend(&serve(app).await);
+    let err = b.sign_in("a", &"pw".into()).await.unwrap_err();
+    assert_eq!(err, BackendError::Throttled { retry_after: 7 });
+    assert_eq!(hits.load(Ordering::SeqCst), 1, "a POST must never be replayed");
+    assert!(err.to_string().contains("try again in 7 s"));
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    let app = axum::Router::new().route(
+        "/v1/meta",
+        get(|| async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            "late"
+        }),
+    );
+    let b = backend(&serve(app).await);
+    let err = b.server_info().await.unwrap_err();
+    assert_eq!(err, BackendError::Timeout(Duration::from_secs(2)));
+}
+
+#[tokio::test]
+async fn an_expired_session_asks_to_sign_in_again() {
+    let app = axum::Router::new()
+        .route("/v1/me/methods", get(|| async { (StatusCode::UNAUTHORIZED, r#"{"error":{"code":"unauthorized","message":"token revoked"}}"#) }))
+        .route("/v1/auth/refresh", post(|| async { (StatusCode::UNAUTHORIZED, r#"{"error":{"code":"unauthorized","message":"refresh revoked"}}"#) }));
+    let b = backend(&serve(app).await);
+    b.restore(secinfo::backend::Credentials {
+        access_token: Some("old".into()),
+        refresh_token: Some("old-refresh".into()),
+        ..Default::default()
+    });
+    assert_eq!(b.methods().await.unwrap_err(), BackendError::SignInRequired);
+    let after = b.credentials();
+    assert!(after.refresh_token.is_none(), "a refused refresh token must be dropped");
+}
