@@ -99,7 +99,9 @@ impl OsKeyring {
                 || entry.get_secret(),
                 || entry.delete_credential(),
             )
-            .map_err(|e| format!("{name} does not work: {e}"))?;
+            .map_err(|e| {
+                format!("{name} is there but does not work ({e}); it may be locked or have no default keyring")
+            })?;
             Ok(Self {
                 store,
                 name,

@@ -194,9 +194,38 @@ pub fn describe_store(opts: &StoreOptions) -> StoreInfo {
             why,
             persistence: keyring.persistence,
         },
-        Plan::Passphrase { cache, why } => passphrase_info(&cache, &why),
+        Plan::Passphrase { cache, why } => {
+            let cached = |h: &Header| {
+                let key = cache
+                    .as_ref()
+                    .ok()
+                    .and_then(|c| c.get_key(&h.id_hex()).ok().flatten());
+                key.is_some_and(|k| h.accepts(&k))
+            };
+            let can_ask = opts.interactive || opts.passphrase != PassphraseSource::Prompt;
+            match &header {
+                _ if can_ask => passphrase_info(&cache, &why),
+                None => NoStore {
+                    reason: no_passphrase_reason(&why),
+                }
+                .info(),
+                Some(h) if cached(h) => passphrase_info(&cache, &why),
+                Some(_) => NoStore {
+                    reason: needs_passphrase(&opts.secret_file()),
+                }
+                .info(),
+            }
+        }
         Plan::Nothing { reason } => NoStore { reason }.info(),
     }
+}
+
+fn needs_passphrase(path: &Path) -> String {
+    format!(
+        "{} needs its passphrase, and this run cannot ask for it (not on a terminal); \
+         pass it with --passphrase @FILE or --passphrase fd:N",
+        path.display()
+    )
 }
 
 /// Open the secret store. `Ok(NoStore)` when no store can work here (the
@@ -400,11 +429,7 @@ fn unlock_existing(
         };
     }
     if !opts.interactive {
-        return Err(SecretsError::Locked(format!(
-            "{} needs its passphrase, and this run cannot ask for it (not on a terminal); \
-             pass it with --passphrase @FILE or --passphrase fd:N",
-            path.display()
-        )));
+        return Err(SecretsError::Locked(needs_passphrase(path)));
     }
     for _ in 0..TRIES {
         let pass = prompt(
