@@ -121,11 +121,10 @@ async fn an_expired_session_asks_to_sign_in_again() {
         .route("/v1/me/methods", get(|| async { (StatusCode::UNAUTHORIZED, r#"{"error":{"code":"unauthorized","message":"token revoked"}}"#) }))
         .route("/v1/auth/refresh", post(|| async { (StatusCode::UNAUTHORIZED, r#"{"error":{"code":"unauthorized","message":"refresh revoked"}}"#) }));
     let b = backend(&serve(app).await);
-    b.restore(secinfo::backend::Credentials {
-        access_token: Some("old".into()),
-        refresh_token: Some("old-refresh".into()),
-        ..Default::default()
-    });
+    let mut old = secinfo::backend::Credentials::default();
+    old.access_token = Some("old".into());
+    old.refresh_token = Some("old-refresh".into());
+    b.restore(old);
     assert_eq!(b.methods().await.unwrap_err(), BackendError::SignInRequired);
     let after = b.credentials();
     assert!(after.refresh_token.is_none(), "a refused refresh token must be dropped");
