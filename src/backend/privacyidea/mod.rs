@@ -11,10 +11,12 @@ mod tokens;
 mod wire;
 
 use super::http::HttpClient;
-use super::{Backend, BackendError, Challenge, Credentials, FactorStarted, Result, ServerInfo, SignIn};
+use super::{
+    Backend, BackendError, Challenge, Credentials, FactorStarted, Result, ServerInfo, SignIn,
+};
 use crate::domain::{
-    Account, AppPassword, Capabilities, Device, Enrollment, EnrollmentState, FactorOption, Method, MethodKind,
-    RememberedDevice, Session,
+    Account, AppPassword, Capabilities, Device, Enrollment, EnrollmentState, FactorOption, Method,
+    MethodKind, RememberedDevice, Session,
 };
 use crate::secrets::SecretString;
 use async_trait::async_trait;
@@ -59,7 +61,12 @@ pub struct ServiceId {
 impl PrivacyIdea {
     /// `realm`: sent with every sign-in unless the username names one (`alice@realm`).
     /// `ca_file`: an extra PEM root for a server with a private CA.
-    pub fn new(url: &str, realm: Option<String>, ca_file: Option<PathBuf>, timeout: Duration) -> Result<Self> {
+    pub fn new(
+        url: &str,
+        realm: Option<String>,
+        ca_file: Option<PathBuf>,
+        timeout: Duration,
+    ) -> Result<Self> {
         let http = HttpClient::new(url, timeout, ca_file.as_deref())?;
         Ok(Self {
             api: Api::new(http, timeout),
@@ -157,10 +164,9 @@ impl PrivacyIdea {
     /// The service IDs app passwords can be made for.
     pub async fn service_ids(&self) -> Result<Vec<ServiceId>> {
         let reply = self.user_call(Verb::GET, "serviceid/", &[]).await?;
-        let map = reply
-            .value
-            .as_object()
-            .ok_or_else(|| BackendError::Malformed("the service ID list is not an object".into()))?;
+        let map = reply.value.as_object().ok_or_else(|| {
+            BackendError::Malformed("the service ID list is not an object".into())
+        })?;
         let mut ids: Vec<ServiceId> = map
             .iter()
             .map(|(name, v)| ServiceId {
@@ -175,18 +181,28 @@ impl PrivacyIdea {
     fn sign_in_reply(&self, username: &str, realm: Option<&str>, reply: Reply) -> Result<SignIn> {
         if let Some(jwt) = reply.value["token"].as_str() {
             self.accept_jwt(jwt);
-            return Ok(SignIn::Done { mfa_setup_required: false });
+            return Ok(SignIn::Done {
+                mfa_setup_required: false,
+            });
         }
         if reply.authentication.as_deref() == Some("CHALLENGE") {
             let challenge = challenge_from(&reply.detail)?;
-            self.with_state(|s| s.pending_sign_in = Some((username.to_string(), realm.map(str::to_string))));
+            self.with_state(|s| {
+                s.pending_sign_in = Some((username.to_string(), realm.map(str::to_string)))
+            });
             return Ok(SignIn::SecondFactor(challenge));
         }
-        Err(BackendError::Malformed("privacyIDEA's /auth reply has neither a token nor a challenge".into()))
+        Err(BackendError::Malformed(
+            "privacyIDEA's /auth reply has neither a token nor a challenge".into(),
+        ))
     }
 
     fn sign_in_realm<'a>(&'a self, username: &str) -> Option<&'a str> {
-        if username.contains('@') { None } else { self.realm.as_deref() }
+        if username.contains('@') {
+            None
+        } else {
+            self.realm.as_deref()
+        }
     }
 
     /// Prove a new email/SMS/TOTP token where no verify policy made it wait: send
@@ -200,14 +216,21 @@ impl PrivacyIdea {
         } else {
             Err(BackendError::Rejected {
                 code: "send_failed".into(),
-                message: detail_message(&reply.detail, "privacyIDEA did not send a code to the new method"),
+                message: detail_message(
+                    &reply.detail,
+                    "privacyIDEA did not send a code to the new method",
+                ),
             })
         }
     }
 
     /// `/validate/check`, which needs no sign-in.
     async fn check(&self, params: &[(&str, &str)]) -> Result<Reply> {
-        match self.api.call(Verb::POST, "validate/check", None, params).await? {
+        match self
+            .api
+            .call(Verb::POST, "validate/check", None, params)
+            .await?
+        {
             Outcome::Ok(r) => Ok(r),
             Outcome::Refused(e) => Err(e.into_backend_error()),
         }
@@ -215,7 +238,11 @@ impl PrivacyIdea {
 }
 
 fn detail_message(detail: &Value, fallback: &str) -> String {
-    detail["message"].as_str().filter(|m| !m.is_empty()).unwrap_or(fallback).to_string()
+    detail["message"]
+        .as_str()
+        .filter(|m| !m.is_empty())
+        .unwrap_or(fallback)
+        .to_string()
 }
 
 /// A privacyIDEA challenge (`detail.multi_challenge`) as secinfo's sign-in challenge.
@@ -231,7 +258,10 @@ fn challenge_from(detail: &Value) -> Result<Challenge> {
                 .map(|c| FactorOption {
                     method_id: c["serial"].as_str().unwrap_or("").to_string(),
                     kind: tokens::kind_of(&serde_json::json!({"tokentype": c["type"]})),
-                    label: c["message"].as_str().unwrap_or("Enter the code").to_string(),
+                    label: c["message"]
+                        .as_str()
+                        .unwrap_or("Enter the code")
+                        .to_string(),
                 })
                 .collect()
         })
@@ -251,7 +281,8 @@ fn challenge_from(detail: &Value) -> Result<Challenge> {
 }
 
 fn required<'a>(v: &'a Value, what: &str) -> Result<&'a str> {
-    v.as_str().ok_or_else(|| BackendError::Malformed(format!("privacyIDEA's reply has no {what}")))
+    v.as_str()
+        .ok_or_else(|| BackendError::Malformed(format!("privacyIDEA's reply has no {what}")))
 }
 
 #[async_trait]
@@ -272,12 +303,19 @@ impl Backend for PrivacyIdea {
             Outcome::Ok(r) => r.version,
             Outcome::Refused(e) => e.version,
         };
-        Ok(ServerInfo { name: "privacyIDEA".into(), version: version.unwrap_or_else(|| "unknown".into()), remember_days: 0 })
+        Ok(ServerInfo {
+            name: "privacyIDEA".into(),
+            version: version.unwrap_or_else(|| "unknown".into()),
+            remember_days: 0,
+        })
     }
 
     async fn capabilities(&self) -> Result<Capabilities> {
         let claims = self.claims()?;
-        Ok(tokens::capabilities(&claims.rights, self.api.http.base().as_str()))
+        Ok(tokens::capabilities(
+            &claims.rights,
+            self.api.http.base().as_str(),
+        ))
     }
 
     async fn sign_in(&self, username: &str, password: &SecretString) -> Result<SignIn> {
@@ -295,7 +333,11 @@ impl Backend for PrivacyIdea {
         }
     }
 
-    async fn start_factor(&self, _challenge: &Challenge, _method_id: &str) -> Result<FactorStarted> {
+    async fn start_factor(
+        &self,
+        _challenge: &Challenge,
+        _method_id: &str,
+    ) -> Result<FactorStarted> {
         // privacyIDEA sends every challenged token's code when the password is checked.
         Ok(FactorStarted::default())
     }
@@ -308,13 +350,18 @@ impl Backend for PrivacyIdea {
         _remember: bool,
     ) -> Result<SignIn> {
         let code = code.ok_or_else(|| {
-            BackendError::NotSupported("approving a privacyIDEA push sign-in is not supported; enter a code".into())
+            BackendError::NotSupported(
+                "approving a privacyIDEA push sign-in is not supported; enter a code".into(),
+            )
         })?;
         let (username, realm) = self
             .with_state(|s| s.pending_sign_in.clone())
             .ok_or(BackendError::SignInRequired)?;
-        let mut params =
-            vec![("username", username.as_str()), ("password", code.expose()), ("transaction_id", challenge.id.as_str())];
+        let mut params = vec![
+            ("username", username.as_str()),
+            ("password", code.expose()),
+            ("transaction_id", challenge.id.as_str()),
+        ];
         if let Some(r) = realm.as_deref() {
             params.push(("realm", r));
         }
@@ -345,8 +392,15 @@ impl Backend for PrivacyIdea {
 
     async fn account(&self) -> Result<Account> {
         let c = self.claims()?;
-        let display_name = if c.realm.is_empty() { c.username.clone() } else { format!("{}@{}", c.username, c.realm) };
-        Ok(Account { username: c.username, display_name })
+        let display_name = if c.realm.is_empty() {
+            c.username.clone()
+        } else {
+            format!("{}@{}", c.username, c.realm)
+        };
+        Ok(Account {
+            username: c.username,
+            display_name,
+        })
     }
 
     async fn methods(&self) -> Result<Vec<Method>> {
@@ -373,7 +427,8 @@ impl Backend for PrivacyIdea {
                 ),
             });
         }
-        self.user_call(Verb::DELETE, &format!("token/{}", enc(id)), &[]).await?;
+        self.user_call(Verb::DELETE, &format!("token/{}", enc(id)), &[])
+            .await?;
         self.with_state(|s| s.enrollment_challenges.remove(id));
         Ok(None)
     }
@@ -411,10 +466,19 @@ impl Backend for PrivacyIdea {
     }
 
     async fn app_passwords(&self) -> Result<Vec<AppPassword>> {
-        Ok(self.tokens(&[("type", "applspec")]).await?.iter().map(tokens::app_password).collect())
+        Ok(self
+            .tokens(&[("type", "applspec")])
+            .await?
+            .iter()
+            .map(tokens::app_password)
+            .collect())
     }
 
-    async fn create_app_password(&self, name: &str, service: Option<&str>) -> Result<(AppPassword, SecretString)> {
+    async fn create_app_password(
+        &self,
+        name: &str,
+        service: Option<&str>,
+    ) -> Result<(AppPassword, SecretString)> {
         let service = match service {
             Some(s) => s.to_string(),
             None => {
@@ -427,50 +491,80 @@ impl Backend for PrivacyIdea {
                             code: "service_required".into(),
                             message: format!(
                                 "choose the service the app password is for: {}",
-                                if names.is_empty() { "(the server defines none)".into() } else { names.join(", ") }
+                                if names.is_empty() {
+                                    "(the server defines none)".into()
+                                } else {
+                                    names.join(", ")
+                                }
                             ),
                         });
                     }
                 }
             }
         };
-        let description = if name.trim().is_empty() { NEW_TOKEN_DESCRIPTION } else { name.trim() };
+        let description = if name.trim().is_empty() {
+            NEW_TOKEN_DESCRIPTION
+        } else {
+            name.trim()
+        };
         let reply = self
             .user_call(
                 Verb::POST,
                 "token/init",
-                &[("type", "applspec"), ("service_id", &service), ("genkey", "1"), ("description", description)],
+                &[
+                    ("type", "applspec"),
+                    ("service_id", &service),
+                    ("genkey", "1"),
+                    ("description", description),
+                ],
             )
             .await?;
         let serial = required(&reply.detail["serial"], "serial")?.to_string();
         let password = SecretString::new(required(&reply.detail["password"], "app password")?);
         let created = self.token(&serial).await.ok();
-        let app = created.as_ref().map(tokens::app_password).unwrap_or(AppPassword {
-            id: serial,
-            name: format!("{description} ({service})"),
-            created: Some(Utc::now()),
-            last_used: None,
-        });
+        let app = created
+            .as_ref()
+            .map(tokens::app_password)
+            .unwrap_or(AppPassword {
+                id: serial,
+                name: format!("{description} ({service})"),
+                created: Some(Utc::now()),
+                last_used: None,
+            });
         Ok((app, password))
     }
 
     async fn delete_app_password(&self, id: &str) -> Result<()> {
-        self.user_call(Verb::DELETE, &format!("token/{}", enc(id)), &[]).await.map(drop)
+        self.user_call(Verb::DELETE, &format!("token/{}", enc(id)), &[])
+            .await
+            .map(drop)
     }
 
-    async fn begin_enrollment(&self, kind: &MethodKind, target: Option<&str>) -> Result<Enrollment> {
+    async fn begin_enrollment(
+        &self,
+        kind: &MethodKind,
+        target: Option<&str>,
+    ) -> Result<Enrollment> {
         let ty = match kind {
             MethodKind::AppPassword => {
                 return Err(BackendError::NotSupported(
-                    "app passwords are made under App passwords, for one of the server's services".into(),
+                    "app passwords are made under App passwords, for one of the server's services"
+                        .into(),
                 ));
             }
             other => tokens::type_for(other).ok_or_else(|| {
-                BackendError::NotSupported(format!("secinfo cannot add a {} to privacyIDEA", other.title()))
+                BackendError::NotSupported(format!(
+                    "secinfo cannot add a {} to privacyIDEA",
+                    other.title()
+                ))
             })?,
         };
         let target = target.map(str::trim).filter(|t| !t.is_empty());
-        let mut params = vec![("type", ty), ("genkey", "1"), ("description", NEW_TOKEN_DESCRIPTION)];
+        let mut params = vec![
+            ("type", ty),
+            ("genkey", "1"),
+            ("description", NEW_TOKEN_DESCRIPTION),
+        ];
         let sent_to = match (kind, target) {
             (MethodKind::Email, Some(addr)) => {
                 params.push(("email", addr));
@@ -481,10 +575,16 @@ impl Backend for PrivacyIdea {
                 Some(crate::domain::mask_phone(number))
             }
             (MethodKind::Email, None) => {
-                return Err(BackendError::Rejected { code: "bad_request".into(), message: "enter an email address".into() });
+                return Err(BackendError::Rejected {
+                    code: "bad_request".into(),
+                    message: "enter an email address".into(),
+                });
             }
             (MethodKind::Phone, None) => {
-                return Err(BackendError::Rejected { code: "bad_request".into(), message: "enter a phone number".into() });
+                return Err(BackendError::Rejected {
+                    code: "bad_request".into(),
+                    message: "enter a phone number".into(),
+                });
             }
             _ => None,
         };
@@ -496,7 +596,9 @@ impl Backend for PrivacyIdea {
         }
         let (qr_payload, secret) = if *kind == MethodKind::Totp {
             let uri = required(&reply.detail["googleurl"]["value"], "otpauth URI")?;
-            let secret = reply.detail["otpkey"]["value_b32"].as_str().map(SecretString::new);
+            let secret = reply.detail["otpkey"]["value_b32"]
+                .as_str()
+                .map(SecretString::new);
             (Some(SecretString::new(uri)), secret)
         } else {
             (None, None)
@@ -512,18 +614,28 @@ impl Backend for PrivacyIdea {
         })
     }
 
-    async fn verify_enrollment(&self, enrollment: &Enrollment, code: Option<&SecretString>) -> Result<EnrollmentState> {
-        let code = code.filter(|c| !c.is_empty()).ok_or_else(|| BackendError::Rejected {
-            code: crate::protocol::codes::INVALID_CODE.into(),
-            message: "enter the code".into(),
-        })?;
+    async fn verify_enrollment(
+        &self,
+        enrollment: &Enrollment,
+        code: Option<&SecretString>,
+    ) -> Result<EnrollmentState> {
+        let code = code
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| BackendError::Rejected {
+                code: crate::protocol::codes::INVALID_CODE.into(),
+                message: "enter the code".into(),
+            })?;
         let serial = enrollment.id.as_str();
         let token = self.token(serial).await?;
         let ty = token["tokentype"].as_str().unwrap_or("");
         if token["rollout_state"].as_str() == Some("verify") {
             // privacyIDEA's verify-enrollment flow: the second /token/init step.
             let verified = self
-                .user_call(Verb::POST, "token/init", &[("type", ty), ("serial", serial), ("verify", code.expose())])
+                .user_call(
+                    Verb::POST,
+                    "token/init",
+                    &[("type", ty), ("serial", serial), ("verify", code.expose())],
+                )
                 .await;
             match verified {
                 Ok(_) => {}
@@ -554,12 +666,17 @@ impl Backend for PrivacyIdea {
             }
             self.with_state(|s| s.enrollment_challenges.remove(serial));
         }
-        Ok(EnrollmentState::Done(tokens::method(&self.token(serial).await?)))
+        Ok(EnrollmentState::Done(tokens::method(
+            &self.token(serial).await?,
+        )))
     }
 
     async fn cancel_enrollment(&self, enrollment: &Enrollment) -> Result<()> {
         self.with_state(|s| s.enrollment_challenges.remove(&enrollment.id));
-        match self.user_call(Verb::DELETE, &format!("token/{}", enc(&enrollment.id)), &[]).await {
+        match self
+            .user_call(Verb::DELETE, &format!("token/{}", enc(&enrollment.id)), &[])
+            .await
+        {
             Ok(_) => Ok(()),
             // Already gone is what cancelling wanted.
             Err(BackendError::Rejected { code, .. }) if code == "not_found" => Ok(()),
@@ -568,14 +685,20 @@ impl Backend for PrivacyIdea {
     }
 
     async fn rename_method(&self, id: &str, name: &str) -> Result<()> {
-        self.user_call(Verb::POST, &format!("token/description/{}", enc(id)), &[("description", name)])
-            .await
-            .map(drop)
+        self.user_call(
+            Verb::POST,
+            &format!("token/description/{}", enc(id)),
+            &[("description", name)],
+        )
+        .await
+        .map(drop)
     }
 
     async fn set_method_enabled(&self, id: &str, enabled: bool) -> Result<()> {
         let verb = if enabled { "enable" } else { "disable" };
-        self.user_call(Verb::POST, &format!("token/{verb}/{}", enc(id)), &[]).await.map(drop)
+        self.user_call(Verb::POST, &format!("token/{verb}/{}", enc(id)), &[])
+            .await
+            .map(drop)
     }
 
     fn credentials(&self) -> Credentials {

@@ -1,12 +1,17 @@
 //! privacyIDEA tokens as secinfo methods, and the user's rights as capabilities.
 
-use crate::domain::{Ability, AppPassword, Capabilities, Method, MethodKind, mask_email, mask_phone};
+use crate::domain::{
+    Ability, AppPassword, Capabilities, Method, MethodKind, mask_email, mask_phone,
+};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
 
 /// The secinfo kind of a privacyIDEA token type.
 pub fn kind_of(token: &Value) -> MethodKind {
-    let ty = token["tokentype"].as_str().unwrap_or("").to_ascii_lowercase();
+    let ty = token["tokentype"]
+        .as_str()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let hardware = token["info"]["tokenkind"].as_str() == Some("hardware");
     match ty.as_str() {
         "totp" | "hotp" if hardware => MethodKind::HardwareToken,
@@ -43,7 +48,11 @@ fn date(v: &Value) -> Option<DateTime<Utc>> {
         .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%z"))
         .map(|d| d.with_timezone(&Utc))
         .ok()
-        .or_else(|| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok().map(|n| n.and_utc()))
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+                .ok()
+                .map(|n| n.and_utc())
+        })
 }
 
 pub fn is_enrolled(token: &Value) -> bool {
@@ -73,14 +82,28 @@ pub fn method(token: &Value) -> Method {
     let mut notes = vec![
         ("Serial".to_string(), serial.clone()),
         ("Type".to_string(), text(token, "tokentype").to_string()),
-        ("State".to_string(), if active { "active" } else { "disabled" }.to_string()),
-        ("Rollout".to_string(), if rollout.is_empty() { "enrolled" } else { rollout }.to_string()),
+        (
+            "State".to_string(),
+            if active { "active" } else { "disabled" }.to_string(),
+        ),
+        (
+            "Rollout".to_string(),
+            if rollout.is_empty() {
+                "enrolled"
+            } else {
+                rollout
+            }
+            .to_string(),
+        ),
     ];
     if !description.is_empty() {
         notes.push(("Description".into(), description));
     }
     if let Some(fail) = token["failcount"].as_i64() {
-        let max = token["maxfail"].as_i64().map(|m| format!(" of {m}")).unwrap_or_default();
+        let max = token["maxfail"]
+            .as_i64()
+            .map(|m| format!(" of {m}"))
+            .unwrap_or_default();
         notes.push(("Failed attempts".into(), format!("{fail}{max}")));
     }
     if revoked {
@@ -122,10 +145,11 @@ pub fn app_password(token: &Value) -> AppPassword {
     }
 }
 
-pub const NO_DEFAULT: &str = "privacyIDEA has no default method: every token of yours is tried when you sign in";
-pub const NO_DEVICES: &str = "privacyIDEA lists tokens, not phones: each authenticator shows up under your methods";
-pub const NO_SESSIONS: &str =
-    "privacyIDEA keeps no sign-in sessions: each sign-in is a self-contained token that expires on its own";
+pub const NO_DEFAULT: &str =
+    "privacyIDEA has no default method: every token of yours is tried when you sign in";
+pub const NO_DEVICES: &str =
+    "privacyIDEA lists tokens, not phones: each authenticator shows up under your methods";
+pub const NO_SESSIONS: &str = "privacyIDEA keeps no sign-in sessions: each sign-in is a self-contained token that expires on its own";
 pub const NO_REMEMBERED: &str =
     "privacyIDEA lets only administrators list or revoke remembered devices; ask yours";
 pub const NO_SIGN_OUT_EVERYWHERE: &str = "privacyIDEA has no way for you to end your other sign-ins; they expire on \
@@ -143,13 +167,19 @@ fn right_missing(what: &str, action: &str) -> Ability {
 pub fn capabilities(rights: &[String], portal: &str) -> Capabilities {
     let has = |a: &str| rights.iter().any(|r| r.eq_ignore_ascii_case(a));
     let enrollable = |kind: &MethodKind, action: &str, what: &str| -> (MethodKind, Ability) {
-        let ability = if has(action) { Ability::Yes } else { right_missing(&format!("add {what}"), action) };
+        let ability = if has(action) {
+            Ability::Yes
+        } else {
+            right_missing(&format!("add {what}"), action)
+        };
         (kind.clone(), ability)
     };
     let browser_only = |kind: MethodKind, action: &str, what: &str| -> (MethodKind, Ability) {
         let ability = if has(action) {
             Ability::No {
-                reason: format!("{what} needs a browser (WebAuthn); add it in the privacyIDEA web portal"),
+                reason: format!(
+                    "{what} needs a browser (WebAuthn); add it in the privacyIDEA web portal"
+                ),
                 portal_url: Some(portal.to_string()),
             }
         } else {
@@ -181,7 +211,11 @@ pub fn capabilities(rights: &[String], portal: &str) -> Capabilities {
     Capabilities {
         list_methods: Ability::Yes,
         enroll,
-        delete_methods: if has("delete") { Ability::Yes } else { right_missing("delete tokens", "delete") },
+        delete_methods: if has("delete") {
+            Ability::Yes
+        } else {
+            right_missing("delete tokens", "delete")
+        },
         set_default: Ability::no(NO_DEFAULT),
         devices: Ability::no(NO_DEVICES),
         sessions: Ability::no(NO_SESSIONS),
@@ -207,9 +241,15 @@ mod tests {
             "info":{"creation_date":"2026-11-25T09:56:40+00:00","last_auth":"2026-11-25 09:56:45.789444+0000",
                     "tokenkind":"software"}});
         let m = method(&t);
-        assert_eq!((m.kind.clone(), m.detail.as_str(), m.usable_mfa), (MethodKind::Totp, "my phone", true));
+        assert_eq!(
+            (m.kind.clone(), m.detail.as_str(), m.usable_mfa),
+            (MethodKind::Totp, "my phone", true)
+        );
         assert!(m.created.is_some() && m.last_used.is_some());
-        assert!(m.notes.contains(&("Failed attempts".into(), "1 of 10".into())));
+        assert!(
+            m.notes
+                .contains(&("Failed attempts".into(), "1 of 10".into()))
+        );
     }
 
     #[test]
@@ -220,17 +260,29 @@ mod tests {
         assert_eq!(m.detail, "a****@example.com");
         let pending = json!({"serial":"T1","tokentype":"totp","active":true,"rollout_state":"verify","info":{}});
         assert!(!method(&pending).usable_mfa);
-        let hw = json!({"serial":"H1","tokentype":"hotp","active":true,"info":{"tokenkind":"hardware"}});
+        let hw =
+            json!({"serial":"H1","tokentype":"hotp","active":true,"info":{"tokenkind":"hardware"}});
         assert_eq!(method(&hw).kind, MethodKind::HardwareToken);
-        assert_eq!(method(&json!({"tokentype":"yubikey"})).kind, MethodKind::Other("yubikey".into()));
+        assert_eq!(
+            method(&json!({"tokentype":"yubikey"})).kind,
+            MethodKind::Other("yubikey".into())
+        );
     }
 
     #[test]
     fn a_right_the_policy_withholds_is_a_disabled_action_with_its_reason() {
-        let caps = capabilities(&["delete".into(), "enrollTOTP".into()], "https://pi.example/");
+        let caps = capabilities(
+            &["delete".into(), "enrollTOTP".into()],
+            "https://pi.example/",
+        );
         assert!(caps.can_enroll(&MethodKind::Totp));
         assert!(!caps.can_enroll(&MethodKind::Email));
-        assert!(caps.app_passwords.reason().unwrap_or("").contains("enrollAPPLSPEC"));
+        assert!(
+            caps.app_passwords
+                .reason()
+                .unwrap_or("")
+                .contains("enrollAPPLSPEC")
+        );
         assert!(!caps.sign_out_everywhere.is_yes());
     }
 }

@@ -54,17 +54,27 @@ impl Api {
 
     /// One call. `jwt`: the user's token, if the route needs one. GET and
     /// DELETE carry `params` in the query; other verbs as a JSON body.
-    pub async fn call(&self, verb: Verb, path: &str, jwt: Option<&str>, params: &[(&str, &str)]) -> Result<Outcome> {
+    pub async fn call(
+        &self,
+        verb: Verb,
+        path: &str,
+        jwt: Option<&str>,
+        params: &[(&str, &str)],
+    ) -> Result<Outcome> {
         let mut req = if matches!(verb, Verb::GET | Verb::DELETE) {
             let mut target = path.to_string();
             if !params.is_empty() {
-                let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+                let query = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(params)
+                    .finish();
                 target = format!("{target}?{query}");
             }
             self.http.request(verb.clone(), &target)?
         } else {
-            let body: serde_json::Map<String, Value> =
-                params.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect();
+            let body: serde_json::Map<String, Value> = params
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+                .collect();
             self.http.request(verb.clone(), path)?.json(&body)
         };
         if let Some(t) = jwt {
@@ -89,7 +99,10 @@ impl Api {
             source = s.source();
         }
         let base = self.http.base();
-        BackendError::Unreachable { url: format!("{}://{}", base.scheme(), base.authority()), reason }
+        BackendError::Unreachable {
+            url: format!("{}://{}", base.scheme(), base.authority()),
+            reason,
+        }
     }
 }
 
@@ -112,7 +125,15 @@ pub fn parse_reply(status: StatusCode, bytes: &[u8]) -> Result<Outcome> {
         }
     };
     let result = &body["result"];
-    let version = body["versionnumber"].as_str().or(body["version"].as_str()).map(str::to_string);
+    // Successes carry "versionnumber": "3.14"; refusals only "version": "privacyIDEA 3.14".
+    let version = body["versionnumber"]
+        .as_str()
+        .or_else(|| {
+            body["version"]
+                .as_str()
+                .map(|v| v.trim_start_matches("privacyIDEA").trim())
+        })
+        .map(str::to_string);
     if status.is_success() && result["status"].as_bool() == Some(true) {
         return Ok(Outcome::Ok(Reply {
             value: result["value"].clone(),
@@ -133,7 +154,9 @@ pub fn parse_reply(status: StatusCode, bytes: &[u8]) -> Result<Outcome> {
             status: status.as_u16(),
             message: status.canonical_reason().unwrap_or("error").to_string(),
         }),
-        _ => Err(BackendError::Malformed(format!("privacyIDEA answered {status} without an error message"))),
+        _ => Err(BackendError::Malformed(format!(
+            "privacyIDEA answered {status} without an error message"
+        ))),
     }
 }
 
@@ -141,10 +164,16 @@ impl PiError {
     /// The general meaning of a refusal, outside sign-in (where 4031 means a wrong password).
     pub fn into_backend_error(self) -> BackendError {
         match (self.status, self.code) {
-            (_, code::MISSING_RIGHT) => BackendError::Rejected { code: "forbidden".into(), message: self.message },
+            (_, code::MISSING_RIGHT) => BackendError::Rejected {
+                code: "forbidden".into(),
+                message: self.message,
+            },
             (401, _) => BackendError::SignInRequired,
             (429, _) => BackendError::Throttled { retry_after: 1 },
-            (_, code::POLICY) => BackendError::Rejected { code: "policy_denied".into(), message: self.message },
+            (_, code::POLICY) => BackendError::Rejected {
+                code: "policy_denied".into(),
+                message: self.message,
+            },
             (_, code::TOKEN_NOT_FOUND) => BackendError::Rejected {
                 code: "not_found".into(),
                 message: format!(
@@ -152,8 +181,14 @@ impl PiError {
                     self.message
                 ),
             },
-            (s, _) if s >= 500 => BackendError::Server { status: s, message: self.message },
-            (_, _) => BackendError::Rejected { code: "rejected".into(), message: self.message },
+            (s, _) if s >= 500 => BackendError::Server {
+                status: s,
+                message: self.message,
+            },
+            (_, _) => BackendError::Rejected {
+                code: "rejected".into(),
+                message: self.message,
+            },
         }
     }
 }
@@ -179,8 +214,11 @@ pub fn claims(jwt: &str) -> Result<Claims> {
         .ok_or_else(|| BackendError::Malformed("the sign-in token is not a JWT".into()))?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
-        .map_err(|_| BackendError::Malformed("the sign-in token's claims are not base64url".into()))?;
-    serde_json::from_slice(&bytes).map_err(|_| BackendError::Malformed("the sign-in token's claims are not JSON".into()))
+        .map_err(|_| {
+            BackendError::Malformed("the sign-in token's claims are not base64url".into())
+        })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|_| BackendError::Malformed("the sign-in token's claims are not JSON".into()))
 }
 
 #[cfg(test)]
@@ -190,7 +228,9 @@ mod tests {
     #[test]
     fn a_policy_refusal_keeps_the_servers_reason() {
         let body = br#"{"detail":null,"result":{"error":{"code":303,"message":"User actions are defined, you are not allowed to enroll this token type!"},"status":false}}"#;
-        let Outcome::Refused(e) = parse_reply(StatusCode::FORBIDDEN, body).unwrap() else { panic!("not refused") };
+        let Outcome::Refused(e) = parse_reply(StatusCode::FORBIDDEN, body).unwrap() else {
+            panic!("not refused")
+        };
         let err = e.into_backend_error();
         assert_eq!(err.code(), "policy_denied");
         assert!(err.to_string().contains("not allowed to enroll"), "{err}");
@@ -198,7 +238,9 @@ mod tests {
 
     #[test]
     fn an_html_error_page_is_a_server_error_not_a_crash() {
-        let err = parse_reply(StatusCode::BAD_GATEWAY, b"<html>bad gateway</html>").err().unwrap();
+        let err = parse_reply(StatusCode::BAD_GATEWAY, b"<html>bad gateway</html>")
+            .err()
+            .unwrap();
         assert_eq!(err.code(), "server_error");
         let err = parse_reply(StatusCode::OK, b"<html>").err().unwrap();
         assert_eq!(err.code(), "malformed_response");
@@ -209,7 +251,10 @@ mod tests {
         let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(br#"{"username":"alice","realm":"default","role":"user","exp":1795604547,"rights":["delete"]}"#);
         let c = claims(&format!("eyJhbGciOiJIUzI1NiJ9.{payload}.sig")).unwrap();
-        assert_eq!((c.username.as_str(), c.exp, c.rights.len()), ("alice", Some(1795604547), 1));
+        assert_eq!(
+            (c.username.as_str(), c.exp, c.rights.len()),
+            ("alice", Some(1795604547), 1)
+        );
         assert!(claims("garbage").is_err());
     }
 }

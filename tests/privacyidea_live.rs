@@ -1,0 +1,820 @@
+//! Journeys against a real privacyIDEA 3.14, installed and started by
+//! `scripts/privacyidea/up` (which `./scripts/test` runs). Each journey signs
+//! in as its own user, so they can run in parallel. If the server is not
+//! running these tests fail, saying how to start it: they never skip.
+//!
+//! Independent checks (does the new token really authenticate? did someone
+//! else delete it?) talk to privacyIDEA directly with reqwest, not through the
+//! adapter under test.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use secinfo::backend::privacyidea::PrivacyIdea;
+use secinfo::backend::{Backend, BackendError, SignIn};
+use secinfo::domain::{EnrollmentState, Method, MethodKind};
+use secinfo::secrets::SecretString;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const HOW_TO_START: &str = "privacyIDEA is not running for the live tests. Run ./scripts/test, or start it with \
+     scripts/privacyidea/up (and stop it with scripts/privacyidea/down)";
+
+/// The facts `scripts/privacyidea/up` wrote; variables already set in the
+/// environment (by scripts/test) win.
+struct Pi {
+    vars: HashMap<String, String>,
+}
+
+impl Pi {
+    fn get(&self, key: &str) -> String {
+        self.vars.get(key).cloned().unwrap_or_else(|| {
+            panic!("{key} is missing from the privacyIDEA env file. {HOW_TO_START}")
+        })
+    }
+    fn url(&self) -> String {
+        self.get("PI_URL")
+    }
+    fn password(&self) -> SecretString {
+        SecretString::new(self.get("PI_PASSWORD"))
+    }
+}
+
+fn env_file() -> PathBuf {
+    std::env::var_os("PI_ENV_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/privacyidea-run/env"))
+}
+
+fn pi() -> Pi {
+    let mut vars = HashMap::new();
+    let path = env_file();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            for line in text.lines().map(str::trim).filter(|l| !l.starts_with('#')) {
+                if let Some((k, v)) = line.split_once('=') {
+                    vars.insert(k.to_string(), v.trim_matches('"').to_string());
+                }
+            }
+        }
+        Err(e) if std::env::var("PI_URL").is_err() => {
+            panic!("cannot read {}: {e}. {HOW_TO_START}", path.display())
+        }
+        Err(_) => {}
+    }
+    for (k, v) in std::env::vars().filter(|(k, _)| k.starts_with("PI_")) {
+        vars.insert(k, v);
+    }
+    let pi = Pi { vars };
+    let healthy = std::process::Command::new("curl")
+        .args(["-fsS", "--max-time", "5", &format!("{}/healthz/", pi.url())])
+        .output()
+        .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("ready"));
+    assert!(
+        matches!(healthy, Ok(true)),
+        "privacyIDEA at {} does not answer /healthz/. {HOW_TO_START}",
+        pi.url()
+    );
+    pi
+}
+
+fn backend(pi: &Pi, realm: &str) -> PrivacyIdea {
+    PrivacyIdea::new(
+        &pi.url(),
+        Some(realm.to_string()),
+        None,
+        Duration::from_secs(20),
+    )
+    .unwrap()
+}
+
+async fn signed_in(pi: &Pi, user: &str) -> PrivacyIdea {
+    let b = backend(pi, &pi.get("PI_REALM"));
+    assert_eq!(
+        b.sign_in(user, &pi.password()).await.unwrap(),
+        SignIn::Done {
+            mfa_setup_required: false
+        }
+    );
+    for m in b.methods().await.unwrap() {
+        b.delete_method(&m.id, Some(&m.detail)).await.unwrap();
+    }
+    b
+}
+
+/// `/validate/check`, straight to the server: what a VPN or mail server would ask.
+async fn validate(pi: &Pi, params: &[(&str, &str)]) -> Value {
+    let body: serde_json::Map<String, Value> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+        .collect();
+    reqwest::Client::new()
+        .post(format!("{}/validate/check", pi.url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn accepted(reply: &Value) -> bool {
+    reply["result"]["authentication"] == "ACCEPT"
+}
+
+/// An administrator's action, for "someone else did it".
+async fn as_admin(pi: &Pi, method: reqwest::Method, path: &str) -> Value {
+    let client = reqwest::Client::new();
+    let auth: Value = client
+        .post(format!("{}/auth", pi.url()))
+        .json(&serde_json::json!({"username": pi.get("PI_ADMIN_USER"), "password": pi.get("PI_ADMIN_PASSWORD")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwt = auth["result"]["value"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    client
+        .request(method, format!("{}/{}", pi.url(), path))
+        .header("PI-Authorization", jwt)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The newest message the sink received in `dir` (one folder per recipient)
+/// after `seen` messages, waiting up to 15 s for it to arrive.
+fn next_message(dir: &Path, seen: usize) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| !is_tmp(p))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        if files.len() > seen {
+            return std::fs::read_to_string(files.last().unwrap()).unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no message arrived in {} within 15 s",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn is_tmp(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.'))
+}
+
+fn count_messages(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| !is_tmp(&e.path()))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn mailbox(pi: &Pi, address: &str) -> PathBuf {
+    Path::new(&pi.get("PI_MAIL_DIR"))
+        .join(format!("<{address}>").trim_matches(|c| c == '<' || c == '>'))
+}
+
+/// The one-time code in an email privacyIDEA sent: its body is the code, base64-encoded.
+fn code_in_mail(mail: &str) -> String {
+    use base64::Engine as _;
+    let normalized = mail.replace("\r\n", "\n");
+    let (headers, body) = normalized
+        .split_once("\n\n")
+        .expect("a mail with headers and a body");
+    let text = if headers
+        .to_ascii_lowercase()
+        .contains("content-transfer-encoding: base64")
+    {
+        let raw: String = body.split_whitespace().collect();
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(raw)
+                .unwrap(),
+        )
+        .unwrap()
+    } else {
+        body.to_string()
+    };
+    six_digits(&text)
+}
+
+fn six_digits(text: &str) -> String {
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    assert_eq!(digits.len(), 6, "expected a 6-digit code in {text:?}");
+    digits
+}
+
+/// Draw `uri` as a QR code (error correction L, 4-module quiet zone) the way a
+/// terminal shows it: half-block cells, dark on light, in a ratatui buffer.
+fn draw_qr(uri: &str) -> Buffer {
+    let code =
+        qrcode::QrCode::with_error_correction_level(uri.as_bytes(), qrcode::EcLevel::L).unwrap();
+    let w = code.width();
+    let colors = code.to_colors();
+    let quiet = 4usize;
+    let size = w + 2 * quiet;
+    let dark = |x: usize, y: usize| -> bool {
+        x >= quiet
+            && y >= quiet
+            && x < quiet + w
+            && y < quiet + w
+            && colors[(y - quiet) * w + (x - quiet)] == qrcode::Color::Dark
+    };
+    let (cols, rows) = (size as u16 + 6, size.div_ceil(2) as u16 + 4);
+    let mut term = Terminal::new(TestBackend::new(cols, rows)).unwrap();
+    term.draw(|f| {
+        let buf = f.buffer_mut();
+        for cy in 0..size.div_ceil(2) {
+            for x in 0..size {
+                let (top, bottom) = (dark(x, cy * 2), dark(x, cy * 2 + 1));
+                let symbol = match (top, bottom) {
+                    (true, true) => "█",
+                    (true, false) => "▀",
+                    (false, true) => "▄",
+                    (false, false) => " ",
+                };
+                buf[(x as u16 + 3, cy as u16 + 2)]
+                    .set_symbol(symbol)
+                    .set_fg(Color::Black)
+                    .set_bg(Color::White);
+            }
+        }
+    })
+    .unwrap();
+    term.backend().buffer().clone()
+}
+
+/// What a phone camera sees: every cell as 4x4-pixel halves, then a QR decoder.
+fn scan(buf: &Buffer) -> Vec<String> {
+    let area: Rect = buf.area;
+    let scale = 4usize;
+    let (w, h) = (
+        area.width as usize * scale,
+        area.height as usize * 2 * scale,
+    );
+    let luma = |c: Color, fg: bool| match c {
+        Color::Black => 0u8,
+        Color::White => 255,
+        Color::Reset => {
+            if fg {
+                255
+            } else {
+                0
+            }
+        }
+        _ => 128,
+    };
+    let mut px = vec![255u8; w * h];
+    for cy in 0..area.height {
+        for cx in 0..area.width {
+            let cell = &buf[(cx, cy)];
+            let (fg, bg) = (luma(cell.fg, true), luma(cell.bg, false));
+            let (top, bottom) = match cell.symbol() {
+                "█" => (fg, fg),
+                "▀" => (fg, bg),
+                "▄" => (bg, fg),
+                _ => (bg, bg),
+            };
+            for (half, v) in [(0usize, top), (1, bottom)] {
+                for dy in 0..scale {
+                    for dx in 0..scale {
+                        px[((cy as usize * 2 + half) * scale + dy) * w
+                            + cx as usize * scale
+                            + dx] = v;
+                    }
+                }
+            }
+        }
+    }
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px[y * w + x]);
+    img.detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
+        .collect()
+}
+
+fn code_at(totp: &totp_rs::Totp, t: u64) -> String {
+    totp.generate(t).to_string()
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Add an authenticator app as a person would: scan the QR, type the code.
+/// Returns the method and the TOTP the phone now holds.
+async fn add_authenticator_app(pi: &Pi, b: &PrivacyIdea, user: &str) -> (Method, totp_rs::Totp) {
+    let enrollment = b.begin_enrollment(&MethodKind::Totp, None).await.unwrap();
+    let uri = enrollment
+        .qr_payload
+        .as_ref()
+        .expect("a QR payload")
+        .expose()
+        .to_string();
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    assert_eq!(
+        scan(&draw_qr(&uri)),
+        vec![uri.clone()],
+        "the drawn QR must scan back to the server's URI"
+    );
+    let totp = totp_rs::Totp::from_url(&uri).unwrap();
+    assert_eq!(totp.issuer(), Some("secinfo-test"));
+    let in_qr = url::Url::parse(&uri)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "secret")
+        .map(|(_, v)| v.into_owned());
+    assert_eq!(
+        enrollment.secret.as_ref().map(|s| s.expose().to_string()),
+        in_qr,
+        "the secret shown for 'Can't scan?' is the one in the QR"
+    );
+    // The verify-enrollment policy holds the token back until a code proves the phone has it.
+    let early = validate(pi, &[("user", user), ("pass", &code_at(&totp, now()))]).await;
+    assert!(
+        !accepted(&early),
+        "a token awaiting verification must not authenticate: {early}"
+    );
+    let wrong = b
+        .verify_enrollment(&enrollment, Some(&SecretString::new("000000")))
+        .await;
+    if code_at(&totp, now()) != "000000" {
+        assert_eq!(wrong.unwrap_err().code(), "invalid_code");
+    }
+    let state = b
+        .verify_enrollment(&enrollment, Some(&SecretString::new(code_at(&totp, now()))))
+        .await
+        .unwrap();
+    let EnrollmentState::Done(method) = state else {
+        panic!("enrollment not done: {state:?}")
+    };
+    assert_eq!(method.kind, MethodKind::Totp);
+    assert!(method.usable_mfa, "{method:?}");
+    (method, totp)
+}
+
+#[tokio::test]
+async fn user_signs_in_and_stays_signed_in_until_the_token_expires() {
+    let pi = pi();
+    let b = signed_in(&pi, "frank").await;
+    let account = b.account().await.unwrap();
+    assert_eq!(account.username, "frank");
+    assert_eq!(account.display_name, "frank@default");
+    assert!(b.methods().await.unwrap().is_empty());
+
+    let creds = b.credentials();
+    assert!(creds.access_token.is_some() && creds.refresh_token.is_none());
+    let exp = creds.access_expires_at.unwrap();
+    assert!(exp > now() as i64 + 60, "the JWT's expiry is kept: {exp}");
+    assert!(!format!("{creds:?}").contains(creds.access_token.as_deref().unwrap()));
+
+    // A later run restores the JWT and needs no password.
+    let later = backend(&pi, "default");
+    later.restore(creds.clone());
+    assert!(later.methods().await.unwrap().is_empty());
+
+    // After expiry secinfo asks for a sign-in instead of sending a dead token.
+    let expired = backend(&pi, "default");
+    let mut stale = creds.clone();
+    stale.access_expires_at = Some(now() as i64 - 1);
+    expired.restore(stale);
+    assert_eq!(
+        expired.methods().await.unwrap_err(),
+        BackendError::SignInRequired
+    );
+    assert_eq!(expired.credentials().access_token, None);
+
+    let info = b.server_info().await.unwrap();
+    assert_eq!(
+        (info.name.as_str(), info.version.as_str()),
+        ("privacyIDEA", "3.14")
+    );
+
+    // What privacyIDEA has no self-service for is unavailable, with a reason, never faked.
+    let caps = b.capabilities().await.unwrap();
+    for (what, ability) in [
+        ("sign out everywhere", &caps.sign_out_everywhere),
+        ("remembered devices", &caps.remembered_devices),
+        ("sessions", &caps.sessions),
+        ("default method", &caps.set_default),
+    ] {
+        assert!(
+            !ability.is_yes() && ability.reason().is_some_and(|r| r.contains("privacyIDEA")),
+            "{what}: {ability:?}"
+        );
+    }
+    assert_eq!(
+        b.sign_out_everywhere().await.unwrap_err().code(),
+        "not_supported"
+    );
+    assert_eq!(
+        b.remembered_devices().await.unwrap_err().code(),
+        "not_supported"
+    );
+    assert!(caps.can_enroll(&MethodKind::Totp) && caps.can_enroll(&MethodKind::Email));
+    assert!(caps.delete_methods.is_yes() && caps.app_passwords.is_yes());
+    let webauthn = caps
+        .enroll
+        .iter()
+        .find(|(k, _)| *k == MethodKind::SecurityKey)
+        .unwrap();
+    assert!(
+        matches!(
+            &webauthn.1,
+            secinfo::domain::Ability::No {
+                portal_url: Some(_),
+                ..
+            }
+        ),
+        "{webauthn:?}"
+    );
+
+    b.sign_out().await.unwrap();
+    assert_eq!(b.methods().await.unwrap_err(), BackendError::SignInRequired);
+}
+
+#[tokio::test]
+async fn user_adds_an_authenticator_app_by_scanning_the_qr_and_it_signs_them_in() {
+    let pi = pi();
+    let b = signed_in(&pi, "alice").await;
+    assert!(
+        b.capabilities()
+            .await
+            .unwrap()
+            .can_enroll(&MethodKind::Totp)
+    );
+    let (method, totp) = add_authenticator_app(&pi, &b, "alice").await;
+
+    let listed = b.methods().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    let notes: HashMap<_, _> = listed[0].notes.iter().cloned().collect();
+    assert_eq!(notes.get("Serial"), Some(&method.id));
+    assert_eq!(notes.get("Rollout").map(String::as_str), Some("enrolled"));
+    assert_eq!(notes.get("State").map(String::as_str), Some("active"));
+
+    // The code that finished enrollment is spent; the phone's next one signs in.
+    let next = code_at(&totp, now() + 30);
+    let reply = validate(&pi, &[("user", "alice"), ("pass", &next)]).await;
+    assert!(accepted(&reply), "{reply}");
+    assert_eq!(reply["detail"]["serial"], method.id.as_str());
+}
+
+#[tokio::test]
+async fn user_adds_an_email_method_and_confirms_it_with_the_mailed_code() {
+    let pi = pi();
+    let b = signed_in(&pi, "bob").await;
+    let inbox = mailbox(&pi, "bob@example.com");
+    let seen = count_messages(&inbox);
+    let enrollment = b
+        .begin_enrollment(&MethodKind::Email, Some("bob@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(enrollment.sent_to.as_deref(), Some("b**@example.com"));
+    assert!(enrollment.qr_payload.is_none(), "an email method has no QR");
+    let code = code_in_mail(&next_message(&inbox, seen));
+
+    let state = b
+        .verify_enrollment(&enrollment, Some(&SecretString::new(code)))
+        .await
+        .unwrap();
+    let EnrollmentState::Done(method) = state else {
+        panic!("{state:?}")
+    };
+    assert_eq!(method.kind, MethodKind::Email);
+    assert!(method.usable_mfa);
+    assert!(
+        method.detail.contains("b**@example.com"),
+        "{}",
+        method.detail
+    );
+
+    // It works as a sign-in factor: the PIN (empty) sends a code, the code is accepted.
+    let seen = count_messages(&inbox);
+    let challenge = validate(&pi, &[("user", "bob"), ("pass", "")]).await;
+    assert_eq!(
+        challenge["result"]["authentication"], "CHALLENGE",
+        "{challenge}"
+    );
+    let tx = challenge["detail"]["transaction_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = code_in_mail(&next_message(&inbox, seen));
+    assert!(accepted(
+        &validate(
+            &pi,
+            &[("user", "bob"), ("transaction_id", &tx), ("pass", &code)]
+        )
+        .await
+    ));
+}
+
+#[tokio::test]
+async fn user_adds_a_phone_and_confirms_it_with_the_texted_code() {
+    let pi = pi();
+    let b = signed_in(&pi, "grace").await;
+    let sms_dir = Path::new(&pi.get("PI_SMS_DIR")).join("+15550142");
+    let seen = count_messages(&sms_dir);
+    let enrollment = b
+        .begin_enrollment(&MethodKind::Phone, Some("+15550142"))
+        .await
+        .unwrap();
+    assert!(
+        enrollment
+            .sent_to
+            .as_deref()
+            .is_some_and(|s| s.ends_with("42") && !s.contains("555"))
+    );
+    let sms: Value = serde_json::from_str(&next_message(&sms_dir, seen)).unwrap();
+    let code = six_digits(sms["params"]["text"].as_str().unwrap());
+    let wrong = if code == "123456" { "654321" } else { "123456" };
+    assert_eq!(
+        b.verify_enrollment(&enrollment, Some(&SecretString::new(wrong)))
+            .await
+            .unwrap_err()
+            .code(),
+        "invalid_code"
+    );
+    let EnrollmentState::Done(method) = b
+        .verify_enrollment(&enrollment, Some(&SecretString::new(code)))
+        .await
+        .unwrap()
+    else {
+        panic!("not done")
+    };
+    assert_eq!(method.kind, MethodKind::Phone);
+    assert!(method.usable_mfa);
+}
+
+#[tokio::test]
+async fn user_creates_uses_and_deletes_an_app_password() {
+    let pi = pi();
+    let b = signed_in(&pi, "carol").await;
+    let services = b.service_ids().await.unwrap();
+    assert!(
+        services
+            .iter()
+            .any(|s| s.name == pi.get("PI_SERVICE_ID") && s.description == "IMAP mail"),
+        "{services:?}"
+    );
+    // More than one service: secinfo asks which one rather than guessing.
+    assert_eq!(
+        b.create_app_password("Thunderbird", None)
+            .await
+            .unwrap_err()
+            .code(),
+        "service_required"
+    );
+
+    let (app, password) = b
+        .create_app_password("Thunderbird", Some("imap"))
+        .await
+        .unwrap();
+    assert_eq!(password.len(), 23, "privacyIDEA's generated app password");
+    assert!(app.name.contains("Thunderbird"), "{app:?}");
+    let listed = b.app_passwords().await.unwrap();
+    assert_eq!(
+        listed.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        vec![app.id.as_str()]
+    );
+    assert!(
+        b.methods()
+            .await
+            .unwrap()
+            .iter()
+            .any(|m| m.id == app.id && m.kind == MethodKind::AppPassword && !m.usable_mfa)
+    );
+
+    let login = [
+        ("user", "carol"),
+        ("pass", password.expose()),
+        ("service_id", "imap"),
+    ];
+    assert!(
+        accepted(&validate(&pi, &login).await),
+        "the app password signs the mail client in"
+    );
+
+    b.delete_app_password(&app.id).await.unwrap();
+    assert!(b.app_passwords().await.unwrap().is_empty());
+    assert!(
+        !accepted(&validate(&pi, &login).await),
+        "a deleted app password no longer works"
+    );
+}
+
+#[tokio::test]
+async fn user_renames_disables_enables_and_deletes_a_method() {
+    let pi = pi();
+    let b = signed_in(&pi, "dave").await;
+    let (method, totp) = add_authenticator_app(&pi, &b, "dave").await;
+    let find = |list: Vec<Method>| list.into_iter().find(|m| m.id == method.id).unwrap();
+
+    b.rename_method(&method.id, "Pixel 8").await.unwrap();
+    assert_eq!(find(b.methods().await.unwrap()).detail, "Pixel 8");
+
+    b.set_method_enabled(&method.id, false).await.unwrap();
+    let disabled = find(b.methods().await.unwrap());
+    assert!(!disabled.usable_mfa);
+    assert!(
+        disabled
+            .notes
+            .contains(&("State".into(), "disabled".into()))
+    );
+    let reply = validate(
+        &pi,
+        &[("user", "dave"), ("pass", &code_at(&totp, now() + 30))],
+    )
+    .await;
+    assert!(
+        !accepted(&reply),
+        "a disabled token must not sign in: {reply}"
+    );
+
+    b.set_method_enabled(&method.id, true).await.unwrap();
+    assert!(find(b.methods().await.unwrap()).usable_mfa);
+    let reply = validate(
+        &pi,
+        &[("user", "dave"), ("pass", &code_at(&totp, now() + 60))],
+    )
+    .await;
+    assert!(accepted(&reply), "enabled again, it signs in: {reply}");
+
+    // The last usable second factor goes only with its name typed.
+    let refused = b.delete_method(&method.id, None).await.unwrap_err();
+    assert_eq!(refused.code(), "last_method");
+    assert!(refused.to_string().contains("Pixel 8"), "{refused}");
+    b.delete_method(&method.id, Some("Pixel 8")).await.unwrap();
+    assert!(b.methods().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_plainly() {
+    let pi = pi();
+    let b = backend(&pi, "default");
+    let err = b
+        .sign_in("erin", &SecretString::new("not-the-password"))
+        .await
+        .unwrap_err();
+    assert_eq!(err, BackendError::InvalidCredentials);
+    assert!(!err.to_string().contains("not-the-password"));
+    assert_eq!(b.methods().await.unwrap_err(), BackendError::SignInRequired);
+}
+
+#[tokio::test]
+async fn a_policy_that_forbids_enrolling_shows_the_action_disabled_and_the_server_refuses_it() {
+    let pi = pi();
+    let b = backend(&pi, &pi.get("PI_LOCKED_REALM"));
+    b.sign_in(&pi.get("PI_LOCKED_USER"), &pi.password())
+        .await
+        .unwrap();
+    let caps = b.capabilities().await.unwrap();
+    for kind in [MethodKind::Totp, MethodKind::Email, MethodKind::Phone] {
+        let (_, ability) = caps.enroll.iter().find(|(k, _)| *k == kind).unwrap();
+        assert!(
+            ability.reason().is_some_and(|r| r.contains("policy")),
+            "{kind:?}: {ability:?}"
+        );
+    }
+    assert!(
+        caps.app_passwords
+            .reason()
+            .is_some_and(|r| r.contains("enrollAPPLSPEC"))
+    );
+    assert!(
+        caps.delete_methods.is_yes(),
+        "this realm's policy grants delete"
+    );
+
+    // Asking anyway: privacyIDEA refuses, and its own reason reaches the user.
+    let err = b
+        .begin_enrollment(&MethodKind::Totp, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "policy_denied");
+    assert!(err.to_string().contains("not allowed to enroll"), "{err}");
+    let err = b.service_ids().await.unwrap_err();
+    assert!(err.to_string().contains("serviceid_list"), "{err}");
+}
+
+#[tokio::test]
+async fn a_server_that_is_down_is_reported_as_unreachable() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let b = PrivacyIdea::new(
+        &format!("http://127.0.0.1:{port}"),
+        None,
+        None,
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let err = b
+        .sign_in("alice", &SecretString::new("pw"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BackendError::Unreachable { .. }), "{err:?}");
+    assert!(matches!(
+        b.server_info().await.unwrap_err(),
+        BackendError::Unreachable { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_method_someone_else_deleted_gives_a_clear_error() {
+    let pi = pi();
+    let b = signed_in(&pi, "heidi").await;
+    let (method, _) = add_authenticator_app(&pi, &b, "heidi").await;
+    let gone = as_admin(
+        &pi,
+        reqwest::Method::DELETE,
+        &format!("token/{}", method.id),
+    )
+    .await;
+    assert_eq!(gone["result"]["value"], 1, "{gone}");
+
+    for err in [
+        b.delete_method(&method.id, Some(&method.detail))
+            .await
+            .unwrap_err(),
+        b.set_method_enabled(&method.id, false).await.unwrap_err(),
+        b.rename_method(&method.id, "old phone").await.unwrap_err(),
+    ] {
+        assert_eq!(err.code(), "not_found", "{err:?}");
+        assert!(err.to_string().contains("no longer exists"), "{err}");
+    }
+    assert!(b.methods().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn user_whose_policy_asks_for_a_second_factor_signs_in_with_the_emailed_code() {
+    let pi = pi();
+    let b = backend(&pi, &pi.get("PI_MFA_REALM"));
+    let user = pi.get("PI_MFA_USER");
+    let inbox = mailbox(&pi, "trent@example.com");
+
+    let seen = count_messages(&inbox);
+    let SignIn::SecondFactor(challenge) = b.sign_in(&user, &pi.password()).await.unwrap() else {
+        panic!("the login_mode policy asks for a second factor")
+    };
+    assert_eq!(challenge.options.len(), 1);
+    assert_eq!(challenge.options[0].kind, MethodKind::Email);
+    assert!(challenge.expires_in > 0);
+    let option = challenge.options[0].method_id.clone();
+    b.start_factor(&challenge, &option).await.unwrap();
+    let code = code_in_mail(&next_message(&inbox, seen));
+    let wrong = if code == "123456" { "654321" } else { "123456" };
+    let err = b
+        .answer_factor(&challenge, &option, Some(&SecretString::new(wrong)), false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_code");
+
+    // A wrong answer ends privacyIDEA's challenge; a fresh sign-in sends a fresh code.
+    let seen = count_messages(&inbox);
+    let SignIn::SecondFactor(challenge) = b.sign_in(&user, &pi.password()).await.unwrap() else {
+        panic!()
+    };
+    let code = code_in_mail(&next_message(&inbox, seen));
+    let done = b
+        .answer_factor(&challenge, &option, Some(&SecretString::new(code)), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        done,
+        SignIn::Done {
+            mfa_setup_required: false
+        }
+    );
+    assert_eq!(b.account().await.unwrap().username, user);
+    assert!(b.methods().await.unwrap().iter().any(|m| m.id == option));
+}
