@@ -5,7 +5,7 @@
 
 mod secrets_support;
 
-use secinfo::secrets::{PassphraseSource, SecretsError, SessionStore, StoreOptions, open_store};
+use secinfo::secrets::{PassphraseSource, SecretsError, StoreOptions, open_store};
 use secrets_support::*;
 
 fn file_opts(dir: &std::path::Path, passphrase: &str) -> StoreOptions {

@@ -63,10 +63,6 @@ fn a_passphrase_is_never_taken_as_a_plain_value() {
             .unwrap_or_else(|| panic!("{bad:?} was accepted"));
         let msg = err.to_string();
         assert!(
-            !bad.is_empty() && bad != "hunter2" || !msg.contains("hunter2"),
-            "{msg}"
-        );
-        assert!(
             msg.contains("@FILE") || msg.contains("fd:") || msg.contains('@'),
             "{bad:?}: {msg}"
         );

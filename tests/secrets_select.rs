@@ -313,6 +313,7 @@ fn with_a_working_secret_service_the_key_lives_in_the_os_keyring() {
             let info = open_store(&opts).unwrap().info();
             assert!(info.name.starts_with("passphrase"), "{info:?}");
             assert!(info.why.starts_with("no OS keyring: "), "{}", info.why);
+            forget_cached_key(&opts).unwrap();
             println!("NO-SS-OK");
         }
         _ => {

@@ -82,6 +82,9 @@ fn fd_path(fd: i32) -> PathBuf {
     }
 }
 
+// Unbuffered on purpose: a buffer would swallow bytes past the newline
+// that belong to whoever reads the descriptor next.
+#[allow(clippy::unbuffered_bytes)]
 fn read_first_line(path: &Path, what: &str) -> Result<SecretString, SecretsError> {
     let f = std::fs::File::open(path)
         .map_err(|e| SecretsError::Unavailable(format!("cannot read {what}: {e}")))?;
