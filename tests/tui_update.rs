@@ -1,0 +1,781 @@
+//! The app's state machine, driven the way a user drives it: keys in, state
+//! and effects out. No terminal, no backend: results are fed back as actions.
+
+mod tui_support;
+
+use crossterm::event::KeyCode;
+use secinfo::app::keymap::{Command, Keymap, KeymapError};
+use secinfo::app::state::*;
+use secinfo::app::{Action, Effect, update};
+use secinfo::backend::{BackendError, FactorStarted, SignIn};
+use std::collections::BTreeMap;
+use tui_support::*;
+
+fn focused(s: &State) -> HomeItem {
+    s.home_items()[s.home_focus]
+}
+
+#[test]
+fn arrows_and_vi_keys_move_the_focus_through_security_info_and_wrap() {
+    let mut s = home();
+    assert_eq!(focused(&s), HomeItem::ChangeDefault);
+    press(&mut s, KeyCode::Down);
+    assert_eq!(focused(&s), HomeItem::AddMethod);
+    update(&mut s, ch('j'));
+    assert_eq!(focused(&s), HomeItem::Method(0));
+    update(&mut s, ch('k'));
+    update(&mut s, ch('k'));
+    assert_eq!(focused(&s), HomeItem::ChangeDefault);
+    press(&mut s, KeyCode::Up);
+    assert_eq!(
+        focused(&s),
+        HomeItem::SignOut,
+        "moving up from the top wraps to the bottom"
+    );
+}
+
+#[test]
+fn security_info_shows_loading_then_data_and_ignores_stale_answers() {
+    let mut s = state();
+    let fx = secinfo::app::init(&mut s, true);
+    assert_eq!(s.screen, Screen::Home);
+    assert_eq!(
+        fx.len(),
+        3,
+        "account, capabilities and methods load in parallel: {fx:?}"
+    );
+    assert!(s.methods.is_loading() && s.is_loading());
+    let methods_id = fx
+        .iter()
+        .find(|e| matches!(e, Effect::LoadMethods { .. }))
+        .map(id_of)
+        .unwrap();
+    update(
+        &mut s,
+        Action::Methods {
+            id: methods_id + 100,
+            result: Ok(vec![]),
+        },
+    );
+    assert!(
+        s.methods.is_loading(),
+        "an answer to another request is dropped"
+    );
+    update(
+        &mut s,
+        Action::Methods {
+            id: methods_id,
+            result: Ok(alice_methods()),
+        },
+    );
+    assert_eq!(s.methods.ready().map(Vec::len), Some(4));
+}
+
+#[test]
+fn a_failed_load_is_a_visible_state_and_refresh_tries_again() {
+    let mut s = home();
+    let fx = update(&mut s, ch('r'));
+    let id = fx
+        .iter()
+        .find(|e| matches!(e, Effect::LoadMethods { .. }))
+        .map(id_of)
+        .unwrap();
+    let err = BackendError::Server {
+        status: 500,
+        message: "boom".into(),
+    };
+    update(
+        &mut s,
+        Action::Methods {
+            id,
+            result: Err(err.clone()),
+        },
+    );
+    assert_eq!(s.methods, Loadable::Failed(err));
+    assert_eq!(s.screen, Screen::Home, "the app keeps running");
+    let fx = update(&mut s, ch('r'));
+    assert!(fx.iter().any(|e| matches!(e, Effect::LoadMethods { .. })));
+}
+
+#[test]
+fn an_ended_sign_in_sends_the_user_back_to_sign_in() {
+    let mut s = home();
+    let fx = update(&mut s, ch('r'));
+    let id = fx
+        .iter()
+        .find(|e| matches!(e, Effect::LoadMethods { .. }))
+        .map(id_of)
+        .unwrap();
+    update(
+        &mut s,
+        Action::Methods {
+            id,
+            result: Err(BackendError::SignInRequired),
+        },
+    );
+    assert_eq!(s.screen, Screen::SignIn);
+    assert!(s.notice.as_ref().unwrap().text.contains("sign in again"));
+}
+
+fn sign_in_with_password(s: &mut State) -> Vec<Effect> {
+    type_text(s, "alice@contoso.test");
+    press(s, KeyCode::Tab);
+    type_text(s, "q-is-typed-not-quit");
+    press(s, KeyCode::Enter)
+}
+
+#[test]
+fn user_signs_in_with_a_push_and_number_matching_and_ticks_dont_ask_again() {
+    let mut s = state();
+    secinfo::app::init(&mut s, false);
+    let fx = sign_in_with_password(&mut s);
+    assert!(!s.quit, "q typed into the password field is text");
+    let [
+        Effect::SignIn {
+            id,
+            username,
+            password,
+        },
+    ] = fx.as_slice()
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(username, "alice@contoso.test");
+    assert_eq!(password.expose(), "q-is-typed-not-quit");
+    assert!(
+        !format!("{fx:?}").contains("q-is-typed"),
+        "the password never shows in Debug"
+    );
+
+    let fx = update(
+        &mut s,
+        Action::PasswordChecked {
+            id: *id,
+            result: Ok(SignIn::SecondFactor(challenge(Some("m1")))),
+        },
+    );
+    let [Effect::StartFactor { id, method_id, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(method_id, "m1", "the default method starts right away");
+    let fx = update(
+        &mut s,
+        Action::FactorStarted {
+            id: *id,
+            result: Ok(FactorStarted {
+                number: Some(42),
+                sent_to: None,
+            }),
+        },
+    );
+    let [
+        Effect::Answer {
+            id,
+            code: None,
+            delay: Some(_),
+            remember: false,
+            ..
+        },
+    ] = fx.as_slice()
+    else {
+        panic!("{fx:?}")
+    };
+    // The checkbox is the first item on the push screen; Space ticks it.
+    update(&mut s, ch(' '));
+    let fx = update(
+        &mut s,
+        Action::FactorAnswered {
+            id: *id,
+            result: Ok(SignIn::Pending),
+        },
+    );
+    let [
+        Effect::Answer {
+            id, remember: true, ..
+        },
+    ] = fx.as_slice()
+    else {
+        panic!("still waiting polls again: {fx:?}")
+    };
+    let fx = update(
+        &mut s,
+        Action::FactorAnswered {
+            id: *id,
+            result: Ok(SignIn::Done {
+                mfa_setup_required: false,
+            }),
+        },
+    );
+    assert!(matches!(s.signin, SignInStep::Finishing { .. }));
+    let account_id = fx
+        .iter()
+        .find(|e| matches!(e, Effect::LoadAccount { .. }))
+        .map(id_of)
+        .unwrap();
+    let fx = update(
+        &mut s,
+        Action::Account {
+            id: account_id,
+            result: Ok(alice()),
+        },
+    );
+    assert_eq!(s.screen, Screen::Home);
+    assert_eq!(
+        fx,
+        vec![Effect::Keep {
+            username: "alice@contoso.test".into(),
+            display_name: "Alice Example".into()
+        }]
+    );
+}
+
+fn at_factor_screen(default: Option<&str>) -> (State, u64) {
+    let mut s = state();
+    secinfo::app::init(&mut s, false);
+    let fx = sign_in_with_password(&mut s);
+    let fx = update(
+        &mut s,
+        Action::PasswordChecked {
+            id: id_of(&fx[0]),
+            result: Ok(SignIn::SecondFactor(challenge(default))),
+        },
+    );
+    let id = fx.first().map(id_of).unwrap_or(0);
+    (s, id)
+}
+
+#[test]
+fn cancelling_a_push_returns_to_the_choice_and_a_late_approval_is_ignored() {
+    let (mut s, id) = at_factor_screen(Some("m1"));
+    let fx = update(
+        &mut s,
+        Action::FactorStarted {
+            id,
+            result: Ok(FactorStarted {
+                number: Some(7),
+                sent_to: None,
+            }),
+        },
+    );
+    let poll = id_of(&fx[0]);
+    press(&mut s, KeyCode::Esc);
+    let SignInStep::Verify(v) = &s.signin else {
+        panic!()
+    };
+    assert!(
+        matches!(v.step, VerifyStep::Choose { focus: 0, .. }),
+        "Esc is Sign in another way"
+    );
+    let fx = update(
+        &mut s,
+        Action::FactorAnswered {
+            id: poll,
+            result: Ok(SignIn::Done {
+                mfa_setup_required: false,
+            }),
+        },
+    );
+    assert!(fx.is_empty());
+    assert_eq!(s.screen, Screen::SignIn);
+}
+
+#[test]
+fn user_signs_in_another_way_with_a_code_and_a_wrong_code_is_cleared() {
+    let (mut s, _) = at_factor_screen(None);
+    let SignInStep::Verify(v) = &s.signin else {
+        panic!()
+    };
+    assert!(
+        matches!(v.step, VerifyStep::Choose { .. }),
+        "no default: the list of methods shows"
+    );
+    update(&mut s, ch('j'));
+    let fx = press(&mut s, KeyCode::Enter);
+    let [Effect::StartFactor { id, method_id, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(method_id, "m2");
+    update(
+        &mut s,
+        Action::FactorStarted {
+            id: *id,
+            result: Ok(FactorStarted::default()),
+        },
+    );
+    type_text(&mut s, "123456");
+    let fx = press(&mut s, KeyCode::Enter);
+    let [
+        Effect::Answer {
+            id,
+            code: Some(code),
+            ..
+        },
+    ] = fx.as_slice()
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(code.expose(), "123456");
+    let wrong = BackendError::Rejected {
+        code: "invalid_code".into(),
+        message: "That code is not right.".into(),
+    };
+    update(
+        &mut s,
+        Action::FactorAnswered {
+            id: *id,
+            result: Err(wrong),
+        },
+    );
+    let SignInStep::Verify(v) = &s.signin else {
+        panic!()
+    };
+    let VerifyStep::Factor(f) = &v.step else {
+        panic!()
+    };
+    assert_eq!(f.error.as_deref(), Some("That code is not right."));
+    assert!(
+        f.code.is_empty(),
+        "a wrong code is cleared for the next try"
+    );
+}
+
+#[test]
+fn a_sent_code_can_be_resent_from_its_link() {
+    let (mut s, _) = at_factor_screen(Some("m4"));
+    let SignInStep::Verify(v) = &s.signin else {
+        panic!()
+    };
+    let VerifyStep::Factor(f) = &v.step else {
+        panic!()
+    };
+    let items = v.factor_items(f);
+    assert_eq!(
+        items,
+        vec![
+            FactorItem::Code,
+            FactorItem::Verify,
+            FactorItem::Remember,
+            FactorItem::Resend,
+            FactorItem::OtherWay
+        ]
+    );
+    for _ in 0..3 {
+        press(&mut s, KeyCode::Tab);
+    }
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(matches!(fx.as_slice(), [Effect::StartFactor { method_id, .. }] if method_id == "m4"));
+}
+
+#[test]
+fn ctrl_c_quits_even_in_a_text_field_and_q_quits_elsewhere() {
+    let mut s = state();
+    secinfo::app::init(&mut s, false);
+    update(&mut s, ctrl('c'));
+    assert!(s.quit);
+    let mut s = home();
+    update(&mut s, ch('q'));
+    assert!(s.quit);
+}
+
+#[test]
+fn the_account_picker_restores_a_kept_sign_in_or_asks_for_the_password() {
+    let mut s = state();
+    s.accounts = vec![
+        known("alice@contoso.test", "Alice Example"),
+        known("bob@contoso.test", "Bob"),
+    ];
+    secinfo::app::init(&mut s, false);
+    assert_eq!(s.signin, SignInStep::Accounts { focus: 0 });
+    let fx = press(&mut s, KeyCode::Enter);
+    let [Effect::Restore { id, username }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(username, "alice@contoso.test");
+    update(
+        &mut s,
+        Action::Restored {
+            id: *id,
+            result: Ok(None),
+        },
+    );
+    let SignInStep::Password(form) = &s.signin else {
+        panic!("{:?}", s.signin)
+    };
+    assert_eq!(
+        (form.username.as_str(), form.focus),
+        ("alice@contoso.test", 1)
+    );
+    press(&mut s, KeyCode::Esc);
+    update(&mut s, ch('j'));
+    let fx = update(&mut s, ch('d'));
+    assert_eq!(
+        fx,
+        vec![Effect::ForgetAccount {
+            username: "bob@contoso.test".into()
+        }]
+    );
+    assert_eq!(s.accounts.len(), 1);
+    assert_eq!(
+        s.signin,
+        SignInStep::Accounts { focus: 1 },
+        "focus stays in place: now Use another account"
+    );
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(
+        s.signin,
+        SignInStep::Password(PasswordForm::default()),
+        "Use another account"
+    );
+}
+
+#[test]
+fn confirm_dialogs_start_on_cancel() {
+    let mut s = home();
+    s.home_focus = s
+        .home_items()
+        .iter()
+        .position(|i| *i == HomeItem::Method(2))
+        .unwrap();
+    update(&mut s, ch('d'));
+    let Some(Overlay::Confirm(c)) = &s.overlay else {
+        panic!("{:?}", s.overlay)
+    };
+    assert!(!c.yes_focused);
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(
+        fx.is_empty() && s.overlay.is_none(),
+        "Enter right away cancels"
+    );
+}
+
+fn delete_phone(s: &mut State) -> Vec<Effect> {
+    s.home_focus = s
+        .home_items()
+        .iter()
+        .position(|i| *i == HomeItem::Method(2))
+        .unwrap();
+    update(s, ch('d'));
+    press(s, KeyCode::Tab);
+    press(s, KeyCode::Enter)
+}
+
+#[test]
+fn a_stale_change_asks_the_second_factor_again_and_retries_once() {
+    let mut s = home();
+    let fx = delete_phone(&mut s);
+    let [
+        Effect::Change {
+            id,
+            change:
+                Change::DeleteMethod {
+                    id: mid,
+                    confirm: None,
+                    ..
+                },
+        },
+    ] = fx.as_slice()
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(mid, "m3");
+    let fx = update(
+        &mut s,
+        Action::Changed {
+            id: *id,
+            result: Err(BackendError::StepUpRequired),
+        },
+    );
+    let [Effect::StepUp { id }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    let mut ch = challenge(None);
+    ch.options.truncate(2);
+    let fx = update(
+        &mut s,
+        Action::SteppedUp {
+            id: *id,
+            result: Ok(SignIn::SecondFactor(ch)),
+        },
+    );
+    assert!(fx.is_empty());
+    let v = s.active_verify().expect("the step-up asks how to verify");
+    assert!(!v.offers_remember(), "no 'Don't ask again' on a step-up");
+    update(&mut s, ch_key('j'));
+    let fx = press(&mut s, KeyCode::Enter);
+    update(
+        &mut s,
+        Action::FactorStarted {
+            id: id_of(&fx[0]),
+            result: Ok(FactorStarted::default()),
+        },
+    );
+    type_text(&mut s, "654321");
+    let fx = press(&mut s, KeyCode::Enter);
+    let fx = update(
+        &mut s,
+        Action::FactorAnswered {
+            id: id_of(&fx[0]),
+            result: Ok(SignIn::Done {
+                mfa_setup_required: false,
+            }),
+        },
+    );
+    let [
+        Effect::Change {
+            id,
+            change: Change::DeleteMethod { .. },
+        },
+    ] = fx.as_slice()
+    else {
+        panic!("retried: {fx:?}")
+    };
+    assert!(s.step_up.is_none());
+    let fx = update(
+        &mut s,
+        Action::Changed {
+            id: *id,
+            result: Err(BackendError::StepUpRequired),
+        },
+    );
+    assert!(fx.is_empty(), "only one retry");
+    assert!(
+        s.notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("nothing was changed")
+    );
+}
+
+fn ch_key(c: char) -> Action {
+    tui_support::ch(c)
+}
+
+#[test]
+fn deleting_the_last_method_needs_its_name_typed() {
+    let mut s = home();
+    let fx = delete_phone(&mut s);
+    let refused = BackendError::Rejected {
+        code: "last_method".into(),
+        message: "This is your last sign-in method.".into(),
+    };
+    update(
+        &mut s,
+        Action::Changed {
+            id: id_of(&fx[0]),
+            result: Err(refused),
+        },
+    );
+    let Some(Overlay::TypeName(t)) = &s.overlay else {
+        panic!("{:?}", s.overlay)
+    };
+    assert_eq!(t.expected, "+1 XXXXXXXX23");
+    type_text(&mut s, "+1 wrong");
+    assert!(press(&mut s, KeyCode::Enter).is_empty());
+    let Some(Overlay::TypeName(t)) = &s.overlay else {
+        panic!()
+    };
+    assert!(t.error.is_some());
+    s.overlay = Some(Overlay::TypeName(TypeName {
+        input: String::new(),
+        ..t.clone()
+    }));
+    type_text(&mut s, "+1 XXXXXXXX23");
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(fx.as_slice(), [Effect::Change { change: Change::DeleteMethod { confirm: Some(c), .. }, .. }] if c == "+1 XXXXXXXX23"),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn sign_out_everywhere_explains_itself_then_returns_to_sign_in() {
+    let mut s = home();
+    s.home_focus = s
+        .home_items()
+        .iter()
+        .position(|i| *i == HomeItem::SignOutEverywhere)
+        .unwrap();
+    press(&mut s, KeyCode::Enter);
+    let Some(Overlay::Confirm(c)) = &s.overlay else {
+        panic!()
+    };
+    assert!(
+        c.lines
+            .join(" ")
+            .contains("next sign-in anywhere asks for your second factor")
+    );
+    press(&mut s, KeyCode::Tab);
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(matches!(
+        fx.as_slice(),
+        [Effect::Change {
+            change: Change::SignOutEverywhere,
+            ..
+        }]
+    ));
+    let fx = update(
+        &mut s,
+        Action::Changed {
+            id: id_of(&fx[0]),
+            result: Ok(None),
+        },
+    );
+    assert_eq!(s.screen, Screen::SignIn);
+    assert_eq!(
+        fx,
+        vec![Effect::ForgetCredentials {
+            username: "alice@contoso.test".into()
+        }]
+    );
+}
+
+#[test]
+fn what_the_backend_cannot_do_says_so_and_never_fakes_success() {
+    let mut s = home();
+    let fx = delete_phone(&mut s);
+    let no = BackendError::NotSupported(
+        "deleting methods is not available with this backend yet".into(),
+    );
+    update(
+        &mut s,
+        Action::Changed {
+            id: id_of(&fx[0]),
+            result: Err(no),
+        },
+    );
+    let n = s.notice.clone().unwrap();
+    assert_eq!(
+        (n.tone, n.text.as_str()),
+        (
+            Tone::Error,
+            "deleting methods is not available with this backend yet"
+        )
+    );
+
+    let mut caps = all_caps();
+    caps.sessions = secinfo::domain::Ability::no("this server keeps no session list.");
+    s.caps = Loadable::Ready(caps);
+    s.home_focus = s
+        .home_items()
+        .iter()
+        .position(|i| *i == HomeItem::Sessions)
+        .unwrap();
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(fx.is_empty() && s.screen == Screen::Home);
+    assert!(
+        s.notice
+            .unwrap()
+            .text
+            .contains("this server keeps no session list")
+    );
+}
+
+#[test]
+fn signing_out_the_current_session_returns_to_sign_in() {
+    let mut s = home();
+    s.home_focus = s
+        .home_items()
+        .iter()
+        .position(|i| *i == HomeItem::Sessions)
+        .unwrap();
+    let fx = press(&mut s, KeyCode::Enter);
+    update(
+        &mut s,
+        Action::Sessions {
+            id: id_of(&fx[0]),
+            result: Ok(sessions()),
+        },
+    );
+    assert_eq!(s.screen, Screen::Sessions);
+    let fx = update(&mut s, ch('d'));
+    assert!(fx.is_empty(), "asks first");
+    press(&mut s, KeyCode::Tab);
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(matches!(
+        fx.as_slice(),
+        [Effect::Change {
+            change: Change::RevokeSession { current: true, .. },
+            ..
+        }]
+    ));
+    update(
+        &mut s,
+        Action::Changed {
+            id: id_of(&fx[0]),
+            result: Ok(None),
+        },
+    );
+    assert_eq!(s.screen, Screen::SignIn);
+}
+
+#[test]
+fn help_opens_on_question_mark_and_closes_on_escape() {
+    let mut s = home();
+    update(&mut s, ch('?'));
+    assert_eq!(s.overlay, Some(Overlay::Help));
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.overlay, None);
+}
+
+#[test]
+fn keys_can_be_rebound_by_action_name_and_mistakes_are_reported() {
+    let mut o = BTreeMap::new();
+    o.insert(
+        "move_down".to_string(),
+        vec!["n".to_string(), "ctrl-n".to_string()],
+    );
+    let km = Keymap::with_overrides(&o).unwrap();
+    let mut s = home();
+    s.keymap = km;
+    update(&mut s, ch('n'));
+    assert_eq!(focused(&s), HomeItem::AddMethod);
+    update(&mut s, ch('j'));
+    assert_eq!(focused(&s), HomeItem::AddMethod, "j is no longer bound");
+    assert_eq!(
+        s.keymap.describe(Command::MoveDown, false).as_deref(),
+        Some("n/Ctrl-n")
+    );
+
+    let mut bad = BTreeMap::new();
+    bad.insert("fly".to_string(), vec!["f".to_string()]);
+    assert!(matches!(
+        Keymap::with_overrides(&bad),
+        Err(KeymapError::UnknownAction { .. })
+    ));
+    let mut bad = BTreeMap::new();
+    bad.insert("quit".to_string(), vec!["hyper-x".to_string()]);
+    assert!(matches!(
+        Keymap::with_overrides(&bad),
+        Err(KeymapError::BadKey { .. })
+    ));
+}
+
+#[test]
+fn the_demo_phone_approves_with_the_typed_number() {
+    let (mut s, id) = at_factor_screen(Some("m1"));
+    s.demo = Some(DemoInfo {
+        username: "alice@contoso.test".into(),
+        password: "demo".into(),
+        db_path: "/tmp/x.db".into(),
+        phone_dir: "/tmp/phone".into(),
+    });
+    update(
+        &mut s,
+        Action::FactorStarted {
+            id,
+            result: Ok(FactorStarted {
+                number: Some(42),
+                sent_to: None,
+            }),
+        },
+    );
+    update(&mut s, ch('p'));
+    assert!(matches!(s.overlay, Some(Overlay::Phone(_))));
+    type_text(&mut s, "4x2");
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(fx.as_slice(), [Effect::PhoneApprove { number: 42, .. }]),
+        "{fx:?}"
+    );
+}
