@@ -1,0 +1,254 @@
+//! The simulated authenticator phone against the real reference server:
+//! activation with its own key, approvals across accounts, and "Remove account".
+
+mod server_support;
+
+use secinfo::phone::{Phone, PhoneError};
+use secinfo::protocol::*;
+use secinfo::server::admin;
+use server_support::World;
+
+#[tokio::test]
+async fn a_new_phone_activates_and_approves_bobs_sign_in() {
+    let w = World::default().await;
+    let dir = w.dir.path().join("bobs-phone");
+    let mut phone = Phone::open(&dir).unwrap();
+    assert!(phone.accounts().is_empty());
+    let link = admin::new_activation(&w.db, "bob@contoso.test", &w.server.url).unwrap();
+    assert!(link.starts_with("secinfo://activate?code="), "{link}");
+    let resp = phone.activate(&link, "Bob's phone").await.unwrap();
+    assert_eq!(resp.username, "bob@contoso.test");
+    assert_eq!(phone.accounts().len(), 1);
+    // The key is kept privately, and an activation link works once.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let file = std::fs::read_dir(&dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+    }
+    let mut other = Phone::open(&w.dir.path().join("thief")).unwrap();
+    let again = other.activate(&link, "Thief").await.unwrap_err();
+    assert!(again.to_string().contains("already used"), "{again}");
+
+    // Bob can now sign in by push; adding a method leaves his default (email) alone.
+    let AuthResult::MfaRequired(ch) = w
+        .login_as("bob@contoso.test", "staple-battery-horse", "laptop", None)
+        .await
+        .ok()
+    else {
+        panic!()
+    };
+    let push = World::method(&ch, "authenticator_push").method_id.clone();
+    let email = World::method(&ch, "email").method_id.clone();
+    assert_eq!(ch.default_method_id.as_deref(), Some(email.as_str()));
+    let number = w
+        .send_factor(&ch, &push, None)
+        .await
+        .ok::<MfaSent>()
+        .number
+        .unwrap();
+    let reopened = Phone::open(&dir).unwrap();
+    reopened.approve(number).await.unwrap();
+    assert!(matches!(
+        w.answer(&ch, &push, None, false, None).await.ok(),
+        AuthResult::SignedIn(_)
+    ));
+
+    // And its TOTP codes are accepted too.
+    let AuthResult::MfaRequired(ch) = w
+        .login_as("bob@contoso.test", "staple-battery-horse", "laptop", None)
+        .await
+        .ok()
+    else {
+        panic!()
+    };
+    let totp = World::method(&ch, "totp").method_id.clone();
+    let code = reopened.code(Some("bob@contoso.test")).unwrap();
+    assert!(matches!(
+        w.answer(&ch, &totp, Some(code.expose()), false, None)
+            .await
+            .ok(),
+        AuthResult::SignedIn(_)
+    ));
+}
+
+#[tokio::test]
+async fn one_phone_with_two_accounts_answers_the_newest_request() {
+    let w = World::default().await;
+    let mut phone = w.phone();
+    let link = admin::new_activation(&w.db, "bob@contoso.test", &w.server.url).unwrap();
+    phone.activate(&link, "Alice's phone").await.unwrap();
+    let names: Vec<String> = phone.accounts().into_iter().map(|a| a.username).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+
+    let alice_ch = w.alice_challenge("laptop").await;
+    let alice_push = World::method(&alice_ch, "authenticator_push")
+        .method_id
+        .clone();
+    let alice_number = w
+        .send_factor(&alice_ch, &alice_push, None)
+        .await
+        .ok::<MfaSent>()
+        .number
+        .unwrap();
+    let AuthResult::MfaRequired(bob_ch) = w
+        .login_as("bob@contoso.test", "staple-battery-horse", "desk", None)
+        .await
+        .ok()
+    else {
+        panic!()
+    };
+    let bob_push = World::method(&bob_ch, "authenticator_push")
+        .method_id
+        .clone();
+    w.send_factor(&bob_ch, &bob_push, None)
+        .await
+        .ok::<MfaSent>();
+
+    let pending = phone.pending().await.unwrap();
+    let users: Vec<&str> = pending.iter().map(|p| p.username.as_str()).collect();
+    assert_eq!(users, ["alice@contoso.test", "bob@contoso.test"]);
+    phone.deny().await.unwrap();
+    assert_eq!(
+        w.answer(&bob_ch, &bob_push, None, false, None).await.code(),
+        codes::PUSH_DENIED
+    );
+    phone.approve(alice_number).await.unwrap();
+    assert!(matches!(
+        w.answer(&alice_ch, &alice_push, None, false, None)
+            .await
+            .ok(),
+        AuthResult::SignedIn(_)
+    ));
+    assert!(matches!(
+        phone.approve(alice_number).await,
+        Err(PhoneError::NothingPending)
+    ));
+}
+
+#[tokio::test]
+async fn removed_phone_account_makes_push_fail_clearly() {
+    let w = World::default().await;
+    let mut phone = w.phone();
+    phone.remove_account("alice@contoso.test").await.unwrap();
+    assert!(phone.accounts().is_empty());
+    assert!(
+        Phone::open(&w.phone_dir).unwrap().accounts().is_empty(),
+        "the key is gone from disk"
+    );
+
+    let ch = w.alice_challenge("laptop").await;
+    let push = World::method(&ch, "authenticator_push").method_id.clone();
+    let r = w.send_factor(&ch, &push, None).await;
+    assert_eq!(r.code(), codes::PUSH_UNAVAILABLE);
+    assert!(
+        r.message().contains("Alice's phone") && r.message().contains("no longer has this account"),
+        "{}",
+        r.message()
+    );
+
+    // The method stays listed until the user deletes it; the device shows as unreachable.
+    let sms = World::method(&ch, "phone").method_id.clone();
+    w.send_factor(&ch, &sms, None).await.ok::<MfaSent>();
+    let code = w.last_code("+1 425 555 0123");
+    let AuthResult::SignedIn(t) = w.answer(&ch, &sms, Some(&code), false, None).await.ok() else {
+        panic!()
+    };
+    assert!(
+        w.methods(&t.access_token)
+            .await
+            .iter()
+            .any(|m| m.kind == "authenticator_push")
+    );
+    let devices: Vec<DeviceDto> = w.get("/v1/me/devices", &t.access_token).await.ok();
+    assert!(!devices[0].reachable);
+}
+
+#[tokio::test]
+async fn removing_the_account_while_a_push_waits_fails_that_push() {
+    let w = World::default().await;
+    let ch = w.alice_challenge("laptop").await;
+    let push = World::method(&ch, "authenticator_push").method_id.clone();
+    w.send_factor(&ch, &push, None).await.ok::<MfaSent>();
+    w.phone()
+        .remove_account("alice@contoso.test")
+        .await
+        .unwrap();
+    let r = w.answer(&ch, &push, None, false, None).await;
+    assert_eq!(r.code(), codes::PUSH_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn requests_signed_with_another_key_are_refused() {
+    let w = World::default().await;
+    let device_id = w.phone().accounts()[0].device_id.clone();
+    let (_, _) = secinfo::phone::new_key();
+    let forged = DeviceProof {
+        timestamp: chrono::Utc::now().timestamp(),
+        signature: base64_of(&[7u8; 64]),
+    };
+    let r = w
+        .post(&format!("/v1/device/{device_id}/pending"), forged, None)
+        .await;
+    assert_eq!(r.status, 401);
+    let r = w
+        .post(
+            &format!("/v1/device/{device_id}/unregister"),
+            DeviceProof {
+                timestamp: 0,
+                signature: String::new(),
+            },
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    assert!(w.phone().pending().await.is_ok(), "the device still works");
+}
+
+#[tokio::test]
+async fn a_moved_server_is_followed_by_set_server_url() {
+    let w = World::default().await;
+    let mut phone = Phone::open(&w.phone_dir).unwrap();
+    phone.set_server_url("http://127.0.0.1:9").unwrap();
+    assert!(
+        Phone::open(&w.phone_dir).unwrap().pending().await.is_err(),
+        "nothing listens there"
+    );
+    let overridden = Phone::open(&w.phone_dir)
+        .unwrap()
+        .with_server_url(&w.server.url);
+    assert!(overridden.pending().await.unwrap().is_empty());
+    phone.set_server_url(&w.server.url).unwrap();
+    assert!(Phone::open(&w.phone_dir).unwrap().pending().await.is_ok());
+}
+
+#[tokio::test]
+async fn a_bad_activation_link_is_refused_clearly() {
+    let w = World::default().await;
+    let mut phone = Phone::open(&w.dir.path().join("p")).unwrap();
+    assert!(matches!(
+        phone.activate("https://example.test", "x").await,
+        Err(PhoneError::BadPayload)
+    ));
+    let link = secinfo::server::admin::activation_payload("NOTACODE", &w.server.url);
+    let err = phone.activate(&link, "x").await.unwrap_err();
+    assert!(err.to_string().contains("not valid"), "{err}");
+    assert!(phone.accounts().is_empty());
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
