@@ -267,3 +267,63 @@ fn two_stores_on_one_file_keep_each_others_changes() {
         );
     }
 }
+
+/// A write that fails half way (here: the file-size limit, as a full disk
+/// would) leaves the previous file as it was and no temp file behind.
+#[test]
+fn a_failed_write_keeps_the_previous_file() {
+    if child_role().as_deref() == Some("small-fsize-limit") {
+        let dir = std::path::PathBuf::from(std::env::var("SECINFO_TEST_DIR").unwrap());
+        let opts = file_opts(&dir, "limits");
+        let path = opts.secret_file();
+        let before = std::fs::read(&path).unwrap();
+        unsafe {
+            // Without this the kernel kills the process (SIGXFSZ) instead
+            // of failing the write.
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 4096,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
+        }
+        let store = open_store(&opts).unwrap();
+        let mut big = tokens("big");
+        big.refresh_token = Some("r".repeat(64 * 1024));
+        let err = store
+            .save(PROFILE, USER, &big)
+            .expect_err("the write must fail");
+        let msg = err.to_string();
+        assert!(msg.contains("the previous version is kept"), "{msg}");
+        assert!(
+            !msg.contains("rrrr") && !msg.contains("PLAINTEXT-MARKER"),
+            "{msg}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert_eq!(store.load(PROFILE, USER).unwrap(), Some(tokens("small")));
+        println!("FAILED-WRITE-OK");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let opts = file_opts(dir.path(), "limits");
+    open_store(&opts)
+        .unwrap()
+        .save(PROFILE, USER, &tokens("small"))
+        .unwrap();
+    let out = run_child(
+        "a_failed_write_keeps_the_previous_file",
+        "small-fsize-limit",
+        &[("SECINFO_TEST_DIR", dir.path().to_str().unwrap())],
+        &[],
+        &[],
+    );
+    assert!(stdout(&out).contains("FAILED-WRITE-OK"));
+    let names: Vec<_> = std::fs::read_dir(opts.secret_file().parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.contains(".tmp-")),
+        "temp file left behind: {names:?}"
+    );
+}

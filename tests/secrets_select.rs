@@ -275,7 +275,10 @@ fn with_a_working_secret_service_the_key_lives_in_the_os_keyring() {
         }
         Some("ss-second") => {
             let file = std::path::PathBuf::from(std::env::var("SECINFO_TEST_FILE").unwrap());
-            let store = open_store(&later_run_opts_auto(&file)).unwrap();
+            // The app opens its store from inside its tokio runtime, where
+            // the blocking Secret Service client must not start its own.
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            let store = rt.block_on(async { open_store(&later_run_opts_auto(&file)).unwrap() });
             assert_eq!(store.info().name, "OS keyring (Secret Service)");
             assert!(
                 store
@@ -338,13 +341,7 @@ fn with_a_working_secret_service_the_key_lives_in_the_os_keyring() {
             let script = dir.path().join("desktop-login.sh");
             std::fs::write(
                 &script,
-                format!(
-                    "export HOME={h} XDG_DATA_HOME={h}/data XDG_RUNTIME_DIR={h}/run\n\
-                     mkdir -p \"$XDG_RUNTIME_DIR\" && chmod 700 \"$XDG_RUNTIME_DIR\"\n\
-                     printf 'login-password' | gnome-keyring-daemon --unlock --components=secrets >/dev/null\n\
-                     exec \"$@\"\n",
-                    h = home.display()
-                ),
+                DESKTOP_LOGIN.replace("@HOME@", home.to_str().unwrap()),
             )
             .unwrap();
             let out = run_child(
@@ -368,3 +365,76 @@ fn later_run_opts_auto(file: &std::path::Path) -> StoreOptions {
     o.choice = StoreChoice::Auto;
     o
 }
+
+/// In the environment the tests inherit (a container or CI job usually has
+/// no login session keyring, a developer's SSH login has one) the kernel
+/// cache either works for the next process, or the store says it does not
+/// and the next process must be given the passphrase.
+#[test]
+fn a_run_in_the_inherited_keyring_caches_the_key_or_says_why() {
+    let name = "a_run_in_the_inherited_keyring_caches_the_key_or_says_why";
+    if child_role().as_deref() == Some("next") {
+        let file = std::path::PathBuf::from(std::env::var("SECINFO_TEST_FILE").unwrap());
+        match open_store(&later_run_opts(&file)) {
+            Ok(store) => {
+                assert_eq!(
+                    store.load(PROFILE, USER).unwrap(),
+                    Some(tokens("inherited"))
+                );
+                println!("NEXT-OPENED");
+            }
+            Err(e) => println!("NEXT-LOCKED {e}"),
+        }
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let opts = passphrase_opts(
+        dir.path(),
+        PassphraseSource::File(passphrase_file(dir.path(), "inherited")),
+    );
+    let store = open_store(&opts).unwrap();
+    let info = store.info();
+    println!("inherited keyring: {info:?}");
+    store.save(PROFILE, USER, &tokens("inherited")).unwrap();
+    let file = opts.secret_file();
+    let out = run_child(
+        name,
+        "next",
+        &[("SECINFO_TEST_FILE", file.to_str().unwrap())],
+        &[],
+        &[],
+    );
+    if info.name == CACHED {
+        assert!(
+            stdout(&out).contains("NEXT-OPENED"),
+            "{info:?}\n{}",
+            stdout(&out)
+        );
+        forget_cached_key(&opts).unwrap();
+    } else {
+        assert_eq!(info.name, EVERY_RUN);
+        assert!(info.why.contains("kernel keyring"), "{}", info.why);
+        assert!(
+            stdout(&out).contains("NEXT-LOCKED") && stdout(&out).contains("needs its passphrase")
+        );
+    }
+}
+
+/// A desktop login in miniature: gnome-keyring unlocked with the login
+/// password on a private session bus, then the command. It waits until the
+/// daemon owns its bus name and the default keyring exists, because a client
+/// that asks earlier makes D-Bus start a second, locked daemon.
+const DESKTOP_LOGIN: &str = r#"
+export HOME='@HOME@' XDG_DATA_HOME='@HOME@/data' XDG_RUNTIME_DIR='@HOME@/run'
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+printf 'login-password' | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+ask() { dbus-send --session --print-reply "$@" 2>/dev/null; }
+for i in $(seq 1 100); do
+  ask --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner \
+      string:org.freedesktop.secrets | grep -q 'boolean true' &&
+  ask --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.ReadAlias \
+      string:default | grep -q 'object path "/org/freedesktop/secrets/collection/' && break
+  sleep 0.1
+done
+exec "$@"
+"#;

@@ -70,7 +70,8 @@ fn file_key_user(file_id_hex: &str) -> String {
 
 /// The platform's own keyring, holding the file's random key.
 pub struct OsKeyring {
-    store: Arc<CredentialStore>,
+    /// Always `Some` until dropped (see `Drop`).
+    store: Option<Arc<CredentialStore>>,
     /// For people: "OS keyring (Secret Service)".
     pub name: &'static str,
     /// For people: "kept across reboots".
@@ -103,7 +104,7 @@ impl OsKeyring {
                 format!("{name} is there but does not work ({e}); it may be locked or have no default keyring")
             })?;
             Ok(Self {
-                store,
+                store: Some(store),
                 name,
                 persistence,
             })
@@ -114,7 +115,7 @@ impl OsKeyring {
     pub fn get_key(&self, file_id_hex: &str) -> Result<Option<FileKey>, String> {
         let user = file_key_user(file_id_hex);
         off_runtime(|| {
-            let e = Entry::new_in_store(&self.store, SERVICE, &user).map_err(|e| describe(&e))?;
+            let e = Entry::new_in_store(self.store()?, SERVICE, &user).map_err(|e| describe(&e))?;
             match e.get_secret() {
                 Ok(bytes) => key_from(bytes).map(Some),
                 Err(KeyringError::NoEntry) => Ok(None),
@@ -126,7 +127,7 @@ impl OsKeyring {
     pub fn set_key(&self, file_id_hex: &str, key: &FileKey) -> Result<(), String> {
         let user = file_key_user(file_id_hex);
         off_runtime(|| {
-            let e = Entry::new_in_store(&self.store, SERVICE, &user).map_err(|e| describe(&e))?;
+            let e = Entry::new_in_store(self.store()?, SERVICE, &user).map_err(|e| describe(&e))?;
             e.set_secret(key.as_slice()).map_err(|e| describe(&e))
         })
     }
@@ -134,12 +135,34 @@ impl OsKeyring {
     pub fn delete_key(&self, file_id_hex: &str) -> Result<(), String> {
         let user = file_key_user(file_id_hex);
         off_runtime(|| {
-            let e = Entry::new_in_store(&self.store, SERVICE, &user).map_err(|e| describe(&e))?;
+            let e = Entry::new_in_store(self.store()?, SERVICE, &user).map_err(|e| describe(&e))?;
             match e.delete_credential() {
                 Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
                 Err(e) => Err(describe(&e)),
             }
         })
+    }
+}
+
+impl OsKeyring {
+    fn store(&self) -> Result<&Arc<CredentialStore>, String> {
+        self.store
+            .as_ref()
+            .ok_or_else(|| "the OS keyring was closed".to_string())
+    }
+}
+
+/// Dropping the Secret Service client blocks on its own runtime too, so it
+/// must not happen on a thread that drives the caller's runtime.
+impl Drop for OsKeyring {
+    fn drop(&mut self) {
+        if let Some(store) = self.store.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let _ = std::thread::spawn(move || drop(store)).join();
+            } else {
+                drop(store);
+            }
+        }
     }
 }
 

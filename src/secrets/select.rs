@@ -192,7 +192,7 @@ pub fn describe_store(opts: &StoreOptions) -> StoreInfo {
         Plan::Keyring { keyring, why } => StoreInfo {
             name: keyring.name.into(),
             why,
-            persistence: keyring.persistence,
+            persistence: keyring.persistence.clone(),
         },
         Plan::Passphrase { cache, why } => {
             let cached = |h: &Header| {
