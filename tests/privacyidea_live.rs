@@ -70,16 +70,33 @@ fn pi() -> Pi {
         vars.insert(k, v);
     }
     let pi = Pi { vars };
-    let healthy = std::process::Command::new("curl")
-        .args(["-fsS", "--max-time", "5", &format!("{}/healthz/", pi.url())])
-        .output()
-        .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("ready"));
     assert!(
-        matches!(healthy, Ok(true)),
+        healthy(&pi.url()),
         "privacyIDEA at {} does not answer /healthz/. {HOW_TO_START}",
         pi.url()
     );
     pi
+}
+
+/// `GET /healthz/` with nothing but std, so the check itself cannot hang on a runtime.
+fn healthy(url: &str) -> bool {
+    use std::io::{Read, Write};
+    let Some(authority) = url.strip_prefix("http://").map(|r| r.trim_end_matches('/')) else {
+        return false;
+    };
+    let Ok(addr) = authority.parse::<std::net::SocketAddr>() else {
+        return false;
+    };
+    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let request = format!("GET /healthz/ HTTP/1.0\r\nHost: {authority}\r\n\r\n");
+    let mut reply = String::new();
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_to_string(&mut reply).is_ok()
+        && reply.starts_with("HTTP/1.")
+        && reply.contains("\"ready\"")
 }
 
 fn backend(pi: &Pi, realm: &str) -> PrivacyIdea {
@@ -817,4 +834,73 @@ async fn user_whose_policy_asks_for_a_second_factor_signs_in_with_the_emailed_co
     );
     assert_eq!(b.account().await.unwrap().username, user);
     assert!(b.methods().await.unwrap().iter().any(|m| m.id == option));
+}
+
+#[tokio::test]
+async fn where_new_tokens_are_not_held_back_the_first_code_proves_them() {
+    let pi = pi();
+    let b = backend(&pi, &pi.get("PI_QUICK_REALM"));
+    let user = pi.get("PI_QUICK_USER");
+    b.sign_in(&user, &pi.password()).await.unwrap();
+    for m in b.methods().await.unwrap() {
+        b.delete_method(&m.id, Some(&m.detail)).await.unwrap();
+    }
+
+    // TOTP: enrolled at once; secinfo proves it with /validate/check before calling it done.
+    let enrollment = b.begin_enrollment(&MethodKind::Totp, None).await.unwrap();
+    let uri = enrollment.qr_payload.as_ref().unwrap().expose().to_string();
+    assert_eq!(scan(&draw_qr(&uri)), vec![uri.clone()]);
+    let totp = totp_rs::Totp::from_url(&uri).unwrap();
+    let wrong = if code_at(&totp, now()) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let err = b
+        .verify_enrollment(&enrollment, Some(&SecretString::new(wrong)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_code");
+    let EnrollmentState::Done(method) = b
+        .verify_enrollment(&enrollment, Some(&SecretString::new(code_at(&totp, now()))))
+        .await
+        .unwrap()
+    else {
+        panic!("not done")
+    };
+    assert!(method.usable_mfa);
+
+    // Email: the code is sent by a challenge secinfo triggers, and answering it proves the address.
+    let inbox = mailbox(&pi, "oscar@example.com");
+    let seen = count_messages(&inbox);
+    let enrollment = b
+        .begin_enrollment(&MethodKind::Email, Some("oscar@example.com"))
+        .await
+        .unwrap();
+    let code = code_in_mail(&next_message(&inbox, seen));
+    let EnrollmentState::Done(method) = b
+        .verify_enrollment(&enrollment, Some(&SecretString::new(code)))
+        .await
+        .unwrap()
+    else {
+        panic!("not done")
+    };
+    assert_eq!(method.kind, MethodKind::Email);
+
+    // Cancelling an enrollment removes the half-made token.
+    let seen = count_messages(&inbox);
+    let abandoned = b
+        .begin_enrollment(&MethodKind::Email, Some("oscar@example.com"))
+        .await
+        .unwrap();
+    next_message(&inbox, seen);
+    b.cancel_enrollment(&abandoned).await.unwrap();
+    assert!(
+        !b.methods()
+            .await
+            .unwrap()
+            .iter()
+            .any(|m| m.id == abandoned.id)
+    );
+    b.cancel_enrollment(&abandoned).await.unwrap();
 }

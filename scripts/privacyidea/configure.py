@@ -57,9 +57,11 @@ def main(base, admin, admin_pw, user_pw, etc, smtp_port, sms_port):
     c("POST", "/resolver/flatfile", {"type": "passwdresolver", "fileName": f"{etc}/users.passwd"})
     c("POST", "/resolver/lockedfile", {"type": "passwdresolver", "fileName": f"{etc}/locked.passwd"})
     c("POST", "/resolver/mfafile", {"type": "passwdresolver", "fileName": f"{etc}/mfa.passwd"})
+    c("POST", "/resolver/quickfile", {"type": "passwdresolver", "fileName": f"{etc}/quick.passwd"})
     c("POST", "/realm/default", {"resolvers": "flatfile"})
     c("POST", "/realm/locked", {"resolvers": "lockedfile"})
     c("POST", "/realm/mfa", {"resolvers": "mfafile"})
+    c("POST", "/realm/quick", {"resolvers": "quickfile"})
     c("POST", "/defaultrealm/default")
 
     # What users may do themselves (scope user) and how enrollment behaves.
@@ -67,6 +69,8 @@ def main(base, admin, admin_pw, user_pw, etc, smtp_port, sms_port):
                                      "action": SELF_SERVICE})
     c("POST", "/policy/mfaservice", {"scope": "user", "realm": "mfa", "active": True,
                                     "action": SELF_SERVICE})
+    c("POST", "/policy/quickservice", {"scope": "user", "realm": "quick", "active": True,
+                                      "action": SELF_SERVICE})
     c("POST", "/policy/lockedservice", {"scope": "user", "realm": "locked", "active": True,
                                        "action": LOCKED})
     # Only realm "default" verifies new tokens, so the admin-made sign-in token of realm "mfa" is
@@ -75,6 +79,9 @@ def main(base, admin, admin_pw, user_pw, etc, smtp_port, sms_port):
         "scope": "enrollment", "realm": "default", "active": True,
         "action": "verify_enrollment=totp email sms, tokenlabel={user}@{realm}, tokenissuer=secinfo-test, "
                   "webauthn_relying_party_id=localhost, webauthn_relying_party_name=secinfo-test"})
+    # Realm "quick" enrolls tokens at once, without holding them back for a code.
+    c("POST", "/policy/quickopts", {"scope": "enrollment", "realm": "quick", "active": True,
+                                   "action": "tokenlabel={user}@{realm}, tokenissuer=secinfo-test"})
     # Users of realm "mfa" sign in to the API with password + second factor.
     c("POST", "/policy/mfalogin", {"scope": "webui", "realm": "mfa", "active": True,
                                   "action": "login_mode=privacyIDEA"})

@@ -312,8 +312,17 @@ impl Backend for PrivacyIdea {
 
     async fn capabilities(&self) -> Result<Capabilities> {
         let claims = self.claims()?;
+        // The types the user may enroll are asked for live: enrollment policies can
+        // depend on the client and change while the JWT lives.
+        let live = self.user_call(Verb::GET, "auth/rights", &[]).await?;
+        let enrollable: Vec<String> = live
+            .value
+            .as_object()
+            .map(|types| types.keys().cloned().collect())
+            .unwrap_or_default();
         Ok(tokens::capabilities(
             &claims.rights,
+            &enrollable,
             self.api.http.base().as_str(),
         ))
     }

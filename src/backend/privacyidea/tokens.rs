@@ -161,13 +161,19 @@ fn right_missing(what: &str, action: &str) -> Ability {
     ))
 }
 
-/// Capabilities from the rights privacyIDEA granted this user at sign-in
-/// (the JWT's and /auth's `rights`), so a policy the admin set shows up as
-/// the reason beside the disabled action. `portal`: the privacyIDEA web UI.
-pub fn capabilities(rights: &[String], portal: &str) -> Capabilities {
+/// Capabilities from what privacyIDEA grants this user: `rights` are the
+/// user actions of their policies (the JWT's `rights`, fixed at sign-in);
+/// `enrollable` the token types they may enroll now (`GET /auth/rights`).
+/// A policy the admin set shows up as the reason beside the disabled action.
+/// `portal`: the privacyIDEA web UI, for what a terminal cannot do.
+pub fn capabilities(rights: &[String], enrollable: &[String], portal: &str) -> Capabilities {
     let has = |a: &str| rights.iter().any(|r| r.eq_ignore_ascii_case(a));
+    let may_enroll = |action: &str| {
+        let ty = action.trim_start_matches("enroll").to_ascii_lowercase();
+        enrollable.iter().any(|t| t.eq_ignore_ascii_case(&ty))
+    };
     let enrollable = |kind: &MethodKind, action: &str, what: &str| -> (MethodKind, Ability) {
-        let ability = if has(action) {
+        let ability = if may_enroll(action) {
             Ability::Yes
         } else {
             right_missing(&format!("add {what}"), action)
@@ -175,7 +181,7 @@ pub fn capabilities(rights: &[String], portal: &str) -> Capabilities {
         (kind.clone(), ability)
     };
     let browser_only = |kind: MethodKind, action: &str, what: &str| -> (MethodKind, Ability) {
-        let ability = if has(action) {
+        let ability = if may_enroll(action) {
             Ability::No {
                 reason: format!(
                     "{what} needs a browser (WebAuthn); add it in the privacyIDEA web portal"
@@ -196,7 +202,7 @@ pub fn capabilities(rights: &[String], portal: &str) -> Capabilities {
         browser_only(MethodKind::Passkey, "enrollPASSKEY", "a passkey"),
         (
             MethodKind::AuthenticatorPush,
-            if has("enrollPUSH") {
+            if may_enroll("enrollPUSH") {
                 Ability::No {
                     reason: "privacyIDEA push needs its smartphone app and a push gateway; add it in the \
                              privacyIDEA web portal"
@@ -221,7 +227,7 @@ pub fn capabilities(rights: &[String], portal: &str) -> Capabilities {
         sessions: Ability::no(NO_SESSIONS),
         remembered_devices: Ability::no(NO_REMEMBERED),
         sign_out_everywhere: Ability::no(NO_SIGN_OUT_EVERYWHERE),
-        app_passwords: if has("enrollAPPLSPEC") {
+        app_passwords: if may_enroll("enrollAPPLSPEC") {
             Ability::Yes
         } else {
             right_missing("create app passwords", "enrollAPPLSPEC")
@@ -273,6 +279,7 @@ mod tests {
     fn a_right_the_policy_withholds_is_a_disabled_action_with_its_reason() {
         let caps = capabilities(
             &["delete".into(), "enrollTOTP".into()],
+            &["totp".into()],
             "https://pi.example/",
         );
         assert!(caps.can_enroll(&MethodKind::Totp));
