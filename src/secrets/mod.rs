@@ -1,5 +1,8 @@
 //! Secrets in memory and at rest. In memory: `SecretString`, zeroized on
-//! drop and redacted in `Debug`. At rest: see `store`.
+//! drop and redacted in `Debug`. At rest: one encrypted file (`file`) whose
+//! key is kept in the OS keyring or derived from a passphrase (`keyring`,
+//! `passphrase`); `select::open_store` picks the store and says why. The
+//! demo profile alone keeps its throwaway tokens in plain JSON (`demo`).
 
 use zeroize::Zeroizing;
 

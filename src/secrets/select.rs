@@ -232,6 +232,14 @@ fn needs_passphrase(path: &Path) -> String {
 /// reason says why; nothing is written). `Err` when the secret file exists
 /// but cannot be opened as asked: wrong passphrase, damaged file, key lost.
 pub fn open_store(opts: &StoreOptions) -> Result<Arc<dyn SessionStore>, SecretsError> {
+    let store = choose_and_open(opts)?;
+    let info = store.info();
+    // Names and reasons only: no StoreInfo field ever holds a secret.
+    tracing::info!(store = %info.name, why = %info.why, persistence = %info.persistence, "secret store opened");
+    Ok(store)
+}
+
+fn choose_and_open(opts: &StoreOptions) -> Result<Arc<dyn SessionStore>, SecretsError> {
     let path = opts.secret_file();
     let header = read_header(&path)?;
     match plan(opts, header.as_ref()) {
