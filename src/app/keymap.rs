@@ -227,6 +227,9 @@ impl fmt::Display for Key {
             KeyCode::PageDown => f.write_str("PgDn"),
             KeyCode::F(n) => write!(f, "F{n}"),
             KeyCode::Char(' ') => f.write_str("Space"),
+            KeyCode::Char(c) if self.mods.contains(KeyModifiers::CONTROL) => {
+                write!(f, "{}", c.to_ascii_uppercase())
+            }
             KeyCode::Char(c) => write!(f, "{c}"),
             other => write!(f, "{other:?}"),
         }

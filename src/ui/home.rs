@@ -10,8 +10,8 @@ use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
 
-const KIND_W: usize = 26;
-const DETAIL_W: usize = 26;
+const KIND_W: usize = 28;
+const DETAIL_W: usize = 22;
 const DATE_W: usize = 12;
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Option<Position> {

@@ -30,11 +30,22 @@ pub fn entries(state: &State) -> Vec<(String, &'static str)> {
             continue;
         }
         if let Some(k) = first(&state.keymap, c) {
-            out.push((k, c.label()));
+            out.push((k, label(state, c)));
         }
         i += 1;
     }
     out
+}
+
+/// A command's name where the screen has a better word for it.
+fn label(state: &State, c: Command) -> &'static str {
+    use crate::app::state::{Screen, SignInStep};
+    match (c, state.screen, &state.signin, state.overlay.is_some()) {
+        (Command::Delete, Screen::Sessions, _, false) => "sign out",
+        (Command::Delete, Screen::Remembered, _, false) => "revoke",
+        (Command::Delete, Screen::SignIn, SignInStep::Accounts { .. }, false) => "remove",
+        _ => c.label(),
+    }
 }
 
 /// The bar itself, cut to `width` columns (help and quit are kept last, so they survive).

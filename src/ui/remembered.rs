@@ -2,7 +2,7 @@
 
 use crate::app::state::{Loadable, State};
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{ListBody, ListScreen, cell, date, list_screen};
+use crate::ui::widgets::{ListBody, ListScreen, cell, date, list_screen, with_suffix};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::Span;
@@ -13,13 +13,13 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
             list.iter()
                 .map(|r| {
                     let client = if r.current {
-                        format!("{} (this client)", r.client)
+                        with_suffix(&r.client, "(this one)", 36)
                     } else {
-                        r.client.clone()
+                        cell(&r.client, 36)
                     };
                     let style = if r.current { theme.heading } else { theme.text };
                     vec![
-                        Span::styled(cell(&client, 36), style),
+                        Span::styled(client, style),
                         Span::styled(cell(&date(r.created), 12), theme.muted),
                         Span::styled(cell(&date(r.expires), 12), theme.muted),
                         Span::styled("Revoke", theme.link),

@@ -2,7 +2,7 @@
 
 use crate::app::state::{Loadable, State};
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{ListBody, ListScreen, cell, date, list_screen};
+use crate::ui::widgets::{ListBody, ListScreen, cell, date, list_screen, with_suffix};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::Span;
@@ -13,16 +13,16 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
             list.iter()
                 .map(|s| {
                     let client = if s.current {
-                        format!("{} (this session)", s.client)
+                        with_suffix(&s.client, "(this one)", 30)
                     } else {
-                        s.client.clone()
+                        cell(&s.client, 30)
                     };
                     let style = if s.current { theme.heading } else { theme.text };
                     vec![
-                        Span::styled(cell(&client, 30), style),
-                        Span::styled(cell(&s.ip, 16), theme.text),
-                        Span::styled(cell(&date(s.signed_in), 12), theme.muted),
-                        Span::styled(cell(&date(s.last_active), 12), theme.muted),
+                        Span::styled(client, style),
+                        Span::styled(cell(&s.ip, 15), theme.text),
+                        Span::styled(cell(&date(s.signed_in), 11), theme.muted),
+                        Span::styled(cell(&date(s.last_active), 11), theme.muted),
                         Span::styled("Sign out", theme.link),
                     ]
                 })
@@ -34,8 +34,8 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
     let header = format!(
         "{}{}{}{}",
         cell("Client", 30),
-        cell("IP address", 16),
-        cell("Signed in", 12),
+        cell("IP address", 15),
+        cell("Signed in", 11),
         cell("Last active", 12)
     );
     let screen = ListScreen {

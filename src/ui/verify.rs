@@ -96,12 +96,11 @@ fn factor(
         }
         Loadable::Failed(_) => lines.push(Line::raw(label.clone())),
         Loadable::Ready(s) if f.is_push() => {
-            lines.push(Line::raw(format!(
-                "Approve the sign-in request on {label}."
-            )));
+            lines.push(Line::styled(label.clone(), theme.heading));
+            lines.push(Line::raw("Open the app and approve the sign-in request."));
             match s.number {
                 Some(n) => {
-                    lines.push(Line::raw("Enter this number in the app to sign in:"));
+                    lines.push(Line::raw("Enter this number in the app:"));
                     lines.push(Line::styled(format!("      {n}"), theme.number));
                 }
                 None => lines.push(Line::raw("Tap Approve in the app.")),

@@ -44,6 +44,13 @@ pub fn cell(s: &str, w: usize) -> String {
     }
 }
 
+/// `name` plus a marker that must stay readable: the name is cut, never the marker.
+pub fn with_suffix(name: &str, suffix: &str, w: usize) -> String {
+    let room = w.saturating_sub(suffix.chars().count() + 1);
+    let name = cell(name, room);
+    cell(&format!("{} {suffix}", name.trim_end()), w)
+}
+
 /// A row with the focus marker; a focused row is drawn in the focus style.
 pub fn row<'a>(spans: Vec<Span<'a>>, focused: bool, theme: &Theme) -> Line<'a> {
     let mut all = vec![Span::raw(if focused { MARK } else { NO_MARK })];

@@ -1,0 +1,421 @@
+//! Every screen drawn at 80×24 through ratatui's TestBackend. Text goes into
+//! insta snapshots; styles (focus marker, colors) and the hardware cursor are
+//! asserted separately because text snapshots do not capture them.
+
+mod tui_support;
+
+use crossterm::event::KeyCode;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Position;
+use ratatui::style::{Color, Modifier};
+use secinfo::app::state::*;
+use secinfo::app::{Action, update};
+use secinfo::backend::{BackendError, FactorStarted, SignIn};
+use secinfo::ui::theme::ThemeName;
+use tui_support::*;
+
+fn draw(s: &State, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| secinfo::ui::render(s, f)).unwrap();
+    t
+}
+
+fn screen(s: &State) -> Terminal<TestBackend> {
+    draw(s, 80, 24)
+}
+
+fn row_text(buf: &Buffer, y: u16) -> String {
+    (0..buf.area.width)
+        .map(|x| buf[(x, y)].symbol().to_string())
+        .collect()
+}
+
+fn find_row(buf: &Buffer, needle: &str) -> u16 {
+    (0..buf.area.height)
+        .find(|y| row_text(buf, *y).contains(needle))
+        .unwrap_or_else(|| panic!("{needle:?} not on screen"))
+}
+
+/// The focused row: marker "> ", reversed + bold, and the cursor on it.
+fn assert_focus(t: &mut Terminal<TestBackend>, needle: &str) {
+    let buf = t.backend().buffer().clone();
+    let y = find_row(&buf, needle);
+    let text = row_text(&buf, y);
+    let x = text.find("> ").expect("focus marker") as u16;
+    let cell = &buf[(x + 2, y)];
+    assert!(
+        cell.modifier.contains(Modifier::REVERSED | Modifier::BOLD),
+        "focus visible without color: {cell:?}"
+    );
+    assert_eq!(
+        t.get_cursor_position().unwrap().y,
+        y,
+        "hardware cursor on the focused row"
+    );
+}
+
+fn loaded_home() -> State {
+    let mut s = home();
+    s.spinner = 0;
+    s
+}
+
+#[test]
+fn home_loaded() {
+    let s = loaded_home();
+    let mut t = screen(&s);
+    insta::assert_snapshot!(t.backend());
+    assert_focus(&mut t, "Default sign-in method");
+    let buf = t.backend().buffer().clone();
+    let y = find_row(&buf, "Sign out everywhere");
+    let x = row_text(&buf, y).find("Sign out everywhere").unwrap() as u16;
+    assert_eq!(buf[(x, y)].fg, Color::Red, "danger role");
+    let status = row_text(&buf, 23);
+    assert!(
+        status.contains("profile: work") && status.contains("https://id.contoso.test"),
+        "{status}"
+    );
+}
+
+#[test]
+fn home_loading() {
+    let mut s = state();
+    secinfo::app::init(&mut s, true);
+    insta::assert_snapshot!(screen(&s).backend());
+}
+
+#[test]
+fn home_error() {
+    let mut s = loaded_home();
+    s.methods = Loadable::Failed(BackendError::Unreachable {
+        url: "https://id.contoso.test".into(),
+        reason: "connection refused".into(),
+    });
+    insta::assert_snapshot!(screen(&s).backend());
+}
+
+#[test]
+fn home_empty() {
+    let mut s = loaded_home();
+    s.methods = Loadable::Ready(vec![]);
+    insta::assert_snapshot!(screen(&s).backend());
+}
+
+#[test]
+fn home_with_focus_on_a_method_in_mono_has_no_color_but_a_visible_focus() {
+    let mut s = loaded_home();
+    s.theme = ThemeName::Mono;
+    s.home_focus = 3;
+    let mut t = screen(&s);
+    assert_focus(&mut t, "Authenticator app (code)");
+    let buf = t.backend().buffer();
+    for y in 0..24 {
+        for x in 0..80 {
+            let c = &buf[(x, y)];
+            assert!(
+                c.fg == Color::Reset && c.bg == Color::Reset,
+                "color at {x},{y} in mono: {c:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn home_reflows_when_small_and_keeps_focus_in_view() {
+    let mut s = loaded_home();
+    s.home_focus = s
+        .home_items()
+        .iter()
+        .position(|i| *i == HomeItem::SignOutEverywhere)
+        .unwrap();
+    let mut t = draw(&s, 60, 14);
+    assert_focus(&mut t, "Sign out everywhere");
+    let mut t = draw(&s, 120, 40);
+    assert_focus(&mut t, "Sign out everywhere");
+}
+
+#[test]
+fn server_text_with_control_characters_is_drawn_safely() {
+    let mut s = loaded_home();
+    let mut ms = alice_methods();
+    ms[0].detail = "Pixel\u{1b}[31m 8".into();
+    s.methods = Loadable::Ready(ms);
+    let t = screen(&s);
+    let all: String = (0..24).map(|y| row_text(t.backend().buffer(), y)).collect();
+    assert!(!all.contains('\u{1b}'));
+}
+
+#[test]
+fn signin_accounts() {
+    let mut s = state();
+    s.accounts = vec![
+        known("alice@contoso.test", "Alice Example"),
+        known("bob@contoso.test", "Bob Builder"),
+    ];
+    secinfo::app::init(&mut s, false);
+    let mut t = screen(&s);
+    insta::assert_snapshot!(t.backend());
+    assert_focus(&mut t, "Alice Example");
+}
+
+#[test]
+fn signin_password_with_error() {
+    let mut s = state();
+    secinfo::app::init(&mut s, false);
+    type_text(&mut s, "alice@contoso.test");
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "s3cr3t");
+    let fx = press(&mut s, KeyCode::Enter);
+    update(
+        &mut s,
+        Action::PasswordChecked {
+            id: id_of(&fx[0]),
+            result: Err(BackendError::InvalidCredentials),
+        },
+    );
+    let mut t = screen(&s);
+    insta::assert_snapshot!(t.backend());
+    assert!(
+        !format!("{:?}", t.backend().buffer()).contains("s3cr3t"),
+        "the password is never drawn"
+    );
+    let buf = t.backend().buffer().clone();
+    let y = find_row(&buf, "Password");
+    let cursor = t.get_cursor_position().unwrap();
+    assert_eq!(
+        cursor,
+        Position {
+            x: 1 + 2 + "Password".len() as u16 + 2,
+            y
+        },
+        "cursor in the empty password field"
+    );
+}
+
+fn verify_state(default: Option<&str>) -> (State, u64) {
+    let mut s = state();
+    secinfo::app::init(&mut s, false);
+    type_text(&mut s, "alice@contoso.test");
+    press(&mut s, KeyCode::Tab);
+    type_text(&mut s, "pw");
+    let fx = press(&mut s, KeyCode::Enter);
+    let fx = update(
+        &mut s,
+        Action::PasswordChecked {
+            id: id_of(&fx[0]),
+            result: Ok(SignIn::SecondFactor(challenge(default))),
+        },
+    );
+    let id = fx.first().map(id_of).unwrap_or(0);
+    (s, id)
+}
+
+#[test]
+fn verify_choose() {
+    let (s, _) = verify_state(None);
+    let mut t = screen(&s);
+    insta::assert_snapshot!(t.backend());
+    assert_focus(&mut t, "Approve a request");
+}
+
+#[test]
+fn verify_code_sent_by_email() {
+    let (mut s, id) = verify_state(Some("m4"));
+    update(
+        &mut s,
+        Action::FactorStarted {
+            id,
+            result: Ok(FactorStarted {
+                number: None,
+                sent_to: Some("a****@contoso.test".into()),
+            }),
+        },
+    );
+    type_text(&mut s, "12");
+    let mut t = screen(&s);
+    insta::assert_snapshot!(t.backend());
+    assert_focus(&mut t, "Code");
+}
+
+#[test]
+fn verify_push_waiting_with_number() {
+    let (mut s, id) = verify_state(Some("m1"));
+    update(
+        &mut s,
+        Action::FactorStarted {
+            id,
+            result: Ok(FactorStarted {
+                number: Some(42),
+                sent_to: None,
+            }),
+        },
+    );
+    s.spinner = 0;
+    let mut t = screen(&s);
+    insta::assert_snapshot!(t.backend());
+    assert_focus(&mut t, "Don't ask again for 30 days");
+    let buf = t.backend().buffer().clone();
+    let y = find_row(&buf, "42");
+    let x = row_text(&buf, y).find("42").unwrap() as u16;
+    assert!(
+        buf[(x, y)].modifier.contains(Modifier::BOLD),
+        "the number stands out"
+    );
+}
+
+#[test]
+fn demo_banner_and_simulated_phone() {
+    let (mut s, id) = verify_state(Some("m1"));
+    s.demo = Some(DemoInfo {
+        username: "alice@contoso.test".into(),
+        password: "correct-horse".into(),
+        db_path: "/tmp/demo.db".into(),
+        phone_dir: "/tmp/phone".into(),
+    });
+    update(
+        &mut s,
+        Action::FactorStarted {
+            id,
+            result: Ok(FactorStarted {
+                number: Some(42),
+                sent_to: None,
+            }),
+        },
+    );
+    s.spinner = 0;
+    insta::assert_snapshot!("demo_push", screen(&s).backend());
+    update(&mut s, ch('p'));
+    type_text(&mut s, "42");
+    insta::assert_snapshot!("demo_phone_panel", screen(&s).backend());
+}
+
+#[test]
+fn step_up_before_a_change() {
+    let mut s = loaded_home();
+    s.step_up = Some(StepUp {
+        change: Change::DeleteMethod {
+            id: "m3".into(),
+            name: "+1 XXXXXXXX23".into(),
+            confirm: None,
+        },
+        pending: Some(99),
+        verify: None,
+        error: None,
+    });
+    update(
+        &mut s,
+        Action::SteppedUp {
+            id: 99,
+            result: Ok(SignIn::SecondFactor(challenge(None))),
+        },
+    );
+    insta::assert_snapshot!(screen(&s).backend());
+}
+
+fn list_screen(screen: Screen) -> State {
+    let mut s = loaded_home();
+    s.screen = screen;
+    s.devices = Loadable::Ready(devices());
+    s.sessions = Loadable::Ready(sessions());
+    s.remembered = Loadable::Ready(remembered());
+    s
+}
+
+#[test]
+fn devices_screen() {
+    let mut t = screen(&list_screen(Screen::Devices));
+    insta::assert_snapshot!(t.backend());
+    assert_focus(&mut t, "Pixel 8");
+}
+
+#[test]
+fn sessions_mark_this_one() {
+    let mut t = screen(&list_screen(Screen::Sessions));
+    insta::assert_snapshot!(t.backend());
+    assert_focus(&mut t, "(this one)");
+}
+
+#[test]
+fn remembered_devices_mark_this_one() {
+    let t = screen(&list_screen(Screen::Remembered));
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn confirm_delete_device_dialog() {
+    let mut s = list_screen(Screen::Devices);
+    update(&mut s, ch('d'));
+    let mut t = screen(&s);
+    insta::assert_snapshot!(t.backend());
+    assert_focus(&mut t, "[ Cancel ]");
+    let buf = t.backend().buffer().clone();
+    let y = find_row(&buf, "[ Delete device ]");
+    let x = row_text(&buf, y).find("[ Delete device ]").unwrap() as u16;
+    assert_eq!(
+        buf[(x, y)].fg,
+        Color::Red,
+        "the destructive button is in the danger role"
+    );
+}
+
+#[test]
+fn sign_out_everywhere_confirmation() {
+    let mut s = loaded_home();
+    s.home_focus = s
+        .home_items()
+        .iter()
+        .position(|i| *i == HomeItem::SignOutEverywhere)
+        .unwrap();
+    press(&mut s, KeyCode::Enter);
+    insta::assert_snapshot!(screen(&s).backend());
+}
+
+#[test]
+fn last_method_type_the_name() {
+    let mut s = loaded_home();
+    s.overlay = Some(Overlay::TypeName(TypeName {
+        title: "This is your last sign-in method".into(),
+        lines: vec![
+            "Deleting it leaves the account without a second factor.".into(),
+            "Without it, signing in needs only your password.".into(),
+            "To delete it anyway, type Pixel 8 and press Enter.".into(),
+        ],
+        expected: "Pixel 8".into(),
+        input: "Pix".into(),
+        change: Change::DeleteDevice {
+            id: "d1".into(),
+            name: "Pixel 8".into(),
+            confirm: None,
+        },
+        error: None,
+    }));
+    insta::assert_snapshot!(screen(&s).backend());
+}
+
+#[test]
+fn add_method_menu_shows_what_cannot_be_added_and_why() {
+    let mut s = loaded_home();
+    s.home_focus = 1;
+    press(&mut s, KeyCode::Enter);
+    insta::assert_snapshot!(screen(&s).backend());
+}
+
+#[test]
+fn help() {
+    let mut s = loaded_home();
+    update(&mut s, ch('?'));
+    insta::assert_snapshot!(screen(&s).backend());
+}
+
+#[test]
+fn high_contrast_focus_is_black_on_yellow() {
+    let mut s = loaded_home();
+    s.theme = ThemeName::HighContrast;
+    let t = screen(&s);
+    let buf = t.backend().buffer();
+    let y = find_row(buf, "Default sign-in method");
+    let cell = &buf[(3, y)];
+    assert_eq!((cell.fg, cell.bg), (Color::Black, Color::Yellow));
+}
