@@ -27,7 +27,16 @@ impl<R: BufRead, W: Write> Io<R, W> {
         writeln!(self.output, "{prompt}")?;
         self.output.flush()?;
         let mut line = String::new();
-        if self.input.read_line(&mut line)? == 0 {
+        // Reading stdin blocks; on a multi-threaded runtime let the other
+        // tasks (the in-process demo server) keep running meanwhile.
+        let multi = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let read = if multi {
+            tokio::task::block_in_place(|| self.input.read_line(&mut line))
+        } else {
+            self.input.read_line(&mut line)
+        };
+        if read? == 0 {
             return Ok(None);
         }
         Ok(Some(line.trim_end_matches(['\r', '\n']).to_string()))

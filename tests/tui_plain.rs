@@ -1,0 +1,215 @@
+//! `--plain` against the real reference server: a transcript read top to
+//! bottom, numbered choices, "Enter a number:" prompts, no escape codes.
+
+mod server_support;
+
+use secinfo::accounts::KnownAccounts;
+use secinfo::app::keymap::Keymap;
+use secinfo::backend::native::NativeBackend;
+use secinfo::secrets::NoStore;
+use secinfo::server::Settings;
+use secinfo::tui::Context;
+use secinfo::ui::theme::ThemeName;
+use server_support::World;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct Session {
+    out: Shared,
+    seen: usize,
+    input: Option<std::io::PipeWriter>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Session {
+    fn start(world: &World, state_dir: &std::path::Path) -> Session {
+        let backend = NativeBackend::new(
+            &world.server.url,
+            "plain-test",
+            "secinfo plain test",
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        let ctx = Context {
+            backend: Arc::new(backend),
+            store: Arc::new(NoStore {
+                reason: "tests keep nothing".into(),
+            }),
+            profile: "test".into(),
+            server_url: world.server.url.clone(),
+            demo: None,
+            accounts: KnownAccounts::load(&state_dir.join("accounts.json")),
+            keymap: Keymap::default(),
+            theme: ThemeName::Default,
+            signed_in: false,
+        };
+        let (reader, writer) = std::io::pipe().unwrap();
+        let out = Shared::default();
+        let sink = out.clone();
+        let task = tokio::spawn(async move {
+            secinfo::plain::run(ctx, std::io::BufReader::new(reader), sink).await
+        });
+        Session {
+            out,
+            seen: 0,
+            input: Some(writer),
+            task,
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.out.0.lock().unwrap().clone()).unwrap()
+    }
+
+    /// Waits for `needle` after what was already read; returns the new text up to it.
+    async fn expect(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let all = self.text();
+            if let Some(i) = all[self.seen..].find(needle) {
+                let got = all[self.seen..self.seen + i + needle.len()].to_string();
+                self.seen += i + needle.len();
+                return got;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited for {needle:?}; transcript:\n{all}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn send(&mut self, line: &str) {
+        let w = self.input.as_mut().unwrap();
+        writeln!(w, "{line}").unwrap();
+    }
+
+    async fn finish(mut self) -> String {
+        self.input.take();
+        let text = self.out.clone();
+        self.task.await.unwrap().unwrap();
+        String::from_utf8(text.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+/// The number in front of the first choice containing `label`.
+fn number_of(text: &str, label: &str) -> String {
+    text.lines()
+        .filter_map(|l| l.split_once(". "))
+        .find(|(n, rest)| n.chars().all(|c| c.is_ascii_digit()) && rest.contains(label))
+        .map(|(n, _)| n.to_string())
+        .unwrap_or_else(|| panic!("no choice {label:?} in:\n{text}"))
+}
+
+fn latest_code(world: &World) -> String {
+    let sent = secinfo::server::outbox(&world.db, None).unwrap();
+    let body = &sent.last().expect("a code was sent").body;
+    body.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() >= 6)
+        .expect("a code in the message")
+        .to_string()
+}
+
+async fn sign_in_by_email(s: &mut Session, world: &World) {
+    s.expect("Username:").await;
+    s.send(&world.demo.username);
+    s.expect("Password:").await;
+    s.send(&world.demo.password);
+    let choices = s.expect("Enter a number:").await;
+    assert!(choices.contains("Verify your identity"), "{choices}");
+    s.send(&number_of(&choices, "mail"));
+    s.expect("Enter y or n:").await;
+    s.send("n");
+    s.expect("Enter the code").await;
+    s.send(&latest_code(world));
+    s.expect("Signed in as").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_reader_user_signs_in_with_an_emailed_code_and_reads_security_info() {
+    let world = World::start(Settings::default()).await;
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start(&world, state.path());
+    sign_in_by_email(&mut s, &world).await;
+    let home = s.expect("Enter a number:").await;
+    assert!(
+        home.contains("Your sign-in will not be kept: "),
+        "the store's refusal is said once: {home}"
+    );
+    let order = [
+        "Security info",
+        "Default sign-in method: ",
+        "Your sign-in methods (",
+        "What would you like to do?",
+        "1. Change default sign-in method",
+        "Enter a number:",
+    ];
+    let at: Vec<usize> = order
+        .iter()
+        .map(|t| {
+            home.find(t)
+                .unwrap_or_else(|| panic!("{t:?} missing:\n{home}"))
+        })
+        .collect();
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]),
+        "reads top to bottom:\n{home}"
+    );
+    s.send(&number_of(&home, "Sessions"));
+    let sessions = s.expect("Enter a number:").await;
+    assert!(sessions.contains("(this session)"), "{sessions}");
+    s.send(&number_of(&sessions, "Back"));
+    let home = s.expect("Enter a number:").await;
+    s.send("99");
+    s.expect("Please enter a number from 1 to").await;
+    s.send(&number_of(&home, "Quit"));
+    let all = s.finish().await;
+    if std::env::var_os("SHOW_TRANSCRIPT").is_some() {
+        eprintln!("{all}");
+    }
+    assert!(!all.contains('\u{1b}'), "no escape codes");
+    assert!(
+        !all.contains(&world.demo.password),
+        "the password is not echoed back"
+    );
+    assert!(
+        !all.chars().any(|c| ('\u{2500}'..='\u{259f}').contains(&c)),
+        "no drawing characters"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_out_everywhere_in_plain_mode_returns_to_the_account_list() {
+    let world = World::start(Settings::default()).await;
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start(&world, state.path());
+    sign_in_by_email(&mut s, &world).await;
+    let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "Sign out everywhere"));
+    let ask = s.expect("to confirm, or press Enter to cancel:").await;
+    assert!(ask.contains("asks for your second factor again"), "{ask}");
+    s.send("sign out everywhere");
+    s.expect("Done.").await;
+    let picker = s.expect("Enter a number:").await;
+    assert!(
+        picker.contains("choose the account you want to sign in with")
+            || picker.contains("Choose the account"),
+        "{picker}"
+    );
+    assert!(picker.contains(&world.demo.username), "{picker}");
+    s.finish().await;
+}
