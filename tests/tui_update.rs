@@ -734,7 +734,7 @@ fn keys_can_be_rebound_by_action_name_and_mistakes_are_reported() {
     assert_eq!(focused(&s), HomeItem::AddMethod, "j is no longer bound");
     assert_eq!(
         s.keymap.describe(Command::MoveDown, false).as_deref(),
-        Some("n/Ctrl-n")
+        Some("n/Ctrl-N")
     );
 
     let mut bad = BTreeMap::new();
