@@ -419,6 +419,19 @@ async fn user_signs_in_and_stays_signed_in_until_the_token_expires() {
     later.restore(creds.clone());
     assert!(later.methods().await.unwrap().is_empty());
 
+    // A token the server no longer accepts (here: its signature is broken, as after the
+    // server's key changed) also ends in "sign in again", and is dropped.
+    let rejected = backend(&pi, "default");
+    let mut forged = creds.clone();
+    let jwt = forged.access_token.take().unwrap();
+    forged.access_token = Some(format!("{}x", jwt.trim_end_matches('=')));
+    rejected.restore(forged);
+    assert_eq!(
+        rejected.methods().await.unwrap_err(),
+        BackendError::SignInRequired
+    );
+    assert_eq!(rejected.credentials().access_token, None);
+
     // After expiry secinfo asks for a sign-in instead of sending a dead token.
     let expired = backend(&pi, "default");
     let mut stale = creds.clone();
