@@ -395,6 +395,23 @@ fn a_run_in_the_inherited_keyring_caches_the_key_or_says_why() {
     let store = open_store(&opts).unwrap();
     let info = store.info();
     println!("inherited keyring: {info:?}");
+    // Where the kernel keyring works for a login session, it must work in
+    // the inherited one too (the store installs a session keyring itself).
+    let works_in_a_login = std::thread::spawn(|| {
+        let d = tempfile::tempdir().unwrap();
+        join_new_session_keyring()
+            && describe_store(&passphrase_opts(
+                d.path(),
+                PassphraseSource::File(passphrase_file(d.path(), "x")),
+            ))
+            .name
+                == CACHED
+    })
+    .join()
+    .unwrap();
+    if works_in_a_login {
+        assert_eq!(info.name, CACHED, "{info:?}");
+    }
     store.save(PROFILE, USER, &tokens("inherited")).unwrap();
     let file = opts.secret_file();
     let out = run_child(
@@ -410,7 +427,18 @@ fn a_run_in_the_inherited_keyring_caches_the_key_or_says_why() {
             "{info:?}\n{}",
             stdout(&out)
         );
+        let id = file_id_hex(&file);
+        assert_eq!(
+            live_kernel_keys_named(&id),
+            1,
+            "one cached key, no stray copies"
+        );
         forget_cached_key(&opts).unwrap();
+        assert_eq!(
+            live_kernel_keys_named(&id),
+            0,
+            "\"lock now\" leaves no copy of the key"
+        );
     } else {
         assert_eq!(info.name, EVERY_RUN);
         assert!(info.why.contains("kernel keyring"), "{}", info.why);
@@ -438,3 +466,19 @@ for i in $(seq 1 100); do
 done
 exec "$@"
 "#;
+
+fn file_id_hex(file: &std::path::Path) -> String {
+    let bytes = std::fs::read(file).unwrap();
+    bytes[22..38].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Keys whose description contains `needle` and that are not invalidated,
+/// as the kernel lists them in /proc/keys (flag `i` = invalidated).
+fn live_kernel_keys_named(needle: &str) -> usize {
+    std::fs::read_to_string("/proc/keys")
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(needle))
+        .filter(|l| !l.split_whitespace().nth(1).unwrap_or("").contains('i'))
+        .count()
+}

@@ -242,9 +242,9 @@ impl SessionCache {
         };
         let user = probe_user();
         probe(
-            |v| cache.with_retry(&user, |e| e.set_secret(v)),
-            || cache.with_retry(&user, |e| e.get_secret()),
-            || cache.with_retry(&user, |e| e.delete_credential()),
+            |v| cache.with_entry(&user, |e| e.set_secret(v)),
+            || cache.with_entry(&user, |e| e.get_secret()),
+            || cache.with_entry(&user, |e| e.delete_credential()),
         )
         .map_err(|e| {
             if e.contains("refused access") {
@@ -263,19 +263,28 @@ impl SessionCache {
         })
     }
 
-    /// On a thread with no session keyring of its own, the kernel installs
-    /// one on first use, and that first operation fails with AccessDenied
-    /// (measured here); the entry built afterwards works. So every operation
-    /// is tried once more on a freshly built entry.
-    fn with_retry<T>(
+    /// On a thread with no session keyring of its own, building an entry
+    /// resolves "the session keyring" to the user-session keyring, and the
+    /// store's next step (linking in the persistent keyring) makes the kernel
+    /// install a new anonymous session keyring on the thread. The first
+    /// write then lands in the user-session keyring, where the key is not
+    /// possessed, so linking it into the persistent keyring fails with
+    /// AccessDenied and the key stays behind, never deleted (measured here:
+    /// one leaked key per run; a retry "works" but keeps the leak). Asking
+    /// for the session keyring with "create" first installs it before the
+    /// entry is built, so nothing fails and nothing leaks.
+    fn with_entry<T>(
         &self,
         user: &str,
         op: impl Fn(&Entry) -> Result<T, KeyringError>,
     ) -> Result<T, KeyringError> {
-        match self.entry(user).and_then(|e| op(&e)) {
-            Err(KeyringError::NoStorageAccess(_)) => self.entry(user).and_then(|e| op(&e)),
-            other => other,
-        }
+        // A revoked session keyring makes this fail; the entry then fails
+        // too, with the error the caller reports.
+        let _ = linux_keyutils::KeyRing::from_special_id(
+            linux_keyutils::KeyRingIdentifier::Session,
+            true,
+        );
+        self.entry(user).and_then(|e| op(&e))
     }
 
     fn entry(&self, user: &str) -> Result<Entry, KeyringError> {
@@ -303,7 +312,7 @@ impl SessionCache {
     }
 
     pub fn get_key(&self, file_id_hex: &str) -> Result<Option<FileKey>, String> {
-        match self.with_retry(&file_key_user(file_id_hex), |e| e.get_secret()) {
+        match self.with_entry(&file_key_user(file_id_hex), |e| e.get_secret()) {
             Ok(bytes) => key_from(bytes).map(Some),
             Err(KeyringError::NoEntry) => Ok(None),
             Err(e) => Err(describe(&e)),
@@ -311,14 +320,14 @@ impl SessionCache {
     }
 
     pub fn set_key(&self, file_id_hex: &str, key: &FileKey) -> Result<(), String> {
-        self.with_retry(&file_key_user(file_id_hex), |e| {
+        self.with_entry(&file_key_user(file_id_hex), |e| {
             e.set_secret(key.as_slice())
         })
         .map_err(|e| describe(&e))
     }
 
     pub fn delete_key(&self, file_id_hex: &str) -> Result<(), String> {
-        match self.with_retry(&file_key_user(file_id_hex), |e| e.delete_credential()) {
+        match self.with_entry(&file_key_user(file_id_hex), |e| e.delete_credential()) {
             Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
             Err(e) => Err(describe(&e)),
         }
