@@ -917,3 +917,92 @@ async fn where_new_tokens_are_not_held_back_the_first_code_proves_them() {
     );
     b.cancel_enrollment(&abandoned).await.unwrap();
 }
+
+/// The `secinfo` binary with its own config, data and state dirs under `home`.
+fn secinfo_cli(home: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_secinfo"))
+        .args(args)
+        .env("SECINFO_CONFIG", home.join("config.toml"))
+        .env("SECINFO_DATA_DIR", home.join("data"))
+        .env("SECINFO_STATE_DIR", home.join("state"))
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("SECINFO_PROFILE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn a_cli_sign_in_lasts_as_long_as_privacyideas_token_without_asking_again() {
+    let pi = pi();
+    let b = signed_in(&pi, "judy").await;
+    let (method, _) = add_authenticator_app(&pi, &b, "judy").await;
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!(
+            "[profiles.pi]\nbackend = \"privacyidea\"\nurl = \"{}\"\nrealm = \"{}\"\nsecret_store = \"passphrase\"\n",
+            pi.url(),
+            pi.get("PI_REALM")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        home.path().join("pp"),
+        "passphrase of the test secret file\n",
+    )
+    .unwrap();
+    let pass = format!("@{}", home.path().join("pp").display());
+    let run = |args: &[&str], stdin: &str| {
+        let mut all = args.to_vec();
+        all.extend(["--passphrase-from", pass.as_str()]);
+        secinfo_cli(home.path(), &all, stdin)
+    };
+    let out = run(
+        &["login", "--username", "judy"],
+        &format!("{}\n", pi.get("PI_PASSWORD")),
+    );
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains(&pi.get("PI_PASSWORD")));
+
+    // A later run, no password typed: the kept JWT is enough.
+    let out = run(&["methods", "list", "--json"], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec![method.id.as_str()]);
+
+    // Nothing to sign out of everywhere: said plainly, with the backend exit code.
+    let out = run(&["signout-all"], "y\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("privacyIDEA has no way"));
+
+    assert!(run(&["logout"], "").status.success());
+    let out = run(&["methods", "list", "--json"], "");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "signed out: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
