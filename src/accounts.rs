@@ -48,7 +48,10 @@ impl KnownAccounts {
                 Vec::new()
             }
         };
-        Self { path: path.to_path_buf(), accounts }
+        Self {
+            path: path.to_path_buf(),
+            accounts,
+        }
     }
 
     /// Most recently used first.
@@ -57,12 +60,21 @@ impl KnownAccounts {
     }
 
     /// The accounts of one profile, most recent first.
-    pub fn for_profile<'a>(&'a self, profile: &'a str) -> impl Iterator<Item = &'a KnownAccount> + 'a {
+    pub fn for_profile<'a>(
+        &'a self,
+        profile: &'a str,
+    ) -> impl Iterator<Item = &'a KnownAccount> + 'a {
         self.accounts.iter().filter(move |a| a.profile == profile)
     }
 
-    pub fn remember(&mut self, profile: &str, username: &str, display_name: &str) -> std::io::Result<()> {
-        self.accounts.retain(|a| !(a.profile == profile && a.username == username));
+    pub fn remember(
+        &mut self,
+        profile: &str,
+        username: &str,
+        display_name: &str,
+    ) -> std::io::Result<()> {
+        self.accounts
+            .retain(|a| !(a.profile == profile && a.username == username));
         self.accounts.insert(
             0,
             KnownAccount {
@@ -78,7 +90,8 @@ impl KnownAccounts {
     /// Returns whether the account was on the list.
     pub fn remove(&mut self, profile: &str, username: &str) -> std::io::Result<bool> {
         let before = self.accounts.len();
-        self.accounts.retain(|a| !(a.profile == profile && a.username == username));
+        self.accounts
+            .retain(|a| !(a.profile == profile && a.username == username));
         let removed = self.accounts.len() != before;
         if removed {
             self.save()?;
@@ -90,7 +103,9 @@ impl KnownAccounts {
         if let Some(dir) = self.path.parent() {
             crate::paths::ensure_private_dir(dir)?;
         }
-        let body = serde_json::to_vec_pretty(&File { accounts: self.accounts.clone() })?;
+        let body = serde_json::to_vec_pretty(&File {
+            accounts: self.accounts.clone(),
+        })?;
         let tmp = self.path.with_extension("json.tmp");
         std::fs::write(&tmp, body)?;
         std::fs::rename(tmp, &self.path)

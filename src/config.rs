@@ -14,9 +14,18 @@ pub enum ConfigError {
     #[error("{path}: cannot read: {reason}")]
     Read { path: String, reason: String },
     #[error("{path}, line {line}{key}: {message}")]
-    Invalid { path: String, line: usize, key: String, message: String },
+    Invalid {
+        path: String,
+        line: usize,
+        key: String,
+        message: String,
+    },
     #[error("{path}: no profile named '{name}' (profiles here: {known})")]
-    NoSuchProfile { path: String, name: String, known: String },
+    NoSuchProfile {
+        path: String,
+        name: String,
+        known: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -94,13 +103,19 @@ impl Config {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(ConfigError::Read { path: path.display().to_string(), reason: e.to_string() }),
+            Err(e) => {
+                return Err(ConfigError::Read {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                });
+            }
         };
         Self::parse(&text, path).map(Some)
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| invalid(path, text, e.span(), e.message()))?;
+        let config: Config =
+            toml::from_str(text).map_err(|e| invalid(path, text, e.span(), e.message()))?;
         for (name, profile) in &config.profiles {
             if let Err(e) = crate::backend::http::parse_base_url(&profile.url) {
                 let span = find(text, &format!("[profiles.{name}]")).map(|s| s.start..s.start + 1);
@@ -114,7 +129,9 @@ impl Config {
             if profile.timeout_secs == 0 {
                 return Err(ConfigError::Invalid {
                     path: path.display().to_string(),
-                    line: find(text, "timeout_secs").map(|s| line_of(text, s.start)).unwrap_or(1),
+                    line: find(text, "timeout_secs")
+                        .map(|s| line_of(text, s.start))
+                        .unwrap_or(1),
                     key: format!(" (profiles.{name}.timeout_secs)"),
                     message: "must be at least 1 second".into(),
                 });
@@ -134,15 +151,27 @@ impl Config {
 
     pub fn profile_names(&self) -> String {
         let names: Vec<_> = self.profiles.keys().map(String::as_str).collect();
-        if names.is_empty() { "none".into() } else { names.join(", ") }
+        if names.is_empty() {
+            "none".into()
+        } else {
+            names.join(", ")
+        }
     }
 
     /// The named profile, or the default one (or the only one).
-    pub fn profile(&self, name: Option<&str>, path: &Path) -> Result<(String, &Profile), ConfigError> {
+    pub fn profile(
+        &self,
+        name: Option<&str>,
+        path: &Path,
+    ) -> Result<(String, &Profile), ConfigError> {
         let wanted = name
             .map(str::to_string)
             .or_else(|| self.default_profile.clone())
-            .or_else(|| (self.profiles.len() == 1).then(|| self.profiles.keys().next().cloned()).flatten());
+            .or_else(|| {
+                (self.profiles.len() == 1)
+                    .then(|| self.profiles.keys().next().cloned())
+                    .flatten()
+            });
         let Some(wanted) = wanted else {
             return Err(ConfigError::NoSuchProfile {
                 path: path.display().to_string(),
@@ -162,12 +191,18 @@ impl Config {
 
     /// Key overrides as the keymap wants them.
     pub fn key_overrides(&self) -> BTreeMap<String, Vec<String>> {
-        self.keys.iter().map(|(k, v)| (k.clone(), v.get_ref().clone())).collect()
+        self.keys
+            .iter()
+            .map(|(k, v)| (k.clone(), v.get_ref().clone()))
+            .collect()
     }
 
     /// The line of a `[keys]` entry, for error messages.
     pub fn key_line(&self, text: &str, action: &str) -> usize {
-        self.keys.get(action).map(|v| line_of(text, v.span().start)).unwrap_or(1)
+        self.keys
+            .get(action)
+            .map(|v| line_of(text, v.span().start))
+            .unwrap_or(1)
     }
 }
 
@@ -179,16 +214,30 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-fn invalid(path: &Path, text: &str, span: Option<std::ops::Range<usize>>, message: &str) -> ConfigError {
+fn invalid(
+    path: &Path,
+    text: &str,
+    span: Option<std::ops::Range<usize>>,
+    message: &str,
+) -> ConfigError {
     let line = span.as_ref().map(|s| line_of(text, s.start)).unwrap_or(1);
     // The offending key is the word the span points at, or the key on that line.
     let key = span
         .and_then(|s| text.get(s))
-        .map(|k| k.trim().trim_matches(|c| c == '"' || c == '[' || c == ']').to_string())
+        .map(|k| {
+            k.trim()
+                .trim_matches(|c| c == '"' || c == '[' || c == ']')
+                .to_string()
+        })
         .filter(|k| !k.is_empty() && !k.contains('\n') && k.len() < 60)
         .map(|k| format!(" (key '{k}')"))
         .unwrap_or_default();
-    ConfigError::Invalid { path: path.display().to_string(), line, key, message: message.trim().to_string() }
+    ConfigError::Invalid {
+        path: path.display().to_string(),
+        line,
+        key,
+        message: message.trim().to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -207,31 +256,41 @@ mod tests {
 
     #[test]
     fn an_unknown_key_names_file_line_and_key() {
-        let err = parse("[ui]\ntheme = \"mono\"\ncolour = \"red\"\n").unwrap_err().to_string();
+        let err = parse("[ui]\ntheme = \"mono\"\ncolour = \"red\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("/tmp/c.toml, line 3"), "{err}");
         assert!(err.contains("colour"), "{err}");
     }
 
     #[test]
     fn a_bad_value_names_its_line() {
-        let err = parse("[profiles.work]\nbackend = \"native\"\nurl = \"https://x\"\ntimeout_secs = \"soon\"\n")
-            .unwrap_err()
-            .to_string();
+        let err = parse(
+            "[profiles.work]\nbackend = \"native\"\nurl = \"https://x\"\ntimeout_secs = \"soon\"\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("line 4"), "{err}");
         assert!(err.contains("timeout_secs"), "{err}");
     }
 
     #[test]
     fn plain_http_to_a_remote_host_is_refused_at_load() {
-        let err = parse("[profiles.work]\nbackend = \"native\"\nurl = \"http://idp.example.com\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("profiles.work.url") && err.contains("plain http://"), "{err}");
+        let err =
+            parse("[profiles.work]\nbackend = \"native\"\nurl = \"http://idp.example.com\"\n")
+                .unwrap_err()
+                .to_string();
+        assert!(
+            err.contains("profiles.work.url") && err.contains("plain http://"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_missing_default_profile_is_named() {
-        let err = parse("default_profile = \"home\"\n").unwrap_err().to_string();
+        let err = parse("default_profile = \"home\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("home"), "{err}");
     }
 }

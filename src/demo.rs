@@ -48,12 +48,22 @@ pub enum DemoError {
 /// Start (seeding on first run) the demo server.
 pub async fn start() -> Result<Demo, DemoError> {
     let dir = dir();
-    let fail = |e: &dyn std::fmt::Display| DemoError::Setup { path: dir.display().to_string(), reason: e.to_string() };
+    let fail = |e: &dyn std::fmt::Display| DemoError::Setup {
+        path: dir.display().to_string(),
+        reason: e.to_string(),
+    };
     crate::paths::ensure_private_dir(&dir).map_err(|e| fail(&e))?;
-    let server = server::spawn(&db_path(&dir), Settings::default()).await.map_err(|e| fail(&e))?;
-    let account = server::seed_demo(&db_path(&dir), &phone_dir(&dir), &server.url).map_err(|e| fail(&e))?;
+    let server = server::spawn(&db_path(&dir), Settings::default())
+        .await
+        .map_err(|e| fail(&e))?;
+    let account =
+        server::seed_demo(&db_path(&dir), &phone_dir(&dir), &server.url).map_err(|e| fail(&e))?;
     tracing::info!(url = %server.url, seeded = account.seeded, "demo server started");
-    Ok(Demo { server, account, dir })
+    Ok(Demo {
+        server,
+        account,
+        dir,
+    })
 }
 
 /// `secinfo demo reset`: forget the demo's world; the next run seeds anew.

@@ -170,12 +170,18 @@ pub struct Account {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Ability {
     Yes,
-    No { reason: String, portal_url: Option<String> },
+    No {
+        reason: String,
+        portal_url: Option<String>,
+    },
 }
 
 impl Ability {
     pub fn no(reason: impl Into<String>) -> Self {
-        Self::No { reason: reason.into(), portal_url: None }
+        Self::No {
+            reason: reason.into(),
+            portal_url: None,
+        }
     }
     pub fn is_yes(&self) -> bool {
         matches!(self, Self::Yes)
@@ -251,12 +257,24 @@ pub fn mask_phone(number: &str) -> String {
     let keep = 2.min(digits.len());
     let tail: String = digits[digits.len() - keep..].iter().collect();
     let prefix = if number.starts_with('+') {
-        let cc: String = number.chars().skip(1).take_while(|c| c.is_ascii_digit()).take(1).collect();
+        let cc: String = number
+            .chars()
+            .skip(1)
+            .take_while(|c| c.is_ascii_digit())
+            .take(1)
+            .collect();
         format!("+{cc} ")
     } else {
         String::new()
     };
-    format!("{prefix}{}{tail}", "X".repeat(digits.len().saturating_sub(keep + prefix.len().saturating_sub(2))))
+    format!(
+        "{prefix}{}{tail}",
+        "X".repeat(
+            digits
+                .len()
+                .saturating_sub(keep + prefix.len().saturating_sub(2))
+        )
+    )
 }
 
 /// Mask an email address the way the portal does: `a****@contoso.test`.
@@ -264,7 +282,10 @@ pub fn mask_email(address: &str) -> String {
     match address.split_once('@') {
         Some((local, domain)) => {
             let first: String = local.chars().take(1).collect();
-            format!("{first}{}@{domain}", "*".repeat(local.chars().count().saturating_sub(1).max(1)))
+            format!(
+                "{first}{}@{domain}",
+                "*".repeat(local.chars().count().saturating_sub(1).max(1))
+            )
         }
         None => address.to_string(),
     }
@@ -276,7 +297,12 @@ mod tests {
 
     #[test]
     fn kinds_round_trip_through_their_machine_names() {
-        for k in [MethodKind::AuthenticatorPush, MethodKind::Totp, MethodKind::Email, MethodKind::Other("spass".into())] {
+        for k in [
+            MethodKind::AuthenticatorPush,
+            MethodKind::Totp,
+            MethodKind::Email,
+            MethodKind::Other("spass".into()),
+        ] {
             assert_eq!(MethodKind::parse(k.as_str()), k);
         }
     }

@@ -11,7 +11,9 @@ fn dir(env: &str, pick: impl Fn(&directories::ProjectDirs) -> PathBuf, fallback:
     if let Some(p) = std::env::var_os(env) {
         return PathBuf::from(p);
     }
-    project().map(|p| pick(&p)).unwrap_or_else(|| std::env::temp_dir().join(fallback))
+    project()
+        .map(|p| pick(&p))
+        .unwrap_or_else(|| std::env::temp_dir().join(fallback))
 }
 
 /// The config file: `SECINFO_CONFIG` or `<config dir>/config.toml`.
@@ -19,19 +21,32 @@ pub fn config_file() -> PathBuf {
     if let Some(p) = std::env::var_os("SECINFO_CONFIG") {
         return PathBuf::from(p);
     }
-    dir("SECINFO_CONFIG_DIR", |p| p.config_dir().to_path_buf(), "secinfo-config").join("config.toml")
+    dir(
+        "SECINFO_CONFIG_DIR",
+        |p| p.config_dir().to_path_buf(),
+        "secinfo-config",
+    )
+    .join("config.toml")
 }
 
 /// Data: the encrypted secret file, the demo database and its tokens, the phone's key.
 pub fn data_dir() -> PathBuf {
-    dir("SECINFO_DATA_DIR", |p| p.data_dir().to_path_buf(), "secinfo-data")
+    dir(
+        "SECINFO_DATA_DIR",
+        |p| p.data_dir().to_path_buf(),
+        "secinfo-data",
+    )
 }
 
 /// State: the known-accounts list and the log file.
 pub fn state_dir() -> PathBuf {
     dir(
         "SECINFO_STATE_DIR",
-        |p| p.state_dir().map(|s| s.to_path_buf()).unwrap_or_else(|| p.data_local_dir().join("state")),
+        |p| {
+            p.state_dir()
+                .map(|s| s.to_path_buf())
+                .unwrap_or_else(|| p.data_local_dir().join("state"))
+        },
         "secinfo-state",
     )
 }

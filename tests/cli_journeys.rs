@@ -10,20 +10,46 @@ async fn user_signs_in_with_an_authenticator_code_and_lists_methods_as_json() {
     let uri = world.user_with_totp("carol@contoso.test");
     let out = world.login("carol@contoso.test", &uri);
     assert!(out.status.success(), "login failed: {}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("Signed in as Test User"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("Signed in as Test User"),
+        "{}",
+        text(&out.stderr)
+    );
 
-    let out = world.secinfo(&["methods", "list", "--json", "--passphrase-from", &world.pass_arg()], "");
+    let out = world.secinfo(
+        &[
+            "methods",
+            "list",
+            "--json",
+            "--passphrase-from",
+            &world.pass_arg(),
+        ],
+        "",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["schema"], 1);
     assert_eq!(doc["profile"], "test");
-    let kinds: Vec<&str> = doc["methods"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
     assert!(kinds.contains(&"totp"), "{kinds:?}");
-    let totp = doc["methods"].as_array().unwrap().iter().find(|m| m["kind"] == "totp").unwrap();
+    let totp = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "totp")
+        .unwrap();
     assert_eq!(totp["usable_mfa"], true);
     assert_eq!(totp["is_default"], true);
 
-    let out = world.secinfo(&["status", "--json", "--passphrase-from", &world.pass_arg()], "");
+    let out = world.secinfo(
+        &["status", "--json", "--passphrase-from", &world.pass_arg()],
+        "",
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["signed_in"], true);
     assert_eq!(doc["username"], "carol@contoso.test");
@@ -34,34 +60,75 @@ async fn wrong_password_exits_with_the_sign_in_code() {
     let world = World::start().await;
     world.user_with_totp("dan@contoso.test");
     let out = world.secinfo(
-        &["login", "--username", "dan@contoso.test", "--passphrase-from", &world.pass_arg()],
+        &[
+            "login",
+            "--username",
+            "dan@contoso.test",
+            "--passphrase-from",
+            &world.pass_arg(),
+        ],
         "not-the-password\n",
     );
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("wrong username or password"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("wrong username or password"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn listing_without_signing_in_says_to_sign_in() {
     let world = World::start().await;
-    let out = world.secinfo(&["methods", "list", "--json", "--passphrase-from", &world.pass_arg()], "");
+    let out = world.secinfo(
+        &[
+            "methods",
+            "list",
+            "--json",
+            "--passphrase-from",
+            &world.pass_arg(),
+        ],
+        "",
+    );
     assert_eq!(out.status.code(), Some(3));
     let err: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(err["error"]["kind"], "sign_in_required");
-    assert!(err["error"]["message"].as_str().unwrap().contains("secinfo login"));
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("secinfo login")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_server_is_named_with_a_backend_exit_code() {
     let world = World::start().await;
     // A port nobody listens on: bind one, then let it go.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     world.write_config(&format!(
         "[profiles.down]\nbackend = \"native\"\nurl = \"http://127.0.0.1:{port}\"\nsecret_store = \"passphrase\"\n"
     ));
-    let out = world.secinfo(&["login", "--username", "x@y", "--passphrase-from", &world.pass_arg()], "pw\n");
+    let out = world.secinfo(
+        &[
+            "login",
+            "--username",
+            "x@y",
+            "--passphrase-from",
+            &world.pass_arg(),
+        ],
+        "pw\n",
+    );
     assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains(&format!("cannot reach http://127.0.0.1:{port}")), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("cannot reach http://127.0.0.1:{port}")),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -71,7 +138,10 @@ async fn a_bad_config_file_names_file_line_and_key() {
     let out = world.secinfo(&["methods", "list"], "");
     assert_eq!(out.status.code(), Some(6));
     let err = text(&out.stderr);
-    assert!(err.contains("config.toml, line 4") && err.contains("colour"), "{err}");
+    assert!(
+        err.contains("config.toml, line 4") && err.contains("colour"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -80,7 +150,11 @@ async fn plain_http_to_a_remote_host_is_refused() {
     world.write_config("[profiles.work]\nbackend = \"native\"\nurl = \"http://idp.example.com\"\n");
     let out = world.secinfo(&["methods", "list"], "");
     assert_eq!(out.status.code(), Some(6));
-    assert!(text(&out.stderr).contains("plain http://"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("plain http://"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -92,17 +166,38 @@ async fn config_init_writes_the_commented_example_and_it_loads() {
     let written = std::fs::read_to_string(world.config_path()).unwrap();
     assert_eq!(written, secinfo::config::EXAMPLE);
     let again = world.secinfo(&["config", "init"], "");
-    assert_eq!(again.status.code(), Some(1), "a second init must not overwrite");
+    assert_eq!(
+        again.status.code(),
+        Some(1),
+        "a second init must not overwrite"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_adds_and_lists_users() {
     let world = World::start().await;
     let db = world.db.display().to_string();
-    let out = world.secinfo(&["admin", "--db", &db, "user", "add", "erin@contoso.test", "--display-name", "Erin"], "erins-password\n");
+    let out = world.secinfo(
+        &[
+            "admin",
+            "--db",
+            &db,
+            "user",
+            "add",
+            "erin@contoso.test",
+            "--display-name",
+            "Erin",
+        ],
+        "erins-password\n",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = world.secinfo(&["admin", "--db", &db, "user", "list", "--json"], "");
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let users = doc["users"].as_array().unwrap();
-    assert!(users.iter().any(|u| u["username"] == "erin@contoso.test" && u["display_name"] == "Erin"), "{doc}");
+    assert!(
+        users
+            .iter()
+            .any(|u| u["username"] == "erin@contoso.test" && u["display_name"] == "Erin"),
+        "{doc}"
+    );
 }

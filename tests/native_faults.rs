@@ -29,7 +29,13 @@ async fn a_server_error_is_reported_with_its_status() {
     );
     let b = backend(&serve(app).await);
     let err = b.sign_in("a", &"pw".into()).await.unwrap_err();
-    assert_eq!(err, BackendError::Server { status: 500, message: "database on fire".into() });
+    assert_eq!(
+        err,
+        BackendError::Server {
+            status: 500,
+            message: "database on fire".into()
+        }
+    );
     assert!(err.to_string().contains("500"));
 }
 
@@ -60,7 +66,11 @@ async fn a_throttled_get_is_retried_after_retry_after() {
                 let mut headers = HeaderMap::new();
                 if h.fetch_add(1, Ordering::SeqCst) == 0 {
                     headers.insert("retry-after", "1".parse().unwrap());
-                    (StatusCode::TOO_MANY_REQUESTS, headers, "slow down".to_string())
+                    (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        headers,
+                        "slow down".to_string(),
+                    )
                 } else {
                     headers.insert("content-type", "application/json".parse().unwrap());
                     (StatusCode::OK, headers, meta_json())
@@ -73,7 +83,10 @@ async fn a_throttled_get_is_retried_after_retry_after() {
     let info = b.server_info().await.unwrap();
     assert_eq!(info.remember_days, 30);
     assert_eq!(hits.load(Ordering::SeqCst), 2);
-    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After was not honoured");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
 }
 
 #[tokio::test]
@@ -97,7 +110,11 @@ async fn a_throttled_post_is_not_retried_and_says_when_to_try_again() {
     let b = backend(&serve(app).await);
     let err = b.sign_in("a", &"pw".into()).await.unwrap_err();
     assert_eq!(err, BackendError::Throttled { retry_after: 7 });
-    assert_eq!(hits.load(Ordering::SeqCst), 1, "a POST must never be replayed");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        1,
+        "a POST must never be replayed"
+    );
     assert!(err.to_string().contains("try again in 7 s"));
 }
 
@@ -118,8 +135,24 @@ async fn a_server_that_never_answers_times_out() {
 #[tokio::test]
 async fn an_expired_session_asks_to_sign_in_again() {
     let app = axum::Router::new()
-        .route("/v1/me/methods", get(|| async { (StatusCode::UNAUTHORIZED, r#"{"error":{"code":"unauthorized","message":"token revoked"}}"#) }))
-        .route("/v1/auth/refresh", post(|| async { (StatusCode::UNAUTHORIZED, r#"{"error":{"code":"unauthorized","message":"refresh revoked"}}"#) }));
+        .route(
+            "/v1/me/methods",
+            get(|| async {
+                (
+                    StatusCode::UNAUTHORIZED,
+                    r#"{"error":{"code":"unauthorized","message":"token revoked"}}"#,
+                )
+            }),
+        )
+        .route(
+            "/v1/auth/refresh",
+            post(|| async {
+                (
+                    StatusCode::UNAUTHORIZED,
+                    r#"{"error":{"code":"unauthorized","message":"refresh revoked"}}"#,
+                )
+            }),
+        );
     let b = backend(&serve(app).await);
     let mut old = secinfo::backend::Credentials::default();
     old.access_token = Some("old".into());
@@ -127,5 +160,8 @@ async fn an_expired_session_asks_to_sign_in_again() {
     b.restore(old);
     assert_eq!(b.methods().await.unwrap_err(), BackendError::SignInRequired);
     let after = b.credentials();
-    assert!(after.refresh_token.is_none(), "a refused refresh token must be dropped");
+    assert!(
+        after.refresh_token.is_none(),
+        "a refused refresh token must be dropped"
+    );
 }

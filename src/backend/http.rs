@@ -60,7 +60,11 @@ fn is_loopback(url: &Url) -> bool {
 
 impl HttpClient {
     /// `ca_file`: an extra PEM root to trust (a private CA).
-    pub fn new(base_url: &str, timeout: Duration, ca_file: Option<&std::path::Path>) -> Result<Self> {
+    pub fn new(
+        base_url: &str,
+        timeout: Duration,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Self> {
         let base = parse_base_url(base_url)?;
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("secinfo/", env!("CARGO_PKG_VERSION")))
@@ -79,7 +83,11 @@ impl HttpClient {
         let client = builder
             .build()
             .map_err(|e| BackendError::Insecure(format!("cannot set up TLS: {e}")))?;
-        Ok(Self { base, client, timeout })
+        Ok(Self {
+            base,
+            client,
+            timeout,
+        })
     }
 
     pub fn base(&self) -> &Url {
@@ -124,17 +132,27 @@ impl HttpClient {
             );
             let url = request.url().clone();
             tracing::debug!(method = %request.method(), path = url.path(), "request");
-            let resp = client.execute(request).await.map_err(|e| self.transport_error(&url, e))?;
+            let resp = client
+                .execute(request)
+                .await
+                .map_err(|e| self.transport_error(&url, e))?;
             let status = resp.status();
             if status.is_success() {
                 return Ok(resp);
             }
             let retry_after = retry_after(&resp);
-            let retryable = matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE);
+            let retryable = matches!(
+                status,
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+            );
             if idempotent && retryable && attempt < MAX_RETRIES {
                 let wait = retry_after.unwrap_or(Duration::from_millis(500));
                 if wait <= MAX_RETRY_WAIT {
-                    tracing::info!(status = status.as_u16(), wait_ms = wait.as_millis() as u64, "retrying");
+                    tracing::info!(
+                        status = status.as_u16(),
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying"
+                    );
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                     continue;
@@ -148,7 +166,12 @@ impl HttpClient {
     /// clock (the `Date` header), whatever the status.
     pub async fn probe(&self, path: &str) -> Result<(u16, Option<chrono::DateTime<chrono::Utc>>)> {
         let url = self.url(path)?;
-        let resp = self.client.get(url.clone()).send().await.map_err(|e| self.transport_error(&url, e))?;
+        let resp = self
+            .client
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&url, e))?;
         let date = resp
             .headers()
             .get(reqwest::header::DATE)
@@ -168,7 +191,10 @@ impl HttpClient {
                 reason = format!("{reason}: {s}");
                 source = s.source();
             }
-            BackendError::Unreachable { url: format!("{}://{}", url.scheme(), url.authority()), reason }
+            BackendError::Unreachable {
+                url: format!("{}://{}", url.scheme(), url.authority()),
+                reason,
+            }
         }
     }
 }
@@ -186,10 +212,12 @@ fn retry_after(resp: &Response) -> Option<Duration> {
 
 /// Decode a success body; a body that is not the expected JSON is `Malformed`.
 pub async fn decode_json<T: DeserializeOwned>(resp: Response) -> Result<T> {
-    let bytes = resp.bytes().await.map_err(|e| BackendError::Malformed(e.to_string()))?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        BackendError::Malformed(format!("{e} (body starts: {:?})", preview(&bytes)))
-    })
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| BackendError::Malformed(e.to_string()))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| BackendError::Malformed(format!("{e} (body starts: {:?})", preview(&bytes))))
 }
 
 fn preview(bytes: &[u8]) -> String {
@@ -213,15 +241,25 @@ async fn error_from(resp: Response, retry_after: Option<Duration>) -> BackendErr
         StatusCode::UNAUTHORIZED if code == crate::protocol::codes::INVALID_CREDENTIALS => {
             BackendError::InvalidCredentials
         }
-        StatusCode::UNAUTHORIZED if code.is_empty() || code == crate::protocol::codes::UNAUTHORIZED => {
+        StatusCode::UNAUTHORIZED
+            if code.is_empty() || code == crate::protocol::codes::UNAUTHORIZED =>
+        {
             BackendError::SignInRequired
         }
-        StatusCode::TOO_MANY_REQUESTS => BackendError::Throttled { retry_after: retry.unwrap_or(1) },
-        StatusCode::FORBIDDEN if code == crate::protocol::codes::STEP_UP_REQUIRED => BackendError::StepUpRequired,
+        StatusCode::TOO_MANY_REQUESTS => BackendError::Throttled {
+            retry_after: retry.unwrap_or(1),
+        },
+        StatusCode::FORBIDDEN if code == crate::protocol::codes::STEP_UP_REQUIRED => {
+            BackendError::StepUpRequired
+        }
         s if s.is_client_error() && !code.is_empty() => BackendError::Rejected { code, message },
         s => BackendError::Server {
             status: s.as_u16(),
-            message: if message.is_empty() { s.canonical_reason().unwrap_or("error").to_string() } else { message },
+            message: if message.is_empty() {
+                s.canonical_reason().unwrap_or("error").to_string()
+            } else {
+                message
+            },
         },
     }
 }
@@ -245,6 +283,9 @@ mod tests {
     #[test]
     fn base_url_keeps_its_path_when_joining() {
         let c = HttpClient::new("https://idp.example.com/pi", DEFAULT_TIMEOUT, None).unwrap();
-        assert_eq!(c.url("/auth").unwrap().as_str(), "https://idp.example.com/pi/auth");
+        assert_eq!(
+            c.url("/auth").unwrap().as_str(),
+            "https://idp.example.com/pi/auth"
+        );
     }
 }

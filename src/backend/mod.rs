@@ -102,7 +102,15 @@ pub struct ServerInfo {
 }
 
 /// What survives between runs for one account: kept in the secret store.
-#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+#[derive(
+    Clone,
+    Default,
+    PartialEq,
+    serde::Serialize,
+    serde::Deserialize,
+    zeroize::Zeroize,
+    zeroize::ZeroizeOnDrop,
+)]
 pub struct Credentials {
     pub access_token: Option<String>,
     pub refresh_token: Option<String>,
@@ -114,9 +122,18 @@ pub struct Credentials {
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credentials")
-            .field("access_token", &self.access_token.as_ref().map(|_| "<redacted>"))
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
-            .field("remembered_grant", &self.remembered_grant.as_ref().map(|_| "<redacted>"))
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "remembered_grant",
+                &self.remembered_grant.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -163,18 +180,30 @@ pub trait Backend: Send + Sync {
         Err(not_yet("app passwords"))
     }
     /// Returns the new password, shown once. `service`: a provider's service id, if it has them.
-    async fn create_app_password(&self, _name: &str, _service: Option<&str>) -> Result<(AppPassword, SecretString)> {
+    async fn create_app_password(
+        &self,
+        _name: &str,
+        _service: Option<&str>,
+    ) -> Result<(AppPassword, SecretString)> {
         Err(not_yet("creating app passwords"))
     }
     async fn delete_app_password(&self, _id: &str) -> Result<()> {
         Err(not_yet("deleting app passwords"))
     }
     /// Start adding a method of `kind`; `target` is the phone number or address where one is needed.
-    async fn begin_enrollment(&self, _kind: &MethodKind, _target: Option<&str>) -> Result<Enrollment> {
+    async fn begin_enrollment(
+        &self,
+        _kind: &MethodKind,
+        _target: Option<&str>,
+    ) -> Result<Enrollment> {
         Err(not_yet("adding sign-in methods"))
     }
     /// Check an enrollment: with a code (TOTP, SMS, email) or by polling (push).
-    async fn verify_enrollment(&self, _enrollment: &Enrollment, _code: Option<&SecretString>) -> Result<EnrollmentState> {
+    async fn verify_enrollment(
+        &self,
+        _enrollment: &Enrollment,
+        _code: Option<&SecretString>,
+    ) -> Result<EnrollmentState> {
         Err(not_yet("adding sign-in methods"))
     }
     async fn cancel_enrollment(&self, _enrollment: &Enrollment) -> Result<()> {

@@ -5,10 +5,12 @@
 
 use super::http::HttpClient;
 use super::{
-    Backend, BackendError, Challenge, Credentials, CredentialsHook, FactorStarted, Result, ServerInfo, SignIn,
+    Backend, BackendError, Challenge, Credentials, CredentialsHook, FactorStarted, Result,
+    ServerInfo, SignIn,
 };
 use crate::domain::{
-    Ability, Account, Capabilities, Device, FactorOption, Method, MethodKind, RememberedDevice, Session,
+    Ability, Account, Capabilities, Device, FactorOption, Method, MethodKind, RememberedDevice,
+    Session,
 };
 use crate::protocol as p;
 use crate::secrets::SecretString;
@@ -74,7 +76,9 @@ impl NativeBackend {
         match result {
             p::AuthResult::SignedIn(t) => {
                 self.accept_tokens(&t);
-                SignIn::Done { mfa_setup_required: t.mfa_setup_required }
+                SignIn::Done {
+                    mfa_setup_required: t.mfa_setup_required,
+                }
             }
             p::AuthResult::MfaRequired(c) => SignIn::SecondFactor(challenge(c)),
             p::AuthResult::Pending => SignIn::Pending,
@@ -86,16 +90,27 @@ impl NativeBackend {
         let Some(refresh_token) = self.with_state(|s| s.credentials.refresh_token.clone()) else {
             return Err(BackendError::SignInRequired);
         };
-        let body = p::RefreshRequest { refresh_token, client_id: self.client_id.clone() };
-        let req = self.http.request(Verb::POST, "v1/auth/refresh")?.json(&body);
+        let body = p::RefreshRequest {
+            refresh_token,
+            client_id: self.client_id.clone(),
+        };
+        let req = self
+            .http
+            .request(Verb::POST, "v1/auth/refresh")?
+            .json(&body);
         match self.http.json::<p::AuthResult>(req).await {
             Ok(p::AuthResult::SignedIn(t)) => {
                 self.accept_tokens(&t);
                 Ok(())
             }
-            Ok(_) => Err(BackendError::Malformed("refresh did not return tokens".into())),
+            Ok(_) => Err(BackendError::Malformed(
+                "refresh did not return tokens".into(),
+            )),
             Err(e) => {
-                if matches!(e, BackendError::SignInRequired | BackendError::Rejected { .. }) {
+                if matches!(
+                    e,
+                    BackendError::SignInRequired | BackendError::Rejected { .. }
+                ) {
                     self.with_state(|s| {
                         s.credentials.access_token = None;
                         s.credentials.refresh_token = None;
@@ -110,7 +125,12 @@ impl NativeBackend {
     }
 
     /// A bearer request; on 401 it refreshes once and retries.
-    async fn authed(&self, verb: Verb, path: &str, body: Option<serde_json::Value>) -> Result<reqwest::Response> {
+    async fn authed(
+        &self,
+        verb: Verb,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<reqwest::Response> {
         let build = |token: Option<String>| -> Result<reqwest::RequestBuilder> {
             let token = token.ok_or(BackendError::SignInRequired)?;
             let mut req = self.http.request(verb.clone(), path)?.bearer_auth(token);
@@ -139,7 +159,12 @@ impl NativeBackend {
         super::http::decode_json(self.authed(Verb::GET, path, None).await?).await
     }
 
-    async fn delete_with_confirm(&self, what: &str, id: &str, confirm: Option<&str>) -> Result<p::DeleteResult> {
+    async fn delete_with_confirm(
+        &self,
+        what: &str,
+        id: &str,
+        confirm: Option<&str>,
+    ) -> Result<p::DeleteResult> {
         let mut path = format!("v1/me/{what}/{}", enc(id));
         if let Some(c) = confirm {
             path.push_str(&format!("?confirm={}", enc(c)));
@@ -147,9 +172,16 @@ impl NativeBackend {
         super::http::decode_json(self.authed(Verb::DELETE, &path, None).await?).await
     }
 
-    fn bearer_if_step_up(&self, challenge_id: &str, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    fn bearer_if_step_up(
+        &self,
+        challenge_id: &str,
+        req: reqwest::RequestBuilder,
+    ) -> reqwest::RequestBuilder {
         let token = self.with_state(|s| {
-            s.step_up_challenges.contains(challenge_id).then(|| s.credentials.access_token.clone()).flatten()
+            s.step_up_challenges
+                .contains(challenge_id)
+                .then(|| s.credentials.access_token.clone())
+                .flatten()
         });
         match token {
             Some(t) => req.bearer_auth(t),
@@ -163,7 +195,9 @@ fn enc(s: &str) -> String {
 }
 
 fn time(s: &Option<String>) -> Option<DateTime<Utc>> {
-    s.as_deref().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc))
+    s.as_deref()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
 }
 
 fn challenge(c: p::MfaChallenge) -> Challenge {
@@ -172,7 +206,11 @@ fn challenge(c: p::MfaChallenge) -> Challenge {
         options: c
             .methods
             .into_iter()
-            .map(|m| FactorOption { method_id: m.method_id, kind: MethodKind::parse(&m.kind), label: m.label })
+            .map(|m| FactorOption {
+                method_id: m.method_id,
+                kind: MethodKind::parse(&m.kind),
+                label: m.label,
+            })
             .collect(),
         default_method_id: c.default_method_id,
         remember_days: c.remember_days,
@@ -197,12 +235,22 @@ fn method(m: p::MethodDto) -> Method {
 #[async_trait]
 impl Backend for NativeBackend {
     async fn server_info(&self) -> Result<ServerInfo> {
-        let meta: p::Meta = self.http.json(self.http.request(Verb::GET, "v1/meta")?).await?;
-        Ok(ServerInfo { name: meta.name, version: meta.version, remember_days: meta.remember_days })
+        let meta: p::Meta = self
+            .http
+            .json(self.http.request(Verb::GET, "v1/meta")?)
+            .await?;
+        Ok(ServerInfo {
+            name: meta.name,
+            version: meta.version,
+            remember_days: meta.remember_days,
+        })
     }
 
     async fn capabilities(&self) -> Result<Capabilities> {
-        let meta: p::Meta = self.http.json(self.http.request(Verb::GET, "v1/meta")?).await?;
+        let meta: p::Meta = self
+            .http
+            .json(self.http.request(Verb::GET, "v1/meta")?)
+            .await?;
         let enroll = [
             MethodKind::AuthenticatorPush,
             MethodKind::Totp,
@@ -218,7 +266,9 @@ impl Backend for NativeBackend {
             let ability = if meta.enrollable.iter().any(|e| e == k.as_str()) {
                 Ability::Yes
             } else if matches!(k, MethodKind::SecurityKey) {
-                Ability::no("a security key needs a browser (WebAuthn); a terminal cannot talk to it")
+                Ability::no(
+                    "a security key needs a browser (WebAuthn); a terminal cannot talk to it",
+                )
             } else {
                 Ability::no("this server cannot add it yet")
             };
@@ -253,10 +303,21 @@ impl Backend for NativeBackend {
     }
 
     async fn start_factor(&self, challenge: &Challenge, method_id: &str) -> Result<FactorStarted> {
-        let body = p::MfaSendRequest { challenge_id: challenge.id.clone(), method_id: method_id.to_string() };
-        let req = self.bearer_if_step_up(&challenge.id, self.http.request(Verb::POST, "v1/auth/mfa/send")?.json(&body));
+        let body = p::MfaSendRequest {
+            challenge_id: challenge.id.clone(),
+            method_id: method_id.to_string(),
+        };
+        let req = self.bearer_if_step_up(
+            &challenge.id,
+            self.http
+                .request(Verb::POST, "v1/auth/mfa/send")?
+                .json(&body),
+        );
         let sent: p::MfaSent = self.http.json(req).await?;
-        Ok(FactorStarted { number: sent.number, sent_to: sent.sent_to })
+        Ok(FactorStarted {
+            number: sent.number,
+            sent_to: sent.sent_to,
+        })
     }
 
     async fn answer_factor(
@@ -272,7 +333,10 @@ impl Backend for NativeBackend {
             code: code.map(|c| c.expose().to_string()),
             remember,
         };
-        let req = self.bearer_if_step_up(&challenge.id, self.http.request(Verb::POST, "v1/auth/mfa")?.json(&body));
+        let req = self.bearer_if_step_up(
+            &challenge.id,
+            self.http.request(Verb::POST, "v1/auth/mfa")?.json(&body),
+        );
         let result = self.http.json::<p::AuthResult>(req).await?;
         if !matches!(result, p::AuthResult::Pending) {
             self.with_state(|s| s.step_up_challenges.remove(&challenge.id));
@@ -291,7 +355,10 @@ impl Backend for NativeBackend {
 
     async fn sign_out(&self) -> Result<()> {
         let outcome = match self.access_token() {
-            Some(_) => self.authed(Verb::POST, "v1/auth/logout", None).await.map(drop),
+            Some(_) => self
+                .authed(Verb::POST, "v1/auth/logout", None)
+                .await
+                .map(drop),
             None => Ok(()),
         };
         self.with_state(|s| {
@@ -307,7 +374,10 @@ impl Backend for NativeBackend {
 
     async fn account(&self) -> Result<Account> {
         let me: p::Me = self.get("v1/me").await?;
-        Ok(Account { username: me.username, display_name: me.display_name })
+        Ok(Account {
+            username: me.username,
+            display_name: me.display_name,
+        })
     }
 
     async fn methods(&self) -> Result<Vec<Method>> {
@@ -316,13 +386,20 @@ impl Backend for NativeBackend {
     }
 
     async fn delete_method(&self, id: &str, confirm: Option<&str>) -> Result<Option<String>> {
-        Ok(self.delete_with_confirm("methods", id, confirm).await?.new_default_method_id)
+        Ok(self
+            .delete_with_confirm("methods", id, confirm)
+            .await?
+            .new_default_method_id)
     }
 
     async fn set_default_method(&self, id: &str) -> Result<()> {
-        let body = serde_json::to_value(p::DefaultMethodRequest { method_id: id.to_string() })
-            .map_err(|e| BackendError::Malformed(e.to_string()))?;
-        self.authed(Verb::PUT, "v1/me/default-method", Some(body)).await.map(drop)
+        let body = serde_json::to_value(p::DefaultMethodRequest {
+            method_id: id.to_string(),
+        })
+        .map_err(|e| BackendError::Malformed(e.to_string()))?;
+        self.authed(Verb::PUT, "v1/me/default-method", Some(body))
+            .await
+            .map(drop)
     }
 
     async fn devices(&self) -> Result<Vec<Device>> {
@@ -341,7 +418,9 @@ impl Backend for NativeBackend {
     }
 
     async fn delete_device(&self, id: &str, confirm: Option<&str>) -> Result<()> {
-        self.delete_with_confirm("devices", id, confirm).await.map(drop)
+        self.delete_with_confirm("devices", id, confirm)
+            .await
+            .map(drop)
     }
 
     async fn sessions(&self) -> Result<Vec<Session>> {
@@ -360,7 +439,9 @@ impl Backend for NativeBackend {
     }
 
     async fn revoke_session(&self, id: &str) -> Result<()> {
-        self.authed(Verb::DELETE, &format!("v1/me/sessions/{}", enc(id)), None).await.map(drop)
+        self.authed(Verb::DELETE, &format!("v1/me/sessions/{}", enc(id)), None)
+            .await
+            .map(drop)
     }
 
     async fn remembered_devices(&self) -> Result<Vec<RememberedDevice>> {
@@ -378,11 +459,18 @@ impl Backend for NativeBackend {
     }
 
     async fn forget_device(&self, id: &str) -> Result<()> {
-        self.authed(Verb::DELETE, &format!("v1/me/trusted-devices/{}", enc(id)), None).await.map(drop)
+        self.authed(
+            Verb::DELETE,
+            &format!("v1/me/trusted-devices/{}", enc(id)),
+            None,
+        )
+        .await
+        .map(drop)
     }
 
     async fn sign_out_everywhere(&self) -> Result<()> {
-        self.authed(Verb::POST, "v1/me/signout-everywhere", None).await?;
+        self.authed(Verb::POST, "v1/me/signout-everywhere", None)
+            .await?;
         self.with_state(|s| s.credentials = Credentials::default());
         Ok(())
     }

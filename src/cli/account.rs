@@ -26,7 +26,11 @@ pub enum AccountsCommand {
 
 pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
     let mut ctx = Context::open(g).await?;
-    let last = args.username.clone().or_else(|| ctx.preset_username.clone()).or_else(|| ctx.last_account());
+    let last = args
+        .username
+        .clone()
+        .or_else(|| ctx.preset_username.clone())
+        .or_else(|| ctx.last_account());
     if let Some(demo) = &ctx.demo {
         eprintln!(
             "This is the secinfo demo. Account: {}  Password: {}",
@@ -36,11 +40,16 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
     let username = match args.username {
         Some(u) => u,
         None => {
-            let hint = last.as_deref().map(|l| format!(" [{l}]")).unwrap_or_default();
+            let hint = last
+                .as_deref()
+                .map(|l| format!(" [{l}]"))
+                .unwrap_or_default();
             let typed = prompt::line(&format!("Username{hint}: ")).unwrap_or_default();
             match (typed.trim(), last) {
                 ("", Some(l)) => l,
-                ("", None) => return Err(Failure::new(exit::USAGE, "usage", "a username is needed")),
+                ("", None) => {
+                    return Err(Failure::new(exit::USAGE, "usage", "a username is needed"));
+                }
                 (t, _) => t.to_string(),
             }
         }
@@ -56,27 +65,46 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
             SignIn::Done { mfa_setup_required } => {
                 let account = ctx.backend.account().await?;
                 let warning = ctx.signed_in(&username, &account.display_name);
-                eprintln!("Signed in as {} ({}) on {}.", account.display_name, account.username, ctx.profile);
+                eprintln!(
+                    "Signed in as {} ({}) on {}.",
+                    account.display_name, account.username, ctx.profile
+                );
                 if let Some(w) = warning {
                     eprintln!("Note: {w}");
                 }
                 if mfa_setup_required {
-                    eprintln!("Let's keep your account secure: add a sign-in method (secinfo, then \"+ Add sign-in method\").");
+                    eprintln!(
+                        "Let's keep your account secure: add a sign-in method (secinfo, then \"+ Add sign-in method\")."
+                    );
                 }
                 return Ok(());
             }
             SignIn::SecondFactor(challenge) => {
                 step = second_factor(&ctx, &challenge, args.remember).await?;
             }
-            SignIn::Pending => return Err(Failure::new(exit::BACKEND, "unexpected", "the server left the sign-in pending")),
+            SignIn::Pending => {
+                return Err(Failure::new(
+                    exit::BACKEND,
+                    "unexpected",
+                    "the server left the sign-in pending",
+                ));
+            }
         }
     }
 }
 
 /// "Verify your identity": pick a method, then approve on the phone or type a code.
-pub async fn second_factor(ctx: &Context, challenge: &Challenge, remember: bool) -> Result<SignIn, Failure> {
+pub async fn second_factor(
+    ctx: &Context,
+    challenge: &Challenge,
+    remember: bool,
+) -> Result<SignIn, Failure> {
     if challenge.options.is_empty() {
-        return Err(Failure::new(exit::SIGN_IN, "no_method", "the server offers no second factor for this account"));
+        return Err(Failure::new(
+            exit::SIGN_IN,
+            "no_method",
+            "the server offers no second factor for this account",
+        ));
     }
     eprintln!("Verify your identity:");
     let default_index = challenge
@@ -88,22 +116,45 @@ pub async fn second_factor(ctx: &Context, challenge: &Challenge, remember: bool)
         let mark = if i == default_index { " (default)" } else { "" };
         eprintln!("  {}. {}{mark}", i + 1, o.label);
     }
-    let answer = prompt::line(&format!("Choose 1-{} [{}]: ", challenge.options.len(), default_index + 1)).unwrap_or_default();
+    let answer = prompt::line(&format!(
+        "Choose 1-{} [{}]: ",
+        challenge.options.len(),
+        default_index + 1
+    ))
+    .ok_or_else(|| Failure::new(exit::USAGE, "usage", "no method chosen (end of input)"))?;
     let index = match answer.trim() {
         "" => default_index,
-        n => n.parse::<usize>().ok().filter(|n| (1..=challenge.options.len()).contains(n)).map(|n| n - 1).ok_or_else(
-            || Failure::new(exit::USAGE, "usage", format!("'{n}' is not one of 1-{}", challenge.options.len())),
-        )?,
+        n => n
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=challenge.options.len()).contains(n))
+            .map(|n| n - 1)
+            .ok_or_else(|| {
+                Failure::new(
+                    exit::USAGE,
+                    "usage",
+                    format!("'{n}' is not one of 1-{}", challenge.options.len()),
+                )
+            })?,
     };
     let option = &challenge.options[index];
-    let started = ctx.backend.start_factor(challenge, &option.method_id).await?;
+    let started = ctx
+        .backend
+        .start_factor(challenge, &option.method_id)
+        .await?;
     if option.kind == MethodKind::AuthenticatorPush {
         match started.number {
-            Some(n) => eprintln!("Open your Authenticator app and enter the number shown to sign in: {n}"),
+            Some(n) => {
+                eprintln!("Open your Authenticator app and enter the number shown to sign in: {n}")
+            }
             None => eprintln!("Approve the sign-in request in your Authenticator app."),
         }
         loop {
-            match ctx.backend.answer_factor(challenge, &option.method_id, None, remember).await? {
+            match ctx
+                .backend
+                .answer_factor(challenge, &option.method_id, None, remember)
+                .await?
+            {
                 SignIn::Pending => tokio::time::sleep(Duration::from_millis(700)).await,
                 other => return Ok(other),
             }
@@ -113,10 +164,17 @@ pub async fn second_factor(ctx: &Context, challenge: &Challenge, remember: bool)
         eprintln!("We sent a code to {to}.");
     }
     for attempt in 1..=3 {
-        let code = prompt::secret("Enter code: ").ok_or_else(|| Failure::new(exit::USAGE, "usage", "no code given"))?;
-        match ctx.backend.answer_factor(challenge, &option.method_id, Some(&code), remember).await {
+        let code = prompt::secret("Enter code: ")
+            .ok_or_else(|| Failure::new(exit::USAGE, "usage", "no code given"))?;
+        match ctx
+            .backend
+            .answer_factor(challenge, &option.method_id, Some(&code), remember)
+            .await
+        {
             Ok(step) => return Ok(step),
-            Err(BackendError::Rejected { code, message }) if code == "invalid_code" && attempt < 3 => {
+            Err(BackendError::Rejected { code, message })
+                if code == "invalid_code" && attempt < 3 =>
+            {
                 eprintln!("{message}. Try again.");
             }
             Err(e) => return Err(e.into()),
@@ -165,7 +223,11 @@ pub async fn logout(g: &Global) -> Outcome {
 pub async fn status(g: &Global, json: bool) -> Outcome {
     let ctx = Context::open(g).await?;
     let restored = ctx.restore();
-    let account = if restored { ctx.backend.account().await.ok() } else { None };
+    let account = if restored {
+        ctx.backend.account().await.ok()
+    } else {
+        None
+    };
     let store = ctx.store.info();
     let out = output::Status {
         schema: 1,
@@ -173,7 +235,10 @@ pub async fn status(g: &Global, json: bool) -> Outcome {
         server: ctx.server_url.clone(),
         demo: ctx.demo.is_some(),
         signed_in: account.is_some(),
-        username: account.as_ref().map(|a| a.username.clone()).or(ctx.last_account()),
+        username: account
+            .as_ref()
+            .map(|a| a.username.clone())
+            .or(ctx.last_account()),
         display_name: account.as_ref().map(|a| a.display_name.clone()),
         secret_store: store.name.clone(),
         secret_persistence: store.persistence.clone(),
@@ -181,14 +246,21 @@ pub async fn status(g: &Global, json: bool) -> Outcome {
     if json {
         output::print_json(&out)
     } else {
-        println!("Profile:  {}{}", out.profile, if out.demo { " (the built-in demo)" } else { "" });
+        println!(
+            "Profile:  {}{}",
+            out.profile,
+            if out.demo { " (the built-in demo)" } else { "" }
+        );
         println!("Server:   {}", out.server);
         match (&out.display_name, &out.username) {
             (Some(d), Some(u)) => println!("Signed in as {d} ({u})"),
             (None, Some(u)) => println!("Not signed in (last account: {u}); run `secinfo login`"),
             _ => println!("Not signed in; run `secinfo login`"),
         }
-        println!("Secrets:  {} ({})", out.secret_store, out.secret_persistence);
+        println!(
+            "Secrets:  {} ({})",
+            out.secret_store, out.secret_persistence
+        );
         Ok(())
     }
     .map_err(Into::into)
@@ -219,7 +291,11 @@ pub async fn accounts(g: &Global, command: Option<AccountsCommand>) -> Outcome {
                 println!("Removed {username} from this client.");
                 Ok(())
             } else {
-                Err(Failure::new(exit::FAILURE, "not_found", format!("{username} is not on the list of profile {profile}")))
+                Err(Failure::new(
+                    exit::FAILURE,
+                    "not_found",
+                    format!("{username} is not on the list of profile {profile}"),
+                ))
             }
         }
     }

@@ -7,7 +7,9 @@ use crate::accounts::KnownAccounts;
 use crate::backend::{Backend, Credentials, native::NativeBackend, privacyidea::PrivacyIdea};
 use crate::config::{BackendKind, Config, Profile, SecretStoreChoice};
 use crate::demo::{self, Demo};
-use crate::secrets::{DemoStore, PassphraseSource, SessionStore, StoreChoice, StoreOptions, open_store_or_none};
+use crate::secrets::{
+    DemoStore, PassphraseSource, SessionStore, StoreChoice, StoreOptions, open_store_or_none,
+};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,7 +36,8 @@ impl Context {
         let config = Config::load(&path)?;
         let accounts = KnownAccounts::load(&KnownAccounts::default_path());
         let passphrase = match &g.passphrase_from {
-            Some(s) => PassphraseSource::parse(s).map_err(|e| Failure::new(exit::USAGE, "usage", e.to_string()))?,
+            Some(s) => PassphraseSource::parse(s)
+                .map_err(|e| Failure::new(exit::USAGE, "usage", e.to_string()))?,
             None => PassphraseSource::Prompt,
         };
         let client_id = client_id()?;
@@ -46,12 +49,22 @@ impl Context {
                     return Err(Failure::new(
                         exit::CONFIG,
                         "config",
-                        format!("no config file at {}, so there is no profile '{p}' (run `secinfo config init`)", path.display()),
+                        format!(
+                            "no config file at {}, so there is no profile '{p}' (run `secinfo config init`)",
+                            path.display()
+                        ),
                     ));
                 }
             }
-            let demo = demo::start().await.map_err(|e| Failure::new(exit::FAILURE, "demo", e.to_string()))?;
-            let backend = NativeBackend::new(&demo.server.url, &client_id, &client_name, Duration::from_secs(15))?;
+            let demo = demo::start()
+                .await
+                .map_err(|e| Failure::new(exit::FAILURE, "demo", e.to_string()))?;
+            let backend = NativeBackend::new(
+                &demo.server.url,
+                &client_id,
+                &client_name,
+                Duration::from_secs(15),
+            )?;
             Self {
                 profile: demo::PROFILE.into(),
                 server_url: demo.server.url.clone(),
@@ -64,7 +77,9 @@ impl Context {
                 preset_username: None,
             }
         } else {
-            let cfg = config.as_ref().ok_or_else(|| Failure::new(exit::CONFIG, "config", "no config"))?;
+            let cfg = config
+                .as_ref()
+                .ok_or_else(|| Failure::new(exit::CONFIG, "config", "no config"))?;
             let (name, profile) = cfg.profile(g.profile.as_deref(), &path)?;
             let backend = make_backend(profile, &client_id, &client_name)?;
             let mut opts = StoreOptions::new(crate::paths::data_dir());
@@ -95,24 +110,30 @@ impl Context {
         let store = self.store.clone();
         let profile = self.profile.clone();
         let username = self.username.clone();
-        self.backend.watch_credentials(Arc::new(move |c: &Credentials| {
-            let who = username.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            if let Some(who) = who {
-                if let Err(e) = store.save(&profile, &who, c) {
-                    tracing::warn!(error = %e, "signed-in state not kept");
+        self.backend
+            .watch_credentials(Arc::new(move |c: &Credentials| {
+                let who = username.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                if let Some(who) = who {
+                    if let Err(e) = store.save(&profile, &who, c) {
+                        tracing::warn!(error = %e, "signed-in state not kept");
+                    }
                 }
-            }
-        }));
+            }));
     }
 
     /// The account this profile used last, if any.
     pub fn last_account(&self) -> Option<String> {
-        self.accounts.for_profile(&self.profile).next().map(|a| a.username.clone())
+        self.accounts
+            .for_profile(&self.profile)
+            .next()
+            .map(|a| a.username.clone())
     }
 
     /// Restore the last account's saved credentials; true when there were some.
     pub fn restore(&self) -> bool {
-        let Some(user) = self.last_account() else { return false };
+        let Some(user) = self.last_account() else {
+            return false;
+        };
         self.restore_account(&user)
     }
 
@@ -145,7 +166,10 @@ impl Context {
         if let Err(e) = self.accounts.remember(&self.profile, user, display_name) {
             tracing::warn!(error = %e, "accounts list not saved");
         }
-        match self.store.save(&self.profile, user, &self.backend.credentials()) {
+        match self
+            .store
+            .save(&self.profile, user, &self.backend.credentials())
+        {
             Ok(()) => None,
             Err(e) => Some(format!("your sign-in will not be kept: {e}")),
         }
@@ -156,18 +180,34 @@ impl Context {
         if self.restore() {
             Ok(())
         } else {
-            Err(Failure::new(exit::SIGN_IN, "sign_in_required", "not signed in: run `secinfo login` first"))
+            Err(Failure::new(
+                exit::SIGN_IN,
+                "sign_in_required",
+                "not signed in: run `secinfo login` first",
+            ))
         }
     }
 }
 
-fn make_backend(profile: &Profile, client_id: &str, client_name: &str) -> Result<Arc<dyn Backend>, Failure> {
+fn make_backend(
+    profile: &Profile,
+    client_id: &str,
+    client_name: &str,
+) -> Result<Arc<dyn Backend>, Failure> {
     let timeout = Duration::from_secs(profile.timeout_secs);
     Ok(match profile.backend {
-        BackendKind::Native => Arc::new(NativeBackend::new(&profile.url, client_id, client_name, timeout)?),
-        BackendKind::Privacyidea => {
-            Arc::new(PrivacyIdea::new(&profile.url, profile.realm.clone(), profile.ca_file.clone(), timeout)?)
-        }
+        BackendKind::Native => Arc::new(NativeBackend::new(
+            &profile.url,
+            client_id,
+            client_name,
+            timeout,
+        )?),
+        BackendKind::Privacyidea => Arc::new(PrivacyIdea::new(
+            &profile.url,
+            profile.realm.clone(),
+            profile.ca_file.clone(),
+            timeout,
+        )?),
     })
 }
 

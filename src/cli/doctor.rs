@@ -38,16 +38,29 @@ struct Terminal {
 pub async fn run(g: &Global, json: bool) -> Outcome {
     let path = crate::paths::config_file();
     let config = match crate::config::Config::load(&path) {
-        Ok(Some(_)) => Check { ok: true, detail: format!("{} is valid", path.display()) },
-        Ok(None) => Check { ok: true, detail: format!("no file at {}: the demo is used", path.display()) },
-        Err(e) => Check { ok: false, detail: e.to_string() },
+        Ok(Some(_)) => Check {
+            ok: true,
+            detail: format!("{} is valid", path.display()),
+        },
+        Ok(None) => Check {
+            ok: true,
+            detail: format!("no file at {}: the demo is used", path.display()),
+        },
+        Err(e) => Check {
+            ok: false,
+            detail: e.to_string(),
+        },
     };
     if !config.ok {
         let report = serde_json::json!({ "schema": 1, "config": config });
         return if json {
             Ok(output::print_json(&report)?)
         } else {
-            Err(super::Failure::new(super::exit::CONFIG, "config", config.detail))
+            Err(super::Failure::new(
+                super::exit::CONFIG,
+                "config",
+                config.detail,
+            ))
         };
     }
     let ctx = Context::open(g).await?;
@@ -68,29 +81,74 @@ pub async fn run(g: &Global, json: bool) -> Outcome {
         return Ok(output::print_json(&report)?);
     }
     let mark = |ok: bool| if ok { "ok  " } else { "FAIL" };
-    println!("{} config        {}", mark(report.config.ok), report.config.detail);
-    println!("     profile       {}{}", report.profile, if report.demo { " (the built-in demo)" } else { "" });
+    println!(
+        "{} config        {}",
+        mark(report.config.ok),
+        report.config.detail
+    );
+    println!(
+        "     profile       {}{}",
+        report.profile,
+        if report.demo {
+            " (the built-in demo)"
+        } else {
+            ""
+        }
+    );
     println!("     secret store  {}", report.secret_store.name);
     println!("                   why: {}", report.secret_store.why);
-    println!("                   kept: {}", report.secret_store.persistence);
-    println!("{} server        {}", mark(report.server.ok), report.server.detail);
+    println!(
+        "                   kept: {}",
+        report.secret_store.persistence
+    );
+    println!(
+        "{} server        {}",
+        mark(report.server.ok),
+        report.server.detail
+    );
     println!("     transport     {}", report.transport);
     match report.clock_skew_secs {
-        Some(s) if s.abs() > 30 => println!("FAIL clock          {s:+} s from the server: codes from an authenticator app will be refused"),
+        Some(s) if s.abs() > 30 => println!(
+            "FAIL clock          {s:+} s from the server: codes from an authenticator app will be refused"
+        ),
         Some(s) => println!("ok   clock          {s:+} s from the server"),
         None => println!("     clock          the server sent no Date header"),
     }
     let t = &report.terminal;
-    let size = t.size.map(|(w, h)| format!("{w}x{h}")).unwrap_or_else(|| "not a terminal".into());
-    println!("     terminal      {size}, colors: {}, unicode: {}", t.colors, if t.unicode { "yes" } else { "no" });
+    let size = t
+        .size
+        .map(|(w, h)| format!("{w}x{h}"))
+        .unwrap_or_else(|| "not a terminal".into());
+    println!(
+        "     terminal      {size}, colors: {}, unicode: {}",
+        t.colors,
+        if t.unicode { "yes" } else { "no" }
+    );
     println!("     log file      {}", report.log_file);
-    if report.server.ok { Ok(()) } else { Err(super::Failure::new(super::exit::BACKEND, "unreachable", report.server.detail)) }
+    if report.server.ok {
+        Ok(())
+    } else {
+        Err(super::Failure::new(
+            super::exit::BACKEND,
+            "unreachable",
+            report.server.detail,
+        ))
+    }
 }
 
 async fn probe(url: &str) -> (Check, String, Option<i64>) {
     let http = match HttpClient::new(url, Duration::from_secs(10), None) {
         Ok(h) => h,
-        Err(e) => return (Check { ok: false, detail: e.to_string() }, "refused".into(), None),
+        Err(e) => {
+            return (
+                Check {
+                    ok: false,
+                    detail: e.to_string(),
+                },
+                "refused".into(),
+                None,
+            );
+        }
     };
     let transport = if http.base().scheme() == "https" {
         "TLS (rustls), certificate verified".to_string()
@@ -102,9 +160,23 @@ async fn probe(url: &str) -> (Check, String, Option<i64>) {
         Ok((status, date)) => {
             let skew = date.map(|d| chrono::Utc::now().signed_duration_since(d).num_seconds());
             let ms = started.elapsed().as_millis();
-            (Check { ok: true, detail: format!("{url} answered {status} in {ms} ms") }, transport, skew)
+            (
+                Check {
+                    ok: true,
+                    detail: format!("{url} answered {status} in {ms} ms"),
+                },
+                transport,
+                skew,
+            )
         }
-        Err(e) => (Check { ok: false, detail: e.to_string() }, transport, None),
+        Err(e) => (
+            Check {
+                ok: false,
+                detail: e.to_string(),
+            },
+            transport,
+            None,
+        ),
     }
 }
 
@@ -113,18 +185,28 @@ fn terminal() -> Terminal {
     let is_terminal = std::io::stdout().is_terminal();
     let colors = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         "none (NO_COLOR)".to_string()
-    } else if std::env::var("COLORTERM").is_ok_and(|c| c.contains("truecolor") || c.contains("24bit")) {
+    } else if std::env::var("COLORTERM")
+        .is_ok_and(|c| c.contains("truecolor") || c.contains("24bit"))
+    {
         "truecolor".to_string()
     } else if std::env::var("TERM").is_ok_and(|t| t.contains("256")) {
         "256".to_string()
     } else {
         "basic".to_string()
     };
-    let locale = ["LC_ALL", "LC_CTYPE", "LANG"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
     Terminal {
         is_terminal,
-        size: if is_terminal { crossterm::terminal::size().ok() } else { None },
+        size: if is_terminal {
+            crossterm::terminal::size().ok()
+        } else {
+            None
+        },
         colors,
-        unicode: locale.is_some_and(|l| l.to_uppercase().contains("UTF-8") || l.to_uppercase().contains("UTF8")),
+        unicode: locale.is_some_and(|l| {
+            l.to_uppercase().contains("UTF-8") || l.to_uppercase().contains("UTF8")
+        }),
     }
 }

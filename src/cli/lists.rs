@@ -37,14 +37,18 @@ pub enum DevicesCommand {
 pub enum SessionsCommand {
     List(JsonFlag),
     /// Sign out one session.
-    Revoke { id: String },
+    Revoke {
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RememberedCommand {
     List(JsonFlag),
     /// Revoke one "Don't ask again" grant: that client will ask for MFA again.
-    Revoke { id: String },
+    Revoke {
+        id: String,
+    },
 }
 
 async fn signed_in(g: &Global) -> Result<Context, Failure> {
@@ -56,7 +60,14 @@ async fn signed_in(g: &Global) -> Result<Context, Failure> {
 /// The last-method guard's refusal gets the hint the CLI needs.
 fn guard_hint(e: Failure, id: &str) -> Failure {
     if e.kind == crate::protocol::codes::LAST_METHOD {
-        Failure::new(exit::REFUSED, &e.kind, format!("{} (to delete it anyway: --confirm=NAME, NAME as listed for {id})", e.message))
+        Failure::new(
+            exit::REFUSED,
+            &e.kind,
+            format!(
+                "{} (to delete it anyway: --confirm=NAME, NAME as listed for {id})",
+                e.message
+            ),
+        )
     } else {
         e
     }
@@ -68,21 +79,31 @@ pub async fn methods(g: &Global, command: MethodsCommand) -> Outcome {
         MethodsCommand::List(j) => {
             let list = ctx.backend.methods().await?;
             if j.json {
-                return Ok(output::print_json(&output::Methods::new(&ctx.profile, &list))?);
+                return Ok(output::print_json(&output::Methods::new(
+                    &ctx.profile,
+                    &list,
+                ))?);
             }
             match list.iter().find(|m| m.is_default) {
                 Some(d) => println!("Default sign-in method: {} - {}", d.kind.title(), d.detail),
                 None => println!("Default sign-in method: none"),
             }
             for m in &list {
-                println!("{}  {:<26} {:<32} added {}", m.id, m.kind.title(), m.detail, day(&m.created));
+                println!(
+                    "{}  {:<26} {:<32} added {}",
+                    m.id,
+                    m.kind.title(),
+                    m.detail,
+                    day(&m.created)
+                );
             }
             Ok(())
         }
         MethodsCommand::Delete { id, confirm } => {
-            let new_default = with_step_up(&ctx, || ctx.backend.delete_method(&id, confirm.as_deref()))
-                .await
-                .map_err(|e| guard_hint(e, &id))?;
+            let new_default =
+                with_step_up(&ctx, || ctx.backend.delete_method(&id, confirm.as_deref()))
+                    .await
+                    .map_err(|e| guard_hint(e, &id))?;
             println!("Deleted method {id}.");
             if let Some(d) = new_default {
                 println!("Your default sign-in method is now {d}.");
@@ -109,8 +130,19 @@ pub async fn devices(g: &Global, command: DevicesCommand) -> Outcome {
                 println!("No authenticator devices.");
             }
             for d in &list {
-                let note = if d.reachable { "" } else { "  (the app no longer has this account)" };
-                println!("{}  {:<24} {:<10} added {}  last used {}{note}", d.id, d.name, d.platform, day(&d.added), day(&d.last_used));
+                let note = if d.reachable {
+                    ""
+                } else {
+                    "  (the app no longer has this account)"
+                };
+                println!(
+                    "{}  {:<24} {:<10} added {}  last used {}{note}",
+                    d.id,
+                    d.name,
+                    d.platform,
+                    day(&d.added),
+                    day(&d.last_used)
+                );
             }
             Ok(())
         }
@@ -134,7 +166,13 @@ pub async fn sessions(g: &Global, command: SessionsCommand) -> Outcome {
             }
             for s in &list {
                 let this = if s.current { "  (this session)" } else { "" };
-                println!("{}  {:<30} {:<15} signed in {}{this}", s.id, s.client, s.ip, day(&s.signed_in));
+                println!(
+                    "{}  {:<30} {:<15} signed in {}{this}",
+                    s.id,
+                    s.client,
+                    s.ip,
+                    day(&s.signed_in)
+                );
             }
             Ok(())
         }
@@ -159,7 +197,12 @@ pub async fn remembered(g: &Global, command: RememberedCommand) -> Outcome {
             }
             for r in &list {
                 let this = if r.current { "  (this client)" } else { "" };
-                println!("{}  {:<30} expires {}{this}", r.id, r.client, day(&r.expires));
+                println!(
+                    "{}  {:<30} expires {}{this}",
+                    r.id,
+                    r.client,
+                    day(&r.expires)
+                );
             }
             Ok(())
         }
@@ -179,13 +222,22 @@ pub async fn signout_all(g: &Global, yes: bool) -> Outcome {
              and the next sign-in anywhere asks for a second factor.",
         )
     {
-        return Err(Failure::new(exit::REFUSED, "cancelled", "cancelled; nothing was changed"));
+        return Err(Failure::new(
+            exit::REFUSED,
+            "cancelled",
+            "cancelled; nothing was changed",
+        ));
     }
     match ctx.backend.sign_out_everywhere().await {
         Ok(()) | Err(BackendError::SignInRequired) => {}
         Err(e) => return Err(e.into()),
     }
-    if let Some(user) = ctx.username.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+    if let Some(user) = ctx
+        .username
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+    {
         let _ = ctx.store.forget(&ctx.profile, &user);
     }
     println!("Signed out everywhere. The next sign-in on any device will ask for a second factor.");

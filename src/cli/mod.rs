@@ -17,7 +17,11 @@ use std::process::ExitCode;
 pub use context::Context;
 
 #[derive(Debug, Parser)]
-#[command(name = "secinfo", version, about = "Your sign-in methods and security info, in a terminal")]
+#[command(
+    name = "secinfo",
+    version,
+    about = "Your sign-in methods and security info, in a terminal"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -126,7 +130,11 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(code: u8, kind: &str, message: impl Into<String>) -> Self {
-        Self { code, kind: kind.to_string(), message: message.into() }
+        Self {
+            code,
+            kind: kind.to_string(),
+            message: message.into(),
+        }
     }
 }
 
@@ -144,7 +152,11 @@ impl From<crate::backend::BackendError> for Failure {
         if matches!(e, E::SignInRequired) {
             message.push_str(" (run `secinfo login`)");
         }
-        Self { code, kind: e.code().to_string(), message }
+        Self {
+            code,
+            kind: e.code().to_string(),
+            message,
+        }
     }
 }
 
@@ -166,7 +178,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = wants_json(&cli.command);
     let _log = crate::logging::init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("secinfo: cannot start: {e}");
@@ -192,10 +207,18 @@ fn wants_json(command: &Option<Command>) -> bool {
     use lists::*;
     match command {
         Some(Command::Status(j) | Command::Doctor(j)) => j.json,
-        Some(Command::Methods { command: MethodsCommand::List(j) }) => j.json,
-        Some(Command::Devices { command: DevicesCommand::List(j) }) => j.json,
-        Some(Command::Sessions { command: SessionsCommand::List(j) }) => j.json,
-        Some(Command::Remembered { command: RememberedCommand::List(j) }) => j.json,
+        Some(Command::Methods {
+            command: MethodsCommand::List(j),
+        }) => j.json,
+        Some(Command::Devices {
+            command: DevicesCommand::List(j),
+        }) => j.json,
+        Some(Command::Sessions {
+            command: SessionsCommand::List(j),
+        }) => j.json,
+        Some(Command::Remembered {
+            command: RememberedCommand::List(j),
+        }) => j.json,
         _ => false,
     }
 }

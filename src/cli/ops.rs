@@ -37,7 +37,11 @@ pub async fn open_app(g: &Global) -> Outcome {
     let signed_in = ctx.restore();
     let keymap = match &ctx.config {
         Some(cfg) => Keymap::with_overrides(&cfg.key_overrides()).map_err(|e| {
-            Failure::new(exit::CONFIG, "config", format!("{}: [keys]: {e}", crate::paths::config_file().display()))
+            Failure::new(
+                exit::CONFIG,
+                "config",
+                format!("{}: [keys]: {e}", crate::paths::config_file().display()),
+            )
         })?,
         None => Keymap::default(),
     };
@@ -56,8 +60,13 @@ pub async fn open_app(g: &Global) -> Outcome {
         db_path: d.db(),
         phone_dir: d.phone_dir(),
     });
-    let store: Arc<dyn SessionStore> = Arc::new(Tracking { inner: ctx.store.clone(), user: ctx.username.clone() });
-    let plain = g.plain || std::env::var("TERM").is_ok_and(|t| t == "dumb") || !std::io::stdout().is_terminal();
+    let store: Arc<dyn SessionStore> = Arc::new(Tracking {
+        inner: ctx.store.clone(),
+        user: ctx.username.clone(),
+    });
+    let plain = g.plain
+        || std::env::var("TERM").is_ok_and(|t| t == "dumb")
+        || !std::io::stdout().is_terminal();
     let tui_ctx = crate::tui::Context {
         backend: ctx.backend.clone(),
         store,

@@ -20,7 +20,8 @@ fn ts(t: &Option<DateTime<Utc>>) -> Option<String> {
 
 /// A date as the tables show it.
 pub fn day(t: &Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "-".into())
+    t.map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 #[derive(Serialize)]

@@ -19,7 +19,9 @@ pub fn line(question: &str) -> Option<String> {
 /// Ask for a secret: no echo on a terminal.
 pub fn secret(question: &str) -> Option<SecretString> {
     if std::io::stdin().is_terminal() {
-        rpassword::prompt_password(question).ok().map(SecretString::new)
+        rpassword::prompt_password(question)
+            .ok()
+            .map(SecretString::new)
     } else {
         line(question).map(|s| SecretString::new(s.trim()))
     }
@@ -27,5 +29,6 @@ pub fn secret(question: &str) -> Option<SecretString> {
 
 /// A yes/no question; only "y" or "yes" is yes.
 pub fn confirm(question: &str) -> bool {
-    line(&format!("{question} [y/N] ")).is_some_and(|a| matches!(a.trim().to_lowercase().as_str(), "y" | "yes"))
+    line(&format!("{question} [y/N] "))
+        .is_some_and(|a| matches!(a.trim().to_lowercase().as_str(), "y" | "yes"))
 }

@@ -49,19 +49,35 @@ pub async fn serve(a: ServeArgs) -> Outcome {
             super::output::print_json(&serde_json::json!({ "schema": 1, "messages": messages }))?;
         } else {
             for m in &messages {
-                println!("{}  {} to {}: {}", m.sent_at, m.channel, m.recipient, m.body);
+                println!(
+                    "{}  {} to {}: {}",
+                    m.sent_at, m.channel, m.recipient, m.body
+                );
             }
         }
         return Ok(());
     }
     if !a.listen.ip().is_loopback() {
-        eprintln!("warning: serving plain HTTP on {}; put a TLS proxy in front of it", a.listen);
+        eprintln!(
+            "warning: serving plain HTTP on {}; put a TLS proxy in front of it",
+            a.listen
+        );
     }
-    let listener = tokio::net::TcpListener::bind(a.listen)
+    let listener = tokio::net::TcpListener::bind(a.listen).await.map_err(|e| {
+        Failure::new(
+            exit::FAILURE,
+            "io",
+            format!("cannot listen on {}: {e}", a.listen),
+        )
+    })?;
+    eprintln!(
+        "secinfo reference server on http://{} (database {})",
+        a.listen,
+        a.db.display()
+    );
+    server::serve(listener, &a.db, a.settings)
         .await
-        .map_err(|e| Failure::new(exit::FAILURE, "io", format!("cannot listen on {}: {e}", a.listen)))?;
-    eprintln!("secinfo reference server on http://{} (database {})", a.listen, a.db.display());
-    server::serve(listener, &a.db, a.settings).await.map_err(server_failure)
+        .map_err(server_failure)
 }
 
 #[derive(Debug, Args)]
@@ -105,15 +121,25 @@ pub enum UserCommand {
 }
 
 fn new_password() -> Result<SecretString, Failure> {
-    prompt::secret("New password: ").ok_or_else(|| Failure::new(exit::USAGE, "usage", "no password given"))
+    prompt::secret("New password: ")
+        .ok_or_else(|| Failure::new(exit::USAGE, "usage", "no password given"))
 }
 
 pub fn admin(a: AdminArgs) -> Outcome {
     let db = &a.db;
     match a.command {
-        AdminCommand::User(UserCommand::Add { username, display_name }) => {
+        AdminCommand::User(UserCommand::Add {
+            username,
+            display_name,
+        }) => {
             let pw = new_password()?;
-            admin::add_user(db, &username, display_name.as_deref().unwrap_or(&username), &pw).map_err(server_failure)?;
+            admin::add_user(
+                db,
+                &username,
+                display_name.as_deref().unwrap_or(&username),
+                &pw,
+            )
+            .map_err(server_failure)?;
             println!("Added {username}.");
         }
         AdminCommand::User(UserCommand::Passwd { username }) => {
@@ -131,12 +157,18 @@ pub fn admin(a: AdminArgs) -> Outcome {
             } else {
                 for u in &users {
                     let locked = if u.locked { "  (locked)" } else { "" };
-                    println!("{:<28} {:<20} {} MFA methods, {} devices{locked}", u.username, u.display_name, u.mfa_methods, u.devices);
+                    println!(
+                        "{:<28} {:<20} {} MFA methods, {} devices{locked}",
+                        u.username, u.display_name, u.mfa_methods, u.devices
+                    );
                 }
             }
         }
         AdminCommand::User(UserCommand::Activation { username, url }) => {
-            println!("{}", admin::new_activation(db, &username, &url).map_err(server_failure)?);
+            println!(
+                "{}",
+                admin::new_activation(db, &username, &url).map_err(server_failure)?
+            );
         }
     }
     Ok(())
@@ -184,7 +216,11 @@ pub async fn phone(a: PhoneArgs) -> Outcome {
     // The demo's server lives only while a process runs it: bring one up over the demo database.
     let demo_mode = a.dir.is_none() && !crate::paths::config_file().exists();
     let demo = if demo_mode {
-        Some(crate::demo::start().await.map_err(|e| Failure::new(exit::FAILURE, "demo", e.to_string()))?)
+        Some(
+            crate::demo::start()
+                .await
+                .map_err(|e| Failure::new(exit::FAILURE, "demo", e.to_string()))?,
+        )
     } else {
         None
     };
@@ -199,8 +235,14 @@ pub async fn phone(a: PhoneArgs) -> Outcome {
     }
     match a.command {
         PhoneCommand::Activate { payload, name } => {
-            let r = phone.activate(&payload, &name).await.map_err(phone_failure)?;
-            println!("Added {} on this phone (device {}).", r.username, r.device_id);
+            let r = phone
+                .activate(&payload, &name)
+                .await
+                .map_err(phone_failure)?;
+            println!(
+                "Added {} on this phone (device {}).",
+                r.username, r.device_id
+            );
         }
         PhoneCommand::Pending => {
             let list = phone.pending().await.map_err(phone_failure)?;
@@ -208,7 +250,10 @@ pub async fn phone(a: PhoneArgs) -> Outcome {
                 println!("Nothing waiting.");
             }
             for p in list {
-                println!("{}  {} from {} ({})  {}", p.push_id, p.username, p.client, p.ip, p.created_at);
+                println!(
+                    "{}  {} from {} ({})  {}",
+                    p.push_id, p.username, p.client, p.ip, p.created_at
+                );
             }
         }
         PhoneCommand::Approve { number } => {
@@ -224,7 +269,10 @@ pub async fn phone(a: PhoneArgs) -> Outcome {
             println!("{}", code.expose());
         }
         PhoneCommand::RemoveAccount { username } => {
-            phone.remove_account(&username).await.map_err(phone_failure)?;
+            phone
+                .remove_account(&username)
+                .await
+                .map_err(phone_failure)?;
             println!("Removed {username} from this phone.");
         }
         PhoneCommand::Accounts => {
@@ -248,12 +296,17 @@ pub fn demo(c: DemoCommand) -> Outcome {
             let dir = crate::demo::reset()?;
             let accounts = crate::accounts::KnownAccounts::default_path();
             let mut known = crate::accounts::KnownAccounts::load(&accounts);
-            let demo_users: Vec<String> =
-                known.for_profile(crate::demo::PROFILE).map(|a| a.username.clone()).collect();
+            let demo_users: Vec<String> = known
+                .for_profile(crate::demo::PROFILE)
+                .map(|a| a.username.clone())
+                .collect();
             for u in demo_users {
                 known.remove(crate::demo::PROFILE, &u)?;
             }
-            println!("Demo reset ({} removed). The next run starts over.", dir.display());
+            println!(
+                "Demo reset ({} removed). The next run starts over.",
+                dir.display()
+            );
             Ok(())
         }
     }
@@ -287,7 +340,10 @@ pub fn config(c: ConfigCommand) -> Outcome {
                 std::fs::create_dir_all(dir)?;
             }
             std::fs::write(&path, crate::config::EXAMPLE)?;
-            println!("Wrote {}. Edit the [profiles.work] table, then run `secinfo`.", path.display());
+            println!(
+                "Wrote {}. Edit the [profiles.work] table, then run `secinfo`.",
+                path.display()
+            );
         }
     }
     Ok(())

@@ -31,7 +31,11 @@ impl World {
             "[profiles.test]\nbackend = \"native\"\nurl = \"{}\"\nsecret_store = \"passphrase\"\ntimeout_secs = 5\n",
             world.server.url
         ));
-        std::fs::write(world.passphrase_file(), "test passphrase for the secret file\n").unwrap();
+        std::fs::write(
+            world.passphrase_file(),
+            "test passphrase for the secret file\n",
+        )
+        .unwrap();
         world
     }
 
@@ -49,8 +53,15 @@ impl World {
 
     /// A user with a password and an authenticator code app; returns the otpauth URI.
     pub fn user_with_totp(&self, username: &str) -> String {
-        admin::add_user(&self.db, username, "Test User", &SecretString::new(PASSWORD)).unwrap();
-        let (_, uri) = admin::add_totp(&self.db, username, "Authenticator", &Settings::default()).unwrap();
+        admin::add_user(
+            &self.db,
+            username,
+            "Test User",
+            &SecretString::new(PASSWORD),
+        )
+        .unwrap();
+        let (_, uri) =
+            admin::add_totp(&self.db, username, "Authenticator", &Settings::default()).unwrap();
         uri.expose().to_string()
     }
 
@@ -89,7 +100,12 @@ pub fn run_secinfo(home: &Path, config: &Path, args: &[&str], stdin: &str) -> Ou
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
