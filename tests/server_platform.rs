@@ -231,3 +231,128 @@ async fn seeding_is_idempotent_and_data_survives_a_restart() {
     assert_eq!(me.status(), 200, "sessions are durable");
     drop(dir);
 }
+
+/// Stops the child server however the test ends.
+struct ChildServer(std::process::Child);
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_separate_serve_process_sees_the_same_world() {
+    let w = World::default().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let other_url = format!("http://127.0.0.1:{port}");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_secinfo"))
+        .args(["serve", "--db"])
+        .arg(&w.db)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("SECINFO_CONFIG", w.dir.path().join("absent.toml"))
+        .env("SECINFO_STATE_DIR", w.dir.path().join("state"))
+        .env("SECINFO_DATA_DIR", w.dir.path().join("data"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _child = ChildServer(child);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while reqwest::get(format!("{other_url}/v1/meta")).await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "secinfo serve never came up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    // Sign in through the other process, approving on the phone via this one.
+    let http = reqwest::Client::new();
+    let login = LoginRequest {
+        username: "alice@contoso.test".into(),
+        password: "correct-horse-battery".into(),
+        client_id: "cli".into(),
+        client_name: "other process".into(),
+        remembered_grant: None,
+    };
+    let AuthResult::MfaRequired(ch) = http
+        .post(format!("{other_url}/v1/auth/login"))
+        .json(&login)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+    else {
+        panic!("expected a challenge")
+    };
+    let push = World::method(&ch, "authenticator_push").method_id.clone();
+    let sent: MfaSent = http
+        .post(format!("{other_url}/v1/auth/mfa/send"))
+        .json(&MfaSendRequest {
+            challenge_id: ch.challenge_id.clone(),
+            method_id: push.clone(),
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    w.phone().approve(sent.number.unwrap()).await.unwrap();
+    // This process finishes the sign-in the other one started.
+    let AuthResult::SignedIn(t) = w.answer(&ch, &push, None, false, None).await.ok() else {
+        panic!()
+    };
+    let me = http
+        .get(format!("{other_url}/v1/me"))
+        .bearer_auth(&t.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    assert_eq!(
+        w.post("/v1/me/signout-everywhere", (), Some(&t.access_token))
+            .await
+            .status,
+        204
+    );
+    let after = http
+        .get(format!("{other_url}/v1/me"))
+        .bearer_auth(&t.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 401, "revoked here, refused there at once");
+}
+
+#[test]
+fn two_demos_starting_at_once_seed_only_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let barrier = std::sync::Barrier::new(2);
+    let results: Vec<bool> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|i| {
+                let (db, barrier) = (&db, &barrier);
+                let phone = dir.path().join(format!("phone{i}"));
+                s.spawn(move || {
+                    barrier.wait();
+                    server::seed_demo(db, &phone, "http://127.0.0.1:1")
+                        .unwrap()
+                        .seeded
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results.iter().filter(|s| **s).count(), 1, "{results:?}");
+    assert_eq!(server::admin::list_users(&db).unwrap().len(), 2);
+}

@@ -58,6 +58,16 @@ pub fn add_user(
     display_name: &str,
     password: &SecretString,
 ) -> Result<()> {
+    insert_user(&conn(db)?, username, display_name, password).map(drop)
+}
+
+/// Returns the new user's id.
+pub(crate) fn insert_user(
+    conn: &Connection,
+    username: &str,
+    display_name: &str,
+    password: &SecretString,
+) -> Result<String> {
     let username = username.trim();
     if username.is_empty() || username.chars().any(char::is_whitespace) {
         return Err(ServerError::Invalid(
@@ -65,20 +75,20 @@ pub fn add_user(
         ));
     }
     check_password(password)?;
-    let conn = conn(db)?;
     let phc = password::hash(password.expose())?;
     let t = now();
+    let id = new_id("u_");
     let inserted = conn.execute(
         "INSERT INTO users (id, username, display_name, password_hash, password_changed_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(username) DO NOTHING",
-        params![new_id("u_"), username, display_name.trim(), phc, t],
+        params![id, username, display_name.trim(), phc, t],
     )?;
     if inserted == 0 {
         return Err(ServerError::Invalid(format!(
             "a user named {username} already exists"
         )));
     }
-    Ok(())
+    Ok(id)
 }
 
 pub fn set_password(db: &Path, username: &str, password: &SecretString) -> Result<()> {
@@ -182,7 +192,7 @@ pub fn new_activation(db: &Path, username: &str, server_url: &str) -> Result<Str
     Ok(activation_payload(&code, server_url))
 }
 
-fn add_method(
+pub(crate) fn add_method(
     conn: &Connection,
     user_id: &str,
     kind: &str,

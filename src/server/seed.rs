@@ -3,8 +3,9 @@
 //! key is written into the simulated phone's directory exactly as
 //! `secinfo phone activate` would, so pushes work from the first run.
 
-use super::db::{self};
+use super::db;
 use super::error::{ApiError, Result, ServerError};
+use super::methods::{EMAIL, PHONE};
 use super::{Settings, admin, device};
 use crate::phone::Phone;
 use crate::secrets::SecretString;
@@ -43,32 +44,32 @@ pub fn seed_demo(db: &Path, phone_dir: &Path, server_url: &str) -> Result<DemoAc
         seeded: true,
     };
     db::migrate(db)?;
-    let users: i64 = db::open(db)?.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
+    let mut conn = db::open(db)?;
+    // One immediate transaction: two processes starting the demo at once
+    // cannot both seed.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let users: i64 = tx.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
     if users > 0 {
         return Ok(DemoAccount {
             seeded: false,
             ..account
         });
     }
-    admin::add_user(
-        db,
+    let alice = admin::insert_user(
+        &tx,
         DEMO_USERNAME,
         DEMO_DISPLAY,
         &SecretString::new(DEMO_PASSWORD),
     )?;
-    admin::add_user(
-        db,
+    let bob = admin::insert_user(
+        &tx,
         BOB_USERNAME,
         "Bob Jones",
         &SecretString::new(BOB_PASSWORD),
     )?;
-
-    let mut phone = Phone::open(phone_dir).map_err(|e| ServerError::Invalid(e.to_string()))?;
     let (key, public_key) = crate::phone::new_key();
-    let conn = db::open(db)?;
-    let alice = admin::user_id(&conn, DEMO_USERNAME)?;
     let (device_id, totp_uri) = device::register(
-        &conn,
+        &tx,
         &Settings::default(),
         &alice,
         DEMO_PHONE_NAME,
@@ -76,6 +77,10 @@ pub fn seed_demo(db: &Path, phone_dir: &Path, server_url: &str) -> Result<DemoAc
         &public_key,
     )
     .map_err(|e: ApiError| ServerError::Invalid(e.message))?;
+    admin::add_method(&tx, &alice, PHONE, "+1 425 555 0123", None)?;
+    admin::add_method(&tx, &alice, EMAIL, "alice.personal@example.test", None)?;
+    admin::add_method(&tx, &bob, EMAIL, "bob.personal@example.test", None)?;
+    let mut phone = Phone::open(phone_dir).map_err(|e| ServerError::Invalid(e.to_string()))?;
     phone
         .install(crate::phone::NewAccount {
             device_id,
@@ -86,8 +91,6 @@ pub fn seed_demo(db: &Path, phone_dir: &Path, server_url: &str) -> Result<DemoAc
             totp_uri: Some(totp_uri),
         })
         .map_err(|e| ServerError::Invalid(e.to_string()))?;
-    admin::add_phone(db, DEMO_USERNAME, "+1 425 555 0123")?;
-    admin::add_email(db, DEMO_USERNAME, "alice.personal@example.test")?;
-    admin::add_email(db, BOB_USERNAME, "bob.personal@example.test")?;
+    tx.commit()?;
     Ok(account)
 }
