@@ -2,11 +2,12 @@
 //! push approval with number matching from the simulated phone, "Don't ask
 //! again", sign out everywhere across two clients, and no secret in the log.
 
-use std::io::{Read, Write};
+mod common;
+use common::Live;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 const ALICE: &str = "alice@contoso.test";
 const PASSWORD: &str = "correct-horse-battery";
@@ -64,69 +65,6 @@ impl Client {
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-/// Collects a child's stderr as it comes, so a test can wait for a line.
-struct Live {
-    child: Child,
-    err: Arc<Mutex<String>>,
-}
-
-impl Live {
-    fn start(mut child: Child) -> Live {
-        let err = Arc::new(Mutex::new(String::new()));
-        let sink = err.clone();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            let mut reader = stderr;
-            let mut buf = [0u8; 512];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        Live { child, err }
-    }
-
-    /// The number the signing-in screen shows for the phone.
-    fn number_to_match(&self) -> String {
-        let marker = "enter the number shown to sign in: ";
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let seen = self.wait_for(marker);
-            let number: String = seen
-                .rsplit(marker)
-                .next()
-                .unwrap()
-                .chars()
-                .take_while(|c| c.is_ascii_digit())
-                .collect();
-            if seen.rsplit(marker).next().unwrap().contains('\n') && !number.is_empty() {
-                return number;
-            }
-            assert!(Instant::now() < deadline, "no number in: {seen}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let seen = self.err.lock().unwrap().clone();
-            if seen.contains(needle) {
-                return seen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "never saw {needle:?}; stderr so far:\n{seen}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
 }
 
 #[test]

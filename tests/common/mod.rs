@@ -5,9 +5,12 @@
 
 use secinfo::secrets::SecretString;
 use secinfo::server::{self, RunningServer, Settings, admin};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::process::Child;
 use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 pub struct World {
     pub dir: tempfile::TempDir,
@@ -70,6 +73,10 @@ impl World {
         run_secinfo(self.dir.path(), &self.config_path(), args, stdin)
     }
 
+    pub fn command(&self, args: &[&str]) -> Command {
+        command(self.dir.path(), &self.config_path(), args)
+    }
+
     /// Sign in through the CLI: password, the TOTP option, the current code.
     pub fn login(&self, username: &str, uri: &str) -> Output {
         let pass = format!("@{}", self.passphrase_file().display());
@@ -88,18 +95,7 @@ impl World {
 }
 
 pub fn run_secinfo(home: &Path, config: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_secinfo"))
-        .args(args)
-        .env("SECINFO_CONFIG", config)
-        .env("SECINFO_DATA_DIR", home.join("data"))
-        .env("SECINFO_STATE_DIR", home.join("state"))
-        .env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .env_remove("SECINFO_PROFILE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = command(home, config, args).spawn().unwrap();
     child
         .stdin
         .take()
@@ -109,6 +105,21 @@ pub fn run_secinfo(home: &Path, config: &Path, args: &[&str], stdin: &str) -> Ou
     child.wait_with_output().unwrap()
 }
 
+/// The binary with this home's dirs, all pipes open.
+pub fn command(home: &Path, config: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_secinfo"));
+    c.args(args)
+        .env("SECINFO_CONFIG", config)
+        .env("SECINFO_DATA_DIR", home.join("data"))
+        .env("SECINFO_STATE_DIR", home.join("state"))
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("SECINFO_PROFILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
 pub fn totp_now(uri: &str) -> String {
     let totp = totp_rs::Totp::from_url_unchecked(uri).unwrap();
     totp.generate_current().to_string()
@@ -116,4 +127,82 @@ pub fn totp_now(uri: &str) -> String {
 
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// Collects a child's stderr as it comes, so a test can wait for a line.
+pub struct Live {
+    pub child: Child,
+    pub err: Arc<Mutex<String>>,
+}
+
+impl Live {
+    pub fn start(mut child: Child) -> Live {
+        let err = Arc::new(Mutex::new(String::new()));
+        let sink = err.clone();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            let mut reader = stderr;
+            let mut buf = [0u8; 512];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Live { child, err }
+    }
+
+    /// The number the signing-in screen shows for the phone.
+    pub fn number_to_match(&self) -> String {
+        let marker = "enter the number shown to sign in: ";
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let seen = self.wait_for(marker);
+            let number: String = seen
+                .rsplit(marker)
+                .next()
+                .unwrap()
+                .chars()
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
+            if seen.rsplit(marker).next().unwrap().contains('\n') && !number.is_empty() {
+                return number;
+            }
+            assert!(Instant::now() < deadline, "no number in: {seen}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let seen = self.err.lock().unwrap().clone();
+            if seen.contains(needle) {
+                return seen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never saw {needle:?}; stderr so far:\n{seen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The 6-digit code in the newest message of `channel` in the server's outbox.
+pub fn last_code(db: &Path, channel: &str) -> String {
+    let mail = secinfo::server::outbox(db, None).unwrap();
+    let last = mail
+        .iter()
+        .rev()
+        .find(|m| m.channel == channel)
+        .expect("a code was sent");
+    last.body
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a 6-digit code")
+        .to_string()
 }
