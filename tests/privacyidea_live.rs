@@ -721,6 +721,20 @@ async fn a_wrong_password_is_refused_plainly() {
 }
 
 #[tokio::test]
+async fn an_administrator_account_is_turned_away() {
+    let pi = pi();
+    let b = PrivacyIdea::new(&pi.url(), None, None, Duration::from_secs(20)).unwrap();
+    let admin_pw = SecretString::new(pi.get("PI_ADMIN_PASSWORD"));
+    let err = b
+        .sign_in(&pi.get("PI_ADMIN_USER"), &admin_pw)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "admin_account", "{err:?}");
+    assert!(err.to_string().contains("your user account"), "{err}");
+    assert_eq!(b.credentials().access_token, None, "no admin token is kept");
+}
+
+#[tokio::test]
 async fn a_policy_that_forbids_enrolling_shows_the_action_disabled_and_the_server_refuses_it() {
     let pi = pi();
     let b = backend(&pi, &pi.get("PI_LOCKED_REALM"));

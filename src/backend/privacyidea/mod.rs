@@ -180,6 +180,18 @@ impl PrivacyIdea {
 
     fn sign_in_reply(&self, username: &str, realm: Option<&str>, reply: Reply) -> Result<SignIn> {
         if let Some(jwt) = reply.value["token"].as_str() {
+            // An administrator's token lists and changes everybody's tokens: secinfo
+            // is the page for one's own, so it does not keep one.
+            let role = wire::claims(jwt).map(|c| c.role).unwrap_or_default();
+            if role == "admin" || reply.value["role"].as_str() == Some("admin") {
+                return Err(BackendError::Rejected {
+                    code: "admin_account".into(),
+                    message: format!(
+                        "{username} is a privacyIDEA administrator; secinfo manages your own tokens, \
+                         so sign in with your user account"
+                    ),
+                });
+            }
             self.accept_jwt(jwt);
             return Ok(SignIn::Done {
                 mfa_setup_required: false,

@@ -202,6 +202,8 @@ pub struct Claims {
     #[serde(default)]
     pub realm: String,
     #[serde(default)]
+    pub role: String,
+    #[serde(default)]
     pub exp: Option<i64>,
     #[serde(default)]
     pub rights: Vec<String>,
