@@ -213,3 +213,22 @@ pub fn new_secret(prefix: &str) -> String {
 pub fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
+
+/// Drop rows that can never matter again, so the database does not grow
+/// without bound. Expired challenges are kept a day for the sign-in logs' sake.
+pub fn purge(conn: &Connection) -> Result<()> {
+    let t = now();
+    let day_ago = t - 86_400;
+    conn.execute("DELETE FROM access_tokens WHERE expires_at <= ?1", [t])?;
+    conn.execute("DELETE FROM refresh_tokens WHERE expires_at <= ?1", [t])?;
+    conn.execute("DELETE FROM remembered WHERE expires_at <= ?1", [t])?;
+    conn.execute("DELETE FROM challenges WHERE expires_at <= ?1", [day_ago])?;
+    conn.execute("DELETE FROM activations WHERE expires_at <= ?1", [day_ago])?;
+    conn.execute(
+        "DELETE FROM sessions WHERE last_active_at <= ?1
+           AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.session_id = sessions.id)
+           AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = sessions.id)",
+        [day_ago],
+    )?;
+    Ok(())
+}

@@ -18,6 +18,7 @@ mod openapi;
 mod outbox;
 mod password;
 mod seed;
+mod sessions;
 mod tokens;
 mod totp;
 
@@ -147,14 +148,17 @@ fn router(state: AppState) -> Router {
         .route("/v1/me/default-method", put(me::set_default))
         .route("/v1/me/devices", get(me::devices))
         .route("/v1/me/devices/{id}", delete(me::delete_device))
-        .route("/v1/me/sessions", get(me::sessions))
-        .route("/v1/me/sessions/{id}", delete(me::revoke_session))
-        .route("/v1/me/trusted-devices", get(me::trusted_devices))
+        .route("/v1/me/sessions", get(sessions::sessions))
+        .route("/v1/me/sessions/{id}", delete(sessions::revoke_session))
+        .route("/v1/me/trusted-devices", get(sessions::trusted_devices))
         .route(
             "/v1/me/trusted-devices/{id}",
-            delete(me::forget_trusted_device),
+            delete(sessions::forget_trusted_device),
         )
-        .route("/v1/me/signout-everywhere", post(me::signout_everywhere))
+        .route(
+            "/v1/me/signout-everywhere",
+            post(sessions::signout_everywhere),
+        )
         .route("/v1/device/activate", post(device::activate))
         .route("/v1/device/{device_id}/pending", post(device::pending))
         .route(
@@ -194,17 +198,36 @@ async fn serve_until(
     tokio::task::spawn_blocking(move || db::migrate(&migrate_path))
         .await
         .map_err(|e| ServerError::Task(e.to_string()))??;
+    let janitor = tokio::spawn(purge_regularly(path.clone()));
     let app = router(AppState(Arc::new(Inner { db: path, settings })));
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "reference server listening");
     }
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await?;
+    .await;
+    janitor.abort();
+    served?;
     Ok(())
+}
+
+/// Purge dead rows at start-up and then every few minutes.
+async fn purge_regularly(db: PathBuf) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        let path = db.clone();
+        let result =
+            tokio::task::spawn_blocking(move || db::open(&path).and_then(|c| db::purge(&c))).await;
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "purging old rows failed"),
+            Err(e) => tracing::warn!(error = %e, "purge task failed"),
+        }
+    }
 }
 
 /// A server running in this process on a loopback port. Stops on drop.

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' `#[utoipa::path]`
 //! attributes and the `protocol` types.
 
-use super::{auth, device, me};
+use super::{auth, device, me, sessions};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
     paths(
         auth::meta, auth::login, auth::mfa_send, auth::mfa_verify, auth::refresh, auth::logout, auth::step_up,
         me::me, me::methods, me::delete_method, me::set_default, me::devices, me::delete_device,
-        me::sessions, me::revoke_session, me::trusted_devices, me::forget_trusted_device, me::signout_everywhere,
+        sessions::sessions, sessions::revoke_session, sessions::trusted_devices, sessions::forget_trusted_device, sessions::signout_everywhere,
         device::activate, device::pending, device::approve, device::deny, device::unregister,
     ),
     modifiers(&Bearer),
