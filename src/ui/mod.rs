@@ -8,6 +8,7 @@ pub mod dialogs;
 pub mod help;
 pub mod home;
 pub mod keybar;
+pub mod qr;
 pub mod remembered;
 pub mod sessions;
 pub mod signin;
