@@ -1020,3 +1020,83 @@ async fn a_cli_sign_in_lasts_as_long_as_privacyideas_token_without_asking_again(
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Start enrolling a token the way privacyIDEA's own web UI does, as the user.
+async fn start_in_web_portal(pi: &Pi, user: &str, token_type: &str) -> String {
+    let client = reqwest::Client::new();
+    let auth: Value = client
+        .post(format!("{}/auth", pi.url()))
+        .json(&serde_json::json!({"username": user, "password": pi.get("PI_PASSWORD")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let jwt = auth["result"]["value"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let init: Value = client
+        .post(format!("{}/token/init", pi.url()))
+        .header("PI-Authorization", jwt)
+        .json(
+            &serde_json::json!({"type": token_type, "genkey": 1, "description": "from the portal"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(init["detail"]["rollout_state"], "clientwait", "{init}");
+    init["detail"]["serial"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn security_keys_and_push_tokens_from_the_web_portal_are_listed_and_can_be_deleted() {
+    let pi = pi();
+    let b = signed_in(&pi, "ivan").await;
+    let caps = b.capabilities().await.unwrap();
+    for kind in [MethodKind::SecurityKey, MethodKind::AuthenticatorPush] {
+        let (_, ability) = caps.enroll.iter().find(|(k, _)| *k == kind).unwrap();
+        let secinfo::domain::Ability::No { reason, portal_url } = ability else {
+            panic!("{kind:?} cannot be enrolled from a terminal")
+        };
+        assert!(reason.contains("web portal"), "{reason}");
+        assert_eq!(
+            portal_url.as_deref().map(|u| u.trim_end_matches('/')),
+            Some(pi.url().as_str())
+        );
+    }
+    assert_eq!(
+        b.begin_enrollment(&MethodKind::SecurityKey, None)
+            .await
+            .unwrap_err()
+            .code(),
+        "not_supported"
+    );
+
+    let key = start_in_web_portal(&pi, "ivan", "webauthn").await;
+    let push = start_in_web_portal(&pi, "ivan", "push").await;
+    let methods = b.methods().await.unwrap();
+    for (serial, kind) in [
+        (&key, MethodKind::SecurityKey),
+        (&push, MethodKind::AuthenticatorPush),
+    ] {
+        let m = methods.iter().find(|m| &m.id == serial).unwrap();
+        assert_eq!(m.kind, kind);
+        assert!(
+            !m.usable_mfa,
+            "half-enrolled in the portal: not a second factor yet"
+        );
+        assert!(
+            m.notes.contains(&("Rollout".into(), "clientwait".into())),
+            "{:?}",
+            m.notes
+        );
+        assert_eq!(m.detail, "from the portal");
+        b.delete_method(serial, None).await.unwrap();
+    }
+    assert!(b.methods().await.unwrap().is_empty());
+}

@@ -17,7 +17,7 @@ import urllib.request
 # Realms, their users and what the users may do. Every journey in
 # tests/privacyidea_live.rs gets its own user, so tests can run in parallel
 # without seeing each other's tokens or challenges.
-SELF_SERVICE = ("enrollTOTP, enrollHOTP, enrollAPPLSPEC, enrollEMAIL, enrollSMS, enrollWEBAUTHN, "
+SELF_SERVICE = ("enrollTOTP, enrollHOTP, enrollAPPLSPEC, enrollEMAIL, enrollSMS, enrollWEBAUTHN, enrollPUSH, "
                 "delete, disable, enable, setdescription, serviceid_list")
 # The "locked" realm: users may look and delete, but not enroll anything.
 LOCKED = "delete, disable, enable, setdescription"
@@ -78,7 +78,9 @@ def main(base, admin, admin_pw, user_pw, etc, smtp_port, sms_port):
     c("POST", "/policy/enrollopts", {
         "scope": "enrollment", "realm": "default", "active": True,
         "action": "verify_enrollment=totp email sms, tokenlabel={user}@{realm}, tokenissuer=secinfo-test, "
-                  "webauthn_relying_party_id=localhost, webauthn_relying_party_name=secinfo-test"})
+                  "webauthn_relying_party_id=localhost, webauthn_relying_party_name=secinfo-test, "
+                  # Push without Firebase: the app would poll. Enough to start one in the web UI.
+                  f"push_firebase_configuration=poll only, push_registration_url={base}/ttype/push"})
     # Realm "quick" enrolls tokens at once, without holding them back for a code.
     c("POST", "/policy/quickopts", {"scope": "enrollment", "realm": "quick", "active": True,
                                    "action": "tokenlabel={user}@{realm}, tokenissuer=secinfo-test"})
