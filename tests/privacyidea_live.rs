@@ -794,6 +794,68 @@ async fn a_server_that_is_down_is_reported_as_unreachable() {
 }
 
 #[tokio::test]
+async fn a_server_that_never_answers_times_out_and_says_so() {
+    // Accepts the connection, then says nothing: a hung server or a black-holing proxy.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((conn, _)) = listener.accept().await {
+            open.push(conn);
+        }
+    });
+    let b = PrivacyIdea::new(
+        &format!("http://127.0.0.1:{port}"),
+        None,
+        None,
+        Duration::from_millis(300),
+    )
+    .unwrap();
+    let err = b
+        .sign_in("alice", &SecretString::new("pw"))
+        .await
+        .unwrap_err();
+    assert_eq!(err, BackendError::Timeout(Duration::from_millis(300)));
+    held.abort();
+}
+
+#[tokio::test]
+async fn a_proxy_error_page_is_reported_not_misread() {
+    // Something that is not privacyIDEA answers: an HTML 502 from a reverse proxy.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let proxy = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf).await;
+            let body = "<html><body>502 Bad Gateway</body></html>";
+            let reply = format!(
+                "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = conn.write_all(reply.as_bytes()).await;
+        }
+    });
+    let b = PrivacyIdea::new(
+        &format!("http://127.0.0.1:{port}"),
+        None,
+        None,
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let err = b
+        .sign_in("alice", &SecretString::new("pw"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, BackendError::Server { status: 502, .. }),
+        "{err:?}"
+    );
+    proxy.abort();
+}
+
+#[tokio::test]
 async fn a_method_someone_else_deleted_gives_a_clear_error() {
     let pi = pi();
     let b = signed_in(&pi, "heidi").await;
