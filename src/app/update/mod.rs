@@ -285,7 +285,18 @@ pub(crate) fn session_ended(state: &mut State) {
 pub(crate) fn to_sign_in(state: &mut State, notice: Option<Notice>) {
     state.screen = Screen::SignIn;
     state.signin = if state.accounts.is_empty() {
-        SignInStep::Password(PasswordForm::default())
+        // The demo's account is the one to use: spare the typing.
+        let username = state
+            .demo
+            .as_ref()
+            .map(|d| d.username.clone())
+            .unwrap_or_default();
+        let focus = usize::from(!username.is_empty());
+        SignInStep::Password(PasswordForm {
+            username,
+            focus,
+            ..PasswordForm::default()
+        })
     } else {
         SignInStep::Accounts { focus: 0 }
     };
