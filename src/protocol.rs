@@ -224,6 +224,59 @@ pub struct TrustedDeviceDto {
     pub current: bool,
 }
 
+/// `POST /v1/me/enrollments`: start adding a sign-in method.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrollmentRequest {
+    /// Machine kind name: authenticator_push, totp, phone, alternate_phone, email.
+    pub kind: String,
+    /// The phone number (E.164, e.g. +14255550123) or email address, for kinds that need one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// A name for the method (TOTP app) or the device (push).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// A method being added. Secrets (`qr_payload`, `secret`, `activation_code`)
+/// are in the answer to the POST only; polls leave them out.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrollmentDto {
+    pub id: String,
+    pub kind: String,
+    /// `pending` (waiting for a code or for the phone to activate),
+    /// `awaiting_approval` (a test notification showing `number` was sent), `done`.
+    pub state: String,
+    /// Seconds until the enrollment expires.
+    pub expires_in: u64,
+    /// What to draw as a QR code: an otpauth:// URI or an activation link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_payload: Option<String>,
+    /// The TOTP secret in base32, for "Can't scan the image?".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// For activating the authenticator app by hand: the code and the server URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activation_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_url: Option<String>,
+    /// Where a verification code went, masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_to: Option<String>,
+    /// The number to type into the app to approve the test notification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<u32>,
+    /// The new method, once saved (`state` = `done`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<MethodDto>,
+}
+
+/// `POST /v1/me/enrollments/{id}/verify`: the code, or `null` to poll (push).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrollmentVerifyRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
 /// `POST /v1/device/activate` (the authenticator app on the phone).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ActivateRequest {

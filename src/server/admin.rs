@@ -129,7 +129,7 @@ pub fn list_users(db: &Path) -> Result<Vec<UserSummary>> {
     let conn = conn(db)?;
     let mut stmt = conn.prepare(
         "SELECT u.id, u.username, u.display_name, u.created_at, u.locked_until,
-           (SELECT COUNT(*) FROM devices d WHERE d.user_id = u.id)
+           (SELECT COUNT(*) FROM devices d WHERE d.user_id = u.id AND d.enrollment_id IS NULL)
          FROM users u ORDER BY u.username",
     )?;
     let rows = stmt
@@ -162,14 +162,20 @@ pub fn list_users(db: &Path) -> Result<Vec<UserSummary>> {
 }
 
 /// A one-time activation code for the user's authenticator app.
-pub(crate) fn create_activation(conn: &Connection, user_id: &str, ttl: u64) -> Result<String> {
+pub(crate) fn create_activation(
+    conn: &Connection,
+    user_id: &str,
+    ttl: u64,
+    enrollment_id: Option<&str>,
+) -> Result<String> {
     let mut bytes = [0u8; 10];
     rand::thread_rng().fill_bytes(&mut bytes);
     let code = data_encoding::BASE32_NOPAD.encode(&bytes);
     let t = now();
     conn.execute(
-        "INSERT INTO activations (code_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-        params![hash(&code), user_id, t, t + ttl as i64],
+        "INSERT INTO activations (code_hash, user_id, created_at, expires_at, enrollment_id)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![hash(&code), user_id, t, t + ttl as i64, enrollment_id],
     )?;
     Ok(code)
 }
@@ -188,7 +194,7 @@ pub fn activation_payload(code: &str, server_url: &str) -> String {
 pub fn new_activation(db: &Path, username: &str, server_url: &str) -> Result<String> {
     let conn = conn(db)?;
     let id = user_id(&conn, username)?;
-    let code = create_activation(&conn, &id, Settings::default().activation_ttl)?;
+    let code = create_activation(&conn, &id, Settings::default().activation_ttl, None)?;
     Ok(activation_payload(&code, server_url))
 }
 

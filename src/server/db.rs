@@ -11,7 +11,8 @@ use std::time::Duration;
 
 /// Each entry moves the schema one version up; `PRAGMA user_version` says
 /// how many have run. Append only: never edit a released step.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id TEXT PRIMARY KEY,
     username TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -125,7 +126,30 @@ CREATE TABLE outbox (
 CREATE INDEX methods_user ON methods(user_id);
 CREATE INDEX sessions_user ON sessions(user_id);
 CREATE INDEX pushes_device ON pushes(device_id, state);
-"#];
+"#,
+    r#"
+CREATE TABLE enrollments (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    session_id TEXT REFERENCES sessions(id) ON DELETE SET NULL,
+    kind TEXT NOT NULL,
+    -- the target (number, address) or the name (TOTP app, phone)
+    label TEXT NOT NULL,
+    secret TEXT,
+    code_hash TEXT,
+    -- push: the phone once it activated, and the test notification's challenge
+    device_id TEXT REFERENCES devices(id) ON DELETE SET NULL,
+    challenge_id TEXT REFERENCES challenges(id) ON DELETE SET NULL,
+    -- set once saved
+    method_id TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+-- a device still being enrolled: hidden, and its methods too, until its test push is approved
+ALTER TABLE devices ADD COLUMN enrollment_id TEXT;
+ALTER TABLE activations ADD COLUMN enrollment_id TEXT;
+"#,
+];
 
 /// Open a connection with the pragmas every connection needs.
 pub fn open(path: &Path) -> Result<Connection> {
@@ -224,6 +248,12 @@ pub fn purge(conn: &Connection) -> Result<()> {
     conn.execute("DELETE FROM remembered WHERE expires_at <= ?1", [t])?;
     conn.execute("DELETE FROM challenges WHERE expires_at <= ?1", [day_ago])?;
     conn.execute("DELETE FROM activations WHERE expires_at <= ?1", [day_ago])?;
+    conn.execute(
+        "DELETE FROM devices WHERE enrollment_id IS NOT NULL
+           AND enrollment_id NOT IN (SELECT id FROM enrollments WHERE expires_at > ?1)",
+        [t],
+    )?;
+    conn.execute("DELETE FROM enrollments WHERE expires_at <= ?1", [day_ago])?;
     conn.execute(
         "DELETE FROM sessions WHERE last_active_at <= ?1
            AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.session_id = sessions.id)

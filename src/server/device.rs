@@ -94,6 +94,7 @@ pub fn register(
     name: &str,
     platform: &str,
     public_key: &str,
+    enrollment_id: Option<&str>,
 ) -> ApiResult<(String, String)> {
     if verifying_key(public_key).is_none() {
         return Err(ApiError::bad_request(
@@ -103,8 +104,17 @@ pub fn register(
     let t = now();
     let device_id = new_id("dev_");
     conn.execute(
-        "INSERT INTO devices (id, user_id, name, platform, public_key, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![device_id, user_id, name, platform, public_key.trim(), t],
+        "INSERT INTO devices (id, user_id, name, platform, public_key, added_at, enrollment_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            device_id,
+            user_id,
+            name,
+            platform,
+            public_key.trim(),
+            t,
+            enrollment_id
+        ],
     )?;
     let push_id = new_id("m_");
     let secret = totp::new_secret();
@@ -116,10 +126,12 @@ pub fn register(
         "INSERT INTO methods (id, user_id, kind, label, secret, device_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![new_id("m_"), user_id, TOTP, name, secret, device_id, t],
     )?;
-    conn.execute(
-        "UPDATE users SET default_method_id = ?2 WHERE id = ?1 AND default_method_id IS NULL",
-        params![user_id, push_id],
-    )?;
+    if enrollment_id.is_none() {
+        conn.execute(
+            "UPDATE users SET default_method_id = ?2 WHERE id = ?1 AND default_method_id IS NULL",
+            params![user_id, push_id],
+        )?;
+    }
     let username: String =
         conn.query_row("SELECT username FROM users WHERE id = ?1", [user_id], |r| {
             r.get(0)
@@ -138,15 +150,15 @@ pub async fn activate(
     state
         .run(move |conn, s| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let found: Option<(String, i64, bool)> = tx
+            let found: Option<(String, i64, bool, Option<String>)> = tx
                 .query_row(
-                    "SELECT user_id, expires_at, used FROM activations WHERE code_hash = ?1",
+                    "SELECT user_id, expires_at, used, enrollment_id FROM activations WHERE code_hash = ?1",
                     [hash(req.activation_code.trim())],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0, r.get(3)?)),
                 )
                 .optional()?;
             let invalid = |m: &str| ApiError::new(StatusCode::BAD_REQUEST, codes::INVALID_CODE, m);
-            let Some((user_id, expires_at, used)) = found else {
+            let Some((user_id, expires_at, used, enrollment)) = found else {
                 return Err(invalid("that activation code is not valid"));
             };
             if used {
@@ -170,13 +182,24 @@ pub async fn activate(
             } else {
                 req.name.trim()
             };
-            let (device_id, uri) =
-                register(&tx, s, &user_id, name, req.platform.trim(), &req.public_key)?;
-            outbox::notice(
+            let (device_id, uri) = register(
                 &tx,
+                s,
                 &user_id,
-                &format!("the authenticator app on {name} was added"),
+                name,
+                req.platform.trim(),
+                &req.public_key,
+                enrollment.as_deref(),
             )?;
+            match &enrollment {
+                // Part of "Add sign-in method": saved once its test push is approved.
+                Some(e) => super::enroll::phone_activated(&tx, s, e, &device_id)?,
+                None => outbox::notice(
+                    &tx,
+                    &user_id,
+                    &format!("the authenticator app on {name} was added"),
+                )?,
+            }
             let username: String = tx.query_row(
                 "SELECT username FROM users WHERE id = ?1",
                 [&user_id],

@@ -33,7 +33,7 @@ pub(super) fn in_tx<T>(
     Ok(out)
 }
 
-fn require_fresh_mfa(conn: &Connection, s: &Settings, me: &Authed) -> ApiResult<()> {
+pub(super) fn require_fresh_mfa(conn: &Connection, s: &Settings, me: &Authed) -> ApiResult<()> {
     if me.mfa_at.is_some_and(|t| now() - t <= s.mfa_max_age as i64) {
         return Ok(());
     }
@@ -44,7 +44,7 @@ fn require_fresh_mfa(conn: &Connection, s: &Settings, me: &Authed) -> ApiResult<
     Err(ApiError::step_up())
 }
 
-fn title(kind: &str) -> String {
+pub(super) fn title(kind: &str) -> String {
     MethodKind::parse(kind).title()
 }
 
@@ -215,7 +215,7 @@ pub async fn devices(
             let me = bearer.require(conn)?;
             let mut stmt = conn.prepare(
                 "SELECT id, name, platform, added_at, last_used_at, unregistered FROM devices
-                 WHERE user_id = ?1 ORDER BY added_at, rowid",
+                 WHERE user_id = ?1 AND enrollment_id IS NULL ORDER BY added_at, rowid",
             )?;
             let rows = stmt
                 .query_map([&me.user_id], |r| {
@@ -250,7 +250,7 @@ pub async fn delete_device(
                 let me = bearer.require(conn)?;
                 let name: String = conn
                     .query_row(
-                        "SELECT name FROM devices WHERE id = ?1 AND user_id = ?2",
+                        "SELECT name FROM devices WHERE id = ?1 AND user_id = ?2 AND enrollment_id IS NULL",
                         params![id, me.user_id],
                         |r| r.get(0),
                     )

@@ -93,7 +93,7 @@ impl MethodRow {
 
 const SELECT: &str = "SELECT m.id, m.kind, m.label, m.secret, m.device_id, d.name,
     COALESCE(d.unregistered, 0), m.created_at, m.last_used_at
-    FROM methods m LEFT JOIN devices d ON d.id = m.device_id";
+    FROM methods m LEFT JOIN devices d ON d.id = m.device_id WHERE d.enrollment_id IS NULL";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MethodRow> {
     Ok(MethodRow {
@@ -112,7 +112,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MethodRow> {
 /// A user's methods, oldest first.
 pub fn list(conn: &Connection, user_id: &str) -> ApiResult<Vec<MethodRow>> {
     let mut stmt = conn.prepare(&format!(
-        "{SELECT} WHERE m.user_id = ?1 ORDER BY m.created_at, m.rowid"
+        "{SELECT} AND m.user_id = ?1 ORDER BY m.created_at, m.rowid"
     ))?;
     let rows = stmt
         .query_map([user_id], row)?
@@ -128,7 +128,7 @@ pub fn usable(conn: &Connection, user_id: &str) -> ApiResult<Vec<MethodRow>> {
 }
 
 pub fn get(conn: &Connection, user_id: &str, id: &str) -> ApiResult<Option<MethodRow>> {
-    let mut stmt = conn.prepare(&format!("{SELECT} WHERE m.user_id = ?1 AND m.id = ?2"))?;
+    let mut stmt = conn.prepare(&format!("{SELECT} AND m.user_id = ?1 AND m.id = ?2"))?;
     Ok(stmt.query_row(params![user_id, id], row).optional()?)
 }
 

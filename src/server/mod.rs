@@ -10,6 +10,7 @@ pub mod admin;
 mod auth;
 mod db;
 mod device;
+mod enroll;
 mod error;
 mod me;
 mod methods;
@@ -80,6 +81,13 @@ pub struct Settings {
     /// How long an authenticator activation code stays valid (s).
     #[arg(long, default_value_t = 900)]
     pub activation_ttl: u64,
+    /// How long "Add sign-in method" may take before it must start over (s).
+    #[arg(long, default_value_t = 600)]
+    pub enrollment_ttl: u64,
+    /// The URL phones use to reach this server, put into activation links
+    /// (default: from the request's Host header, http).
+    #[arg(long)]
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -99,6 +107,8 @@ impl Default for Settings {
             code_ttl: 600,
             code_resend: 30,
             activation_ttl: 900,
+            enrollment_ttl: 600,
+            public_url: None,
         }
     }
 }
@@ -159,6 +169,12 @@ fn router(state: AppState) -> Router {
             "/v1/me/signout-everywhere",
             post(sessions::signout_everywhere),
         )
+        .route("/v1/me/enrollments", post(enroll::begin))
+        .route(
+            "/v1/me/enrollments/{id}",
+            get(enroll::status).delete(enroll::cancel),
+        )
+        .route("/v1/me/enrollments/{id}/verify", post(enroll::verify))
         .route("/v1/device/activate", post(device::activate))
         .route("/v1/device/{device_id}/pending", post(device::pending))
         .route(

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' `#[utoipa::path]`
 //! attributes and the `protocol` types.
 
-use super::{auth, device, me, sessions};
+use super::{auth, device, enroll, me, sessions};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -13,6 +13,10 @@ use utoipa::{Modify, OpenApi};
         auth::meta, auth::login, auth::mfa_send, auth::mfa_verify, auth::refresh, auth::logout, auth::step_up,
         me::me, me::methods, me::delete_method, me::set_default, me::devices, me::delete_device,
         sessions::sessions, sessions::revoke_session, sessions::trusted_devices, sessions::forget_trusted_device, sessions::signout_everywhere,
+        enroll::begin,
+        enroll::status,
+        enroll::verify,
+        enroll::cancel,
         device::activate, device::pending, device::approve, device::deny, device::unregister,
     ),
     modifiers(&Bearer),
@@ -20,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         (name = "meta", description = "Server facts"),
         (name = "auth", description = "Sign-in: password, second factor, tokens, step-up"),
         (name = "me", description = "The signed-in user's security info"),
+        (name = "enroll", description = "Add sign-in method: begin, poll or verify, cancel"),
         (name = "device", description = "The authenticator app on a phone (requests signed with its Ed25519 key)"),
     )
 )]

@@ -75,6 +75,7 @@ pub fn seed_demo(db: &Path, phone_dir: &Path, server_url: &str) -> Result<DemoAc
         DEMO_PHONE_NAME,
         "Android",
         &public_key,
+        None,
     )
     .map_err(|e: ApiError| ServerError::Invalid(e.message))?;
     admin::add_method(&tx, &alice, PHONE, "+1 425 555 0123", None)?;
