@@ -16,6 +16,7 @@ use secinfo::backend::privacyidea::PrivacyIdea;
 use secinfo::backend::{Backend, BackendError, SignIn};
 use secinfo::domain::{EnrollmentState, Method, MethodKind};
 use secinfo::secrets::SecretString;
+use secinfo::ui::qr::{QrCode, short_otpauth};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -247,44 +248,54 @@ fn six_digits(text: &str) -> String {
     digits
 }
 
-/// Draw `uri` as a QR code (error correction L, 4-module quiet zone) the way a
-/// terminal shows it: half-block cells, dark on light, in a ratatui buffer.
-fn draw_qr(uri: &str) -> Buffer {
-    let code =
-        qrcode::QrCode::with_error_correction_level(uri.as_bytes(), qrcode::EcLevel::L).unwrap();
-    let w = code.width();
-    let colors = code.to_colors();
-    let quiet = 4usize;
-    let size = w + 2 * quiet;
-    let dark = |x: usize, y: usize| -> bool {
-        x >= quiet
-            && y >= quiet
-            && x < quiet + w
-            && y < quiet + w
-            && colors[(y - quiet) * w + (x - quiet)] == qrcode::Color::Dark
-    };
-    let (cols, rows) = (size as u16 + 6, size.div_ceil(2) as u16 + 4);
+/// Draw `uri` with secinfo's own QR widget (error correction L, half blocks,
+/// its own light quiet zone) into a `cols`×`rows` terminal, left-aligned with
+/// room for instructions beside it, as the enrollment screen does.
+fn draw_qr(uri: &str, cols: u16, rows: u16) -> Buffer {
+    let qr = QrCode::new(uri).unwrap();
     let mut term = Terminal::new(TestBackend::new(cols, rows)).unwrap();
-    term.draw(|f| {
-        let buf = f.buffer_mut();
-        for cy in 0..size.div_ceil(2) {
-            for x in 0..size {
-                let (top, bottom) = (dark(x, cy * 2), dark(x, cy * 2 + 1));
-                let symbol = match (top, bottom) {
-                    (true, true) => "█",
-                    (true, false) => "▀",
-                    (false, true) => "▄",
-                    (false, false) => " ",
-                };
-                buf[(x as u16 + 3, cy as u16 + 2)]
-                    .set_symbol(symbol)
-                    .set_fg(Color::Black)
-                    .set_bg(Color::White);
-            }
-        }
-    })
-    .unwrap();
+    let area = Rect::new(1, 0, cols.saturating_sub(30), rows);
+    assert!(
+        qr.fits(area),
+        "a {}-byte URI does not fit {cols}x{rows}",
+        uri.len()
+    );
+    term.draw(|f| f.render_widget(&qr, area)).unwrap();
     term.backend().buffer().clone()
+}
+
+/// What the phone's camera reads off the screen: the URI secinfo draws, which
+/// is privacyIDEA's own with the parameters apps assume by default left out,
+/// so it fits 80×24. Also checks the full URI scans on a bigger terminal.
+fn phone_scans(server_uri: &str) -> String {
+    assert_eq!(
+        scan(&draw_qr(server_uri, 120, 50)),
+        vec![server_uri.to_string()],
+        "privacyIDEA's URI, drawn in full, must scan back exactly"
+    );
+    let shown = short_otpauth(server_uri);
+    let scanned = scan(&draw_qr(&shown, 80, 24));
+    assert_eq!(
+        scanned,
+        vec![shown.clone()],
+        "the 80x24 QR must scan back to what was drawn"
+    );
+    let pairs = |u: &str| -> Vec<(String, String)> {
+        let mut p: Vec<_> = url::Url::parse(u)
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect();
+        p.retain(|(k, _)| k == "secret" || k == "issuer");
+        p.sort();
+        p
+    };
+    assert_eq!(
+        pairs(&scanned[0]),
+        pairs(server_uri),
+        "secret and issuer survive the shortening"
+    );
+    scanned[0].clone()
 }
 
 /// What a phone camera sees: every cell as 4x4-pixel halves, then a QR decoder.
@@ -295,9 +306,11 @@ fn scan(buf: &Buffer) -> Vec<String> {
         area.width as usize * scale,
         area.height as usize * 2 * scale,
     );
+    // A dark-background terminal: default colors are light text on black.
     let luma = |c: Color, fg: bool| match c {
-        Color::Black => 0u8,
-        Color::White => 255,
+        Color::Black | Color::Indexed(0) | Color::Indexed(16) => 0u8,
+        Color::White | Color::Indexed(15) | Color::Indexed(231) => 255,
+        Color::Rgb(r, g, b) => ((r as u32 * 299 + g as u32 * 587 + b as u32 * 114) / 1000) as u8,
         Color::Reset => {
             if fg {
                 255
@@ -358,12 +371,7 @@ async fn add_authenticator_app(pi: &Pi, b: &PrivacyIdea, user: &str) -> (Method,
         .expose()
         .to_string();
     assert!(uri.starts_with("otpauth://totp/"), "{uri}");
-    assert_eq!(
-        scan(&draw_qr(&uri)),
-        vec![uri.clone()],
-        "the drawn QR must scan back to the server's URI"
-    );
-    let totp = totp_rs::Totp::from_url(&uri).unwrap();
+    let totp = totp_rs::Totp::from_url(phone_scans(&uri)).unwrap();
     assert_eq!(totp.issuer(), Some("secinfo-test"));
     let in_qr = url::Url::parse(&uri)
         .unwrap()
@@ -938,8 +946,7 @@ async fn where_new_tokens_are_not_held_back_the_first_code_proves_them() {
     // TOTP: enrolled at once; secinfo proves it with /validate/check before calling it done.
     let enrollment = b.begin_enrollment(&MethodKind::Totp, None).await.unwrap();
     let uri = enrollment.qr_payload.as_ref().unwrap().expose().to_string();
-    assert_eq!(scan(&draw_qr(&uri)), vec![uri.clone()]);
-    let totp = totp_rs::Totp::from_url(&uri).unwrap();
+    let totp = totp_rs::Totp::from_url(phone_scans(&uri)).unwrap();
     let wrong = if code_at(&totp, now()) == "000000" {
         "111111"
     } else {
