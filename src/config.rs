@@ -137,14 +137,14 @@ impl Config {
                 });
             }
         }
-        if let Some(d) = &config.default_profile {
-            if !config.profiles.contains_key(d) {
-                return Err(ConfigError::NoSuchProfile {
-                    path: path.display().to_string(),
-                    name: d.clone(),
-                    known: config.profile_names(),
-                });
-            }
+        if let Some(d) = &config.default_profile
+            && !config.profiles.contains_key(d)
+        {
+            return Err(ConfigError::NoSuchProfile {
+                path: path.display().to_string(),
+                name: d.clone(),
+                known: config.profile_names(),
+            });
         }
         Ok(config)
     }

@@ -12,10 +12,10 @@ pub fn log_file() -> std::path::PathBuf {
 /// Start logging; returns false when the log file cannot be opened (then nothing is logged).
 pub fn init() -> bool {
     let path = log_file();
-    if let Some(dir) = path.parent() {
-        if crate::paths::ensure_private_dir(dir).is_err() {
-            return false;
-        }
+    if let Some(dir) = path.parent()
+        && crate::paths::ensure_private_dir(dir).is_err()
+    {
+        return false;
     }
     let Ok(file) = OpenOptions::new().create(true).append(true).open(&path) else {
         return false;

@@ -44,17 +44,17 @@ impl Context {
         let client_name = format!("secinfo on {}", hostname());
         let use_demo = config.is_none() || g.profile.as_deref() == Some(demo::PROFILE);
         let ctx = if use_demo {
-            if let Some(p) = &g.profile {
-                if p != demo::PROFILE {
-                    return Err(Failure::new(
-                        exit::CONFIG,
-                        "config",
-                        format!(
-                            "no config file at {}, so there is no profile '{p}' (run `secinfo config init`)",
-                            path.display()
-                        ),
-                    ));
-                }
+            if let Some(p) = &g.profile
+                && p != demo::PROFILE
+            {
+                return Err(Failure::new(
+                    exit::CONFIG,
+                    "config",
+                    format!(
+                        "no config file at {}, so there is no profile '{p}' (run `secinfo config init`)",
+                        path.display()
+                    ),
+                ));
             }
             let demo = demo::start()
                 .await
@@ -113,10 +113,10 @@ impl Context {
         self.backend
             .watch_credentials(Arc::new(move |c: &Credentials| {
                 let who = username.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                if let Some(who) = who {
-                    if let Err(e) = store.save(&profile, &who, c) {
-                        tracing::warn!(error = %e, "signed-in state not kept");
-                    }
+                if let Some(who) = who
+                    && let Err(e) = store.save(&profile, &who, c)
+                {
+                    tracing::warn!(error = %e, "signed-in state not kept");
                 }
             }));
     }
