@@ -7,7 +7,6 @@ use common::Live;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 const ALICE: &str = "alice@contoso.test";
 const PASSWORD: &str = "correct-horse-battery";
