@@ -215,6 +215,25 @@ pub trait Backend: Send + Sync {
     async fn set_method_enabled(&self, _id: &str, _enabled: bool) -> Result<()> {
         Err(not_yet("disabling methods"))
     }
+    async fn rename_device(&self, _id: &str, _name: &str) -> Result<()> {
+        Err(not_yet("renaming devices"))
+    }
+    /// Change a phone method's number: a new code is sent there and must be verified
+    /// (`verify_enrollment`) before the number changes.
+    async fn begin_phone_change(&self, _method_id: &str, _number: &str) -> Result<Enrollment> {
+        Err(not_yet("changing phone numbers"))
+    }
+    async fn change_password(&self, _current: &SecretString, _new: &SecretString) -> Result<()> {
+        Err(not_yet("changing the password"))
+    }
+    /// How many unused recovery codes remain; `None` when none were ever generated.
+    async fn recovery_codes_left(&self) -> Result<Option<u32>> {
+        Err(not_yet("recovery codes"))
+    }
+    /// A new set of recovery codes (shown once); the old set stops working.
+    async fn generate_recovery_codes(&self) -> Result<Vec<SecretString>> {
+        Err(not_yet("recovery codes"))
+    }
 
     /// Called whenever the adapter's credentials change on its own (a
     /// refresh-token rotation), so the new ones reach the secret store.
