@@ -277,6 +277,48 @@ pub struct EnrollmentVerifyRequest {
     pub code: Option<String>,
 }
 
+/// `PATCH /v1/me/methods/{id}` and `PATCH /v1/me/devices/{id}`: a new name.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RenameRequest {
+    pub name: String,
+}
+
+/// `POST /v1/me/password`. Other sessions are signed out afterwards.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// `GET /v1/me/app-passwords` items (the password itself is never listed).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AppPasswordDto {
+    pub id: String,
+    pub name: String,
+    pub created_at: Option<String>,
+    pub last_used_at: Option<String>,
+}
+
+/// `POST /v1/me/app-passwords`
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AppPasswordRequest {
+    pub name: String,
+}
+
+/// The new app password, shown once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AppPasswordCreated {
+    pub app_password: AppPasswordDto,
+    pub password: String,
+}
+
+/// `GET /v1/legacy/ping` (HTTP basic auth with an app password): who it is.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LegacyPing {
+    pub username: String,
+    pub app_password: String,
+}
+
 /// `POST /v1/device/activate` (the authenticator app on the phone).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ActivateRequest {

@@ -26,6 +26,13 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("get", "/v1/me/trusted-devices"),
     ("delete", "/v1/me/trusted-devices/{id}"),
     ("post", "/v1/me/signout-everywhere"),
+    ("patch", "/v1/me/methods/{id}"),
+    ("patch", "/v1/me/devices/{id}"),
+    ("post", "/v1/me/password"),
+    ("get", "/v1/me/app-passwords"),
+    ("post", "/v1/me/app-passwords"),
+    ("delete", "/v1/me/app-passwords/{id}"),
+    ("get", "/v1/legacy/ping"),
     ("post", "/v1/me/enrollments"),
     ("get", "/v1/me/enrollments/{id}"),
     ("delete", "/v1/me/enrollments/{id}"),
@@ -82,6 +89,7 @@ async fn openapi_lists_every_endpoint() {
             "get" => w.http.get(url),
             "post" => w.http.post(url).json(&serde_json::json!({})),
             "put" => w.http.put(url).json(&serde_json::json!({})),
+            "patch" => w.http.patch(url).json(&serde_json::json!({})),
             _ => w.http.delete(url),
         };
         let resp = req.send().await.unwrap();

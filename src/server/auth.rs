@@ -23,9 +23,15 @@ pub async fn meta(State(state): State<AppState>) -> Json<Meta> {
         api: API_VERSION.into(),
         remember_days: s.remember_days,
         mfa_max_age_secs: s.mfa_max_age,
-        enrollable: [PUSH, methods::TOTP, methods::PHONE, methods::ALT_PHONE, methods::EMAIL]
-            .map(String::from)
-            .to_vec(),
+        enrollable: [
+            PUSH,
+            methods::TOTP,
+            methods::PHONE,
+            methods::ALT_PHONE,
+            methods::EMAIL,
+        ]
+        .map(String::from)
+        .to_vec(),
     })
 }
 

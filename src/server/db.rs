@@ -149,6 +149,16 @@ CREATE TABLE enrollments (
 ALTER TABLE devices ADD COLUMN enrollment_id TEXT;
 ALTER TABLE activations ADD COLUMN enrollment_id TEXT;
 "#,
+    r#"
+CREATE TABLE app_passwords (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER
+);
+"#,
 ];
 
 /// Open a connection with the pragmas every connection needs.

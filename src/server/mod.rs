@@ -6,7 +6,9 @@
 //! Library API: [`Settings`], [`serve`], [`spawn`], [`admin`], [`seed_demo`],
 //! [`outbox`]. `GET /openapi.json` is generated from the handlers.
 
+mod account;
 pub mod admin;
+mod app_passwords;
 mod auth;
 mod db;
 mod device;
@@ -154,10 +156,23 @@ fn router(state: AppState) -> Router {
         .route("/v1/auth/step-up", post(auth::step_up))
         .route("/v1/me", get(me::me))
         .route("/v1/me/methods", get(me::methods))
-        .route("/v1/me/methods/{id}", delete(me::delete_method))
+        .route(
+            "/v1/me/methods/{id}",
+            delete(me::delete_method).patch(account::rename_method),
+        )
         .route("/v1/me/default-method", put(me::set_default))
         .route("/v1/me/devices", get(me::devices))
-        .route("/v1/me/devices/{id}", delete(me::delete_device))
+        .route(
+            "/v1/me/devices/{id}",
+            delete(me::delete_device).patch(account::rename_device),
+        )
+        .route("/v1/me/password", post(account::change_password))
+        .route(
+            "/v1/me/app-passwords",
+            get(app_passwords::list).post(app_passwords::create),
+        )
+        .route("/v1/me/app-passwords/{id}", delete(app_passwords::delete))
+        .route("/v1/legacy/ping", get(app_passwords::legacy_ping))
         .route("/v1/me/sessions", get(sessions::sessions))
         .route("/v1/me/sessions/{id}", delete(sessions::revoke_session))
         .route("/v1/me/trusted-devices", get(sessions::trusted_devices))

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' `#[utoipa::path]`
 //! attributes and the `protocol` types.
 
-use super::{auth, device, enroll, me, sessions};
+use super::{account, app_passwords, auth, device, enroll, me, sessions};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -13,6 +13,13 @@ use utoipa::{Modify, OpenApi};
         auth::meta, auth::login, auth::mfa_send, auth::mfa_verify, auth::refresh, auth::logout, auth::step_up,
         me::me, me::methods, me::delete_method, me::set_default, me::devices, me::delete_device,
         sessions::sessions, sessions::revoke_session, sessions::trusted_devices, sessions::forget_trusted_device, sessions::signout_everywhere,
+        account::change_password,
+        account::rename_method,
+        account::rename_device,
+        app_passwords::list,
+        app_passwords::create,
+        app_passwords::delete,
+        app_passwords::legacy_ping,
         enroll::begin,
         enroll::status,
         enroll::verify,
@@ -25,6 +32,7 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Sign-in: password, second factor, tokens, step-up"),
         (name = "me", description = "The signed-in user's security info"),
         (name = "enroll", description = "Add sign-in method: begin, poll or verify, cancel"),
+        (name = "legacy", description = "For clients that cannot do MFA: basic auth with an app password"),
         (name = "device", description = "The authenticator app on a phone (requests signed with its Ed25519 key)"),
     )
 )]
@@ -38,6 +46,10 @@ impl Modify for Bearer {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
         );
     }
 }

@@ -1,0 +1,190 @@
+//! App passwords: for legacy clients that cannot do MFA. Shown once, stored
+//! as a SHA-256 hash (they are long random strings), and accepted only by
+//! the basic-auth legacy endpoint, never by sign-in or the Security info API.
+
+use super::db::{hash, new_id, now, opt_rfc3339, rfc3339};
+use super::error::{ApiError, ApiResult, JsonBody};
+use super::me::require_fresh_mfa;
+use super::tokens::{self, Caller};
+use super::{AppState, outbox};
+use crate::protocol::*;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use base64::Engine;
+use rand::Rng;
+use rusqlite::{OptionalExtension, params};
+
+/// 16 lowercase letters in groups of four: easy to type into an old mail client.
+fn generate() -> String {
+    let mut rng = rand::thread_rng();
+    let letters: Vec<char> = (0..16)
+        .map(|_| char::from(b'a' + rng.gen_range(0..26u8)))
+        .collect();
+    letters
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn normalize(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| c.is_ascii_alphabetic())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+#[utoipa::path(get, path = "/v1/me/app-passwords", tag = "me", responses((status = 200, body = [AppPasswordDto])),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(bearer): Caller,
+) -> ApiResult<Json<Vec<AppPasswordDto>>> {
+    state
+        .run(move |conn, _| {
+            let me = bearer.require(conn)?;
+            let rows = conn
+                .prepare(
+                    "SELECT id, name, created_at, last_used_at FROM app_passwords WHERE user_id = ?1
+                     ORDER BY created_at, rowid",
+                )?
+                .query_map([&me.user_id], |r| {
+                    Ok(AppPasswordDto {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        created_at: Some(rfc3339(r.get(2)?)),
+                        last_used_at: opt_rfc3339(r.get(3)?),
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Json(rows))
+        })
+        .await
+}
+
+#[utoipa::path(post, path = "/v1/me/app-passwords", tag = "me", request_body = AppPasswordRequest,
+    responses((status = 200, body = AppPasswordCreated), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    Caller(bearer): Caller,
+    JsonBody(req): JsonBody<AppPasswordRequest>,
+) -> ApiResult<Json<AppPasswordCreated>> {
+    state
+        .run(move |conn, s| {
+            let me = bearer.require(conn)?;
+            require_fresh_mfa(conn, s, &me)?;
+            let name = req.name.trim();
+            if name.is_empty() || name.chars().count() > 60 {
+                return Err(ApiError::bad_request("give the app password a name of 1 to 60 characters"));
+            }
+            let password = generate();
+            let (id, t) = (new_id("ap_"), now());
+            conn.execute(
+                "INSERT INTO app_passwords (id, user_id, name, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![id, me.user_id, name, hash(&normalize(&password)), t],
+            )?;
+            outbox::notice(conn, &me.user_id, &format!("the app password \"{name}\" was created"))?;
+            let app_password = AppPasswordDto { id, name: name.into(), created_at: Some(rfc3339(t)), last_used_at: None };
+            Ok(Json(AppPasswordCreated { app_password, password }))
+        })
+        .await
+}
+
+#[utoipa::path(delete, path = "/v1/me/app-passwords/{id}", tag = "me", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Caller(bearer): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .run(move |conn, _| {
+            let me = bearer.require(conn)?;
+            let name: String = conn
+                .query_row(
+                    "DELETE FROM app_passwords WHERE id = ?1 AND user_id = ?2 RETURNING name",
+                    params![id, me.user_id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or_else(|| ApiError::not_found("that app password"))?;
+            outbox::notice(
+                conn,
+                &me.user_id,
+                &format!("the app password \"{name}\" was deleted"),
+            )?;
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
+}
+
+fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, pass) = text.split_once(':')?;
+    Some((user.to_string(), pass.to_string()))
+}
+
+/// What a legacy client (IMAP, an old script) would call: basic auth with an
+/// app password. The account's real password is refused here.
+#[utoipa::path(get, path = "/v1/legacy/ping", tag = "legacy", responses((status = 200, body = LegacyPing),
+    (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)), security(("basic" = [])))]
+pub async fn legacy_ping(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<LegacyPing>> {
+    let creds = basic_auth(&headers);
+    state
+        .run(move |conn, s| {
+            let refuse = || {
+                ApiError::new(StatusCode::UNAUTHORIZED, codes::INVALID_CREDENTIALS, "use an app password for this client")
+            };
+            let (username, pass) = creds.ok_or_else(refuse)?;
+            let user_id: String = conn
+                .query_row("SELECT id FROM users WHERE username = ?1", [&username], |r| r.get(0))
+                .optional()?
+                .ok_or_else(refuse)?;
+            tokens::check_throttle(conn, &user_id)?;
+            let found: Option<(String, String)> = conn
+                .query_row(
+                    "UPDATE app_passwords SET last_used_at = ?3 WHERE user_id = ?1 AND hash = ?2 RETURNING id, name",
+                    params![user_id, hash(&normalize(&pass)), now()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((_, name)) = found else {
+                tokens::record_failure(conn, s, &user_id)?;
+                return Err(refuse());
+            };
+            tokens::record_success(conn, &user_id)?;
+            let username: String = conn.query_row("SELECT username FROM users WHERE id = ?1", [&user_id], |r| r.get(0))?;
+            Ok(Json(LegacyPing { username, app_password: name }))
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_passwords_are_four_groups_of_four_letters_and_typing_is_forgiving() {
+        let p = generate();
+        assert_eq!(p.len(), 19);
+        assert!(
+            p.split('-')
+                .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_lowercase()))
+        );
+        assert_eq!(
+            normalize(&p.to_uppercase().replace('-', " ")),
+            normalize(&p)
+        );
+    }
+}
