@@ -3,6 +3,7 @@
 //! "Enter a number:". It runs the same effects as the TUI (sign-in restore,
 //! keeping the sign-in, changes) and the same step-up and last-method rules.
 
+mod change;
 mod io;
 mod lists;
 mod verify;

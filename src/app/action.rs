@@ -12,6 +12,8 @@ use crossterm::event::KeyEvent;
 
 type R<T> = Result<T, BackendError>;
 
+// Each action is moved once into `update`; their size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum Action {
     Key(KeyEvent),

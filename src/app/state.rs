@@ -3,14 +3,20 @@
 
 use crate::accounts::KnownAccount;
 use crate::app::keymap::{Command, Keymap};
-use crate::backend::{BackendError, Challenge, FactorStarted};
-use crate::domain::{
-    Account, Capabilities, Device, FactorOption, Method, MethodKind, RememberedDevice, Session,
-};
+use crate::backend::BackendError;
+use crate::domain::{Account, Capabilities, Device, Method, RememberedDevice, Session};
 use crate::secrets::SecretString;
 use crate::ui::theme::ThemeName;
 use std::path::PathBuf;
 use std::time::Duration;
+
+mod change;
+mod overlay;
+mod verify;
+
+pub use change::*;
+pub use overlay::*;
+pub use verify::*;
 
 pub type ReqId = u64;
 
@@ -83,6 +89,8 @@ pub enum Screen {
     Remembered,
 }
 
+// Steps are few and moved rarely; boxing the big one buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum SignInStep {
     /// Trying the sign-in kept for a chosen account.
@@ -110,239 +118,6 @@ pub struct PasswordForm {
     pub focus: usize,
     pub error: Option<String>,
     pub pending: Option<ReqId>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Purpose {
-    SignIn { username: String },
-    StepUp,
-}
-
-/// "Verify your identity": shared by sign-in and step-up.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Verify {
-    pub challenge: Challenge,
-    pub purpose: Purpose,
-    pub step: VerifyStep,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum VerifyStep {
-    Choose { focus: usize, error: Option<String> },
-    Factor(Factor),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Factor {
-    pub option: FactorOption,
-    pub started: Loadable<FactorStarted>,
-    pub code: SecretString,
-    pub remember: bool,
-    pub focus: usize,
-    pub error: Option<String>,
-    /// A code check or push poll in flight.
-    pub answering: Option<ReqId>,
-}
-
-impl Factor {
-    pub fn new(option: FactorOption, id: ReqId) -> Self {
-        Self {
-            option,
-            started: Loadable::Loading(id),
-            code: SecretString::default(),
-            remember: false,
-            focus: 0,
-            error: None,
-            answering: None,
-        }
-    }
-    pub fn is_push(&self) -> bool {
-        self.option.kind == MethodKind::AuthenticatorPush
-    }
-    /// Kinds whose code the server sends (so "Resend" makes sense).
-    pub fn code_is_sent(&self) -> bool {
-        matches!(
-            self.option.kind,
-            MethodKind::Phone
-                | MethodKind::AlternatePhone
-                | MethodKind::OfficePhone
-                | MethodKind::Email
-        )
-    }
-}
-
-/// The focusable things of a factor screen, top to bottom.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FactorItem {
-    Code,
-    Verify,
-    Remember,
-    Resend,
-    OtherWay,
-}
-
-impl Verify {
-    pub fn offers_remember(&self) -> bool {
-        matches!(self.purpose, Purpose::SignIn { .. }) && self.challenge.remember_days > 0
-    }
-    pub fn factor_items(&self, f: &Factor) -> Vec<FactorItem> {
-        let mut items = Vec::new();
-        if !f.is_push() {
-            items.extend([FactorItem::Code, FactorItem::Verify]);
-        }
-        if self.offers_remember() {
-            items.push(FactorItem::Remember);
-        }
-        if f.is_push() || f.code_is_sent() {
-            items.push(FactorItem::Resend);
-        }
-        if self.challenge.options.len() > 1 {
-            items.push(FactorItem::OtherWay);
-        }
-        items
-    }
-}
-
-/// A change to security info: asked for, maybe confirmed, then sent.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Change {
-    DeleteMethod {
-        id: String,
-        name: String,
-        confirm: Option<String>,
-    },
-    SetDefault {
-        id: String,
-        name: String,
-    },
-    DeleteDevice {
-        id: String,
-        name: String,
-        confirm: Option<String>,
-    },
-    RevokeSession {
-        id: String,
-        current: bool,
-    },
-    ForgetDevice {
-        id: String,
-        current: bool,
-    },
-    SignOutEverywhere,
-}
-
-impl Change {
-    /// What the status says while it runs.
-    pub fn progress(&self) -> String {
-        match self {
-            Self::DeleteMethod { name, .. } => format!("Deleting {name}…"),
-            Self::SetDefault { name, .. } => format!("Making {name} the default…"),
-            Self::DeleteDevice { name, .. } => format!("Deleting device {name}…"),
-            Self::RevokeSession { .. } => "Signing out the session…".into(),
-            Self::ForgetDevice { .. } => "Revoking the remembered device…".into(),
-            Self::SignOutEverywhere => "Signing out everywhere…".into(),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct ChangeInFlight {
-    pub id: ReqId,
-    pub change: Change,
-    /// Already retried after a step-up: a second StepUpRequired is an error.
-    pub stepped_up: bool,
-}
-
-/// The second factor asked again before retrying `change`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StepUp {
-    pub change: Change,
-    pub pending: Option<ReqId>,
-    pub verify: Option<Verify>,
-    pub error: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Overlay {
-    Help,
-    Confirm(Confirm),
-    TypeName(TypeName),
-    Menu(Menu),
-    Phone(PhonePanel),
-    Outbox(Loadable<Vec<SentMessage>>),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Confirm {
-    pub title: String,
-    pub lines: Vec<String>,
-    pub yes: String,
-    pub change: Change,
-    /// Starts false: Enter right away cancels.
-    pub yes_focused: bool,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct TypeName {
-    pub title: String,
-    pub lines: Vec<String>,
-    pub expected: String,
-    pub input: String,
-    pub change: Change,
-    pub error: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Menu {
-    pub title: String,
-    pub items: Vec<MenuItem>,
-    pub focus: usize,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct MenuItem {
-    pub label: String,
-    /// Why it can't be chosen, shown beside it.
-    pub disabled: Option<String>,
-    pub choice: MenuChoice,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum MenuChoice {
-    Change(Change),
-    AskDelete(String),
-    Unavailable(String),
-    AddKind(MethodKind),
-    Cancel,
-}
-
-/// A message the demo server "sent" (its outbox), as the panel shows it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SentMessage {
-    pub channel: String,
-    pub recipient: String,
-    pub body: String,
-    pub sent_at: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Default)]
-pub struct PhonePanel {
-    pub input: String,
-    pub pending: Option<ReqId>,
-    pub result: Option<Result<String, String>>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tone {
-    Info,
-    Success,
-    Error,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Notice {
-    pub text: String,
-    pub tone: Tone,
 }
 
 /// Focusable rows of the home screen, top to bottom.

@@ -10,6 +10,14 @@ use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
 
+/// A trust page on the home screen: its item, name, blurb and the ability it needs.
+type Page = (
+    HomeItem,
+    &'static str,
+    &'static str,
+    fn(&Capabilities) -> &Ability,
+);
+
 const KIND_W: usize = 28;
 const DETAIL_W: usize = 22;
 const DATE_W: usize = 12;
@@ -93,7 +101,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
     }
     lines.push(Line::raw(""));
     let caps = state.caps.ready();
-    let pages: [(HomeItem, &str, &str, fn(&Capabilities) -> &Ability); 3] = [
+    let pages: [Page; 3] = [
         (
             HomeItem::Devices,
             "Devices",

@@ -2,6 +2,7 @@
 //! resolved through the keymap here (so tests can send raw keys), then each
 //! screen's module handles its commands and the results meant for it.
 
+mod change;
 mod dialogs;
 mod home;
 mod lists;
@@ -79,7 +80,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::PasswordChecked { id, result } => signin::password_checked(state, id, result),
         Action::FactorStarted { id, result } => verify::started(state, id, result),
         Action::FactorAnswered { id, result } => verify::answered(state, id, result),
-        Action::SteppedUp { id, result } => dialogs::stepped_up(state, id, result),
+        Action::SteppedUp { id, result } => change::stepped_up(state, id, result),
         Action::Account { id, result } => signin::account_loaded(state, id, result),
         Action::Capabilities { id, result } => {
             settled(state, |s| s.caps.settle(id, result.clone()), &result)
@@ -98,7 +99,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Remembered { id, result } => {
             settled(state, |s| s.remembered.settle(id, result.clone()), &result)
         }
-        Action::Changed { id, result } => dialogs::changed(state, id, result),
+        Action::Changed { id, result } => change::changed(state, id, result),
         Action::SignedOut { id, result } => {
             if state.signing_out == Some(id) {
                 state.signing_out = None;
@@ -193,7 +194,7 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         return dialogs::command(state, cmd);
     }
     if state.step_up.is_some() {
-        return dialogs::step_up_command(state, cmd);
+        return change::step_up_command(state, cmd);
     }
     match state.screen {
         Screen::SignIn => signin::command(state, cmd),

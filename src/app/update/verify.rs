@@ -2,7 +2,7 @@
 //! waiting for a push with number matching. Shared by sign-in and step-up;
 //! the caller decides what a finished verification means.
 
-use super::{dialogs, signin, step};
+use super::{signin, step};
 use crate::app::effects::Effect;
 use crate::app::keymap::Command;
 use crate::app::state::{Factor, FactorItem, Purpose, ReqId, State, Verify, VerifyStep};
@@ -282,7 +282,7 @@ pub(super) fn answered(
     match result {
         Ok(SignIn::Done { mfa_setup_required }) => match purpose {
             Purpose::SignIn { username } => signin::finish(state, username, mfa_setup_required),
-            Purpose::StepUp => dialogs::retry_after_step_up(state),
+            Purpose::StepUp => super::change::retry_after_step_up(state),
         },
         Ok(SignIn::Pending) if f.is_push() => {
             let fx = poll(state, &challenge, &mut f);

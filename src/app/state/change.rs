@@ -1,0 +1,62 @@
+//! Changes to security info and the step-up that may come before one.
+
+use crate::app::state::{ReqId, Verify};
+
+/// A change to security info: asked for, maybe confirmed, then sent.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    DeleteMethod {
+        id: String,
+        name: String,
+        confirm: Option<String>,
+    },
+    SetDefault {
+        id: String,
+        name: String,
+    },
+    DeleteDevice {
+        id: String,
+        name: String,
+        confirm: Option<String>,
+    },
+    RevokeSession {
+        id: String,
+        current: bool,
+    },
+    ForgetDevice {
+        id: String,
+        current: bool,
+    },
+    SignOutEverywhere,
+}
+
+impl Change {
+    /// What the status says while it runs.
+    pub fn progress(&self) -> String {
+        match self {
+            Self::DeleteMethod { name, .. } => format!("Deleting {name}…"),
+            Self::SetDefault { name, .. } => format!("Making {name} the default…"),
+            Self::DeleteDevice { name, .. } => format!("Deleting device {name}…"),
+            Self::RevokeSession { .. } => "Signing out the session…".into(),
+            Self::ForgetDevice { .. } => "Revoking the remembered device…".into(),
+            Self::SignOutEverywhere => "Signing out everywhere…".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangeInFlight {
+    pub id: ReqId,
+    pub change: Change,
+    /// Already retried after a step-up: a second StepUpRequired is an error.
+    pub stepped_up: bool,
+}
+
+/// The second factor asked again before retrying `change`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepUp {
+    pub change: Change,
+    pub pending: Option<ReqId>,
+    pub verify: Option<Verify>,
+    pub error: Option<String>,
+}

@@ -1,0 +1,239 @@
+//! The life of a change: send → maybe step up and retry once → maybe the
+//! typed-name override of the last-method guard → result and reload.
+
+use super::{home, lists, session_ended, to_sign_in, verify};
+use crate::app::effects::Effect;
+use crate::app::keymap::Command;
+use crate::app::state::{
+    Change, ChangeInFlight, Notice, Overlay, Purpose, ReqId, Screen, State, StepUp, Tone, TypeName,
+};
+use crate::backend::{BackendError, SignIn};
+
+fn note(state: &mut State, text: impl Into<String>, tone: Tone) {
+    state.notice = Some(Notice {
+        text: text.into(),
+        tone,
+    });
+}
+
+/// Sends a change, unless another one is still running.
+pub(super) fn start(state: &mut State, change: Change) -> Vec<Effect> {
+    state.overlay = None;
+    if let Some(busy) = &state.change {
+        let text = format!("Wait: {}", busy.change.progress());
+        note(state, text, Tone::Info);
+        return Vec::new();
+    }
+    send(state, change, false)
+}
+
+fn send(state: &mut State, change: Change, stepped_up: bool) -> Vec<Effect> {
+    let id = state.next_id();
+    state.change = Some(ChangeInFlight {
+        id,
+        change: change.clone(),
+        stepped_up,
+    });
+    vec![Effect::Change { id, change }]
+}
+
+pub(super) fn changed(
+    state: &mut State,
+    id: ReqId,
+    result: Result<Option<String>, BackendError>,
+) -> Vec<Effect> {
+    let Some(flight) = state.change.clone().filter(|c| c.id == id) else {
+        return Vec::new();
+    };
+    state.change = None;
+    let change = flight.change;
+    match result {
+        Ok(said) => done(state, change, said),
+        Err(BackendError::StepUpRequired) if !flight.stepped_up => {
+            let id = state.next_id();
+            state.step_up = Some(StepUp {
+                change,
+                pending: Some(id),
+                verify: None,
+                error: None,
+            });
+            vec![Effect::StepUp { id }]
+        }
+        Err(BackendError::StepUpRequired) => {
+            note(
+                state,
+                "The server still wants you to confirm it is you; nothing was changed.",
+                Tone::Error,
+            );
+            Vec::new()
+        }
+        Err(BackendError::Rejected { code, message }) if code == "last_method" => {
+            let expected = match &change {
+                Change::DeleteMethod {
+                    name,
+                    confirm: None,
+                    ..
+                }
+                | Change::DeleteDevice {
+                    name,
+                    confirm: None,
+                    ..
+                } => name.clone(),
+                _ => {
+                    note(state, message, Tone::Error);
+                    return Vec::new();
+                }
+            };
+            state.overlay = Some(Overlay::TypeName(TypeName {
+                title: "This is your last sign-in method".into(),
+                lines: vec![
+                    message,
+                    "Without it, signing in needs only your password.".into(),
+                    format!("To delete it anyway, type {expected} and press Enter."),
+                ],
+                expected,
+                input: String::new(),
+                change,
+                error: None,
+            }));
+            Vec::new()
+        }
+        Err(BackendError::SignInRequired) => {
+            session_ended(state);
+            Vec::new()
+        }
+        Err(e) => {
+            note(state, e.to_string(), Tone::Error);
+            Vec::new()
+        }
+    }
+}
+
+fn done(state: &mut State, change: Change, said: Option<String>) -> Vec<Effect> {
+    let (text, mut fx) = match &change {
+        Change::DeleteMethod { name, .. } => {
+            (format!("Deleted {name}."), home::reload_methods(state))
+        }
+        Change::SetDefault { name, .. } => (
+            format!("{name} is now your default sign-in method."),
+            home::reload_methods(state),
+        ),
+        Change::DeleteDevice { name, .. } => {
+            let mut fx = lists::load(state);
+            fx.extend(home::reload_methods(state));
+            (
+                format!("Deleted device {name} and its sign-in methods."),
+                fx,
+            )
+        }
+        Change::RevokeSession { current: true, .. } => {
+            to_sign_in(
+                state,
+                Some(Notice {
+                    text: "You signed out this session.".into(),
+                    tone: Tone::Info,
+                }),
+            );
+            return Vec::new();
+        }
+        Change::RevokeSession { .. } => ("Signed out that session.".into(), lists::load(state)),
+        Change::ForgetDevice { current, .. } => {
+            let who = if *current {
+                "This client"
+            } else {
+                "That client"
+            };
+            (
+                format!("{who} will be asked for a second factor at the next sign-in."),
+                lists::load(state),
+            )
+        }
+        Change::SignOutEverywhere => {
+            let username = state.account.ready().map(|a| a.username.clone());
+            let text = "Signed out everywhere. Every sign-in, this one included, now asks for your second factor again.";
+            to_sign_in(
+                state,
+                Some(Notice {
+                    text: text.into(),
+                    tone: Tone::Success,
+                }),
+            );
+            return username
+                .map(|username| vec![Effect::ForgetCredentials { username }])
+                .unwrap_or_default();
+        }
+    };
+    let text = match said {
+        Some(s) if !s.is_empty() => format!("{text} {s}"),
+        _ => text,
+    };
+    note(state, text, Tone::Success);
+    if state.screen == Screen::Home {
+        fx.retain(|e| {
+            !matches!(
+                e,
+                Effect::LoadDevices { .. }
+                    | Effect::LoadSessions { .. }
+                    | Effect::LoadRemembered { .. }
+            )
+        });
+    }
+    fx
+}
+
+pub(super) fn stepped_up(
+    state: &mut State,
+    id: ReqId,
+    result: Result<SignIn, BackendError>,
+) -> Vec<Effect> {
+    let Some(s) = &state.step_up else {
+        return Vec::new();
+    };
+    if s.pending != Some(id) {
+        return Vec::new();
+    }
+    match result {
+        Ok(SignIn::Done { .. }) => retry_after_step_up(state),
+        Ok(SignIn::SecondFactor(challenge)) => {
+            let (v, fx) = verify::begin(state, challenge, Purpose::StepUp);
+            if let Some(s) = &mut state.step_up {
+                s.pending = None;
+                s.verify = Some(v);
+            }
+            fx
+        }
+        Ok(SignIn::Pending) | Err(_) => {
+            let why = match result {
+                Err(e) => e.to_string(),
+                _ => "the server did not ask for a second factor".into(),
+            };
+            state.step_up = None;
+            note(
+                state,
+                format!("Could not confirm it is you: {why}. Nothing was changed."),
+                Tone::Error,
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// The step-up worked: send the change again, once.
+pub(super) fn retry_after_step_up(state: &mut State) -> Vec<Effect> {
+    let Some(s) = state.step_up.take() else {
+        return Vec::new();
+    };
+    send(state, s.change, true)
+}
+
+pub(super) fn step_up_command(state: &mut State, cmd: Command) -> Vec<Effect> {
+    match verify::command(state, cmd) {
+        Some(fx) => fx,
+        None if cmd == Command::Back => {
+            state.step_up = None;
+            note(state, "Cancelled: nothing was changed.", Tone::Info);
+            Vec::new()
+        }
+        None => Vec::new(),
+    }
+}

@@ -1,0 +1,95 @@
+//! Plain mode's changes: step-up once when the server wants a fresh second
+//! factor, and the typed-name override of the last-method guard.
+
+use super::io::Io;
+use super::{After, verify};
+use crate::app::Action;
+use crate::app::effects::{self, Deps, Effect};
+use crate::app::state::{Change, Purpose};
+use crate::backend::{BackendError, SignIn};
+use std::io::{BufRead, Write};
+
+type Next = anyhow::Result<Option<After>>;
+
+async fn apply(deps: &Deps, change: &Change) -> Result<Option<String>, BackendError> {
+    let actions = effects::run(
+        Effect::Change {
+            id: 0,
+            change: change.clone(),
+        },
+        deps.clone(),
+    )
+    .await;
+    match actions.into_iter().next() {
+        Some(Action::Changed { result, .. }) => result,
+        _ => Err(BackendError::Malformed("no answer".into())),
+    }
+}
+
+/// Sends a change; step-up once, last-method override by typed name.
+pub async fn change<R: BufRead, W: Write>(
+    io: &mut Io<R, W>,
+    deps: &Deps,
+    mut change: Change,
+) -> Next {
+    let mut stepped_up = false;
+    loop {
+        match apply(deps, &change).await {
+            Ok(said) => {
+                io.say(format!("Done. {}", said.unwrap_or_default()).trim_end())?;
+                return Ok(match change {
+                    Change::SignOutEverywhere | Change::RevokeSession { current: true, .. } => {
+                        Some(After::SignIn)
+                    }
+                    _ => None,
+                });
+            }
+            Err(BackendError::StepUpRequired) if !stepped_up => {
+                stepped_up = true;
+                io.say("This change needs a fresh second factor.")?;
+                match deps.backend.step_up().await {
+                    Ok(SignIn::Done { .. }) => {}
+                    Ok(SignIn::SecondFactor(ch)) => {
+                        if !verify::run(io, deps, ch, Purpose::StepUp).await? {
+                            io.say("Cancelled: nothing was changed.")?;
+                            return Ok(None);
+                        }
+                    }
+                    Ok(SignIn::Pending) | Err(_) => {
+                        io.say("Could not confirm it is you. Nothing was changed.")?;
+                        return Ok(None);
+                    }
+                }
+            }
+            Err(BackendError::Rejected { code, message }) if code == "last_method" => {
+                let name = match &mut change {
+                    Change::DeleteMethod { name, confirm, .. }
+                    | Change::DeleteDevice { name, confirm, .. }
+                        if confirm.is_none() =>
+                    {
+                        *confirm = Some(name.clone());
+                        name.clone()
+                    }
+                    _ => {
+                        io.say(&format!("Error: {message}"))?;
+                        return Ok(None);
+                    }
+                };
+                io.say(&message)?;
+                io.say("Without it, signing in needs only your password.")?;
+                if !io.confirm_word(&name)? {
+                    io.say("Nothing was deleted.")?;
+                    return Ok(None);
+                }
+            }
+            Err(BackendError::SignInRequired) => {
+                io.say("Your sign-in has ended; sign in again.")?;
+                return Ok(Some(After::SignIn));
+            }
+            Err(e) => {
+                io.say(&format!("Error: {e}"))?;
+                return Ok(None);
+            }
+        }
+    }
+}
