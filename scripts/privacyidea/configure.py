@@ -19,6 +19,8 @@ import urllib.request
 # without seeing each other's tokens or challenges.
 SELF_SERVICE = ("enrollTOTP, enrollHOTP, enrollAPPLSPEC, enrollEMAIL, enrollSMS, enrollWEBAUTHN, enrollPUSH, "
                 "delete, disable, enable, setdescription, serviceid_list")
+# The known secret of peggy's sign-in authenticator app (also PI_MFA_TOTP_KEY_HEX in the env file).
+TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
 # The "locked" realm: users may look and delete, but not enroll anything.
 LOCKED = "delete, disable, enable, setdescription"
 
@@ -87,6 +89,9 @@ def main(base, admin, admin_pw, user_pw, etc, smtp_port, sms_port):
     # Users of realm "mfa" sign in to the API with password + second factor.
     c("POST", "/policy/mfalogin", {"scope": "webui", "realm": "mfa", "active": True,
                                   "action": "login_mode=privacyIDEA"})
+    # ...and a TOTP token answers a challenge too (its PIN first, then the code).
+    c("POST", "/policy/mfatotp", {"scope": "authentication", "realm": "mfa", "active": True,
+                                 "action": "challenge_response=totp"})
     c("POST", "/serviceid/imap", {"description": "IMAP mail"})
     c("POST", "/serviceid/smtp", {"description": "SMTP submission"})
 
@@ -118,6 +123,10 @@ def main(base, admin, admin_pw, user_pw, etc, smtp_port, sms_port):
     c("POST", "/token/init", {"type": "email", "user": "trent", "realm": "mfa", "pin": user_pw,
                               "email": "trent@example.com", "description": "sign-in email",
                               "genkey": 1, "serial": "PIEMTRENT"})
+    # peggy has an authenticator app with a secret the tests know (TOTP_KEY_HEX).
+    c("POST", "/token/init", {"type": "totp", "user": "peggy", "realm": "mfa", "pin": user_pw,
+                              "otpkey": TOTP_KEY_HEX, "description": "sign-in app",
+                              "serial": "PITOTPPEGGY"})
 
 
 if __name__ == "__main__":
