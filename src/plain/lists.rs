@@ -1,14 +1,11 @@
-//! Plain mode's pages and changes. Every change is confirmed by a typed word,
-//! asks the second factor again when the server wants a step-up (then retries
-//! once), and asks for the typed name when it would remove the last method.
+//! Plain mode's pages: numbered lists, and changes confirmed by a typed word.
 
 use super::After;
 use super::change::change;
 use super::io::Io;
-use crate::app::Action;
 use crate::app::effects::{self, Deps, Effect};
-use crate::app::state::{Change, Purpose, method_name};
-use crate::backend::{BackendError, SignIn};
+use crate::app::state::{Change, method_name};
+use crate::backend::BackendError;
 use crate::domain::Method;
 use crate::ui::widgets::date;
 use std::io::{BufRead, Write};
