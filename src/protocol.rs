@@ -319,6 +319,21 @@ pub struct LegacyPing {
     pub app_password: String,
 }
 
+/// `POST /v1/me/recovery-codes`: a new set (the old one stops working), shown once.
+/// At sign-in they are offered as method id `recovery_code`, kind `recovery_codes`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecoveryCodes {
+    pub codes: Vec<String>,
+}
+
+/// `GET /v1/me/recovery-codes`
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecoveryCodesStatus {
+    pub remaining: u32,
+    pub total: u32,
+    pub created_at: Option<String>,
+}
+
 /// `POST /v1/device/activate` (the authenticator app on the phone).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ActivateRequest {

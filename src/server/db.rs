@@ -159,6 +159,16 @@ CREATE TABLE app_passwords (
     last_used_at INTEGER
 );
 "#,
+    r#"
+CREATE TABLE recovery_codes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    used_at INTEGER
+);
+CREATE INDEX recovery_codes_user ON recovery_codes(user_id);
+"#,
 ];
 
 /// Open a connection with the pragmas every connection needs.
@@ -177,9 +187,29 @@ pub fn migrate(path: &Path) -> Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     let mut conn = open(path)?;
-    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        tracing::warn!(mode, "SQLite did not switch to WAL");
+    // Switching to WAL needs the file to itself and SQLite does not wait
+    // for that with the busy handler, so a second process starting at the
+    // same moment retries here.
+    let mut tries = 0;
+    loop {
+        let current: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        if current.eq_ignore_ascii_case("wal") {
+            break;
+        }
+        match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => break,
+            Ok(mode) => {
+                tracing::warn!(mode, "SQLite did not switch to WAL");
+                break;
+            }
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 100 =>
+            {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;

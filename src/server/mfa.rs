@@ -6,7 +6,7 @@ use super::db::{hash, new_id, new_secret, now};
 use super::error::{ApiError, ApiResult};
 use super::methods::{self, MethodRow, PUSH, TOTP};
 use super::tokens::{self, Authed, NewSession};
-use super::{outbox, totp};
+use super::{outbox, recovery, totp};
 use crate::protocol::{AuthResult, MfaChallenge, MfaSent, codes};
 use axum::http::StatusCode;
 use rand::Rng;
@@ -47,9 +47,11 @@ pub fn open_challenge(
             t + settings.challenge_ttl as i64],
     )?;
     let default = methods::default_id(conn, user_id)?.filter(|d| usable.iter().any(|m| &m.id == d));
+    let mut options: Vec<_> = usable.iter().map(MethodRow::option).collect();
+    options.extend(recovery::option(conn, user_id)?);
     Ok(AuthResult::MfaRequired(MfaChallenge {
         challenge_id: id,
-        methods: usable.iter().map(MethodRow::option).collect(),
+        methods: options,
         default_method_id: default,
         expires_in: settings.challenge_ttl,
         remember_days: settings.remember_days,
@@ -106,6 +108,9 @@ pub fn load(
         && caller.map(|a| &a.session_id) != Some(sid)
     {
         return Err(ApiError::unauthorized());
+    }
+    if method_id == recovery::METHOD_ID {
+        return Ok((ch, recovery::pseudo_method()));
     }
     let method = methods::get(conn, &ch.user_id, method_id)?
         .filter(MethodRow::usable)
@@ -222,6 +227,13 @@ pub fn check(
             "that code is not right; check it and try again",
         ))
     };
+    if m.kind == recovery::KIND {
+        return Ok(if recovery::spend(conn, &ch.user_id, code)? {
+            Checked::Ok
+        } else {
+            wrong()
+        });
+    }
     if m.kind == TOTP {
         let Some(secret) = &m.secret else {
             return Ok(Checked::Refused(ApiError::internal(

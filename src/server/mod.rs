@@ -20,6 +20,7 @@ mod mfa;
 mod openapi;
 mod outbox;
 mod password;
+mod recovery;
 mod seed;
 mod sessions;
 mod tokens;
@@ -172,6 +173,12 @@ fn router(state: AppState) -> Router {
             get(app_passwords::list).post(app_passwords::create),
         )
         .route("/v1/me/app-passwords/{id}", delete(app_passwords::delete))
+        .route(
+            "/v1/me/recovery-codes",
+            get(recovery::status)
+                .post(recovery::regenerate)
+                .delete(recovery::remove),
+        )
         .route("/v1/legacy/ping", get(app_passwords::legacy_ping))
         .route("/v1/me/sessions", get(sessions::sessions))
         .route("/v1/me/sessions/{id}", delete(sessions::revoke_session))

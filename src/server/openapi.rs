@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' `#[utoipa::path]`
 //! attributes and the `protocol` types.
 
-use super::{account, app_passwords, auth, device, enroll, me, sessions};
+use super::{account, app_passwords, auth, device, enroll, me, recovery, sessions};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -20,6 +20,9 @@ use utoipa::{Modify, OpenApi};
         app_passwords::create,
         app_passwords::delete,
         app_passwords::legacy_ping,
+        recovery::status,
+        recovery::regenerate,
+        recovery::remove,
         enroll::begin,
         enroll::status,
         enroll::verify,
