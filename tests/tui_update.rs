@@ -168,20 +168,24 @@ fn user_signs_in_with_a_push_and_number_matching_and_ticks_dont_ask_again() {
             }),
         },
     );
+    let [Effect::Wait { id, .. }] = fx.as_slice() else {
+        panic!("a push is polled after a pause: {fx:?}")
+    };
+    // The checkbox is the first item on the push screen; Space ticks it
+    // while waiting, and the poll that follows carries it.
+    update(&mut s, ch(' '));
+    let fx = update(&mut s, Action::Waited { id: *id });
     let [
         Effect::Answer {
             id,
             code: None,
-            delay: Some(_),
-            remember: false,
+            remember: true,
             ..
         },
     ] = fx.as_slice()
     else {
         panic!("{fx:?}")
     };
-    // The checkbox is the first item on the push screen; Space ticks it.
-    update(&mut s, ch(' '));
     let fx = update(
         &mut s,
         Action::FactorAnswered {
@@ -189,13 +193,12 @@ fn user_signs_in_with_a_push_and_number_matching_and_ticks_dont_ask_again() {
             result: Ok(SignIn::Pending),
         },
     );
-    let [
-        Effect::Answer {
-            id, remember: true, ..
-        },
-    ] = fx.as_slice()
-    else {
-        panic!("still waiting polls again: {fx:?}")
+    let [Effect::Wait { id, .. }] = fx.as_slice() else {
+        panic!("still waiting: polls again after a pause: {fx:?}")
+    };
+    let fx = update(&mut s, Action::Waited { id: *id });
+    let [Effect::Answer { id, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
     };
     let fx = update(
         &mut s,

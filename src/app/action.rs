@@ -37,6 +37,10 @@ pub enum Action {
         id: ReqId,
         result: R<FactorStarted>,
     },
+    /// The pause before the next push poll is over.
+    Waited {
+        id: ReqId,
+    },
     /// A code was checked or a push polled.
     FactorAnswered {
         id: ReqId,

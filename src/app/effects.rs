@@ -29,14 +29,18 @@ pub enum Effect {
         challenge: Challenge,
         method_id: String,
     },
-    /// Check a code, or poll a push (`code: None`) after `delay`.
+    /// Check a code, or poll a push (`code: None`).
     Answer {
         id: ReqId,
         challenge: Challenge,
         method_id: String,
         code: Option<SecretString>,
         remember: bool,
-        delay: Option<Duration>,
+    },
+    /// Come back after `delay` (the pause between push polls): answers `Waited`.
+    Wait {
+        id: ReqId,
+        delay: Duration,
     },
     StepUp {
         id: ReqId,
@@ -188,15 +192,15 @@ pub async fn run(effect: Effect, deps: Deps) -> Vec<Action> {
             method_id,
             code,
             remember,
-            delay,
         } => {
-            if let Some(d) = delay {
-                tokio::time::sleep(d).await;
-            }
             let result = b
                 .answer_factor(&challenge, &method_id, code.as_ref(), remember)
                 .await;
             one(Action::FactorAnswered { id, result })
+        }
+        Effect::Wait { id, delay } => {
+            tokio::time::sleep(delay).await;
+            one(Action::Waited { id })
         }
         Effect::StepUp { id } => one(Action::SteppedUp {
             id,

@@ -219,6 +219,7 @@ pub fn id_of(e: &Effect) -> u64 {
         | Effect::SignIn { id, .. }
         | Effect::StartFactor { id, .. }
         | Effect::Answer { id, .. }
+        | Effect::Wait { id, .. }
         | Effect::StepUp { id }
         | Effect::LoadAccount { id }
         | Effect::LoadCapabilities { id }

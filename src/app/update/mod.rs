@@ -79,6 +79,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Restored { id, result } => signin::restored(state, id, result),
         Action::PasswordChecked { id, result } => signin::password_checked(state, id, result),
         Action::FactorStarted { id, result } => verify::started(state, id, result),
+        Action::Waited { id } => verify::waited(state, id),
         Action::FactorAnswered { id, result } => verify::answered(state, id, result),
         Action::SteppedUp { id, result } => change::stepped_up(state, id, result),
         Action::Account { id, result } => signin::account_loaded(state, id, result),

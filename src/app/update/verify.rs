@@ -208,21 +208,42 @@ fn submit(state: &mut State, challenge: &Challenge, f: &mut Factor) -> Vec<Effec
         method_id: f.option.method_id.clone(),
         code: Some(f.code.clone()),
         remember: f.remember,
-        delay: None,
     }]
 }
 
-fn poll(state: &mut State, challenge: &Challenge, f: &mut Factor) -> Vec<Effect> {
+/// Waits, then polls: the poll is built when the wait ends, so it carries
+/// "Don't ask again" as ticked by then.
+fn poll(state: &mut State, _challenge: &Challenge, f: &mut Factor) -> Vec<Effect> {
     let id = state.next_id();
     f.answering = Some(id);
-    vec![Effect::Answer {
+    vec![Effect::Wait {
         id,
-        challenge: challenge.clone(),
+        delay: state.poll_every,
+    }]
+}
+
+pub(super) fn waited(state: &mut State, id: ReqId) -> Vec<Effect> {
+    let next = state.next_id + 1;
+    let Some(v) = verify_mut(state) else {
+        return Vec::new();
+    };
+    let challenge = v.challenge.clone();
+    let VerifyStep::Factor(f) = &mut v.step else {
+        return Vec::new();
+    };
+    if f.answering != Some(id) {
+        return Vec::new();
+    }
+    f.answering = Some(next);
+    let effect = Effect::Answer {
+        id: next,
+        challenge,
         method_id: f.option.method_id.clone(),
         code: None,
         remember: f.remember,
-        delay: Some(state.poll_every),
-    }]
+    };
+    state.next_id = next;
+    vec![effect]
 }
 
 pub(super) fn started(

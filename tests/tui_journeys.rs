@@ -1,0 +1,279 @@
+//! The TUI's state machine driven headless against the real reference
+//! server: keys go through `update`, effects run for real (HTTP, the
+//! simulated phone), results come back as actions. Only the terminal is missing.
+
+mod server_support;
+mod tui_support;
+
+use crossterm::event::KeyCode;
+use secinfo::accounts::KnownAccounts;
+use secinfo::app::effects::{self, Deps, Effect};
+use secinfo::app::keymap::Keymap;
+use secinfo::app::state::*;
+use secinfo::app::{Action, update};
+use secinfo::backend::Credentials;
+use secinfo::backend::native::NativeBackend;
+use secinfo::secrets::{SecretsError, SessionStore, StoreInfo};
+use secinfo::server::Settings;
+use secinfo::tui::{Context, prepare};
+use secinfo::ui::theme::ThemeName;
+use server_support::World;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tui_support::{ch, key};
+
+/// Keeps what it is given, in memory: the secret store's contract without a keyring.
+#[derive(Default)]
+struct MemoryStore(Mutex<HashMap<(String, String), Credentials>>);
+
+impl SessionStore for MemoryStore {
+    fn load(&self, p: &str, u: &str) -> Result<Option<Credentials>, SecretsError> {
+        Ok(self.0.lock().unwrap().get(&(p.into(), u.into())).cloned())
+    }
+    fn save(&self, p: &str, u: &str, c: &Credentials) -> Result<(), SecretsError> {
+        self.0
+            .lock()
+            .unwrap()
+            .insert((p.into(), u.into()), c.clone());
+        Ok(())
+    }
+    fn forget(&self, p: &str, u: &str) -> Result<(), SecretsError> {
+        self.0.lock().unwrap().remove(&(p.into(), u.into()));
+        Ok(())
+    }
+    fn info(&self) -> StoreInfo {
+        StoreInfo {
+            name: "memory".into(),
+            why: "test".into(),
+            persistence: "this test".into(),
+        }
+    }
+}
+
+struct Driver {
+    state: State,
+    deps: Deps,
+    /// Push polls wait here until the test lets them run (after approving on the phone).
+    parked: Vec<Effect>,
+}
+
+impl Driver {
+    fn new(world: &World, store: Arc<MemoryStore>, state_dir: &std::path::Path) -> Driver {
+        let backend = NativeBackend::new(
+            &world.server.url,
+            "tui-test",
+            "secinfo TUI test",
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        let ctx = Context {
+            backend: Arc::new(backend),
+            store,
+            profile: "test".into(),
+            server_url: world.server.url.clone(),
+            demo: None,
+            accounts: KnownAccounts::load(&state_dir.join("accounts.json")),
+            keymap: Keymap::default(),
+            theme: ThemeName::Default,
+            signed_in: false,
+        };
+        let (mut state, deps, signed_in) = prepare(ctx);
+        state.poll_every = Duration::from_millis(10);
+        let first = secinfo::app::init(&mut state, signed_in);
+        assert!(first.is_empty());
+        Driver {
+            state,
+            deps,
+            parked: Vec::new(),
+        }
+    }
+
+    /// Applies an action and runs every effect it leads to, to the end.
+    async fn act(&mut self, action: Action) {
+        let mut queue: VecDeque<Effect> = update(&mut self.state, action).into();
+        while let Some(e) = queue.pop_front() {
+            if matches!(e, Effect::Wait { .. }) {
+                self.parked.push(e);
+                continue;
+            }
+            for a in effects::run(e, self.deps.clone()).await {
+                queue.extend(update(&mut self.state, a));
+            }
+        }
+    }
+
+    async fn press(&mut self, code: KeyCode) {
+        self.act(key(code)).await;
+    }
+
+    async fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.act(ch(c)).await;
+        }
+    }
+
+    /// Lets the waiting push polls run once (a new wait is parked again).
+    async fn poll(&mut self) {
+        for e in std::mem::take(&mut self.parked) {
+            let mut queue = VecDeque::from([e]);
+            let mut first = true;
+            while let Some(e) = queue.pop_front() {
+                if !first && matches!(e, Effect::Wait { .. }) {
+                    self.parked.push(e);
+                    continue;
+                }
+                first = false;
+                for a in effects::run(e, self.deps.clone()).await {
+                    queue.extend(update(&mut self.state, a));
+                }
+            }
+        }
+    }
+
+    fn push_number(&self) -> u32 {
+        let v = self.state.active_verify().expect("verifying");
+        let VerifyStep::Factor(f) = &v.step else {
+            panic!("{:?}", v.step)
+        };
+        match &f.started {
+            Loadable::Ready(s) => s.number.expect("number matching"),
+            other => panic!("push not started: {other:?}"),
+        }
+    }
+
+    /// Approves the push on the simulated phone and lets the app notice.
+    async fn approve_on_phone(&mut self, world: &World) {
+        let n = self.push_number();
+        let phone = secinfo::phone::Phone::open(&world.phone_dir)
+            .unwrap()
+            .with_server_url(&world.server.url);
+        phone.approve(n).await.unwrap();
+        // Polls until the approval is seen (each poll yields one answer).
+        for _ in 0..50 {
+            if self.parked.is_empty() {
+                break;
+            }
+            self.poll().await;
+        }
+    }
+
+    async fn focus_home(&mut self, item: HomeItem) {
+        self.state.home_focus = self
+            .state
+            .home_items()
+            .iter()
+            .position(|i| *i == item)
+            .unwrap();
+    }
+}
+
+async fn sign_in_with_password(d: &mut Driver, world: &World) {
+    if let SignInStep::Password(f) = &d.state.signin
+        && f.username.is_empty()
+    {
+        d.type_text(&world.demo.username).await;
+        d.press(KeyCode::Tab).await;
+    }
+    d.type_text(&world.demo.password).await;
+    d.press(KeyCode::Enter).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remembered_device_skips_mfa_then_a_change_steps_up_and_sign_out_everywhere_asks_again() {
+    let world = World::start(Settings::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(MemoryStore::default());
+    let mut d = Driver::new(&world, store.clone(), dir.path());
+
+    // First sign-in: push with number matching, "Don't ask again" ticked.
+    sign_in_with_password(&mut d, &world).await;
+    assert!(
+        d.state.active_verify().is_some(),
+        "a second factor is asked: {:?}",
+        d.state.signin
+    );
+    d.act(ch(' ')).await;
+    d.approve_on_phone(&world).await;
+    assert_eq!(
+        d.state.screen,
+        Screen::Home,
+        "{:?} {:?}",
+        d.state.signin,
+        d.state.notice
+    );
+    assert!(d.state.methods.ready().is_some_and(|m| !m.is_empty()));
+    assert_eq!(d.state.accounts.len(), 1, "the account is on the list now");
+
+    // Sign out here: the grant stays; the next sign-in skips the second factor.
+    d.focus_home(HomeItem::SignOut).await;
+    d.press(KeyCode::Enter).await;
+    assert_eq!(d.state.signin, SignInStep::Accounts { focus: 0 });
+    d.press(KeyCode::Enter).await;
+    sign_in_with_password(&mut d, &world).await;
+    assert_eq!(
+        d.state.screen,
+        Screen::Home,
+        "remembered: no second factor; {:?}",
+        d.state.signin
+    );
+
+    // A change now needs a fresh second factor: step up, then the change is retried once.
+    let before = d.state.methods.ready().unwrap().len();
+    let email = d
+        .state
+        .methods
+        .ready()
+        .unwrap()
+        .iter()
+        .position(|m| m.kind == secinfo::domain::MethodKind::Email)
+        .unwrap();
+    d.focus_home(HomeItem::Method(email)).await;
+    d.act(ch('d')).await;
+    d.press(KeyCode::Tab).await;
+    d.press(KeyCode::Enter).await;
+    assert!(
+        d.state.step_up.is_some(),
+        "step-up asked: {:?}",
+        d.state.notice
+    );
+    d.approve_on_phone(&world).await;
+    assert!(d.state.step_up.is_none());
+    let n = d.state.notice.clone().expect("the result is said");
+    assert_eq!(n.tone, Tone::Success, "{n:?}");
+    assert_eq!(d.state.methods.ready().unwrap().len(), before - 1);
+
+    // Sign out everywhere: back to sign-in, and the second factor is asked again.
+    d.focus_home(HomeItem::SignOutEverywhere).await;
+    d.press(KeyCode::Enter).await;
+    d.press(KeyCode::Tab).await;
+    d.press(KeyCode::Enter).await;
+    assert_eq!(d.state.screen, Screen::SignIn, "{:?}", d.state.notice);
+    d.press(KeyCode::Enter).await;
+    sign_in_with_password(&mut d, &world).await;
+    assert!(
+        d.state.active_verify().is_some(),
+        "the remembered device was revoked: {:?}",
+        d.state.signin
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_number_on_the_phone_is_refused_and_the_app_keeps_waiting() {
+    let world = World::start(Settings::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = Driver::new(&world, Arc::new(MemoryStore::default()), dir.path());
+    sign_in_with_password(&mut d, &world).await;
+    let n = d.push_number();
+    let phone = secinfo::phone::Phone::open(&world.phone_dir)
+        .unwrap()
+        .with_server_url(&world.server.url);
+    let wrong = if n == 99 { 98 } else { n + 1 };
+    assert!(
+        phone.approve(wrong).await.is_err(),
+        "the phone cannot approve with the wrong number"
+    );
+    d.poll().await;
+    assert_eq!(d.state.screen, Screen::SignIn, "not signed in");
+    assert!(d.state.active_verify().is_some());
+}
