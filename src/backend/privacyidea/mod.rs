@@ -7,6 +7,7 @@
 //! every call answers `SignInRequired`. The password is never kept.
 //! What the user may do comes from the rights privacyIDEA grants them.
 
+mod enroll;
 mod tokens;
 mod wire;
 
@@ -214,25 +215,6 @@ impl PrivacyIdea {
             None
         } else {
             self.realm.as_deref()
-        }
-    }
-
-    /// Prove a new email/SMS/TOTP token where no verify policy made it wait: send
-    /// its challenge (email/SMS) now, checked in `verify_enrollment`.
-    async fn trigger_proof(&self, serial: &str) -> Result<()> {
-        let reply = self.check(&[("serial", serial), ("pass", "")]).await?;
-        if let Some(tx) = reply.detail["transaction_id"].as_str() {
-            let tx = tx.to_string();
-            self.with_state(|s| s.enrollment_challenges.insert(serial.to_string(), tx));
-            Ok(())
-        } else {
-            Err(BackendError::Rejected {
-                code: "send_failed".into(),
-                message: detail_message(
-                    &reply.detail,
-                    "privacyIDEA did not send a code to the new method",
-                ),
-            })
         }
     }
 
@@ -500,59 +482,7 @@ impl Backend for PrivacyIdea {
         name: &str,
         service: Option<&str>,
     ) -> Result<(AppPassword, SecretString)> {
-        let service = match service {
-            Some(s) => s.to_string(),
-            None => {
-                let ids = self.service_ids().await?;
-                match ids.as_slice() {
-                    [only] => only.name.clone(),
-                    _ => {
-                        let names: Vec<&str> = ids.iter().map(|i| i.name.as_str()).collect();
-                        return Err(BackendError::Rejected {
-                            code: "service_required".into(),
-                            message: format!(
-                                "choose the service the app password is for: {}",
-                                if names.is_empty() {
-                                    "(the server defines none)".into()
-                                } else {
-                                    names.join(", ")
-                                }
-                            ),
-                        });
-                    }
-                }
-            }
-        };
-        let description = if name.trim().is_empty() {
-            NEW_TOKEN_DESCRIPTION
-        } else {
-            name.trim()
-        };
-        let reply = self
-            .user_call(
-                Verb::POST,
-                "token/init",
-                &[
-                    ("type", "applspec"),
-                    ("service_id", &service),
-                    ("genkey", "1"),
-                    ("description", description),
-                ],
-            )
-            .await?;
-        let serial = required(&reply.detail["serial"], "serial")?.to_string();
-        let password = SecretString::new(required(&reply.detail["password"], "app password")?);
-        let created = self.token(&serial).await.ok();
-        let app = created
-            .as_ref()
-            .map(tokens::app_password)
-            .unwrap_or(AppPassword {
-                id: serial,
-                name: format!("{description} ({service})"),
-                created: Some(Utc::now()),
-                last_used: None,
-            });
-        Ok((app, password))
+        self.new_app_password(name, service).await
     }
 
     async fn delete_app_password(&self, id: &str) -> Result<()> {
@@ -566,73 +496,7 @@ impl Backend for PrivacyIdea {
         kind: &MethodKind,
         target: Option<&str>,
     ) -> Result<Enrollment> {
-        let ty = match kind {
-            MethodKind::AppPassword => {
-                return Err(BackendError::NotSupported(
-                    "app passwords are made under App passwords, for one of the server's services"
-                        .into(),
-                ));
-            }
-            other => tokens::type_for(other).ok_or_else(|| {
-                BackendError::NotSupported(format!(
-                    "secinfo cannot add a {} to privacyIDEA",
-                    other.title()
-                ))
-            })?,
-        };
-        let target = target.map(str::trim).filter(|t| !t.is_empty());
-        let mut params = vec![
-            ("type", ty),
-            ("genkey", "1"),
-            ("description", NEW_TOKEN_DESCRIPTION),
-        ];
-        let sent_to = match (kind, target) {
-            (MethodKind::Email, Some(addr)) => {
-                params.push(("email", addr));
-                Some(crate::domain::mask_email(addr))
-            }
-            (MethodKind::Phone, Some(number)) => {
-                params.push(("phone", number));
-                Some(crate::domain::mask_phone(number))
-            }
-            (MethodKind::Email, None) => {
-                return Err(BackendError::Rejected {
-                    code: "bad_request".into(),
-                    message: "enter an email address".into(),
-                });
-            }
-            (MethodKind::Phone, None) => {
-                return Err(BackendError::Rejected {
-                    code: "bad_request".into(),
-                    message: "enter a phone number".into(),
-                });
-            }
-            _ => None,
-        };
-        let reply = self.user_call(Verb::POST, "token/init", &params).await?;
-        let serial = required(&reply.detail["serial"], "serial")?.to_string();
-        let waiting = reply.detail["rollout_state"].as_str() == Some("verify");
-        if !waiting && matches!(kind, MethodKind::Email | MethodKind::Phone) {
-            self.trigger_proof(&serial).await?;
-        }
-        let (qr_payload, secret) = if *kind == MethodKind::Totp {
-            let uri = required(&reply.detail["googleurl"]["value"], "otpauth URI")?;
-            let secret = reply.detail["otpkey"]["value_b32"]
-                .as_str()
-                .map(SecretString::new);
-            (Some(SecretString::new(uri)), secret)
-        } else {
-            (None, None)
-        };
-        Ok(Enrollment {
-            id: serial.clone(),
-            kind: kind.clone(),
-            qr_payload,
-            secret,
-            manual: vec![("Serial".into(), serial)],
-            sent_to,
-            expires_in: None,
-        })
+        self.enroll(kind, target).await
     }
 
     async fn verify_enrollment(
@@ -640,56 +504,7 @@ impl Backend for PrivacyIdea {
         enrollment: &Enrollment,
         code: Option<&SecretString>,
     ) -> Result<EnrollmentState> {
-        let code = code
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| BackendError::Rejected {
-                code: crate::protocol::codes::INVALID_CODE.into(),
-                message: "enter the code".into(),
-            })?;
-        let serial = enrollment.id.as_str();
-        let token = self.token(serial).await?;
-        let ty = token["tokentype"].as_str().unwrap_or("");
-        if token["rollout_state"].as_str() == Some("verify") {
-            // privacyIDEA's verify-enrollment flow: the second /token/init step.
-            let verified = self
-                .user_call(
-                    Verb::POST,
-                    "token/init",
-                    &[("type", ty), ("serial", serial), ("verify", code.expose())],
-                )
-                .await;
-            match verified {
-                Ok(_) => {}
-                Err(BackendError::Rejected { message, .. }) => {
-                    return Err(BackendError::Rejected {
-                        code: crate::protocol::codes::INVALID_CODE.into(),
-                        message: format!("that code is not right; try the current one ({message})"),
-                    });
-                }
-                Err(e) => return Err(e),
-            }
-        } else {
-            // Enrolled at once: prove it with /validate/check, answering the challenge sent for it.
-            let tx = self.with_state(|s| s.enrollment_challenges.get(serial).cloned());
-            let mut params = vec![("serial", serial), ("pass", code.expose())];
-            if let Some(t) = tx.as_deref() {
-                params.push(("transaction_id", t));
-            }
-            let reply = self.check(&params).await?;
-            if reply.authentication.as_deref() != Some("ACCEPT") {
-                return Err(BackendError::Rejected {
-                    code: crate::protocol::codes::INVALID_CODE.into(),
-                    message: format!(
-                        "that code is not right; try the current one ({})",
-                        detail_message(&reply.detail, "rejected")
-                    ),
-                });
-            }
-            self.with_state(|s| s.enrollment_challenges.remove(serial));
-        }
-        Ok(EnrollmentState::Done(tokens::method(
-            &self.token(serial).await?,
-        )))
+        self.prove(enrollment, code).await
     }
 
     async fn cancel_enrollment(&self, enrollment: &Enrollment) -> Result<()> {
