@@ -782,3 +782,26 @@ fn the_demo_phone_approves_with_the_typed_number() {
         "{fx:?}"
     );
 }
+
+#[test]
+fn the_password_row_cannot_be_deleted() {
+    let mut s = home();
+    let mut ms = alice_methods();
+    let mut pw = method(
+        "m0",
+        secinfo::domain::MethodKind::Password,
+        "Last updated 2026-11-01",
+        false,
+    );
+    pw.usable_mfa = false;
+    ms.insert(0, pw);
+    s.methods = Loadable::Ready(ms);
+    s.home_focus = s
+        .home_items()
+        .iter()
+        .position(|i| *i == HomeItem::Method(0))
+        .unwrap();
+    let fx = update(&mut s, ch('d'));
+    assert!(fx.is_empty() && s.overlay.is_none());
+    assert!(s.notice.unwrap().text.contains("only changed"));
+}

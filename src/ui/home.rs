@@ -166,6 +166,8 @@ fn method_row(m: &Method, theme: &Theme) -> Vec<Span<'static>> {
             | crate::domain::MethodKind::Email
     ) {
         "Change Delete"
+    } else if m.kind == crate::domain::MethodKind::Password {
+        "Change"
     } else {
         "Delete"
     };

@@ -9,7 +9,7 @@ use crate::app::state::{
     State, Tone,
 };
 use crate::app::state::{confirm_name, method_name};
-use crate::domain::{Ability, Capabilities};
+use crate::domain::{Ability, Capabilities, MethodKind};
 
 /// Loads what the home screen shows (the account too when `account`).
 pub(crate) fn load(state: &mut State, account: bool) -> Vec<Effect> {
@@ -207,7 +207,11 @@ fn row_menu(state: &mut State, i: usize) -> Vec<Effect> {
         return Vec::new();
     };
     let set_default = ability(state, |c| &c.set_default).err();
-    let delete = ability(state, |c| &c.delete_methods).err();
+    let delete = if m.kind == MethodKind::Password {
+        Some("your password can only be changed".to_string())
+    } else {
+        ability(state, |c| &c.delete_methods).err()
+    };
     let mut items = Vec::new();
     if m.usable_mfa && !m.is_default {
         items.push(MenuItem {
@@ -249,6 +253,12 @@ pub(super) fn ask_delete(state: &mut State, i: usize) -> Vec<Effect> {
     let Some(m) = state.methods.ready().and_then(|ms| ms.get(i)).cloned() else {
         return Vec::new();
     };
+    if m.kind == MethodKind::Password {
+        return refuse(
+            state,
+            "Your password cannot be deleted, only changed (not available yet).".into(),
+        );
+    }
     let name = method_name(&m);
     let mut lines = vec![format!(
         "You will no longer be able to sign in with {name}."
