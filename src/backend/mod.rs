@@ -179,6 +179,11 @@ pub trait Backend: Send + Sync {
     async fn app_passwords(&self) -> Result<Vec<AppPassword>> {
         Err(not_yet("app passwords"))
     }
+    /// The services an app password can be for (`(id, description)`); empty when
+    /// the backend has no such notion.
+    async fn app_password_services(&self) -> Result<Vec<(String, String)>> {
+        Ok(Vec::new())
+    }
     /// Returns the new password, shown once. `service`: a provider's service id, if it has them.
     async fn create_app_password(
         &self,

@@ -216,6 +216,19 @@ pub async fn remembered(g: &Global, command: RememberedCommand) -> Outcome {
 
 pub async fn signout_all(g: &Global, yes: bool) -> Outcome {
     let ctx = signed_in(g).await?;
+    if let Some(reason) = ctx
+        .backend
+        .capabilities()
+        .await?
+        .sign_out_everywhere
+        .reason()
+    {
+        return Err(Failure::new(
+            exit::NOT_SUPPORTED,
+            "not_supported",
+            reason.to_string(),
+        ));
+    }
     if !yes
         && !prompt::confirm(
             "Sign out everywhere? Every session on every device ends, remembered devices are forgotten, \

@@ -281,6 +281,15 @@ fn required<'a>(v: &'a Value, what: &str) -> Result<&'a str> {
 
 #[async_trait]
 impl Backend for PrivacyIdea {
+    async fn app_password_services(&self) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .service_ids()
+            .await?
+            .into_iter()
+            .map(|s| (s.name, s.description))
+            .collect())
+    }
+
     async fn server_info(&self) -> Result<ServerInfo> {
         match self.api.call(Verb::GET, "healthz/", None, &[]).await? {
             Outcome::Ok(r) if r.value["status"].as_str() == Some("ready") => {}
