@@ -213,7 +213,22 @@ fn router(state: AppState) -> Router {
         )
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async { error::ApiError::not_found("this endpoint") })
+        .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// One line per request: method, path (never the query, which may carry a
+/// confirmation name), status and time. Bodies and headers are never logged.
+async fn log_request(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    tracing::debug!(%method, path, status = resp.status().as_u16(), ms = started.elapsed().as_millis() as u64, "served");
+    resp
 }
 
 /// Serve on `listener` until the task is dropped. Migrates the database first.
