@@ -235,6 +235,10 @@ pub struct EnrollmentRequest {
     /// A name for the method (TOTP app) or the device (push).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Changing a phone number or address: the method this one replaces once
+    /// verified (it keeps its place as default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 /// A method being added. Secrets (`qr_payload`, `secret`, `activation_code`)

@@ -15,6 +15,7 @@ fn begin(kind: &str, target: Option<&str>, name: Option<&str>) -> EnrollmentRequ
         kind: kind.into(),
         target: target.map(str::to_string),
         name: name.map(str::to_string),
+        replaces: None,
     }
 }
 
@@ -421,5 +422,80 @@ async fn adding_a_method_with_stale_mfa_needs_step_up_and_passkeys_are_refused()
             .await
             .status,
         404
+    );
+}
+
+#[tokio::test]
+async fn changing_a_phone_number_is_verified_and_keeps_the_default() {
+    let w = World::default().await;
+    let t = w.alice_signs_in("laptop", false).await;
+    let methods = w.methods(&t.access_token).await;
+    let old = methods.iter().find(|m| m.kind == "phone").unwrap().clone();
+    let push = methods
+        .iter()
+        .find(|m| m.kind == "authenticator_push")
+        .unwrap();
+    assert_eq!(
+        w.put(
+            "/v1/me/default-method",
+            DefaultMethodRequest {
+                method_id: old.id.clone()
+            },
+            Some(&t.access_token)
+        )
+        .await
+        .status,
+        204
+    );
+    let wrong_kind = EnrollmentRequest {
+        replaces: Some(push.id.clone()),
+        ..begin("phone", Some("+1 425 555 0199"), None)
+    };
+    assert_eq!(
+        w.post("/v1/me/enrollments", wrong_kind, Some(&t.access_token))
+            .await
+            .status,
+        400
+    );
+
+    let req = EnrollmentRequest {
+        replaces: Some(old.id.clone()),
+        ..begin("phone", Some("+1 425 555 0199"), None)
+    };
+    let e: EnrollmentDto = w
+        .post("/v1/me/enrollments", req, Some(&t.access_token))
+        .await
+        .ok();
+    // Until the new number is verified, the old one stays.
+    assert!(
+        w.methods(&t.access_token)
+            .await
+            .iter()
+            .any(|m| m.id == old.id)
+    );
+    let code = w.last_code("+14255550199");
+    let done: EnrollmentDto = w
+        .post(
+            &format!("/v1/me/enrollments/{}/verify", e.id),
+            EnrollmentVerifyRequest { code: Some(code) },
+            Some(&t.access_token),
+        )
+        .await
+        .ok();
+    let new = done.method.unwrap();
+    assert!(
+        new.is_default,
+        "the new number takes the old one's place as default"
+    );
+    assert!(new.detail.ends_with("99"));
+    let after = w.methods(&t.access_token).await;
+    assert!(
+        after.iter().all(|m| m.id != old.id),
+        "the old number is gone"
+    );
+    assert!(
+        w.notices("alice@contoso.test")
+            .iter()
+            .any(|n| n.contains("was changed to"))
     );
 }

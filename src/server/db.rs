@@ -169,6 +169,9 @@ CREATE TABLE recovery_codes (
 );
 CREATE INDEX recovery_codes_user ON recovery_codes(user_id);
 "#,
+    r#"
+ALTER TABLE enrollments ADD COLUMN replaces TEXT;
+"#,
 ];
 
 /// Open a connection with the pragmas every connection needs.

@@ -30,11 +30,12 @@ struct Row {
     challenge_id: Option<String>,
     method_id: Option<String>,
     expires_at: i64,
+    replaces: Option<String>,
 }
 
 fn load(conn: &Connection, user_id: &str, id: &str) -> ApiResult<Row> {
     conn.query_row(
-        "SELECT id, user_id, session_id, kind, label, secret, code_hash, device_id, challenge_id, method_id, expires_at
+        "SELECT id, user_id, session_id, kind, label, secret, code_hash, device_id, challenge_id, method_id, expires_at, replaces
          FROM enrollments WHERE id = ?1 AND user_id = ?2",
         params![id, user_id],
         |r| {
@@ -50,6 +51,7 @@ fn load(conn: &Connection, user_id: &str, id: &str) -> ApiResult<Row> {
                 challenge_id: r.get(8)?,
                 method_id: r.get(9)?,
                 expires_at: r.get(10)?,
+                replaces: r.get(11)?,
             })
         },
     )
@@ -135,6 +137,12 @@ pub async fn begin(
         .run(move |conn, s| {
             let me = bearer.require(conn)?;
             require_fresh_mfa(conn, s, &me)?;
+            if let Some(old) = &req.replaces {
+                let m = methods::get(conn, &me.user_id, old)?.ok_or_else(|| ApiError::not_found("the method to change"))?;
+                if m.kind != req.kind || methods::code_channel(&m.kind).is_none() {
+                    return Err(ApiError::bad_request("only a phone number or an address can be changed this way, to one of the same kind"));
+                }
+            }
             let t = now();
             let id = new_id("enr_");
             let target = req.target.as_deref().unwrap_or("").trim().to_string();
@@ -162,10 +170,10 @@ pub async fn begin(
                 }
             };
             conn.execute(
-                "INSERT INTO enrollments (id, user_id, session_id, kind, label, secret, code_hash, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO enrollments (id, user_id, session_id, kind, label, secret, code_hash, created_at, expires_at, replaces)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![id, me.user_id, me.session_id, req.kind, label, secret,
-                    code.as_ref().map(|c| hash(&format!("{id}:{c}"))), t, t + s.enrollment_ttl as i64],
+                    code.as_ref().map(|c| hash(&format!("{id}:{c}"))), t, t + s.enrollment_ttl as i64, req.replaces],
             )?;
             let row = load(conn, &me.user_id, &id)?;
             let mut out = dto(&row, "pending");
@@ -328,6 +336,21 @@ fn advance(
 
 /// The method exists now: pick a default if there was none, tell the holder, report done.
 fn save(conn: &Connection, row: &Row, method_id: &str) -> ApiResult<EnrollmentDto> {
+    let replaced = match &row.replaces {
+        Some(old) => methods::get(conn, &row.user_id, old)?,
+        None => None,
+    };
+    if let Some(old) = &replaced {
+        let was_default =
+            methods::default_id(conn, &row.user_id)?.as_deref() == Some(old.id.as_str());
+        conn.execute("DELETE FROM methods WHERE id = ?1", [&old.id])?;
+        if was_default {
+            conn.execute(
+                "UPDATE users SET default_method_id = ?2 WHERE id = ?1",
+                params![row.user_id, method_id],
+            )?;
+        }
+    }
     methods::repair_default(conn, &row.user_id)?;
     conn.execute(
         "UPDATE enrollments SET method_id = ?2, secret = NULL, code_hash = NULL WHERE id = ?1",
@@ -338,11 +361,19 @@ fn save(conn: &Connection, row: &Row, method_id: &str) -> ApiResult<EnrollmentDt
     outbox::notice(
         conn,
         &row.user_id,
-        &format!(
-            "the sign-in method {} ({}) was added",
-            title(&m.kind),
-            m.detail()
-        ),
+        &match &replaced {
+            Some(old) => format!(
+                "the {} {} was changed to {}",
+                title(&m.kind),
+                old.detail(),
+                m.detail()
+            ),
+            None => format!(
+                "the sign-in method {} ({}) was added",
+                title(&m.kind),
+                m.detail()
+            ),
+        },
     )?;
     let mut out = dto(row, "done");
     let default = methods::default_id(conn, &row.user_id)?;
