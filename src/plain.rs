@@ -12,15 +12,33 @@ use crate::app::Action;
 use crate::app::effects::{self, Deps, Effect};
 use crate::app::state::{DemoInfo, Purpose, method_name};
 use crate::backend::SignIn;
-use crate::secrets::SecretString;
 use crate::tui::{Context, prepare};
 use crate::ui::widgets::date;
 use io::Io;
 use std::io::{BufRead, Write};
 
+/// Where plain mode reads the password and codes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Secrets {
+    /// From the terminal without echo when stdin is one, else from `input`.
+    TerminalWhenPresent,
+    /// Always from `input` (scripts, tests).
+    FromInput,
+}
+
+/// Plain mode on `input`/`output`; the password is read without echo when stdin is a terminal.
 pub async fn run(ctx: Context, input: impl BufRead, output: impl Write) -> anyhow::Result<()> {
+    run_with(ctx, input, output, Secrets::TerminalWhenPresent).await
+}
+
+pub async fn run_with(
+    ctx: Context,
+    input: impl BufRead,
+    output: impl Write,
+    secrets: Secrets,
+) -> anyhow::Result<()> {
     let (state, deps, signed_in) = prepare(ctx);
-    let mut io = Io::new(input, output);
+    let mut io = Io::new(input, output, secrets);
     io.say("secinfo: Security info (plain mode)")?;
     io.say(&format!(
         "Profile {}, server {}",
@@ -160,10 +178,9 @@ async fn sign_in<R: BufRead, W: Write>(
                 None => return Ok(None),
             },
         };
-        let Some(password) = io.ask("Password:")? else {
+        let Some(password) = io.ask_secret("Password:")? else {
             return Ok(None);
         };
-        let password = SecretString::new(password);
         let result = effects::run(
             Effect::SignIn {
                 id: 0,

@@ -11,45 +11,15 @@ use secinfo::app::effects::{self, Deps, Effect};
 use secinfo::app::keymap::Keymap;
 use secinfo::app::state::*;
 use secinfo::app::{Action, update};
-use secinfo::backend::Credentials;
 use secinfo::backend::native::NativeBackend;
-use secinfo::secrets::{SecretsError, SessionStore, StoreInfo};
 use secinfo::server::Settings;
 use secinfo::tui::{Context, prepare};
 use secinfo::ui::theme::ThemeName;
 use server_support::World;
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
-use tui_support::{ch, key};
-
-/// Keeps what it is given, in memory: the secret store's contract without a keyring.
-#[derive(Default)]
-struct MemoryStore(Mutex<HashMap<(String, String), Credentials>>);
-
-impl SessionStore for MemoryStore {
-    fn load(&self, p: &str, u: &str) -> Result<Option<Credentials>, SecretsError> {
-        Ok(self.0.lock().unwrap().get(&(p.into(), u.into())).cloned())
-    }
-    fn save(&self, p: &str, u: &str, c: &Credentials) -> Result<(), SecretsError> {
-        self.0
-            .lock()
-            .unwrap()
-            .insert((p.into(), u.into()), c.clone());
-        Ok(())
-    }
-    fn forget(&self, p: &str, u: &str) -> Result<(), SecretsError> {
-        self.0.lock().unwrap().remove(&(p.into(), u.into()));
-        Ok(())
-    }
-    fn info(&self) -> StoreInfo {
-        StoreInfo {
-            name: "memory".into(),
-            why: "test".into(),
-            persistence: "this test".into(),
-        }
-    }
-}
+use tui_support::{MemoryStore, ch, key};
 
 struct Driver {
     state: State,

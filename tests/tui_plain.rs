@@ -2,6 +2,7 @@
 //! bottom, numbered choices, "Enter a number:" prompts, no escape codes.
 
 mod server_support;
+mod tui_support;
 
 use secinfo::accounts::KnownAccounts;
 use secinfo::app::keymap::Keymap;
@@ -37,6 +38,20 @@ struct Session {
 
 impl Session {
     fn start(world: &World, state_dir: &std::path::Path) -> Session {
+        Self::start_with(
+            world,
+            state_dir,
+            Arc::new(NoStore {
+                reason: "tests keep nothing".into(),
+            }),
+        )
+    }
+
+    fn start_with(
+        world: &World,
+        state_dir: &std::path::Path,
+        store: Arc<dyn secinfo::secrets::SessionStore>,
+    ) -> Session {
         let backend = NativeBackend::new(
             &world.server.url,
             "plain-test",
@@ -46,9 +61,7 @@ impl Session {
         .unwrap();
         let ctx = Context {
             backend: Arc::new(backend),
-            store: Arc::new(NoStore {
-                reason: "tests keep nothing".into(),
-            }),
+            store,
             profile: "test".into(),
             server_url: world.server.url.clone(),
             demo: None,
@@ -61,7 +74,13 @@ impl Session {
         let out = Shared::default();
         let sink = out.clone();
         let task = tokio::spawn(async move {
-            secinfo::plain::run(ctx, std::io::BufReader::new(reader), sink).await
+            secinfo::plain::run_with(
+                ctx,
+                std::io::BufReader::new(reader),
+                sink,
+                secinfo::plain::Secrets::FromInput,
+            )
+            .await
         });
         Session {
             out,
@@ -106,11 +125,16 @@ impl Session {
     }
 }
 
-/// The number in front of the first choice containing `label`.
+/// The number in front of the choice named `label` (else the first containing it).
 fn number_of(text: &str, label: &str) -> String {
-    text.lines()
+    let choices: Vec<(&str, &str)> = text
+        .lines()
         .filter_map(|l| l.split_once(". "))
-        .find(|(n, rest)| n.chars().all(|c| c.is_ascii_digit()) && rest.contains(label))
+        .filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    let exact = choices.iter().find(|(_, rest)| *rest == label);
+    exact
+        .or_else(|| choices.iter().find(|(_, rest)| rest.contains(label)))
         .map(|(n, _)| n.to_string())
         .unwrap_or_else(|| panic!("no choice {label:?} in:\n{text}"))
 }
@@ -124,7 +148,7 @@ fn latest_code(world: &World) -> String {
         .to_string()
 }
 
-async fn sign_in_by_email(s: &mut Session, world: &World) {
+async fn sign_in_by_email(s: &mut Session, world: &World, remember: &str) {
     s.expect("Username:").await;
     s.send(&world.demo.username);
     s.expect("Password:").await;
@@ -133,7 +157,7 @@ async fn sign_in_by_email(s: &mut Session, world: &World) {
     assert!(choices.contains("Verify your identity"), "{choices}");
     s.send(&number_of(&choices, "mail"));
     s.expect("Enter y or n:").await;
-    s.send("n");
+    s.send(remember);
     s.expect("Enter the code").await;
     s.send(&latest_code(world));
     s.expect("Signed in as").await;
@@ -144,7 +168,7 @@ async fn a_screen_reader_user_signs_in_with_an_emailed_code_and_reads_security_i
     let world = World::start(Settings::default()).await;
     let state = tempfile::tempdir().unwrap();
     let mut s = Session::start(&world, state.path());
-    sign_in_by_email(&mut s, &world).await;
+    sign_in_by_email(&mut s, &world, "n").await;
     let home = s.expect("Enter a number:").await;
     assert!(
         home.contains("Your sign-in will not be kept: "),
@@ -197,7 +221,7 @@ async fn sign_out_everywhere_in_plain_mode_returns_to_the_account_list() {
     let world = World::start(Settings::default()).await;
     let state = tempfile::tempdir().unwrap();
     let mut s = Session::start(&world, state.path());
-    sign_in_by_email(&mut s, &world).await;
+    sign_in_by_email(&mut s, &world, "n").await;
     let home = s.expect("Enter a number:").await;
     s.send(&number_of(&home, "Sign out everywhere"));
     let ask = s.expect("to confirm, or press Enter to cancel:").await;
@@ -211,5 +235,44 @@ async fn sign_out_everywhere_in_plain_mode_returns_to_the_account_list() {
         "{picker}"
     );
     assert!(picker.contains(&world.demo.username), "{picker}");
+    s.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_remembered_sign_in_a_change_asks_the_second_factor_again() {
+    let world = World::start(Settings::default()).await;
+    let state = tempfile::tempdir().unwrap();
+    let store = Arc::new(tui_support::MemoryStore::default());
+    let mut s = Session::start_with(&world, state.path(), store);
+    sign_in_by_email(&mut s, &world, "y").await;
+    let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "Sign out"));
+    let picker = s.expect("Enter a number:").await;
+    s.send(&number_of(&picker, &world.demo.username));
+    s.expect("Password:").await;
+    s.send(&world.demo.password);
+    let signed = s.expect("Signed in as").await;
+    assert!(
+        !signed.contains("Verify your identity"),
+        "remembered: no second factor:\n{signed}"
+    );
+    let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "Delete a sign-in method"));
+    let which = s.expect("Enter a number:").await;
+    s.send(&number_of(&which, "Email"));
+    s.expect("Type delete to confirm").await;
+    s.send("delete");
+    s.expect("This change needs a fresh second factor.").await;
+    let choices = s.expect("Enter a number:").await;
+    s.send(&number_of(&choices, "Text"));
+    s.expect("Enter the code").await;
+    s.send(&latest_code(&world));
+    s.expect("Verified.").await;
+    s.expect("Done.").await;
+    let home = s.expect("Enter a number:").await;
+    assert!(
+        !home.contains("Email a"),
+        "the email method is gone:\n{home}"
+    );
     s.finish().await;
 }

@@ -1,15 +1,33 @@
 //! Line input and output for plain mode: one fact per line, numbered choices.
 
-use std::io::{BufRead, Write};
+use super::Secrets;
+use crate::secrets::SecretString;
+use std::io::{BufRead, IsTerminal, Write};
 
 pub struct Io<R, W> {
     input: R,
     output: W,
+    secrets: Secrets,
 }
 
 impl<R: BufRead, W: Write> Io<R, W> {
-    pub fn new(input: R, output: W) -> Self {
-        Self { input, output }
+    pub fn new(input: R, output: W, secrets: Secrets) -> Self {
+        Self {
+            input,
+            output,
+            secrets,
+        }
+    }
+
+    /// A password or code: without echo on a terminal, never kept as a plain String.
+    pub fn ask_secret(&mut self, prompt: &str) -> anyhow::Result<Option<SecretString>> {
+        if self.secrets == Secrets::TerminalWhenPresent && std::io::stdin().is_terminal() {
+            writeln!(self.output, "{prompt}")?;
+            self.output.flush()?;
+            let read = blocking(rpassword::read_password);
+            return Ok(read.ok().map(SecretString::new));
+        }
+        Ok(self.ask(prompt)?.map(|s| SecretString::new(s.trim())))
     }
 
     pub fn say(&mut self, line: &str) -> anyhow::Result<()> {
@@ -27,16 +45,8 @@ impl<R: BufRead, W: Write> Io<R, W> {
         writeln!(self.output, "{prompt}")?;
         self.output.flush()?;
         let mut line = String::new();
-        // Reading stdin blocks; on a multi-threaded runtime let the other
-        // tasks (the in-process demo server) keep running meanwhile.
-        let multi = tokio::runtime::Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        let read = if multi {
-            tokio::task::block_in_place(|| self.input.read_line(&mut line))
-        } else {
-            self.input.read_line(&mut line)
-        };
-        if read? == 0 {
+        let input = &mut self.input;
+        if blocking(|| input.read_line(&mut line))? == 0 {
             return Ok(None);
         }
         Ok(Some(line.trim_end_matches(['\r', '\n']).to_string()))
@@ -62,5 +72,17 @@ impl<R: BufRead, W: Write> Io<R, W> {
     pub fn confirm_word(&mut self, word: &str) -> anyhow::Result<bool> {
         let prompt = format!("Type {word} to confirm, or press Enter to cancel:");
         Ok(self.ask(&prompt)?.is_some_and(|a| a.trim() == word))
+    }
+}
+
+/// Reading input blocks; on a multi-threaded runtime let the other tasks (the
+/// in-process demo server) keep running meanwhile.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
     }
 }

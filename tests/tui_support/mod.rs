@@ -9,8 +9,12 @@ use secinfo::app::keymap::Keymap;
 use secinfo::app::state::State;
 use secinfo::app::{Action, Effect, update};
 use secinfo::backend::Challenge;
+use secinfo::backend::Credentials;
 use secinfo::domain::*;
+use secinfo::secrets::{SecretsError, SessionStore, StoreInfo};
 use secinfo::ui::theme::ThemeName;
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 pub fn state() -> State {
     State::new(
@@ -232,5 +236,33 @@ pub fn id_of(e: &Effect) -> u64 {
         | Effect::PhoneApprove { id, .. }
         | Effect::LoadOutbox { id } => *id,
         other => panic!("{other:?} has no id"),
+    }
+}
+
+/// Keeps what it is given, in memory: the secret store's contract without a keyring.
+#[derive(Default)]
+pub struct MemoryStore(Mutex<HashMap<(String, String), Credentials>>);
+
+impl SessionStore for MemoryStore {
+    fn load(&self, p: &str, u: &str) -> Result<Option<Credentials>, SecretsError> {
+        Ok(self.0.lock().unwrap().get(&(p.into(), u.into())).cloned())
+    }
+    fn save(&self, p: &str, u: &str, c: &Credentials) -> Result<(), SecretsError> {
+        self.0
+            .lock()
+            .unwrap()
+            .insert((p.into(), u.into()), c.clone());
+        Ok(())
+    }
+    fn forget(&self, p: &str, u: &str) -> Result<(), SecretsError> {
+        self.0.lock().unwrap().remove(&(p.into(), u.into()));
+        Ok(())
+    }
+    fn info(&self) -> StoreInfo {
+        StoreInfo {
+            name: "memory".into(),
+            why: "test".into(),
+            persistence: "this test".into(),
+        }
     }
 }
