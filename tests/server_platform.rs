@@ -134,6 +134,9 @@ async fn every_error_has_the_one_shape() {
     assert_eq!(unknown.status(), 404);
     let body: ErrorBody = unknown.json().await.unwrap();
     assert_eq!(body.error.code, codes::NOT_FOUND);
+    // Clients compare clocks with the Date header (TOTP depends on it).
+    let meta = w.http.get(w.url("/v1/meta")).send().await.unwrap();
+    assert!(meta.headers().contains_key("date"));
     let no_token = w.http.get(w.url("/v1/me/methods")).send().await.unwrap();
     assert_eq!(no_token.status(), 401);
     let body: ErrorBody = no_token.json().await.unwrap();

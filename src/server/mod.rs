@@ -5,6 +5,29 @@
 //!
 //! Library API: [`Settings`], [`serve`], [`spawn`], [`admin`], [`seed_demo`],
 //! [`outbox`]. `GET /openapi.json` is generated from the handlers.
+//!
+//! The journeys, as a client sees them:
+//! - Sign-in: `POST /v1/auth/login` → `SignedIn` (a valid "Don't ask again"
+//!   grant for this `client_id`, or no second factor yet: `mfa_setup_required`)
+//!   or `MfaRequired`. Then `POST /v1/auth/mfa/send` (push: returns the number
+//!   to match; SMS/email: writes a code to the outbox) and `POST /v1/auth/mfa`
+//!   with the code, or with `code: null` to poll a push. Recovery codes are
+//!   offered as method id `recovery_code`.
+//! - Tokens: opaque, stored as SHA-256; refresh rotates and a reused refresh
+//!   token ends the session. A session signed in through a grant has no MFA
+//!   on record, so its first security-info change answers 403
+//!   `step_up_required`: `POST /v1/auth/step-up`, then the same two MFA calls
+//!   with the session's bearer token, then retry with the fresh tokens.
+//! - Security info: changes need MFA within `mfa_max_age`; removing the last
+//!   usable second factor (or the phone carrying it) answers 409
+//!   `last_method` unless `?confirm=` names it exactly; each change sends a
+//!   notice email to the username's address (the outbox).
+//! - Adding a method: `POST /v1/me/enrollments` → poll or verify
+//!   `/v1/me/enrollments/{id}[/verify]` → `done`; `DELETE` cancels. The
+//!   authenticator app is saved only after its test push is approved.
+//! - The phone (`crate::phone`): activation with a one-time code, then
+//!   Ed25519-signed requests; "Remove account" makes pushes fail at once with
+//!   `push_unavailable` while the methods stay listed.
 
 mod account;
 pub mod admin;
