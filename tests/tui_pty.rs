@@ -222,3 +222,23 @@ fn a_panic_still_restores_the_terminal() {
     );
     assert_cooked(text.split("EXIT=").nth(1).unwrap());
 }
+
+#[test]
+fn no_color_means_no_color_codes_but_focus_still_shows() {
+    let mut p = Pty::start(&[("NO_COLOR", "1")]);
+    p.wait_for("Sign in", 120);
+    let screen = p.parser.screen().contents();
+    assert!(
+        screen.contains("> Password"),
+        "focus marker without color:\n{screen}"
+    );
+    p.send(b"\x03");
+    let (exit, text) = p.finish();
+    assert_eq!(exit, "0", "Ctrl-C quits cleanly: {text}");
+    for sgr in ["38;5;", "48;5;", "38;2;", "48;2;"] {
+        assert!(
+            !text.contains(sgr),
+            "NO_COLOR output has a color code {sgr:?}"
+        );
+    }
+}

@@ -419,3 +419,21 @@ fn high_contrast_focus_is_black_on_yellow() {
     let cell = &buf[(3, y)];
     assert_eq!((cell.fg, cell.bg), (Color::Black, Color::Yellow));
 }
+
+#[test]
+fn demo_outbox_panel() {
+    let mut s = loaded_home();
+    s.demo = Some(DemoInfo {
+        username: "alice@contoso.test".into(),
+        password: "correct-horse".into(),
+        db_path: "/tmp/demo.db".into(),
+        phone_dir: "/tmp/phone".into(),
+    });
+    s.overlay = Some(Overlay::Outbox(Loadable::Ready(vec![SentMessage {
+        channel: "email".into(),
+        recipient: "alice@contoso.test".into(),
+        body: "Your Contoso verification code is 314159.".into(),
+        sent_at: "2026-12-01T08:00:00Z".into(),
+    }])));
+    insta::assert_snapshot!(screen(&s).backend());
+}

@@ -102,7 +102,7 @@ pub fn outbox(
             {
                 let head = format!(
                     " {} {} to {}:",
-                    cell(&m.sent_at, 19),
+                    cell(&m.sent_at, 20),
                     clean(&m.channel),
                     clean(&m.recipient)
                 );
