@@ -37,6 +37,9 @@ pub enum PhoneError {
 
 pub type Result<T> = std::result::Result<T, PhoneError>;
 
+mod store;
+use store::{Account, storage};
+
 /// What the app shows in its account list (no key material).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AccountInfo {
@@ -56,38 +59,11 @@ pub struct NewAccount {
     pub totp_uri: Option<String>,
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Stored {
-    device_id: String,
-    username: String,
-    name: String,
-    server_url: String,
-    /// The Ed25519 private key seed, base64.
-    key: String,
-    totp_uri: Option<String>,
-}
-
-impl Drop for Stored {
-    fn drop(&mut self) {
-        use zeroize::Zeroize;
-        self.key.zeroize();
-        if let Some(u) = &mut self.totp_uri {
-            u.zeroize();
-        }
-    }
-}
-
 /// A fresh key pair: the private key and the base64 public key to register.
 pub fn new_key() -> (SigningKey, String) {
     let key = SigningKey::generate(&mut rand::rngs::OsRng);
     let public = STANDARD.encode(key.verifying_key().as_bytes());
     (key, public)
-}
-
-struct Account {
-    info: AccountInfo,
-    key: SigningKey,
-    totp_uri: Option<SecretString>,
 }
 
 pub struct Phone {
@@ -96,49 +72,10 @@ pub struct Phone {
     server_override: Option<String>,
 }
 
-fn storage(path: &Path, e: impl std::fmt::Display) -> PhoneError {
-    PhoneError::Storage {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    }
-}
-
 impl Phone {
     /// Open (creating if needed) the phone's directory and read its accounts.
     pub fn open(dir: &Path) -> Result<Self> {
-        crate::paths::ensure_private_dir(dir).map_err(|e| storage(dir, e))?;
-        let mut accounts = Vec::new();
-        let entries = std::fs::read_dir(dir).map_err(|e| storage(dir, e))?;
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("account-") && n.ends_with(".json"))
-            })
-            .collect();
-        files.sort();
-        for path in files {
-            let text = zeroize::Zeroizing::new(
-                std::fs::read_to_string(&path).map_err(|e| storage(&path, e))?,
-            );
-            let stored: Stored = serde_json::from_str(&text).map_err(|e| storage(&path, e))?;
-            let seed: [u8; 32] = STANDARD
-                .decode(&stored.key)
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| storage(&path, "the key is not a 32-byte base64 value"))?;
-            accounts.push(Account {
-                info: AccountInfo {
-                    username: stored.username.clone(),
-                    device_id: stored.device_id.clone(),
-                    name: stored.name.clone(),
-                    server_url: stored.server_url.clone(),
-                },
-                key: SigningKey::from_bytes(&seed),
-                totp_uri: stored.totp_uri.as_deref().map(SecretString::new),
-            });
-        }
+        let accounts = store::read_all(dir)?;
         Ok(Self {
             dir: dir.to_path_buf(),
             accounts,
@@ -165,28 +102,8 @@ impl Phone {
         self.accounts.iter().map(|a| a.info.clone()).collect()
     }
 
-    fn file(&self, device_id: &str) -> PathBuf {
-        let safe: String = device_id
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-            .collect();
-        self.dir.join(format!("account-{safe}.json"))
-    }
-
     fn save(&self, a: &Account) -> Result<()> {
-        let stored = Stored {
-            device_id: a.info.device_id.clone(),
-            username: a.info.username.clone(),
-            name: a.info.name.clone(),
-            server_url: a.info.server_url.clone(),
-            key: STANDARD.encode(a.key.to_bytes()),
-            totp_uri: a.totp_uri.as_ref().map(|u| u.expose().to_string()),
-        };
-        let text = zeroize::Zeroizing::new(
-            serde_json::to_string_pretty(&stored).map_err(|e| storage(&self.dir, e))?,
-        );
-        let path = self.file(&a.info.device_id);
-        write_private(&path, text.as_bytes()).map_err(|e| storage(&path, e))
+        store::save(&self.dir, a)
     }
 
     /// Store an account (activation, or the demo seed writing it directly).
@@ -356,7 +273,7 @@ impl Phone {
                     .json(&Self::proof(a, "unregister")),
             )
             .await?;
-        let file = self.file(&a.info.device_id);
+        let file = store::file(&self.dir, &a.info.device_id);
         std::fs::remove_file(&file).map_err(|e| storage(&file, e))?;
         self.accounts.remove(i);
         Ok(())
@@ -404,23 +321,6 @@ fn parse_payload(payload: &str) -> Result<(SecretString, String)> {
         (Some(c), Some(s)) if !c.is_empty() && !s.is_empty() => Ok((c, s)),
         _ => Err(PhoneError::BadPayload),
     }
-}
-
-/// Write a file only its owner can read, replacing it atomically.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]
