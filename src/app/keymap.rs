@@ -275,7 +275,7 @@ impl Default for Keymap {
             (Command::Resend, vec![c('r')]),
             (Command::OtherWay, vec![c('w')]),
             (Command::Phone, vec![c('p')]),
-            (Command::Outbox, vec![c('o')]),
+            (Command::Outbox, vec![c('o'), Key::plain(F(2))]),
             (Command::Help, vec![c('?'), Key::plain(F(1))]),
             (Command::Quit, vec![c('q'), ctrl('c')]),
         ];

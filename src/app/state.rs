@@ -316,7 +316,8 @@ impl State {
                 }
             };
         }
-        if self.demo.is_some() && !text {
+        // F2 reaches the outbox even from a code field (where `o` is typed).
+        if self.demo.is_some() {
             cmds.push(Outbox);
         }
         cmds.extend([Help, Quit]);

@@ -56,7 +56,11 @@ fn accounts(
     let mut lines = vec![
         Line::styled("Sign in", theme.title),
         Line::raw(""),
-        Line::styled("You have multiple accounts", theme.heading),
+        if state.accounts.len() > 1 {
+            Line::styled("You have multiple accounts", theme.heading)
+        } else {
+            Line::styled("Pick an account", theme.heading)
+        },
         Line::raw("Choose the account you want to sign in with."),
         Line::raw(""),
     ];
