@@ -134,6 +134,10 @@ async fn every_error_has_the_one_shape() {
     assert_eq!(unknown.status(), 404);
     let body: ErrorBody = unknown.json().await.unwrap();
     assert_eq!(body.error.code, codes::NOT_FOUND);
+    let wrong_method = w.http.delete(w.url("/v1/meta")).send().await.unwrap();
+    assert_eq!(wrong_method.status(), 405);
+    let body: ErrorBody = wrong_method.json().await.unwrap();
+    assert_eq!(body.error.code, codes::BAD_REQUEST);
     // Clients compare clocks with the Date header (TOTP depends on it).
     let meta = w.http.get(w.url("/v1/meta")).send().await.unwrap();
     assert!(meta.headers().contains_key("date"));

@@ -236,6 +236,13 @@ fn router(state: AppState) -> Router {
         )
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async { error::ApiError::not_found("this endpoint") })
+        .method_not_allowed_fallback(|| async {
+            error::ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                crate::protocol::codes::BAD_REQUEST,
+                "this endpoint does not take that HTTP method",
+            )
+        })
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }
