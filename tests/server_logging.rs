@@ -55,7 +55,15 @@ async fn a_full_journey_leaves_no_secret_in_the_log() {
     let sms = World::method(&ch, "phone").method_id.clone();
     w.send_factor(&ch, &sms, None).await.ok::<MfaSent>();
     let sms_code = w.last_code("+1 425 555 0123");
-    let wrong = w.answer(&ch, &sms, Some("000000"), false, None).await;
+    let wrong = w
+        .answer(
+            &ch,
+            &sms,
+            Some(&server_support::wrong_code(&sms_code)),
+            false,
+            None,
+        )
+        .await;
     assert_eq!(wrong.status, 400);
     assert!(matches!(
         w.answer(&ch, &sms, Some(&sms_code), false, None).await.ok(),

@@ -378,3 +378,84 @@ fn two_demos_starting_at_once_seed_only_once() {
     assert_eq!(results.iter().filter(|s| **s).count(), 1, "{results:?}");
     assert_eq!(server::admin::list_users(&db).unwrap().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_clients_on_two_servers_over_one_database_all_get_answers() {
+    let w = World::default().await;
+    let second = server::spawn(&w.db, Settings::default()).await.unwrap();
+    let grant = w
+        .alice_signs_in("shared", true)
+        .await
+        .remembered_grant
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let base = if i % 2 == 0 {
+            w.server.url.clone()
+        } else {
+            second.url.clone()
+        };
+        let grant = grant.clone();
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let login = LoginRequest {
+                username: "alice@contoso.test".into(),
+                password: "correct-horse-battery".into(),
+                client_id: "shared".into(),
+                client_name: format!("client {i}"),
+                remembered_grant: Some(grant),
+            };
+            let r: AuthResult = http
+                .post(format!("{base}/v1/auth/login"))
+                .json(&login)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let AuthResult::SignedIn(mut t) = r else {
+                panic!("{r:?}")
+            };
+            for _ in 0..3 {
+                for path in [
+                    "/v1/me/methods",
+                    "/v1/me/sessions",
+                    "/v1/me/trusted-devices",
+                ] {
+                    let resp = http
+                        .get(format!("{base}{path}"))
+                        .bearer_auth(&t.access_token)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(resp.status(), 200, "{path}: {}", resp.text().await.unwrap());
+                }
+                let body =
+                    serde_json::json!({ "refresh_token": t.refresh_token, "client_id": "shared" });
+                let r: AuthResult = http
+                    .post(format!("{base}/v1/auth/refresh"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let AuthResult::SignedIn(next) = r else {
+                    panic!("{r:?}")
+                };
+                t = next;
+            }
+            t.session_id
+        }));
+    }
+    let mut sessions = Vec::new();
+    for t in tasks {
+        sessions.push(t.await.unwrap());
+    }
+    sessions.sort();
+    sessions.dedup();
+    assert_eq!(sessions.len(), 12);
+    second.shutdown().await.unwrap();
+}
