@@ -2,7 +2,7 @@
 //! results into actions, runs `update`, spawns effects, redraws. Event-driven:
 //! nothing wakes it while idle except input; the spinner ticks only while
 //! something is loading. The terminal is restored on quit, Ctrl-C, SIGTERM,
-//! SIGHUP, errors and panics (ratatui's hook restores, then chains).
+//! SIGINT, SIGHUP, errors and panics (ratatui's hook restores, then chains).
 
 use crate::accounts::KnownAccounts;
 use crate::app::effects::{self, DemoServices, Deps, Effect};
@@ -130,6 +130,8 @@ async fn event_loop(
     let mut events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
+    // Ctrl-C arrives as a key in raw mode; a SIGINT from elsewhere still ends cleanly.
+    let mut sigint = signal(SignalKind::interrupt())?;
     let mut tick = tokio::time::interval(Duration::from_millis(150));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     spawn(first, &deps, &tx);
@@ -148,6 +150,7 @@ async fn event_loop(
             _ = tick.tick(), if state.is_loading() => Action::Tick,
             _ = sigterm.recv() => return Ok(()),
             _ = sighup.recv() => return Ok(()),
+            _ = sigint.recv() => return Ok(()),
         };
         #[cfg(debug_assertions)]
         if matches!(action, Action::Key(_))
