@@ -19,6 +19,12 @@ async fn a_new_phone_activates_and_approves_bobs_sign_in() {
     let resp = phone.activate(&link, "Bob's phone").await.unwrap();
     assert_eq!(resp.username, "bob@contoso.test");
     assert_eq!(phone.accounts().len(), 1);
+    assert!(
+        w.notices("bob@contoso.test")
+            .iter()
+            .any(|n| n.contains("authenticator app on Bob's phone was added")),
+        "the holder is told"
+    );
     // The key is kept privately, and an activation link works once.
     #[cfg(unix)]
     {
