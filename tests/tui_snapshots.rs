@@ -298,6 +298,7 @@ fn step_up_before_a_change() {
         change: Change::DeleteMethod {
             id: "m3".into(),
             name: "+1 XXXXXXXX23".into(),
+            label: "Phone +1 XXXXXXXX23".into(),
             confirm: None,
         },
         pending: Some(99),

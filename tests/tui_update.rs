@@ -461,3 +461,32 @@ fn the_password_row_cannot_be_deleted() {
     assert!(fx.is_empty() && s.overlay.is_none());
     assert!(s.notice.unwrap().text.contains("only changed"));
 }
+
+#[test]
+fn deleting_the_default_method_says_which_one_took_its_place() {
+    let mut s = home();
+    s.home_focus = s
+        .home_items()
+        .iter()
+        .position(|i| *i == HomeItem::Method(0))
+        .unwrap();
+    update(&mut s, ch('d'));
+    let Some(Overlay::Confirm(c)) = &s.overlay else {
+        panic!()
+    };
+    assert!(c.lines.join(" ").contains("default"), "{:?}", c.lines);
+    press(&mut s, KeyCode::Tab);
+    let fx = press(&mut s, KeyCode::Enter);
+    update(
+        &mut s,
+        Action::Changed {
+            id: id_of(&fx[0]),
+            result: Ok(Some("m3".into())),
+        },
+    );
+    let n = s.notice.unwrap();
+    assert_eq!(
+        n.text,
+        "Deleted Authenticator app Pixel 8. Your default sign-in method is now Phone +1 XXXXXXXX23."
+    );
+}

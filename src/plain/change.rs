@@ -36,7 +36,9 @@ pub async fn change<R: BufRead, W: Write>(
     loop {
         match apply(deps, &change).await {
             Ok(said) => {
-                io.say(format!("Done. {}", said.unwrap_or_default()).trim_end())?;
+                // Only a method id comes back (the new default); the list shows it next.
+                let _ = said;
+                io.say("Done.")?;
                 return Ok(match change {
                     Change::SignOutEverywhere | Change::RevokeSession { current: true, .. } => {
                         Some(After::SignIn)

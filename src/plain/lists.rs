@@ -90,6 +90,7 @@ pub async fn delete_method<R: BufRead, W: Write>(
         Change::DeleteMethod {
             id: m.id.clone(),
             name,
+            label: names[i].clone(),
             confirm: None,
         },
     )

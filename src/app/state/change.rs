@@ -7,7 +7,10 @@ use crate::app::state::{ReqId, Verify};
 pub enum Change {
     DeleteMethod {
         id: String,
+        /// What the user types to override the last-method guard.
         name: String,
+        /// How the method is called in messages ("Phone +1 XXXXXXXX23").
+        label: String,
         confirm: Option<String>,
     },
     SetDefault {
@@ -34,7 +37,7 @@ impl Change {
     /// What the status says while it runs.
     pub fn progress(&self) -> String {
         match self {
-            Self::DeleteMethod { name, .. } => format!("Deleting {name}…"),
+            Self::DeleteMethod { label, .. } => format!("Deleting {label}…"),
             Self::SetDefault { name, .. } => format!("Making {name} the default…"),
             Self::DeleteDevice { name, .. } => format!("Deleting device {name}…"),
             Self::RevokeSession { .. } => "Signing out the session…".into(),

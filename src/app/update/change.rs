@@ -109,10 +109,25 @@ pub(super) fn changed(
     }
 }
 
-fn done(state: &mut State, change: Change, said: Option<String>) -> Vec<Effect> {
+/// `new_default`: after deleting the default method, the id of the one that took its place.
+fn done(state: &mut State, change: Change, new_default: Option<String>) -> Vec<Effect> {
     let (text, mut fx) = match &change {
-        Change::DeleteMethod { name, .. } => {
-            (format!("Deleted {name}."), home::reload_methods(state))
+        Change::DeleteMethod { label, .. } => {
+            let successor = new_default.as_ref().and_then(|id| {
+                state
+                    .methods
+                    .ready()?
+                    .iter()
+                    .find(|m| &m.id == id)
+                    .map(crate::app::state::method_name)
+            });
+            let text = match successor {
+                Some(next) => {
+                    format!("Deleted {label}. Your default sign-in method is now {next}.")
+                }
+                None => format!("Deleted {label}."),
+            };
+            (text, home::reload_methods(state))
         }
         Change::SetDefault { name, .. } => (
             format!("{name} is now your default sign-in method."),
@@ -162,10 +177,6 @@ fn done(state: &mut State, change: Change, said: Option<String>) -> Vec<Effect> 
                 .map(|username| vec![Effect::ForgetCredentials { username }])
                 .unwrap_or_default();
         }
-    };
-    let text = match said {
-        Some(s) if !s.is_empty() => format!("{text} {s}"),
-        _ => text,
     };
     note(state, text, Tone::Success);
     if state.screen == Screen::Home {

@@ -60,9 +60,12 @@ pub(super) fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Overlay::TypeName(mut t) => match cmd {
             Command::Activate if t.input.trim() == t.expected => {
                 let change = match t.change {
-                    Change::DeleteMethod { id, name, .. } => Change::DeleteMethod {
+                    Change::DeleteMethod {
+                        id, name, label, ..
+                    } => Change::DeleteMethod {
                         id,
                         name,
+                        label,
                         confirm: Some(t.expected),
                     },
                     Change::DeleteDevice { id, name, .. } => Change::DeleteDevice {

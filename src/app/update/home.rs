@@ -276,6 +276,7 @@ pub(super) fn ask_delete(state: &mut State, i: usize) -> Vec<Effect> {
         Change::DeleteMethod {
             id: m.id.clone(),
             name: confirm_name(&m),
+            label: method_name(&m),
             confirm: None,
         },
     );
