@@ -221,9 +221,16 @@ fn invalid(
     message: &str,
 ) -> ConfigError {
     let line = span.as_ref().map(|s| line_of(text, s.start)).unwrap_or(1);
-    // The offending key is the word the span points at, or the key on that line.
-    let key = span
-        .and_then(|s| text.get(s))
+    // The offending key: the left side of `key = value` on that line, or the word the span points at.
+    let line_text = span.as_ref().and_then(|s| {
+        let start = text[..s.start.min(text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        text[start..].lines().next()
+    });
+    let key = line_text
+        .and_then(|l| l.split_once('=').map(|(k, _)| k))
+        .or_else(|| span.and_then(|s| text.get(s)))
         .map(|k| {
             k.trim()
                 .trim_matches(|c| c == '"' || c == '[' || c == ']')
