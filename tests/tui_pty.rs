@@ -120,7 +120,7 @@ impl Pty {
     }
 
     /// After secinfo ended: its exit status, and whether the terminal is back to normal.
-    fn finish(mut self) -> (String, String) {
+    fn finish(&mut self) -> (String, String) {
         self.wait_for("STTY-DONE", 30);
         let _ = self.child.wait();
         let text = String::from_utf8_lossy(&self.raw).to_string();
@@ -189,9 +189,19 @@ fn user_signs_in_to_the_demo_approving_the_push_on_the_simulated_phone_then_quit
     p.send(b"\x1b");
     p.wait_gone("Keys (change them", 10);
     p.send(b"q");
+    let log_path = p._dirs.path().join("state").join("secinfo.log");
     let (exit, text) = p.finish();
     assert_eq!(exit, "0", "{text}");
     assert_cooked(text.split("EXIT=").nth(1).unwrap());
+    let log = std::fs::read_to_string(&log_path).expect("the log file exists");
+    assert!(
+        log.contains("terminal UI started"),
+        "logs go to the file:\n{log}"
+    );
+    assert!(
+        !log.contains(&password),
+        "the password never reaches the log"
+    );
 }
 
 #[test]
