@@ -9,8 +9,8 @@ use super::{
     ServerInfo, SignIn,
 };
 use crate::domain::{
-    Ability, Account, Capabilities, Device, FactorOption, Method, MethodKind, RememberedDevice,
-    Session,
+    Ability, Account, AppPassword, Capabilities, Device, Enrollment, EnrollmentState, FactorOption,
+    Method, MethodKind, RememberedDevice, Session,
 };
 use crate::protocol as p;
 use crate::secrets::SecretString;
@@ -159,6 +159,24 @@ impl NativeBackend {
         super::http::decode_json(self.authed(Verb::GET, path, None).await?).await
     }
 
+    /// A bearer request with a JSON body, answered with JSON.
+    async fn send_json<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        verb: Verb,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        let body = to_value(body)?;
+        super::http::decode_json(self.authed(verb, path, Some(body)).await?).await
+    }
+
+    async fn enroll(&self, req: p::EnrollmentRequest) -> Result<Enrollment> {
+        let dto: p::EnrollmentDto = self
+            .send_json(Verb::POST, "v1/me/enrollments", &req)
+            .await?;
+        Ok(enrollment(dto))
+    }
+
     async fn delete_with_confirm(
         &self,
         what: &str,
@@ -187,6 +205,54 @@ impl NativeBackend {
             Some(t) => req.bearer_auth(t),
             None => req,
         }
+    }
+}
+
+fn to_value<B: serde::Serialize>(body: &B) -> Result<serde_json::Value> {
+    serde_json::to_value(body).map_err(|e| BackendError::Malformed(e.to_string()))
+}
+
+fn enrollment(d: p::EnrollmentDto) -> Enrollment {
+    let mut manual = Vec::new();
+    if let Some(code) = d.activation_code {
+        manual.push(("Code".to_string(), code));
+    }
+    if let Some(url) = d.server_url {
+        manual.push(("URL".to_string(), url));
+    }
+    Enrollment {
+        id: d.id,
+        kind: MethodKind::parse(&d.kind),
+        qr_payload: d.qr_payload.map(SecretString::new),
+        secret: d.secret.map(SecretString::new),
+        manual,
+        sent_to: d.sent_to,
+        expires_in: Some(d.expires_in),
+    }
+}
+
+fn enrollment_state(d: p::EnrollmentDto) -> Result<EnrollmentState> {
+    match d.state.as_str() {
+        "done" => d
+            .method
+            .map(|m| EnrollmentState::Done(method(m)))
+            .ok_or_else(|| {
+                BackendError::Malformed("a finished enrollment without its method".into())
+            }),
+        "awaiting_approval" => Ok(EnrollmentState::AwaitingApproval { number: d.number }),
+        "pending" => Ok(EnrollmentState::Pending),
+        other => Err(BackendError::Malformed(format!(
+            "unknown enrollment state {other:?}"
+        ))),
+    }
+}
+
+fn app_password(a: p::AppPasswordDto) -> AppPassword {
+    AppPassword {
+        created: time(&a.created_at),
+        last_used: time(&a.last_used_at),
+        id: a.id,
+        name: a.name,
     }
 }
 
@@ -259,16 +325,20 @@ impl Backend for NativeBackend {
             MethodKind::OfficePhone,
             MethodKind::Email,
             MethodKind::SecurityKey,
+            MethodKind::Passkey,
             MethodKind::AppPassword,
         ]
         .into_iter()
         .map(|k| {
-            let ability = if meta.enrollable.iter().any(|e| e == k.as_str()) {
+            let ability = if matches!(k, MethodKind::SecurityKey | MethodKind::Passkey) {
+                Ability::no(format!(
+                    "a {} needs a browser (WebAuthn): a terminal cannot talk to it; add it from a browser",
+                    k.title().to_lowercase()
+                ))
+            } else if matches!(k, MethodKind::AppPassword)
+                || meta.enrollable.iter().any(|e| e == k.as_str())
+            {
                 Ability::Yes
-            } else if matches!(k, MethodKind::SecurityKey) {
-                Ability::no(
-                    "a security key needs a browser (WebAuthn); a terminal cannot talk to it",
-                )
             } else {
                 Ability::no("this server cannot add it yet")
             };
@@ -284,7 +354,7 @@ impl Backend for NativeBackend {
             sessions: Ability::Yes,
             remembered_devices: Ability::Yes,
             sign_out_everywhere: Ability::Yes,
-            app_passwords: Ability::no("app passwords are not available on this server yet"),
+            app_passwords: Ability::Yes,
         })
     }
 
@@ -473,6 +543,154 @@ impl Backend for NativeBackend {
             .await?;
         self.with_state(|s| s.credentials = Credentials::default());
         Ok(())
+    }
+
+    async fn app_passwords(&self) -> Result<Vec<AppPassword>> {
+        let list: Vec<p::AppPasswordDto> = self.get("v1/me/app-passwords").await?;
+        Ok(list.into_iter().map(app_password).collect())
+    }
+
+    async fn create_app_password(
+        &self,
+        name: &str,
+        _service: Option<&str>,
+    ) -> Result<(AppPassword, SecretString)> {
+        let req = p::AppPasswordRequest {
+            name: name.to_string(),
+        };
+        let created: p::AppPasswordCreated = self
+            .send_json(Verb::POST, "v1/me/app-passwords", &req)
+            .await?;
+        Ok((
+            app_password(created.app_password),
+            SecretString::new(created.password),
+        ))
+    }
+
+    async fn delete_app_password(&self, id: &str) -> Result<()> {
+        self.authed(
+            Verb::DELETE,
+            &format!("v1/me/app-passwords/{}", enc(id)),
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn begin_enrollment(
+        &self,
+        kind: &MethodKind,
+        target: Option<&str>,
+    ) -> Result<Enrollment> {
+        self.enroll(p::EnrollmentRequest {
+            kind: kind.as_str().to_string(),
+            target: target.map(str::to_string),
+            name: None,
+            replaces: None,
+        })
+        .await
+    }
+
+    async fn verify_enrollment(
+        &self,
+        enrollment: &Enrollment,
+        code: Option<&SecretString>,
+    ) -> Result<EnrollmentState> {
+        let req = p::EnrollmentVerifyRequest {
+            code: code.map(|c| c.expose().to_string()),
+        };
+        let dto: p::EnrollmentDto = self
+            .send_json(
+                Verb::POST,
+                &format!("v1/me/enrollments/{}/verify", enc(&enrollment.id)),
+                &req,
+            )
+            .await?;
+        enrollment_state(dto)
+    }
+
+    async fn cancel_enrollment(&self, enrollment: &Enrollment) -> Result<()> {
+        match self
+            .authed(
+                Verb::DELETE,
+                &format!("v1/me/enrollments/{}", enc(&enrollment.id)),
+                None,
+            )
+            .await
+        {
+            // Already gone (expired and swept, or cancelled elsewhere): nothing is left behind.
+            Err(BackendError::Rejected { code, .. }) if code == p::codes::NOT_FOUND => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    async fn rename_method(&self, id: &str, name: &str) -> Result<()> {
+        let body = to_value(&p::RenameRequest {
+            name: name.to_string(),
+        })?;
+        self.authed(
+            Verb::PATCH,
+            &format!("v1/me/methods/{}", enc(id)),
+            Some(body),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn rename_device(&self, id: &str, name: &str) -> Result<()> {
+        let body = to_value(&p::RenameRequest {
+            name: name.to_string(),
+        })?;
+        self.authed(
+            Verb::PATCH,
+            &format!("v1/me/devices/{}", enc(id)),
+            Some(body),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn begin_phone_change(&self, method_id: &str, number: &str) -> Result<Enrollment> {
+        let kind = self
+            .methods()
+            .await?
+            .into_iter()
+            .find(|m| m.id == method_id)
+            .map(|m| m.kind)
+            .ok_or_else(|| BackendError::Rejected {
+                code: p::codes::NOT_FOUND.into(),
+                message: format!("there is no method {method_id} on your account"),
+            })?;
+        self.enroll(p::EnrollmentRequest {
+            kind: kind.as_str().to_string(),
+            target: Some(number.to_string()),
+            name: None,
+            replaces: Some(method_id.to_string()),
+        })
+        .await
+    }
+
+    async fn change_password(&self, current: &SecretString, new: &SecretString) -> Result<()> {
+        let body = to_value(&p::ChangePasswordRequest {
+            current_password: current.expose().to_string(),
+            new_password: new.expose().to_string(),
+        })?;
+        self.authed(Verb::POST, "v1/me/password", Some(body))
+            .await
+            .map(drop)
+    }
+
+    async fn recovery_codes_left(&self) -> Result<Option<u32>> {
+        let status: p::RecoveryCodesStatus = self.get("v1/me/recovery-codes").await?;
+        Ok((status.total > 0 || status.created_at.is_some()).then_some(status.remaining))
+    }
+
+    async fn generate_recovery_codes(&self) -> Result<Vec<SecretString>> {
+        let resp = self
+            .authed(Verb::POST, "v1/me/recovery-codes", None)
+            .await?;
+        let codes: p::RecoveryCodes = super::http::decode_json(resp).await?;
+        Ok(codes.codes.into_iter().map(SecretString::new).collect())
     }
 
     fn watch_credentials(&self, hook: CredentialsHook) {
