@@ -384,7 +384,7 @@ pub struct DeviceProof {
     pub signature: String,
 }
 
-/// `GET /v1/outbox` (reference server only: the sink for "sent" SMS and email).
+/// A "sent" SMS or email in the reference server's outbox (read from its database by `server::outbox`, `secinfo serve outbox` and the demo panel; no HTTP endpoint).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OutboxMessage {
     pub id: i64,
