@@ -162,6 +162,23 @@ impl HttpClient {
         }
     }
 
+    /// Send once and hand back the status and body whatever they are: for
+    /// providers whose error bodies are not secinfo's shape (privacyIDEA).
+    /// Transport failures still become the shared errors.
+    pub async fn send_raw(&self, req: RequestBuilder) -> Result<(StatusCode, Vec<u8>)> {
+        let url = self.base.clone();
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&url, e))?;
+        let status = resp.status();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&url, e))?;
+        Ok((status, body.to_vec()))
+    }
+
     /// A diagnostic GET for `secinfo doctor`: the status and the server's
     /// clock (the `Date` header), whatever the status.
     pub async fn probe(&self, path: &str) -> Result<(u16, Option<chrono::DateTime<chrono::Utc>>)> {

@@ -70,7 +70,7 @@ impl PrivacyIdea {
     ) -> Result<Self> {
         let http = HttpClient::new(url, timeout, ca_file.as_deref())?;
         Ok(Self {
-            api: Api::new(http, timeout),
+            api: Api::new(http),
             realm: realm.filter(|r| !r.trim().is_empty()),
             state: Mutex::new(State::default()),
         })

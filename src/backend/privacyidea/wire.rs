@@ -9,7 +9,6 @@ use super::super::{BackendError, Result};
 use base64::Engine as _;
 use reqwest::{Method as Verb, StatusCode};
 use serde_json::Value;
-use std::time::Duration;
 
 /// privacyIDEA's error codes secinfo tells apart (privacyidea/lib/error.py).
 pub mod code {
@@ -44,12 +43,11 @@ pub enum Outcome {
 
 pub struct Api {
     pub http: HttpClient,
-    timeout: Duration,
 }
 
 impl Api {
-    pub fn new(http: HttpClient, timeout: Duration) -> Self {
-        Self { http, timeout }
+    pub fn new(http: HttpClient) -> Self {
+        Self { http }
     }
 
     /// One call. `jwt`: the user's token, if the route needs one. GET and
@@ -82,27 +80,8 @@ impl Api {
         }
         req = req.header(reqwest::header::ACCEPT, "application/json");
         tracing::debug!(method = %verb, path, "privacyIDEA request");
-        let resp = req.send().await.map_err(|e| self.transport_error(e))?;
-        let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| self.transport_error(e))?;
+        let (status, bytes) = self.http.send_raw(req).await?;
         parse_reply(status, &bytes)
-    }
-
-    fn transport_error(&self, e: reqwest::Error) -> BackendError {
-        if e.is_timeout() {
-            return BackendError::Timeout(self.timeout);
-        }
-        let mut reason = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            reason = format!("{reason}: {s}");
-            source = s.source();
-        }
-        let base = self.http.base();
-        BackendError::Unreachable {
-            url: format!("{}://{}", base.scheme(), base.authority()),
-            reason,
-        }
     }
 }
 
