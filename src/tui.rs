@@ -76,6 +76,15 @@ impl DemoServices for DemoPanel {
             .await
             .map_err(|e| e.to_string())
     }
+    async fn activate(&self, payload: &str) -> Result<String, String> {
+        let mut phone = crate::phone::Phone::open(&self.phone).map_err(|e| e.to_string())?;
+        let name = "Simulated phone";
+        let resp = phone
+            .activate(payload, name)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(format!("{name} activated for {}.", resp.username))
+    }
     async fn outbox(&self) -> Result<Vec<OutboxMessage>, String> {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || {
@@ -110,6 +119,10 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
 
 fn spawn(effects: Vec<Effect>, deps: &Deps, tx: &UnboundedSender<Action>) {
     for effect in effects {
+        if let Effect::Copy { text } = &effect {
+            copy_to_clipboard(text.expose());
+            continue;
+        }
         let (deps, tx) = (deps.clone(), tx.clone());
         tokio::spawn(async move {
             for action in effects::run(effect, deps).await {
@@ -117,6 +130,43 @@ fn spawn(effects: Vec<Effect>, deps: &Deps, tx: &UnboundedSender<Action>) {
                 let _ = tx.send(action);
             }
         });
+    }
+}
+
+fn ctrl_c() -> Action {
+    Action::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char('c'),
+        crossterm::event::KeyModifiers::CONTROL,
+    ))
+}
+
+/// OSC 52 goes to the same stdout ratatui draws on, between two frames.
+fn copy_to_clipboard(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    if let Err(e) = out
+        .write_all(effects::osc52(text).as_bytes())
+        .and_then(|()| out.flush())
+    {
+        tracing::warn!(error = %e, "could not send the clipboard sequence");
+    }
+}
+
+/// The last effects before quitting (cancelling a pending enrollment) get a
+/// moment to reach the server instead of being dropped with the runtime.
+async fn finish(effects: Vec<Effect>, deps: &Deps) {
+    let work = async {
+        for e in effects {
+            if matches!(e, Effect::CancelEnrollment { .. }) {
+                effects::run(e, deps.clone()).await;
+            }
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(3), work)
+        .await
+        .is_err()
+    {
+        tracing::warn!("gave up cancelling the pending enrollment while quitting");
     }
 }
 
@@ -148,9 +198,10 @@ async fn event_loop(
             },
             Some(a) = rx.recv() => a,
             _ = tick.tick(), if state.is_loading() => Action::Tick,
-            _ = sigterm.recv() => return Ok(()),
-            _ = sighup.recv() => return Ok(()),
-            _ = sigint.recv() => return Ok(()),
+            // Signals quit like Ctrl-C, so a pending enrollment is cancelled too.
+            _ = sigterm.recv() => ctrl_c(),
+            _ = sighup.recv() => ctrl_c(),
+            _ = sigint.recv() => ctrl_c(),
         };
         #[cfg(debug_assertions)]
         if matches!(action, Action::Key(_))
@@ -158,13 +209,20 @@ async fn event_loop(
         {
             panic!("SECINFO_TEST_PANIC=1: deliberate panic to test that the terminal is restored");
         }
-        spawn(update(&mut state, action), &deps, &tx);
+        let fx = update(&mut state, action);
+        if state.quit {
+            finish(fx, &deps).await;
+            return Ok(());
+        }
+        spawn(fx, &deps, &tx);
         // Take whatever else is already waiting before drawing again.
         while let Ok(a) = rx.try_recv() {
-            spawn(update(&mut state, a), &deps, &tx);
-        }
-        if state.quit {
-            return Ok(());
+            let fx = update(&mut state, a);
+            if state.quit {
+                finish(fx, &deps).await;
+                return Ok(());
+            }
+            spawn(fx, &deps, &tx);
         }
     }
 }

@@ -6,7 +6,9 @@ use crate::accounts::KnownAccount;
 use crate::app::keymap::Command;
 use crate::app::state::ReqId;
 use crate::backend::{BackendError, FactorStarted, SignIn};
-use crate::domain::{Account, Capabilities, Device, Method, RememberedDevice, Session};
+use crate::domain::{
+    Account, Capabilities, Device, Enrollment, EnrollmentState, Method, RememberedDevice, Session,
+};
 use crate::protocol::OutboxMessage;
 use crossterm::event::KeyEvent;
 
@@ -93,5 +95,18 @@ pub enum Action {
     Outbox {
         id: ReqId,
         result: Result<Vec<OutboxMessage>, String>,
+    },
+    EnrollmentBegun {
+        id: ReqId,
+        result: R<Enrollment>,
+    },
+    EnrollmentChecked {
+        id: ReqId,
+        result: R<EnrollmentState>,
+    },
+    /// The demo's simulated phone scanned the activation payload.
+    PhoneActivated {
+        id: ReqId,
+        result: Result<String, String>,
     },
 }

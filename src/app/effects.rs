@@ -6,6 +6,7 @@ use crate::accounts::{KnownAccount, KnownAccounts};
 use crate::app::action::Action;
 use crate::app::state::{Change, ReqId};
 use crate::backend::{Backend, BackendError, Challenge, Credentials};
+use crate::domain::{Enrollment, MethodKind};
 use crate::protocol::OutboxMessage;
 use crate::secrets::{SecretString, SessionStore};
 use async_trait::async_trait;
@@ -90,6 +91,41 @@ pub enum Effect {
     LoadOutbox {
         id: ReqId,
     },
+    BeginEnrollment {
+        id: ReqId,
+        kind: MethodKind,
+        target: Option<String>,
+    },
+    /// Check a code, or poll (`code: None`) after `delay`.
+    VerifyEnrollment {
+        id: ReqId,
+        enrollment: Enrollment,
+        code: Option<SecretString>,
+        delay: Duration,
+    },
+    /// Leave nothing half-enrolled: the server drops the pending enrollment.
+    CancelEnrollment {
+        enrollment: Enrollment,
+    },
+    /// The demo's simulated phone scans an activation payload.
+    PhoneActivate {
+        id: ReqId,
+        payload: SecretString,
+    },
+    /// Put text on the clipboard of the terminal the user sits at (OSC 52,
+    /// works over SSH). Only the terminal runtime can do it: `run` ignores it.
+    Copy {
+        text: SecretString,
+    },
+}
+
+/// The OSC 52 sequence that sets the terminal's clipboard to `text`.
+pub fn osc52(text: &str) -> String {
+    use base64::Engine;
+    format!(
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(text.as_bytes())
+    )
 }
 
 /// The demo's simulated phone and outbox, behind a trait so the TUI does not
@@ -98,6 +134,8 @@ pub enum Effect {
 pub trait DemoServices: Send + Sync {
     async fn approve(&self, number: u32) -> Result<(), String>;
     async fn outbox(&self) -> Result<Vec<OutboxMessage>, String>;
+    /// Activate the simulated phone from an activation payload; says what was added.
+    async fn activate(&self, payload: &str) -> Result<String, String>;
 }
 
 /// What effects run against.
@@ -293,6 +331,38 @@ pub async fn run(effect: Effect, deps: Deps) -> Vec<Action> {
             };
             one(Action::Outbox { id, result })
         }
+        Effect::BeginEnrollment { id, kind, target } => one(Action::EnrollmentBegun {
+            id,
+            result: b.begin_enrollment(&kind, target.as_deref()).await,
+        }),
+        Effect::VerifyEnrollment {
+            id,
+            enrollment,
+            code,
+            delay,
+        } => {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            one(Action::EnrollmentChecked {
+                id,
+                result: b.verify_enrollment(&enrollment, code.as_ref()).await,
+            })
+        }
+        Effect::CancelEnrollment { enrollment } => {
+            if let Err(e) = b.cancel_enrollment(&enrollment).await {
+                tracing::warn!(code = e.code(), "could not cancel the pending enrollment");
+            }
+            vec![]
+        }
+        Effect::PhoneActivate { id, payload } => {
+            let result = match &deps.demo {
+                Some(d) => d.activate(payload.expose()).await,
+                None => Err(no_demo()),
+            };
+            one(Action::PhoneActivated { id, result })
+        }
+        Effect::Copy { .. } => vec![],
     }
 }
 

@@ -22,12 +22,15 @@ pub enum Command {
     OtherWay,
     Phone,
     Outbox,
+    Invert,
+    ShowText,
+    Copy,
     Help,
     Quit,
 }
 
 impl Command {
-    pub const ALL: [Command; 15] = [
+    pub const ALL: [Command; 18] = [
         Self::MoveUp,
         Self::MoveDown,
         Self::Activate,
@@ -41,6 +44,9 @@ impl Command {
         Self::OtherWay,
         Self::Phone,
         Self::Outbox,
+        Self::Invert,
+        Self::ShowText,
+        Self::Copy,
         Self::Help,
         Self::Quit,
     ];
@@ -60,6 +66,9 @@ impl Command {
             Self::OtherWay => "other_way",
             Self::Phone => "phone",
             Self::Outbox => "outbox",
+            Self::Invert => "invert",
+            Self::ShowText => "show_text",
+            Self::Copy => "copy",
             Self::Help => "help",
             Self::Quit => "quit",
         }
@@ -81,6 +90,9 @@ impl Command {
             Self::OtherWay => "sign in another way",
             Self::Phone => "simulated phone",
             Self::Outbox => "sent codes",
+            Self::Invert => "invert QR",
+            Self::ShowText => "can't scan?",
+            Self::Copy => "copy",
             Self::Help => "help",
             Self::Quit => "quit",
         }
@@ -276,6 +288,9 @@ impl Default for Keymap {
             (Command::OtherWay, vec![c('w')]),
             (Command::Phone, vec![c('p')]),
             (Command::Outbox, vec![c('o'), Key::plain(F(2))]),
+            (Command::Invert, vec![c('i')]),
+            (Command::ShowText, vec![c('t')]),
+            (Command::Copy, vec![c('c')]),
             (Command::Help, vec![c('?'), Key::plain(F(1))]),
             (Command::Quit, vec![c('q'), ctrl('c')]),
         ];

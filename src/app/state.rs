@@ -13,10 +13,12 @@ use std::time::Duration;
 mod change;
 mod overlay;
 mod verify;
+mod wizard;
 
 pub use change::*;
 pub use overlay::*;
 pub use verify::*;
+pub use wizard::*;
 
 pub type ReqId = u64;
 
@@ -154,6 +156,8 @@ pub struct State {
     pub overlay: Option<Overlay>,
     pub step_up: Option<StepUp>,
     pub change: Option<ChangeInFlight>,
+    /// "Add sign-in method", drawn over Security info while open.
+    pub wizard: Option<Wizard>,
     pub notice: Option<Notice>,
     pub signing_out: Option<ReqId>,
     pub kept_warning_shown: bool,
@@ -185,6 +189,7 @@ impl State {
             overlay: None,
             step_up: None,
             change: None,
+            wizard: None,
             notice: None,
             signing_out: None,
             kept_warning_shown: false,
@@ -216,6 +221,10 @@ impl State {
         (self.screen == Screen::SignIn && signin)
             || overlay
             || self.change.is_some()
+            || self
+                .wizard
+                .as_ref()
+                .is_some_and(|w| w.pending.is_some() || w.phone_busy.is_some())
             || self.signing_out.is_some()
             || self
                 .step_up
@@ -291,6 +300,8 @@ impl State {
                 return (cmds, text);
             }
             cmds.push(Back);
+        } else if let Some(w) = &self.wizard {
+            (cmds, text) = wizard_context(w, self.demo.is_some());
         } else if let Some(v) = self.active_verify() {
             (cmds, text) = verify_context(v, self.demo.is_some());
         } else if self.step_up.is_some() {
@@ -356,4 +367,43 @@ fn verify_context(v: &Verify, demo: bool) -> (Vec<Command>, bool) {
             (cmds, text)
         }
     }
+}
+
+fn wizard_context(w: &Wizard, demo: bool) -> (Vec<Command>, bool) {
+    use Command::*;
+    let mut text = false;
+    let cmds = match &w.step {
+        WizardStep::Choose { .. } => vec![MoveUp, MoveDown, Activate, Back],
+        WizardStep::GetApp | WizardStep::Handoff(_) | WizardStep::Starting { .. } => {
+            vec![Activate, Back]
+        }
+        WizardStep::Target(t) => {
+            text = true;
+            let mut c = vec![Activate];
+            if is_phone(&t.kind) {
+                c.extend([NextField, PrevField]);
+            }
+            c.push(Back);
+            c
+        }
+        WizardStep::Scan { .. } => {
+            let mut c = vec![Activate, ShowText, Invert, Copy];
+            if demo && w.kind() == Some(&crate::domain::MethodKind::AuthenticatorPush) {
+                c.push(Phone);
+            }
+            c.push(Back);
+            c
+        }
+        WizardStep::Approve { .. } => {
+            let mut c = vec![];
+            if demo {
+                c.push(Phone);
+            }
+            c.push(Back);
+            c
+        }
+        WizardStep::Failed { .. } => vec![Activate, Back],
+        WizardStep::Code { .. } => vec![Activate, Back],
+    };
+    (cmds, text)
 }

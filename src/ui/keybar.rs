@@ -39,7 +39,25 @@ pub fn entries(state: &State) -> Vec<(String, &'static str)> {
 
 /// A command's name where the screen has a better word for it.
 fn label(state: &State, c: Command) -> &'static str {
-    use crate::app::state::{Screen, SignInStep};
+    use crate::app::state::{Screen, SignInStep, WizardStep};
+    if let (Some(w), None) = (&state.wizard, &state.overlay) {
+        let push = w.kind() == Some(&crate::domain::MethodKind::AuthenticatorPush);
+        match (c, &w.step) {
+            (Command::Activate, WizardStep::GetApp) => return "next",
+            (Command::Activate, WizardStep::Scan { .. }) if push => return "next",
+            (Command::Activate, WizardStep::Scan { .. } | WizardStep::Code { .. }) => {
+                return "verify";
+            }
+            (Command::Activate, WizardStep::Target(_)) => return "send code",
+            (Command::Activate, WizardStep::Failed { .. }) => return "retry",
+            (Command::Activate, WizardStep::Handoff(_)) => return "ok",
+            (Command::Back, WizardStep::Choose { .. }) => return "close",
+            (Command::Back, _) if w.enrollment.is_some() => return "cancel",
+            (Command::Phone, WizardStep::Scan { .. }) => return "phone scans",
+            (Command::Phone, _) => return "phone approves",
+            _ => {}
+        }
+    }
     match (c, state.screen, &state.signin, state.overlay.is_some()) {
         (Command::Delete, Screen::Sessions, _, false) => "sign out",
         (Command::Delete, Screen::Remembered, _, false) => "revoke",

@@ -15,6 +15,7 @@ pub mod signin;
 pub mod theme;
 pub mod verify;
 pub mod widgets;
+pub mod wizard;
 
 use crate::app::state::{Overlay, Screen, State, Tone};
 use ratatui::Frame;
@@ -26,6 +27,16 @@ use theme::Theme;
 pub fn render(state: &State, frame: &mut Frame) {
     let theme = Theme::new(state.theme);
     let area = frame.area();
+    if wizard::full_screen(state) {
+        // The QR step needs every row: no banner, notice or status line there.
+        if let Some(Position { x, y }) = wizard::render_scan(state, frame, &theme)
+            && x < area.width
+            && y < area.height
+        {
+            frame.set_cursor_position(Position { x, y });
+        }
+        return;
+    }
     let banner_h = if state.demo.is_some() {
         demo::banner_height(area.width)
     } else {
@@ -46,7 +57,9 @@ pub fn render(state: &State, frame: &mut Frame) {
         horizontal: 1,
         vertical: 0,
     });
-    let mut cursor = if state.step_up.is_some() {
+    let mut cursor = if state.wizard.is_some() {
+        wizard::render(state, frame, body, &theme)
+    } else if state.step_up.is_some() {
         verify::render_step_up(state, frame, body, &theme)
     } else {
         match state.screen {

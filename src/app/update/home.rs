@@ -163,43 +163,13 @@ fn change_default(state: &mut State) -> Vec<Effect> {
 }
 
 fn add_method(state: &mut State) -> Vec<Effect> {
-    let caps = match &state.caps {
-        Loadable::Ready(c) => c.clone(),
-        _ => {
-            return refuse(
-                state,
-                ability(state, |c| &c.list_methods)
-                    .err()
-                    .unwrap_or_default(),
-            );
-        }
-    };
-    let mut items: Vec<MenuItem> = caps
-        .enroll
-        .iter()
-        .map(|(kind, ab)| MenuItem {
-            label: kind.title(),
-            disabled: ab.reason().map(str::to_string),
-            choice: MenuChoice::AddKind(kind.clone()),
-        })
-        .collect();
-    if items.is_empty() {
-        return refuse(
-            state,
-            "This server does not let you add sign-in methods here.".into(),
-        );
+    if let Loadable::Failed(_) = &state.caps {
+        let why = ability(state, |c| &c.list_methods)
+            .err()
+            .unwrap_or_default();
+        return refuse(state, why);
     }
-    items.push(MenuItem {
-        label: "Cancel".into(),
-        disabled: None,
-        choice: MenuChoice::Cancel,
-    });
-    state.overlay = Some(Overlay::Menu(Menu {
-        title: "Which method would you like to add?".into(),
-        items,
-        focus: 0,
-    }));
-    Vec::new()
+    super::wizard::open(state, false)
 }
 
 fn row_menu(state: &mut State, i: usize) -> Vec<Effect> {

@@ -8,6 +8,7 @@ mod home;
 mod lists;
 mod signin;
 mod verify;
+mod wizard;
 
 use crate::app::action::Action;
 use crate::app::effects::Effect;
@@ -36,17 +37,19 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 return Vec::new();
             }
             if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
-                state.quit = true;
-                return Vec::new();
+                return quit(state);
             }
             let (cmds, text) = state.key_context();
             let key = Key::from_event(&ev);
             if let Some(cmd) = state.keymap.resolve(key, &cmds, text) {
                 return command(state, cmd);
             }
-            match (text, key.code) {
-                (true, KeyCode::Char(c)) if key.is_text() => type_text(state, &c.to_string()),
-                (true, KeyCode::Backspace) => backspace(state),
+            let digits = wizard::takes_digits(state);
+            match (text || digits, key.code) {
+                (_, KeyCode::Char(c)) if key.is_text() && (text || c.is_ascii_digit()) => {
+                    type_text(state, &c.to_string())
+                }
+                (_, KeyCode::Backspace) => backspace(state),
                 _ => {}
             }
             Vec::new()
@@ -137,7 +140,15 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Action::PhoneApproved { id, result } => dialogs::phone_approved(state, id, result),
+        Action::PhoneApproved { id, result } => {
+            if wizard::phone_approved(state, id, &result) {
+                return Vec::new();
+            }
+            dialogs::phone_approved(state, id, result)
+        }
+        Action::EnrollmentBegun { id, result } => wizard::begun(state, id, result),
+        Action::EnrollmentChecked { id, result } => wizard::checked(state, id, result),
+        Action::PhoneActivated { id, result } => wizard::phone_activated(state, id, result),
         Action::Outbox { id, result } => {
             if let Some(Overlay::Outbox(o @ Loadable::Loading(_))) = &mut state.overlay
                 && *o == Loadable::Loading(id)
@@ -169,10 +180,7 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         state.notice = None;
     }
     match cmd {
-        Command::Quit => {
-            state.quit = true;
-            return Vec::new();
-        }
+        Command::Quit => return quit(state),
         Command::Help => {
             state.overlay = match state.overlay {
                 Some(Overlay::Help) => None,
@@ -194,6 +202,9 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
     if state.overlay.is_some() {
         return dialogs::command(state, cmd);
     }
+    if state.wizard.is_some() {
+        return wizard::command(state, cmd);
+    }
     if state.step_up.is_some() {
         return change::step_up_command(state, cmd);
     }
@@ -204,6 +215,12 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
     }
 }
 
+/// Quitting leaves nothing half-enrolled: a pending enrollment is cancelled first.
+fn quit(state: &mut State) -> Vec<Effect> {
+    state.quit = true;
+    wizard::abandon(state)
+}
+
 /// Text goes to whichever field has focus; nowhere else.
 fn type_text(state: &mut State, text: &str) {
     let clean = text.chars().filter(|c| !c.is_control());
@@ -212,6 +229,9 @@ fn type_text(state: &mut State, text: &str) {
         Some(Overlay::Phone(p)) => return p.input.extend(clean.filter(char::is_ascii_digit)),
         Some(_) => return,
         None => {}
+    }
+    if wizard::type_text(state, text) {
+        return;
     }
     if let Some(f) = verify::factor_mut(state) {
         let (v, f) = f;
@@ -241,6 +261,9 @@ fn backspace(state: &mut State) {
         }
         Some(_) => return,
         None => {}
+    }
+    if wizard::backspace(state) {
+        return;
     }
     if let Some((items, f)) = verify::factor_mut(state) {
         if items.get(f.focus) == Some(&FactorItem::Code) {
@@ -311,6 +334,7 @@ pub(crate) fn to_sign_in(state: &mut State, notice: Option<Notice>) {
     state.overlay = None;
     state.step_up = None;
     state.change = None;
+    state.wizard = None;
     state.home_focus = 0;
     state.list_focus = 0;
     state.notice = notice;

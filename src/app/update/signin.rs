@@ -192,13 +192,12 @@ pub(super) fn password_checked(
 /// Signed in: find out who, then show Security info.
 pub(super) fn finish(state: &mut State, username: String, mfa_setup_required: bool) -> Vec<Effect> {
     state.signin = SignInStep::Finishing { username };
+    let fx = home::load(state, true);
     if mfa_setup_required {
-        state.notice = Some(Notice {
-            text: "Your account has no second sign-in method yet: add one to keep it safe.".into(),
-            tone: Tone::Info,
-        });
+        // Straight into "Let's keep your account secure" before Security info.
+        super::wizard::open(state, true);
     }
-    home::load(state, true)
+    fx
 }
 
 pub(super) fn account_loaded(

@@ -1,0 +1,200 @@
+//! "Add sign-in method": the wizard's steps. The pending enrollment is kept
+//! here so leaving the wizard at any step can cancel it on the server.
+
+use crate::app::state::ReqId;
+use crate::domain::{Ability, Capabilities, Enrollment, MethodKind};
+use crate::secrets::SecretString;
+
+/// Kinds the wizard offers, in the portal's order (app passwords have their own screen).
+pub const WIZARD_KINDS: [MethodKind; 8] = [
+    MethodKind::AuthenticatorPush,
+    MethodKind::Totp,
+    MethodKind::Phone,
+    MethodKind::AlternatePhone,
+    MethodKind::OfficePhone,
+    MethodKind::Email,
+    MethodKind::SecurityKey,
+    MethodKind::Passkey,
+];
+
+/// One line of "Which method would you like to add?".
+#[derive(Clone, Debug, PartialEq)]
+pub struct KindChoice {
+    pub kind: MethodKind,
+    pub ability: Ability,
+}
+
+/// The choices the capabilities allow, the unavailable ones kept (shown disabled with the reason).
+pub fn kind_choices(caps: &Capabilities) -> Vec<KindChoice> {
+    WIZARD_KINDS
+        .iter()
+        .filter_map(|k| {
+            caps.enroll
+                .iter()
+                .find(|(kk, _)| kk == k)
+                .map(|(_, a)| KindChoice {
+                    kind: k.clone(),
+                    ability: a.clone(),
+                })
+        })
+        .collect()
+}
+
+pub fn is_phone(kind: &MethodKind) -> bool {
+    matches!(
+        kind,
+        MethodKind::Phone | MethodKind::AlternatePhone | MethodKind::OfficePhone
+    )
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Wizard {
+    /// First sign-in without any second factor: "Let's keep your account secure".
+    pub first_run: bool,
+    pub step: WizardStep,
+    /// Begun on the server and not finished: cancelled when the wizard is left.
+    pub enrollment: Option<Enrollment>,
+    /// The backend call in flight (begin, verify or poll).
+    pub pending: Option<ReqId>,
+    pub error: Option<String>,
+    /// Draw the QR code's negative (terminals that swap colors).
+    pub inverted: bool,
+    /// "Can't scan the image?": the secret and URI as text.
+    pub show_text: bool,
+    /// The demo's simulated phone activating or approving.
+    pub phone_busy: Option<ReqId>,
+    pub phone_said: Option<Result<String, String>>,
+}
+
+impl Wizard {
+    pub fn new(first_run: bool) -> Self {
+        Self {
+            first_run,
+            step: WizardStep::Choose { focus: 0 },
+            enrollment: None,
+            pending: None,
+            error: None,
+            inverted: false,
+            show_text: false,
+            phone_busy: None,
+            phone_said: None,
+        }
+    }
+
+    pub fn kind(&self) -> Option<&MethodKind> {
+        match &self.step {
+            WizardStep::Choose { .. } => None,
+            WizardStep::GetApp => Some(&MethodKind::AuthenticatorPush),
+            WizardStep::Handoff(k) | WizardStep::Starting { kind: k, .. } => Some(k),
+            WizardStep::Target(t) => Some(&t.kind),
+            _ => self.enrollment.as_ref().map(|e| &e.kind),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum WizardStep {
+    /// "Which method would you like to add?"
+    Choose { focus: usize },
+    /// Authenticator app: "Start by getting the app".
+    GetApp,
+    /// Security key / passkey: needs a browser.
+    Handoff(MethodKind),
+    /// Phone number or email address to send a code to.
+    Target(TargetForm),
+    /// Asking the server to begin; the form comes back on an error, nothing typed lost.
+    Starting {
+        kind: MethodKind,
+        form: Option<TargetForm>,
+    },
+    /// The activation QR (push) or the otpauth QR with the code field (TOTP).
+    Scan { code: SecretString },
+    /// Push: the phone activated; approve the test notification.
+    Approve { number: Option<u32> },
+    /// Push: the test notification was denied or timed out.
+    Failed { message: String },
+    /// Phone / email: enter the code that was sent.
+    Code { code: SecretString },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetForm {
+    pub kind: MethodKind,
+    /// Country calling code digits (phones only), e.g. "1" or "44".
+    pub country: String,
+    pub input: String,
+    /// Phones: 0 country, 1 number. Email: always 1.
+    pub focus: usize,
+}
+
+impl TargetForm {
+    pub fn new(kind: MethodKind) -> Self {
+        let phone = is_phone(&kind);
+        Self {
+            kind,
+            country: if phone { "1".into() } else { String::new() },
+            input: String::new(),
+            focus: 1,
+        }
+    }
+
+    /// The E.164 number or the address, or why it is not one.
+    pub fn target(&self) -> Result<String, String> {
+        if is_phone(&self.kind) {
+            e164(&self.country, &self.input)
+        } else {
+            email(&self.input)
+        }
+    }
+}
+
+/// "+" country code and national number, digits only, 8–15 digits in all (E.164).
+pub fn e164(country: &str, number: &str) -> Result<String, String> {
+    let cc: String = country.trim().trim_start_matches('+').to_string();
+    if cc.is_empty()
+        || cc.len() > 3
+        || !cc.chars().all(|c| c.is_ascii_digit())
+        || cc.starts_with('0')
+    {
+        return Err("The country code is 1 to 3 digits, such as 1 (US) or 44 (UK).".into());
+    }
+    let raw = number.trim();
+    if raw.starts_with('+') {
+        return Err("Enter the number without the country code; that goes in Country.".into());
+    }
+    let ok = raw
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.'));
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    let national = digits.trim_start_matches('0');
+    let total = cc.len() + national.len();
+    if !ok || !(8..=15).contains(&total) {
+        return Err(format!(
+            "That is not a phone number: enter digits only, {} to {} of them after the country code.",
+            8usize.saturating_sub(cc.len()).max(1),
+            15 - cc.len()
+        ));
+    }
+    Ok(format!("+{cc}{national}"))
+}
+
+/// A plausible address: one @, something before it, a dotted domain after it, no spaces.
+pub fn email(input: &str) -> Result<String, String> {
+    let a = input.trim();
+    let bad = || Err("That is not an email address: it looks like name@example.com.".to_string());
+    let Some((local, domain)) = a.split_once('@') else {
+        return bad();
+    };
+    let labels_ok = domain
+        .split('.')
+        .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'));
+    if local.is_empty()
+        || domain.contains('@')
+        || a.chars().any(char::is_whitespace)
+        || !domain.contains('.')
+        || !labels_ok
+    {
+        return bad();
+    }
+    Ok(a.to_string())
+}
