@@ -20,6 +20,15 @@ pub enum MethodsCommand {
     },
     /// Make a method the default for sign-in.
     Default { id: String },
+    /// Add a sign-in method: the QR code or the code sent to you, then a code from stdin.
+    Add {
+        #[command(subcommand)]
+        what: super::enroll::AddCommand,
+    },
+    /// Finish an enrollment started with `methods add totp --json`: the code is read from stdin.
+    Verify { enrollment_id: String },
+    /// Give a method a new name.
+    Rename { id: String, name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -30,6 +39,11 @@ pub enum DevicesCommand {
         id: String,
         #[arg(long, value_name = "NAME")]
         confirm: Option<String>,
+    },
+    /// Give a device a new name.
+    Rename {
+        id: String,
+        name: String,
     },
 }
 
@@ -115,6 +129,15 @@ pub async fn methods(g: &Global, command: MethodsCommand) -> Outcome {
             println!("Default sign-in method set to {id}.");
             Ok(())
         }
+        MethodsCommand::Add { what } => super::enroll::add(g, &ctx, what).await,
+        MethodsCommand::Verify { enrollment_id } => {
+            super::enroll::verify(&ctx, &enrollment_id).await
+        }
+        MethodsCommand::Rename { id, name } => {
+            with_step_up(&ctx, || ctx.backend.rename_method(&id, &name)).await?;
+            println!("Renamed method {id} to \"{name}\".");
+            Ok(())
+        }
     }
 }
 
@@ -151,6 +174,11 @@ pub async fn devices(g: &Global, command: DevicesCommand) -> Outcome {
                 .await
                 .map_err(|e| guard_hint(e, &id))?;
             println!("Deleted device {id} and the sign-in methods on it.");
+            Ok(())
+        }
+        DevicesCommand::Rename { id, name } => {
+            with_step_up(&ctx, || ctx.backend.rename_device(&id, &name)).await?;
+            println!("Renamed device {id} to \"{name}\".");
             Ok(())
         }
     }

@@ -2,11 +2,14 @@
 //! output with `"schema": 1`, and stable exit codes (see README).
 
 mod account;
+mod contact;
 mod context;
 mod doctor;
+mod enroll;
 mod lists;
 mod ops;
 pub mod output;
+mod passwords;
 mod prompt;
 mod server_cmds;
 
@@ -74,6 +77,21 @@ pub enum Command {
     Remembered {
         #[command(subcommand)]
         command: lists::RememberedCommand,
+    },
+    /// Your password.
+    Password {
+        #[command(subcommand)]
+        command: passwords::PasswordCommand,
+    },
+    /// Passwords for apps that cannot do MFA (shown once when created).
+    AppPasswords {
+        #[command(subcommand)]
+        command: passwords::AppPasswordsCommand,
+    },
+    /// One-time codes for when your phone is lost (shown once when generated).
+    RecoveryCodes {
+        #[command(subcommand)]
+        command: passwords::RecoveryCodesCommand,
     },
     /// Sign out everywhere: revoke every session, token and remembered device.
     SignoutAll {
@@ -210,6 +228,11 @@ fn wants_json(command: &Option<Command>) -> bool {
         Some(Command::Methods {
             command: MethodsCommand::List(j),
         }) => j.json,
+        Some(Command::Methods {
+            command: MethodsCommand::Add { what },
+        }) => enroll::wants_json(what),
+        Some(Command::AppPasswords { command }) => passwords::wants_json_app(command),
+        Some(Command::RecoveryCodes { command }) => passwords::wants_json_recovery(command),
         Some(Command::Devices {
             command: DevicesCommand::List(j),
         }) => j.json,
@@ -235,6 +258,9 @@ async fn run(cli: Cli) -> Outcome {
         Some(Command::Devices { command }) => lists::devices(&g, command).await,
         Some(Command::Sessions { command }) => lists::sessions(&g, command).await,
         Some(Command::Remembered { command }) => lists::remembered(&g, command).await,
+        Some(Command::Password { command }) => passwords::password(&g, command).await,
+        Some(Command::AppPasswords { command }) => passwords::app_passwords(&g, command).await,
+        Some(Command::RecoveryCodes { command }) => passwords::recovery_codes(&g, command).await,
         Some(Command::SignoutAll { yes }) => lists::signout_all(&g, yes).await,
         Some(Command::Doctor(j)) => doctor::run(&g, j.json).await,
         Some(Command::Serve(a)) => server_cmds::serve(a).await,

@@ -211,3 +211,59 @@ impl From<&[KnownAccount]> for Accounts {
         }
     }
 }
+
+/// `methods add totp --json`: what a script needs to put the secret in an app.
+#[derive(Serialize)]
+pub struct EnrollmentStarted {
+    pub schema: u32,
+    pub enrollment_id: String,
+    pub uri: Option<String>,
+    pub secret: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct AppPasswords {
+    pub schema: u32,
+    pub app_passwords: Vec<AppPasswordOut>,
+}
+
+#[derive(Serialize)]
+pub struct AppPasswordOut {
+    pub id: String,
+    pub name: String,
+    pub created: Option<String>,
+    pub last_used: Option<String>,
+}
+
+impl AppPasswords {
+    pub fn new(list: &[crate::domain::AppPassword]) -> Self {
+        Self {
+            schema: SCHEMA,
+            app_passwords: list
+                .iter()
+                .map(|a| AppPasswordOut {
+                    id: a.id.clone(),
+                    name: a.name.clone(),
+                    created: ts(&a.created),
+                    last_used: ts(&a.last_used),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `app-passwords create --json`: the password, this once.
+#[derive(Serialize)]
+pub struct AppPasswordCreated {
+    pub schema: u32,
+    pub id: String,
+    pub name: String,
+    pub password: String,
+}
+
+#[derive(Serialize)]
+pub struct RecoveryCodesStatus {
+    pub schema: u32,
+    pub generated: bool,
+    pub remaining: Option<u32>,
+}

@@ -133,6 +133,34 @@ pub fn text(b: &[u8]) -> String {
 pub struct Live {
     pub child: Child,
     pub err: Arc<Mutex<String>>,
+    /// Stdout as it comes, when started with `start_with_stdout`.
+    pub out: Arc<Mutex<String>>,
+}
+
+fn collect(mut reader: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let sink = Arc::new(Mutex::new(String::new()));
+    let into = sink.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        // A read can end mid-character (QR half blocks are 3 bytes): keep the tail for the next one.
+        let mut pending = Vec::new();
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            pending.extend_from_slice(&buf[..n]);
+            let upto = match std::str::from_utf8(&pending) {
+                Ok(_) => pending.len(),
+                Err(e) if e.error_len().is_none() => e.valid_up_to(),
+                Err(_) => pending.len(),
+            };
+            let done: Vec<u8> = pending.drain(..upto).collect();
+            into.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&done));
+        }
+    });
+    sink
 }
 
 impl Live {
@@ -152,7 +180,52 @@ impl Live {
                     .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
         });
-        Live { child, err }
+        Live {
+            child,
+            err,
+            out: Arc::default(),
+        }
+    }
+
+    /// Like `start`, and stdout is collected live too (for text printed before a prompt).
+    pub fn start_with_stdout(mut child: Child) -> Live {
+        let out = collect(child.stdout.take().unwrap());
+        let err = collect(child.stderr.take().unwrap());
+        Live { child, err, out }
+    }
+
+    pub fn wait_for_out(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let seen = self.out.lock().unwrap().clone();
+            if seen.contains(needle) {
+                return seen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never saw {needle:?} on stdout; so far:\n{seen}\nstderr:\n{}",
+                self.err.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Wait for the process to end; its exit status.
+    pub fn finish(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader threads drain what is left.
+                std::thread::sleep(Duration::from_millis(100));
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the process did not end; stderr:\n{}",
+                self.err.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// The number the signing-in screen shows for the phone.

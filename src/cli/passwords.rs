@@ -1,0 +1,220 @@
+//! `password change`, `app-passwords`, `recovery-codes`: the secrets a person
+//! is shown once. They go to stdout only at creation; the notes around them
+//! to stderr. Every change goes through `with_step_up`.
+
+use super::account::with_step_up;
+use super::output::{self, day};
+use super::{Context, Failure, Global, JsonFlag, Outcome, exit, prompt};
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum PasswordCommand {
+    /// Change your password: the current one, then the new one twice, from stdin.
+    Change,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppPasswordsCommand {
+    /// List your app passwords (never the passwords themselves).
+    List(JsonFlag),
+    /// Create one for an app that cannot do MFA; the password is shown once.
+    Create {
+        name: String,
+        /// The service it is for, where the backend has them.
+        #[arg(long, value_name = "ID")]
+        service: Option<String>,
+        /// Print {schema, id, name, password}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete one: the app using it stops signing in.
+    Delete {
+        id: String,
+        /// Don't ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecoveryCodesCommand {
+    /// How many unused recovery codes remain.
+    Status(JsonFlag),
+    /// A new set, shown once; the old set stops working.
+    Generate {
+        /// Don't ask before replacing a set that still has codes.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+pub fn wants_json_app(c: &AppPasswordsCommand) -> bool {
+    matches!(
+        c,
+        AppPasswordsCommand::List(JsonFlag { json: true })
+            | AppPasswordsCommand::Create { json: true, .. }
+    )
+}
+
+pub fn wants_json_recovery(c: &RecoveryCodesCommand) -> bool {
+    matches!(c, RecoveryCodesCommand::Status(JsonFlag { json: true }))
+}
+
+async fn signed_in(g: &Global) -> Result<Context, Failure> {
+    let ctx = Context::open(g).await?;
+    ctx.require_session()?;
+    Ok(ctx)
+}
+
+pub async fn password(g: &Global, command: PasswordCommand) -> Outcome {
+    let PasswordCommand::Change = command;
+    let ctx = signed_in(g).await?;
+    let missing = || {
+        Failure::new(
+            exit::USAGE,
+            "usage",
+            "no password given (end of input); nothing was changed",
+        )
+    };
+    let current = prompt::secret("Current password: ").ok_or_else(missing)?;
+    let new = prompt::secret("New password: ").ok_or_else(missing)?;
+    let again = prompt::secret("New password again: ").ok_or_else(missing)?;
+    if new.expose() != again.expose() {
+        return Err(Failure::new(
+            exit::USAGE,
+            "usage",
+            "the two new passwords are not the same; nothing was changed",
+        ));
+    }
+    drop(again);
+    with_step_up(&ctx, || ctx.backend.change_password(&current, &new)).await?;
+    println!(
+        "Your password was changed. Other sessions were signed out; this one stays signed in."
+    );
+    Ok(())
+}
+
+pub async fn app_passwords(g: &Global, command: AppPasswordsCommand) -> Outcome {
+    let ctx = signed_in(g).await?;
+    if let Some(reason) = ctx.backend.capabilities().await?.app_passwords.reason() {
+        return Err(Failure::new(
+            exit::NOT_SUPPORTED,
+            "not_supported",
+            reason.to_string(),
+        ));
+    }
+    match command {
+        AppPasswordsCommand::List(j) => {
+            let list = ctx.backend.app_passwords().await?;
+            if j.json {
+                return Ok(output::print_json(&output::AppPasswords::new(&list))?);
+            }
+            if list.is_empty() {
+                println!("No app passwords.");
+            }
+            for a in &list {
+                println!(
+                    "{}  {:<30} created {}  last used {}",
+                    a.id,
+                    a.name,
+                    day(&a.created),
+                    day(&a.last_used)
+                );
+            }
+            Ok(())
+        }
+        AppPasswordsCommand::Create {
+            name,
+            service,
+            json,
+        } => {
+            let (app, password) = with_step_up(&ctx, || {
+                ctx.backend.create_app_password(&name, service.as_deref())
+            })
+            .await?;
+            if json {
+                return Ok(output::print_json(&output::AppPasswordCreated {
+                    schema: output::SCHEMA,
+                    id: app.id.clone(),
+                    name: app.name.clone(),
+                    password: password.expose().to_string(),
+                })?);
+            }
+            println!(
+                "App password for \"{}\" ({}): {}",
+                app.name,
+                app.id,
+                password.expose()
+            );
+            eprintln!(
+                "Copy it now: it is not shown again. Use it in the app in place of your password; \
+                 it cannot sign in to Security info."
+            );
+            Ok(())
+        }
+        AppPasswordsCommand::Delete { id, yes } => {
+            if !yes
+                && !prompt::confirm(&format!(
+                    "Delete app password {id}? The app using it will stop signing in."
+                ))
+            {
+                return Err(Failure::new(
+                    exit::REFUSED,
+                    "cancelled",
+                    "cancelled; nothing was changed",
+                ));
+            }
+            with_step_up(&ctx, || ctx.backend.delete_app_password(&id)).await?;
+            println!("Deleted app password {id}.");
+            Ok(())
+        }
+    }
+}
+
+pub async fn recovery_codes(g: &Global, command: RecoveryCodesCommand) -> Outcome {
+    let ctx = signed_in(g).await?;
+    match command {
+        RecoveryCodesCommand::Status(j) => {
+            let left = ctx.backend.recovery_codes_left().await?;
+            if j.json {
+                return Ok(output::print_json(&output::RecoveryCodesStatus {
+                    schema: output::SCHEMA,
+                    generated: left.is_some(),
+                    remaining: left,
+                })?);
+            }
+            match left {
+                Some(n) => println!("{n} unused recovery codes left."),
+                None => println!(
+                    "No recovery codes yet: `secinfo recovery-codes generate` makes a set."
+                ),
+            }
+            Ok(())
+        }
+        RecoveryCodesCommand::Generate { yes } => {
+            let left = ctx.backend.recovery_codes_left().await?;
+            if let Some(n) = left.filter(|n| *n > 0)
+                && !yes
+                && !prompt::confirm(&format!(
+                    "You still have {n} unused recovery codes; a new set makes them stop working. Go on?"
+                ))
+            {
+                return Err(Failure::new(
+                    exit::REFUSED,
+                    "cancelled",
+                    "cancelled; your codes are as they were",
+                ));
+            }
+            let codes = with_step_up(&ctx, || ctx.backend.generate_recovery_codes()).await?;
+            for c in &codes {
+                println!("{}", c.expose());
+            }
+            eprintln!(
+                "Keep these {} codes somewhere safe: each signs in once, in place of a second factor \
+                 (\"Use a recovery code\"). They are not shown again.",
+                codes.len()
+            );
+            Ok(())
+        }
+    }
+}

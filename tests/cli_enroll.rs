@@ -1,0 +1,473 @@
+//! Adding sign-in methods from the command line against the real server:
+//! the printed QR code scans to the server's URI and its code saves the
+//! method; scripts enroll with --json; wrong codes, bad input, denied test
+//! notifications and expiry leave nothing half-enrolled.
+
+mod common;
+use common::*;
+use secinfo::server::Settings;
+use std::io::Write;
+use std::process::ChildStdin;
+
+const USER: &str = "erin@contoso.test";
+
+async fn signed_in_world(settings: Settings) -> World {
+    let world = World::start_with(settings).await;
+    let uri = world.user_with_totp(USER);
+    let out = world.login(USER, &uri);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    world
+}
+
+fn methods_json(world: &World) -> serde_json::Value {
+    let out = world.secinfo(
+        &[
+            "methods",
+            "list",
+            "--json",
+            "--passphrase-from",
+            &world.pass_arg(),
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn kinds(world: &World) -> Vec<String> {
+    methods_json(world)["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn spawn(world: &World, args: &[&str]) -> (Live, ChildStdin) {
+    let pass = world.pass_arg();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--passphrase-from", &pass]);
+    let mut child = world.command(&all).spawn().unwrap();
+    let stdin = child.stdin.take().unwrap();
+    (Live::start_with_stdout(child), stdin)
+}
+
+fn line_after(seen: &str, label: &str) -> String {
+    seen.lines()
+        .find_map(|l| l.strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label:?} in:\n{seen}"))
+        .trim()
+        .to_string()
+}
+
+/// The plain QR lines on stdout (half blocks; the ink is the light modules),
+/// drawn as pixels and read by a real decoder.
+fn scan_plain_qr(stdout: &str) -> Vec<String> {
+    let rows: Vec<Vec<char>> = stdout
+        .lines()
+        .filter(|l| !l.is_empty() && l.chars().all(|c| " ▀▄█".contains(c)))
+        .filter(|l| l.chars().any(|c| c != ' '))
+        .map(|l| l.chars().collect())
+        .collect();
+    assert!(!rows.is_empty(), "no QR code in:\n{stdout}");
+    const SCALE: usize = 4;
+    const MARGIN: usize = 8;
+    let cols = rows.iter().map(Vec::len).max().unwrap();
+    let (w, h) = (
+        cols * SCALE + 2 * MARGIN,
+        rows.len() * 2 * SCALE + 2 * MARGIN,
+    );
+    let mut px = vec![255u8; w * h];
+    for (ry, row) in rows.iter().enumerate() {
+        for (cx, c) in row.iter().enumerate() {
+            let (top_ink, bottom_ink) = match c {
+                '█' => (true, true),
+                '▀' => (true, false),
+                '▄' => (false, true),
+                _ => (false, false),
+            };
+            for (half, ink) in [(0, top_ink), (1, bottom_ink)] {
+                let value = if ink { 255 } else { 0 };
+                for dy in 0..SCALE {
+                    for dx in 0..SCALE {
+                        let x = MARGIN + cx * SCALE + dx;
+                        let y = MARGIN + (ry * 2 + half) * SCALE + dy;
+                        px[y * w + x] = value;
+                    }
+                }
+            }
+        }
+    }
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px[y * w + x]);
+    img.detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
+        .collect()
+}
+
+/// A code that is surely not the current one (nor its neighbours).
+fn wrong_code(uri: &str) -> String {
+    let totp = totp_rs::Totp::from_url_unchecked(uri).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let near: Vec<String> = (0..3)
+        .map(|i| {
+            totp.generate(now + i * totp.step() - totp.step())
+                .to_string()
+        })
+        .collect();
+    (0..1_000_000u32)
+        .map(|n| format!("{n:06}"))
+        .find(|c| !near.contains(c))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_adds_a_totp_app_by_scanning_the_printed_qr() {
+    let world = signed_in_world(Settings::default()).await;
+    let (mut live, mut stdin) = spawn(&world, &["methods", "add", "totp"]);
+    live.wait_for("Enter the code:");
+    let stdout = live.out.lock().unwrap().clone();
+
+    let server_uri = line_after(&stdout, "URI: ");
+    let secret = line_after(&stdout, "Secret key: ");
+    let decoded = scan_plain_qr(&stdout);
+    assert_eq!(decoded.len(), 1, "{decoded:?} from:\n{stdout}");
+    let scanned = totp_rs::Totp::from_url_unchecked(&decoded[0]).unwrap();
+    let chosen = totp_rs::Totp::from_url_unchecked(&server_uri).unwrap();
+    for t in [59, 1_764_000_000, 2_000_000_000] {
+        assert_eq!(
+            scanned.generate(t).to_string(),
+            chosen.generate(t).to_string(),
+            "same secret"
+        );
+    }
+    assert_eq!(scanned.issuer(), chosen.issuer());
+    assert_eq!(scanned.account_name(), chosen.account_name());
+    assert_eq!(
+        (scanned.digits(), scanned.step()),
+        (chosen.digits(), chosen.step())
+    );
+    assert!(
+        decoded[0].contains(&format!("secret={}", secret.replace(' ', ""))),
+        "the secret in groups of four is the one in the QR code: {}",
+        decoded[0]
+    );
+    assert!(chosen.account_name().contains(USER), "{server_uri}");
+
+    // The code the scanning app would show saves the method.
+    let code = scanned.generate_current().to_string();
+    stdin.write_all(format!("{code}\n").as_bytes()).unwrap();
+    assert!(live.finish().success(), "{}", live.err.lock().unwrap());
+    assert!(live.out.lock().unwrap().contains("Saved: "));
+    assert_eq!(kinds(&world).iter().filter(|k| *k == "totp").count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scripts_enroll_totp_with_json_then_verify() {
+    let world = signed_in_world(Settings::default()).await;
+    let pass = world.pass_arg();
+    let out = world.secinfo(
+        &[
+            "methods",
+            "add",
+            "totp",
+            "--json",
+            "--passphrase-from",
+            &pass,
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["schema"], 1);
+    let id = doc["enrollment_id"].as_str().unwrap();
+    let uri = doc["uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    assert!(uri.contains(doc["secret"].as_str().unwrap()));
+    // Nothing is listed until the code comes back.
+    assert_eq!(kinds(&world).iter().filter(|k| *k == "totp").count(), 1);
+
+    let wrong = world.secinfo(
+        &["methods", "verify", id, "--passphrase-from", &pass],
+        &format!("{}\n", wrong_code(uri)),
+    );
+    assert_eq!(wrong.status.code(), Some(3), "{}", text(&wrong.stderr));
+    assert!(text(&wrong.stderr).contains("stays open"));
+
+    let done = world.secinfo(
+        &["methods", "verify", id, "--passphrase-from", &pass],
+        &format!("{}\n", totp_now(uri)),
+    );
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    assert_eq!(kinds(&world).iter().filter(|k| *k == "totp").count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_code_keeps_the_enrollment_open_and_a_retry_works() {
+    let world = signed_in_world(Settings::default()).await;
+    let (mut live, mut stdin) = spawn(&world, &["methods", "add", "totp"]);
+    live.wait_for("Enter the code:");
+    let uri = line_after(&live.out.lock().unwrap(), "URI: ");
+
+    stdin
+        .write_all(format!("{}\n", wrong_code(&uri)).as_bytes())
+        .unwrap();
+    let seen = live.wait_for("The QR code above still works");
+    assert!(seen.contains("not right"), "{seen}");
+    stdin
+        .write_all(format!("{}\n", totp_now(&uri)).as_bytes())
+        .unwrap();
+    assert!(live.finish().success(), "{}", live.err.lock().unwrap());
+    assert_eq!(kinds(&world).iter().filter(|k| *k == "totp").count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_adds_an_email_with_the_code_from_the_outbox() {
+    let world = signed_in_world(Settings::default()).await;
+    let (mut live, mut stdin) = spawn(&world, &["methods", "add", "email", "erin@example.test"]);
+    let seen = live.wait_for("Enter the code:");
+    assert!(
+        seen.contains("We sent a code to e***@example.test"),
+        "{seen}"
+    );
+    let code = last_code(&world.db, "email");
+    stdin.write_all(format!("{code}\n").as_bytes()).unwrap();
+    assert!(live.finish().success(), "{}", live.err.lock().unwrap());
+    let doc = methods_json(&world);
+    let email = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "email")
+        .expect("the email is listed");
+    assert_eq!(email["detail"], "e***@example.test");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_phone_number_is_refused_before_anything_is_sent() {
+    let world = signed_in_world(Settings::default()).await;
+    let pass = world.pass_arg();
+    let before = secinfo::server::outbox(&world.db, None).unwrap().len();
+    for (args, says) in [
+        (vec!["phone", "call me maybe"], "E.164"),
+        (vec!["phone", "4255550123"], "--country"),
+        (vec!["phone", "+12"], "8 to 15 digits"),
+        (
+            vec!["phone", "4255550123", "--country", "Atlantis"],
+            "calling code",
+        ),
+        (vec!["email", "erin at example"], "not an email address"),
+    ] {
+        let mut all = vec!["methods", "add"];
+        all.extend(args.iter().copied());
+        all.extend(["--passphrase-from", &pass]);
+        let out = world.secinfo(&all, "");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains(says),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    assert_eq!(
+        secinfo::server::outbox(&world.db, None).unwrap().len(),
+        before
+    );
+
+    // With the country given, the same national number works.
+    let (mut live, mut stdin) = spawn(
+        &world,
+        &[
+            "methods",
+            "add",
+            "phone",
+            "(425) 555-0123",
+            "--country",
+            "US",
+        ],
+    );
+    live.wait_for("Enter the code:");
+    stdin
+        .write_all(format!("{}\n", last_code(&world.db, "sms")).as_bytes())
+        .unwrap();
+    assert!(live.finish().success(), "{}", live.err.lock().unwrap());
+    let sms = secinfo::server::outbox(&world.db, None).unwrap();
+    assert!(sms.iter().any(|m| m.recipient == "+14255550123"), "{sms:?}");
+    assert!(kinds(&world).contains(&"phone".to_string()));
+}
+
+/// The rest of the line after `label`, once the whole line has arrived.
+fn value_after(buffer: &std::sync::Mutex<String>, label: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let seen = buffer.lock().unwrap().clone();
+        if let Some(rest) = seen.rsplit(label).next().filter(|_| seen.contains(label))
+            && let Some((value, _)) = rest.split_once('\n')
+        {
+            return value.trim().to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {label:?} in:\n{seen}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Start `methods add authenticator` and activate the simulated phone from the printed link.
+fn activate_phone(world: &World) -> (Live, ChildStdin, String, String) {
+    let (live, stdin) = spawn(world, &["methods", "add", "authenticator"]);
+    let link = value_after(&live.out, "Activation link: ");
+    let seen = live.out.lock().unwrap().clone();
+    assert!(seen.contains("Code: ") && seen.contains("URL: "), "{seen}");
+    let phone_dir = world.dir.path().join("phone");
+    let dir = phone_dir.to_str().unwrap().to_string();
+    let act = world.secinfo(&["phone", "--dir", &dir, "activate", &link], "");
+    assert!(act.status.success(), "{}", text(&act.stderr));
+    let number = value_after(&live.err, "Number to match: ");
+    assert!(number.parse::<u32>().is_ok(), "{number}");
+    (live, stdin, dir, number)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_adds_an_authenticator_app_activating_the_phone_and_approving_the_test_push() {
+    let world = signed_in_world(Settings::default()).await;
+    let (mut live, _stdin, dir, number) = activate_phone(&world);
+    let ok = world.secinfo(
+        &["phone", "--dir", &dir, "approve", "--number", &number],
+        "",
+    );
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(live.finish().success(), "{}", live.err.lock().unwrap());
+    assert!(
+        live.out
+            .lock()
+            .unwrap()
+            .contains("Saved: Authenticator app")
+    );
+    assert!(kinds(&world).contains(&"authenticator_push".to_string()));
+
+    // The phone can be renamed afterwards.
+    let pass = world.pass_arg();
+    let devices = world.secinfo(
+        &["devices", "list", "--json", "--passphrase-from", &pass],
+        "",
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&devices.stdout).unwrap();
+    let id = doc["devices"][0]["id"].as_str().unwrap().to_string();
+    let renamed = world.secinfo(
+        &[
+            "devices",
+            "rename",
+            &id,
+            "Erin's work phone",
+            "--passphrase-from",
+            &pass,
+        ],
+        "",
+    );
+    assert!(renamed.status.success(), "{}", text(&renamed.stderr));
+    let devices = world.secinfo(
+        &["devices", "list", "--json", "--passphrase-from", &pass],
+        "",
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&devices.stdout).unwrap();
+    assert_eq!(doc["devices"][0]["name"], "Erin's work phone");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn denied_test_push_leaves_nothing_half_enrolled() {
+    let world = signed_in_world(Settings::default()).await;
+    let (mut live, _stdin, dir, _number) = activate_phone(&world);
+    let deny = world.secinfo(&["phone", "--dir", &dir, "deny"], "");
+    assert!(deny.status.success(), "{}", text(&deny.stderr));
+    let status = live.finish();
+    assert_eq!(status.code(), Some(7));
+    let err = live.err.lock().unwrap().clone();
+    assert!(
+        err.contains("denied on the phone; nothing was added"),
+        "{err}"
+    );
+
+    assert!(!kinds(&world).contains(&"authenticator_push".to_string()));
+    let pass = world.pass_arg();
+    let devices = world.secinfo(
+        &["devices", "list", "--json", "--passphrase-from", &pass],
+        "",
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&devices.stdout).unwrap();
+    assert_eq!(doc["devices"].as_array().unwrap().len(), 0, "{doc}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn end_of_input_cancels_the_enrollment_on_the_server() {
+    let world = signed_in_world(Settings::default()).await;
+    let pass = world.pass_arg();
+    let out = world.secinfo(
+        &[
+            "methods",
+            "add",
+            "email",
+            "erin@example.test",
+            "--passphrase-from",
+            &pass,
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("nothing was added"));
+    // The code sent before is worthless now: the enrollment is gone.
+    let enrollments: i64 = rusqlite::Connection::open(&world.db)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM enrollments", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(enrollments, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_enrollment_is_refused_clearly() {
+    let world = signed_in_world(Settings {
+        enrollment_ttl: 0,
+        ..Settings::default()
+    })
+    .await;
+    let pass = world.pass_arg();
+    let out = world.secinfo(
+        &[
+            "methods",
+            "add",
+            "totp",
+            "--json",
+            "--passphrase-from",
+            &pass,
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let verify = world.secinfo(
+        &[
+            "methods",
+            "verify",
+            doc["enrollment_id"].as_str().unwrap(),
+            "--passphrase-from",
+            &pass,
+        ],
+        &format!("{}\n", totp_now(doc["uri"].as_str().unwrap())),
+    );
+    assert_eq!(verify.status.code(), Some(7));
+    assert!(
+        text(&verify.stderr).contains("took too long and it expired; start again"),
+        "{}",
+        text(&verify.stderr)
+    );
+    assert_eq!(kinds(&world).iter().filter(|k| *k == "totp").count(), 1);
+}
