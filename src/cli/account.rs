@@ -172,9 +172,10 @@ pub async fn second_factor(
             .await
         {
             Ok(step) => return Ok(step),
-            Err(BackendError::Rejected { code, message })
-                if code == "invalid_code" && attempt < 3 =>
-            {
+            Err(BackendError::Rejected { code, message }) if code == "invalid_code" => {
+                if attempt == 3 {
+                    return Err(Failure::new(exit::SIGN_IN, &code, message));
+                }
                 eprintln!("{message}. Try again.");
             }
             Err(e) => return Err(e.into()),
