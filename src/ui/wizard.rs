@@ -132,16 +132,28 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
                 lines.push(row(spans, i == *f, theme));
             }
             if let Some(Ability::No { reason, portal_url }) = choices.get(*f).map(|c| &c.ability) {
+                // The portal's QR code goes top right; the text beside it keeps clear of it.
+                let qr_w = portal_url
+                    .as_deref()
+                    .map_or(0, |u| portal_qr(u, frame, area));
+                let tw = width.saturating_sub(qr_w + 1).max(20);
                 lines.push(Line::raw(""));
                 push_wrapped(
                     &mut lines,
                     &format!("Not available here: {reason}"),
-                    width,
+                    tw,
                     theme.muted,
                 );
                 if let Some(url) = portal_url {
-                    push_wrapped(&mut lines, &format!("Add it at {url}"), width, theme.link);
-                    portal_qr(url, frame, area, lines.len() as u16, theme);
+                    push_wrapped(&mut lines, &format!("Add it at {url}"), tw, theme.link);
+                    if qr_w > 0 {
+                        push_wrapped(
+                            &mut lines,
+                            "or scan the code to open it on your phone.",
+                            tw,
+                            theme.text,
+                        );
+                    }
                 }
             }
         }
@@ -186,7 +198,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
                         width,
                         theme.link,
                     );
-                    portal_qr(&url, frame, area, lines.len() as u16 + 1, theme);
+                    portal_qr(&url, frame, area);
                 }
                 _ => push_wrapped(
                     &mut lines,
@@ -365,15 +377,17 @@ fn tail(state: &State, w: &Wizard, lines: &mut Vec<Line<'static>>, width: u16, t
     }
 }
 
-/// A portal URL's QR code at the bottom right of `area`, only where it fits whole.
-fn portal_qr(url: &str, frame: &mut Frame, area: Rect, used: u16, _theme: &Theme) {
-    let Ok(qr) = QrCode::new(url) else { return };
+/// A portal URL's QR code at the top right of `area`, only where it fits whole
+/// and leaves room for the list; returns the columns it took (0: not drawn).
+fn portal_qr(url: &str, frame: &mut Frame, area: Rect) -> u16 {
+    let Ok(qr) = QrCode::new(url) else { return 0 };
     let (w, h) = qr.size_for(crate::ui::qr::MIN_QUIET_ZONE);
-    if area.height < used + h || area.width < w {
-        return;
+    if area.height < h || area.width < w + 40 {
+        return 0;
     }
-    let spot = Rect::new(area.right() - w, area.bottom() - h, w, h);
+    let spot = Rect::new(area.right() - w, area.y, w, h);
     frame.render_widget(&qr, spot);
+    w
 }
 
 /// "Can't scan the image?": the secret in groups and the URI (TOTP), or the

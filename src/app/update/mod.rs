@@ -193,7 +193,9 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             state.overlay = Some(Overlay::Outbox(Loadable::Loading(id)));
             return vec![Effect::LoadOutbox { id }];
         }
-        Command::Phone if state.demo.is_some() && state.overlay.is_none() => {
+        Command::Phone
+            if state.demo.is_some() && state.overlay.is_none() && state.wizard.is_none() =>
+        {
             dialogs::open_phone(state);
             return Vec::new();
         }
