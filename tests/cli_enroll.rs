@@ -471,3 +471,155 @@ async fn expired_enrollment_is_refused_clearly() {
     );
     assert_eq!(kinds(&world).iter().filter(|k| *k == "totp").count(), 1);
 }
+
+/// Luma of a vt100 cell color; only the QR's explicit palette counts as dark or light.
+fn vt_luma(c: vt100::Color) -> u8 {
+    match c {
+        vt100::Color::Idx(16) | vt100::Color::Rgb(0, 0, 0) => 0,
+        vt100::Color::Idx(231) | vt100::Color::Rgb(255, 255, 255) => 255,
+        _ => 128,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_a_terminal_the_colored_qr_scans_and_its_code_saves_the_method() {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    use std::io::Read;
+    use std::num::NonZeroU16;
+
+    let world = signed_in_world(Settings::default()).await;
+    let (rows, cols) = (60u16, 160u16);
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_secinfo"));
+    let pass = world.pass_arg();
+    cmd.args(["methods", "add", "totp", "--passphrase-from", &pass]);
+    cmd.env("SECINFO_CONFIG", world.config_path());
+    cmd.env("SECINFO_DATA_DIR", world.dir.path().join("data"));
+    cmd.env("SECINFO_STATE_DIR", world.dir.path().join("state"));
+    cmd.env("TERM", "xterm-256color");
+    cmd.env_remove("NO_COLOR");
+    cmd.env_remove("COLORTERM");
+    cmd.env_remove("SECINFO_PROFILE");
+    cmd.env_remove("DBUS_SESSION_BUS_ADDRESS");
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let mut writer = pair.master.take_writer().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut b = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut b) {
+            if n == 0 || tx.send(b[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut parser = vt100::Parser::new(
+        NonZeroU16::new(rows).unwrap(),
+        NonZeroU16::new(cols).unwrap(),
+        0,
+    );
+    let wait_for = |parser: &mut vt100::Parser, what: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !parser.screen().contents().contains(what) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "waited for {what:?}; screen:\n{}",
+                parser.screen().contents()
+            );
+            if let Ok(b) = rx.recv_timeout(std::time::Duration::from_millis(100)) {
+                parser.process(&b);
+            }
+        }
+    };
+    wait_for(&mut parser, "Enter the code:");
+
+    let screen = parser.screen();
+    let (w, h) = (cols as usize * 4, rows as usize * 8);
+    let mut px = vec![128u8; w * h];
+    for y in 0..rows {
+        for x in 0..cols {
+            let c = screen.cell(y, x).unwrap();
+            let (fg, bg) = (vt_luma(c.fgcolor()), vt_luma(c.bgcolor()));
+            let (top, bottom) = match c.contents() {
+                "█" => (fg, fg),
+                "▀" => (fg, bg),
+                "▄" => (bg, fg),
+                " " => (bg, bg),
+                _ => (128, 128),
+            };
+            for (half, v) in [(0usize, top), (1, bottom)] {
+                for dy in 0..4 {
+                    let py = (y as usize * 2 + half) * 4 + dy;
+                    let px0 = x as usize * 4;
+                    px[py * w + px0..py * w + px0 + 4].fill(v);
+                }
+            }
+        }
+    }
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px[y * w + x]);
+    let decoded: Vec<String> = img
+        .detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
+        .collect();
+    let contents = screen.contents();
+    assert_eq!(decoded.len(), 1, "{contents}");
+    let server_uri = line_after(&contents, "URI: ");
+    let scanned = totp_rs::Totp::from_url_unchecked(&decoded[0]).unwrap();
+    let chosen = totp_rs::Totp::from_url_unchecked(&server_uri).unwrap();
+    assert_eq!(
+        scanned.generate(1_764_000_000).to_string(),
+        chosen.generate(1_764_000_000).to_string()
+    );
+    assert_eq!(
+        (scanned.issuer(), scanned.account_name()),
+        (chosen.issuer(), chosen.account_name())
+    );
+
+    writer
+        .write_all(format!("{}\r", scanned.generate_current()).as_bytes())
+        .unwrap();
+    writer.flush().unwrap();
+    wait_for(&mut parser, "Saved: ");
+    assert!(child.wait().unwrap().success());
+    assert_eq!(kinds(&world).iter().filter(|k| *k == "totp").count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_mid_enrollment_cancels_it_on_the_server() {
+    let world = signed_in_world(Settings::default()).await;
+    let (mut live, _stdin) = spawn(&world, &["methods", "add", "email", "erin@example.test"]);
+    live.wait_for("Enter the code:");
+    let count = || -> i64 {
+        rusqlite::Connection::open(&world.db)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM enrollments", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(count(), 1);
+    let pid = live.child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = live.finish();
+    assert_eq!(status.code(), Some(7), "{}", live.err.lock().unwrap());
+    assert!(
+        live.err
+            .lock()
+            .unwrap()
+            .contains("cancelled; nothing was added")
+    );
+    assert_eq!(count(), 0);
+}
