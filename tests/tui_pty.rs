@@ -252,3 +252,124 @@ fn no_color_means_no_color_codes_but_focus_still_shows() {
         );
     }
 }
+
+/// The QR code as the terminal shows it: each cell's glyph and colors (reverse
+/// video honoured) back into pixels, read by a real QR decoder.
+fn decode_screen(screen: &vt100::Screen) -> Vec<String> {
+    const S: usize = 4;
+    let luma = |c: vt100::Color, fg: bool| match c {
+        vt100::Color::Idx(16) | vt100::Color::Idx(0) => 0u8,
+        vt100::Color::Idx(231) | vt100::Color::Idx(15) => 255,
+        vt100::Color::Rgb(r, g, b) => {
+            ((r as u32 * 299 + g as u32 * 587 + b as u32 * 114) / 1000) as u8
+        }
+        // The theme's own colors: light text on a dark background.
+        vt100::Color::Default => {
+            if fg {
+                255
+            } else {
+                0
+            }
+        }
+        _ => 128,
+    };
+    let (rows, cols) = screen.size();
+    let (rows, cols) = (rows.get(), cols.get());
+    let (w, h) = (cols as usize * S, rows as usize * 2 * S);
+    let mut px = vec![0u8; w * h];
+    for cy in 0..rows {
+        for cx in 0..cols {
+            let Some(c) = screen.cell(cy, cx) else {
+                continue;
+            };
+            let (mut fg, mut bg) = (luma(c.fgcolor(), true), luma(c.bgcolor(), false));
+            if c.inverse() {
+                std::mem::swap(&mut fg, &mut bg);
+            }
+            let (top, bottom) = match c.contents() {
+                "█" => (fg, fg),
+                "▀" => (fg, bg),
+                "▄" => (bg, fg),
+                " " | "" => (bg, bg),
+                _ => (128, 128),
+            };
+            for (half, v) in [(0, top), (1, bottom)] {
+                for dy in 0..S {
+                    let y = (cy as usize * 2 + half) * S + dy;
+                    let x = cx as usize * S;
+                    px[y * w + x..y * w + x + S].fill(v);
+                }
+            }
+        }
+    }
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px[y * w + x]);
+    img.detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
+        .collect()
+}
+
+#[test]
+fn user_adds_an_authenticator_app_by_scanning_the_qr_code_the_real_binary_draws() {
+    let mut p = Pty::start(&[]);
+    p.wait_for("Sign in", 120);
+    let screen = p.parser.screen().contents();
+    let password = screen
+        .split("with password ")
+        .nth(1)
+        .and_then(|r| r.split(". ").next())
+        .expect("the demo shows its password")
+        .to_string();
+    p.send(password.as_bytes());
+    p.send(b"\r");
+    p.wait_for("Enter this number in the app:", 30);
+    let number = number_on(&p.parser.screen().contents());
+    p.send(b"p");
+    p.wait_for("Simulated phone", 10);
+    p.send(number.as_bytes());
+    p.send(b"\r");
+    p.wait_for("Approved on the simulated phone", 30);
+    p.send(b"\x1b");
+    p.wait_gone("Simulated phone", 10);
+    p.wait_for("Default sign-in method", 30);
+    // Add sign-in method → the second choice, the code app.
+    p.send(b"j");
+    p.send(b"\r");
+    p.wait_for("Which method would you like to add?", 10);
+    p.send(b"j");
+    p.send(b"\r");
+    p.wait_for("scan this QR code", 30);
+    let decoded = decode_screen(p.parser.screen());
+    assert_eq!(decoded.len(), 1, "{}", p.parser.screen().contents());
+    let uri = decoded[0].clone();
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    assert!(uri.contains("alice"), "the account is in the label: {uri}");
+    // The code colors are palette 16/231, which themes leave alone.
+    let mut colors: Vec<_> = (0..24)
+        .flat_map(|r| (0..40).map(move |c| (r, c)))
+        .filter_map(|(r, c)| p.parser.screen().cell(r, c))
+        .filter(|c| c.contents() == "▀" || c.contents() == "▄")
+        .map(|c| (c.fgcolor(), c.bgcolor()))
+        .collect();
+    colors.dedup();
+    assert_eq!(
+        colors,
+        vec![(vt100::Color::Idx(16), vt100::Color::Idx(231))]
+    );
+    // Copy: the same URI reaches the terminal's clipboard as OSC 52.
+    p.send(b"c");
+    p.wait_for("Copied the setup link", 10);
+    let osc = secinfo::app::effects::osc52(&uri);
+    assert!(
+        String::from_utf8_lossy(&p.raw).contains(&osc),
+        "OSC 52 with the URI was written"
+    );
+    let totp = totp_rs::Totp::from_url_unchecked(&uri).unwrap();
+    let code = totp.generate_current().to_string();
+    p.send(code.as_bytes());
+    p.send(b"\r");
+    p.wait_for("Added Authenticator app (code)", 30);
+    p.send(b"q");
+    let (exit, text) = p.finish();
+    assert_eq!(exit, "0", "{text}");
+}
