@@ -623,3 +623,63 @@ async fn ctrl_c_mid_enrollment_cancels_it_on_the_server() {
     );
     assert_eq!(count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_phone_number_is_changed_by_verifying_the_new_one() {
+    let world = signed_in_world(Settings::default()).await;
+    let old = secinfo::server::admin::add_phone(&world.db, USER, "+14255550100").unwrap();
+    let (mut live, mut stdin) = spawn(
+        &world,
+        &["methods", "change", &old, "07700 900123", "--country", "GB"],
+    );
+    live.wait_for("Enter the code:");
+    // Until the new number answers, the old one is still there.
+    assert!(
+        methods_json(&world)["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == old.as_str())
+    );
+    let sent = secinfo::server::outbox(&world.db, None).unwrap();
+    assert_eq!(sent.last().unwrap().recipient, "+447700900123");
+    stdin
+        .write_all(format!("{}\n", last_code(&world.db, "sms")).as_bytes())
+        .unwrap();
+    assert!(live.finish().success(), "{}", live.err.lock().unwrap());
+    let doc = methods_json(&world);
+    let phones: Vec<&serde_json::Value> = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "phone")
+        .collect();
+    assert_eq!(phones.len(), 1, "{doc}");
+    assert_ne!(phones[0]["id"], old.as_str());
+    assert!(phones[0]["detail"].as_str().unwrap().ends_with("23"));
+
+    // A TOTP app is renamed, not changed.
+    let totp = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "totp")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pass = world.pass_arg();
+    let refused = world.secinfo(
+        &[
+            "methods",
+            "change",
+            &totp,
+            "+14255550100",
+            "--passphrase-from",
+            &pass,
+        ],
+        "",
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("methods rename"));
+}

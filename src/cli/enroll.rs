@@ -141,27 +141,92 @@ pub async fn add(g: &Global, ctx: &Context, command: AddCommand) -> Outcome {
             wizard.read_codes().await
         }
         MethodKind::AuthenticatorPush => wizard.authenticator().await,
-        _ => {
-            match &enrollment.sent_to {
-                Some(to) => eprintln!("We sent a code to {to}."),
-                None => eprintln!("We sent a code."),
-            }
-            wizard.read_codes().await
-        }
+        _ => wizard.code_sent().await,
     };
+    settle(ctx, &enrollment, result).await
+}
+
+/// Saved: say so. Anything else: cancel on the server, so nothing half-enrolled
+/// stays behind (an expired one is already gone).
+async fn settle(
+    ctx: &Context,
+    enrollment: &Enrollment,
+    result: Result<Method, Failure>,
+) -> Outcome {
     match result {
         Ok(method) => {
             saved(&method);
             Ok(())
         }
         Err(f) => {
-            // Nothing half-enrolled stays behind (an expired one is already gone).
-            if let Err(e) = ctx.backend.cancel_enrollment(&enrollment).await {
+            if let Err(e) = ctx.backend.cancel_enrollment(enrollment).await {
                 tracing::warn!(error = %e, "cancelling the enrollment failed");
             }
             Err(f)
         }
     }
+}
+
+/// `methods change ID NEW`: a phone number or an address, re-verified. The old
+/// one stays until the code sent to the new one comes back (and keeps its place as default).
+pub async fn change(
+    g: &Global,
+    ctx: &Context,
+    id: &str,
+    new: &str,
+    country: Option<&str>,
+) -> Outcome {
+    let method = ctx
+        .backend
+        .methods()
+        .await?
+        .into_iter()
+        .find(|m| m.id == id)
+        .ok_or_else(|| {
+            Failure::new(
+                exit::USAGE,
+                "not_found",
+                format!("there is no method {id} on your account (see `secinfo methods list`)"),
+            )
+        })?;
+    let target = match method.kind {
+        MethodKind::Email => {
+            let address = new.trim();
+            if !contact::valid_email(address) {
+                return Err(Failure::new(
+                    exit::USAGE,
+                    "usage",
+                    format!(
+                        "'{address}' is not an email address; enter one such as name@example.com"
+                    ),
+                ));
+            }
+            address.to_string()
+        }
+        MethodKind::Phone | MethodKind::AlternatePhone | MethodKind::OfficePhone => {
+            phone_number(new, country)?
+        }
+        _ => {
+            return Err(Failure::new(
+                exit::USAGE,
+                "usage",
+                format!(
+                    "only a phone number or an address can be changed; {} can be renamed with `secinfo methods rename`",
+                    method.kind.title()
+                ),
+            ));
+        }
+    };
+    let interrupt = Interrupt::listen();
+    let enrollment = with_step_up(ctx, || ctx.backend.begin_phone_change(id, &target)).await?;
+    let mut wizard = Wizard {
+        ctx,
+        enrollment: &enrollment,
+        interrupt,
+        plain: g.plain,
+    };
+    let result = wizard.code_sent().await;
+    settle(ctx, &enrollment, result).await
 }
 
 /// `methods verify ENROLLMENT_ID`: finish a scripted enrollment with a code from stdin.
@@ -373,6 +438,14 @@ impl Wizard<'_> {
         if let Some(t) = self.enrollment.expires_in {
             eprintln!("This expires in {} minutes.", t.div_ceil(60).max(1));
         }
+    }
+
+    async fn code_sent(&mut self) -> Result<Method, Failure> {
+        match &self.enrollment.sent_to {
+            Some(to) => eprintln!("We sent a code to {to}."),
+            None => eprintln!("We sent a code."),
+        }
+        self.read_codes().await
     }
 
     /// Read codes until one is right; a wrong one keeps the enrollment (and the QR) as it is.

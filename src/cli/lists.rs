@@ -29,6 +29,15 @@ pub enum MethodsCommand {
     Verify { enrollment_id: String },
     /// Give a method a new name.
     Rename { id: String, name: String },
+    /// Change a phone number or an address: a code is sent to the new one and read from stdin.
+    Change {
+        id: String,
+        /// The new number (international format, or with --country) or address.
+        new: String,
+        /// The country of a number typed without + (ISO code such as US, or calling code such as 44).
+        #[arg(long, value_name = "CC")]
+        country: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +141,9 @@ pub async fn methods(g: &Global, command: MethodsCommand) -> Outcome {
         MethodsCommand::Add { what } => super::enroll::add(g, &ctx, what).await,
         MethodsCommand::Verify { enrollment_id } => {
             super::enroll::verify(&ctx, &enrollment_id).await
+        }
+        MethodsCommand::Change { id, new, country } => {
+            super::enroll::change(g, &ctx, &id, &new, country.as_deref()).await
         }
         MethodsCommand::Rename { id, name } => {
             with_step_up(&ctx, || ctx.backend.rename_method(&id, &name)).await?;
