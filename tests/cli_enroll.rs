@@ -324,6 +324,13 @@ fn value_after(buffer: &std::sync::Mutex<String>, label: &str) -> String {
 
 /// Start `methods add authenticator` and activate the simulated phone from the printed link.
 fn activate_phone(world: &World) -> (Live, ChildStdin, String, String) {
+    let (live, stdin, dir) = activate_phone_only(world);
+    let number = value_after(&live.err, "Number to match: ");
+    assert!(number.parse::<u32>().is_ok(), "{number}");
+    (live, stdin, dir, number)
+}
+
+fn activate_phone_only(world: &World) -> (Live, ChildStdin, String) {
     let (live, stdin) = spawn(world, &["methods", "add", "authenticator"]);
     let link = value_after(&live.out, "Activation link: ");
     let seen = live.out.lock().unwrap().clone();
@@ -332,9 +339,7 @@ fn activate_phone(world: &World) -> (Live, ChildStdin, String, String) {
     let dir = phone_dir.to_str().unwrap().to_string();
     let act = world.secinfo(&["phone", "--dir", &dir, "activate", &link], "");
     assert!(act.status.success(), "{}", text(&act.stderr));
-    let number = value_after(&live.err, "Number to match: ");
-    assert!(number.parse::<u32>().is_ok(), "{number}");
-    (live, stdin, dir, number)
+    (live, stdin, dir)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -682,4 +687,29 @@ async fn a_phone_number_is_changed_by_verifying_the_new_one() {
     );
     assert_eq!(refused.status.code(), Some(2));
     assert!(text(&refused.stderr).contains("methods rename"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unanswered_test_push_times_out_and_nothing_is_left() {
+    // The test notification expires the moment it is sent.
+    let world = signed_in_world(Settings {
+        push_ttl: 0,
+        ..Settings::default()
+    })
+    .await;
+    let (mut live, _stdin, _dir) = activate_phone_only(&world);
+    assert_eq!(live.finish().code(), Some(7));
+    let err = live.err.lock().unwrap().clone();
+    assert!(
+        err.contains("timed out without an answer; nothing was added"),
+        "{err}"
+    );
+    let pass = world.pass_arg();
+    let devices = world.secinfo(
+        &["devices", "list", "--json", "--passphrase-from", &pass],
+        "",
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&devices.stdout).unwrap();
+    assert_eq!(doc["devices"].as_array().unwrap().len(), 0, "{doc}");
+    assert!(!kinds(&world).contains(&"authenticator_push".to_string()));
 }

@@ -541,7 +541,10 @@ impl Wizard<'_> {
                     let why = match code.as_str() {
                         codes::PUSH_DENIED => "the test notification was denied on the phone",
                         codes::WRONG_NUMBER => "the number entered on the phone did not match",
-                        codes::CHALLENGE_EXPIRED if shown.is_some() => {
+                        // The server says expired for the enrollment and for its test notification.
+                        codes::CHALLENGE_EXPIRED
+                            if shown.is_some() || message.contains("notification") =>
+                        {
                             "the test notification timed out without an answer"
                         }
                         codes::CHALLENGE_EXPIRED => return Err(expired(&message)),
