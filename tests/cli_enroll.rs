@@ -713,3 +713,18 @@ async fn an_unanswered_test_push_times_out_and_nothing_is_left() {
     assert_eq!(doc["devices"].as_array().unwrap().len(), 0, "{doc}");
     assert!(!kinds(&world).contains(&"authenticator_push".to_string()));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_security_key_is_explained_and_handed_off_to_a_browser() {
+    let world = signed_in_world(Settings::default()).await;
+    let pass = world.pass_arg();
+    for what in ["security-key", "passkey"] {
+        let out = world.secinfo(&["methods", "add", what, "--passphrase-from", &pass], "");
+        assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("needs a browser (WebAuthn)"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}

@@ -74,7 +74,8 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
                 }
                 if mfa_setup_required {
                     eprintln!(
-                        "Let's keep your account secure: add a sign-in method (secinfo, then \"+ Add sign-in method\")."
+                        "Let's keep your account secure: add a sign-in method with `secinfo methods add totp` \
+                         (or `authenticator`, `email ADDRESS`, `phone NUMBER`), or in the app: \"+ Add sign-in method\"."
                     );
                 }
                 return Ok(());
