@@ -4,8 +4,12 @@
 //! drawn into a TestBackend is decoded, its code computed with totp-rs and
 //! accepted by the server; the push app is added with the demo's simulated phone.
 
+#[path = "tui_support/driver.rs"]
+mod driver;
 mod server_support;
 mod tui_support;
+
+use driver::Driver;
 
 use crossterm::event::KeyCode;
 use ratatui::Terminal;
@@ -13,20 +17,14 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
-use secinfo::accounts::KnownAccounts;
-use secinfo::app::effects::{self, Deps, Effect};
-use secinfo::app::keymap::Keymap;
+use secinfo::app::effects::{self, Effect};
 use secinfo::app::state::*;
 use secinfo::app::{Action, update};
-use secinfo::backend::native::NativeBackend;
-use secinfo::backend::{Backend, BackendError, Credentials, SignIn};
+use secinfo::backend::{BackendError, SignIn};
 use secinfo::domain::*;
 use secinfo::secrets::SecretString;
-use secinfo::tui::{Context, prepare};
 use secinfo::ui::theme::ThemeName;
 use server_support::World;
-use std::collections::VecDeque;
-use std::sync::Arc;
 use std::time::Duration;
 use tui_support::*;
 
@@ -879,105 +877,6 @@ fn decode(buf: &Buffer, rect: Rect, swapped: bool) -> Vec<String> {
 }
 
 // ---- journeys against the real server ------------------------------------------------
-
-struct Driver {
-    state: State,
-    deps: Deps,
-    /// Polls that wait (push) run only when the test lets them.
-    parked: Vec<Effect>,
-}
-
-impl Driver {
-    async fn signed_in(world: &World, demo: bool) -> Driver {
-        let backend = NativeBackend::new(
-            &world.server.url,
-            "tui-test",
-            "secinfo TUI test",
-            Duration::from_secs(10),
-        )
-        .unwrap();
-        let tokens = world.alice_signs_in("tui-test", false).await;
-        backend.restore(Credentials {
-            access_token: Some(tokens.access_token.clone()),
-            refresh_token: Some(tokens.refresh_token.clone()),
-            remembered_grant: None,
-            access_expires_at: Some(chrono::Utc::now().timestamp() + tokens.expires_in as i64),
-        });
-        let dir = world.dir.path().join("state");
-        let ctx = Context {
-            backend: Arc::new(backend),
-            store: Arc::new(MemoryStore::default()),
-            profile: "test".into(),
-            server_url: world.server.url.clone(),
-            demo: demo.then(|| DemoInfo {
-                username: world.demo.username.clone(),
-                password: "shown on purpose".into(),
-                db_path: world.db.clone(),
-                phone_dir: world.phone_dir.clone(),
-            }),
-            accounts: KnownAccounts::load(&dir.join("accounts.json")),
-            keymap: Keymap::default(),
-            theme: ThemeName::Default,
-            signed_in: true,
-        };
-        let (mut state, deps, signed_in) = prepare(ctx);
-        state.poll_every = Duration::from_millis(20);
-        let first = secinfo::app::init(&mut state, signed_in);
-        let mut d = Driver {
-            state,
-            deps,
-            parked: Vec::new(),
-        };
-        d.run(first).await;
-        assert!(d.state.methods.ready().is_some(), "Security info loaded");
-        d
-    }
-
-    async fn run(&mut self, fx: Vec<Effect>) {
-        let mut queue: VecDeque<Effect> = fx.into();
-        while let Some(e) = queue.pop_front() {
-            if matches!(&e, Effect::VerifyEnrollment { delay, .. } if !delay.is_zero()) {
-                self.parked.push(e);
-                continue;
-            }
-            for a in effects::run(e, self.deps.clone()).await {
-                queue.extend(update(&mut self.state, a));
-            }
-        }
-    }
-
-    async fn act(&mut self, a: Action) {
-        let fx = update(&mut self.state, a);
-        self.run(fx).await;
-    }
-
-    async fn press(&mut self, code: KeyCode) {
-        self.act(key(code)).await;
-    }
-
-    async fn poll(&mut self) {
-        for e in std::mem::take(&mut self.parked) {
-            let mut fx = Vec::new();
-            for a in effects::run(e, self.deps.clone()).await {
-                fx.extend(update(&mut self.state, a));
-            }
-            self.run(fx).await;
-        }
-    }
-
-    async fn add(&mut self, kind: MethodKind) {
-        self.state.home_focus = 1;
-        self.press(KeyCode::Enter).await;
-        let i = kind_choices(self.state.caps.ready().unwrap())
-            .iter()
-            .position(|c| c.kind == kind)
-            .unwrap();
-        for _ in 0..i {
-            self.press(KeyCode::Down).await;
-        }
-        self.press(KeyCode::Enter).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_scans_the_totp_qr_on_screen_and_the_code_it_yields_is_accepted() {

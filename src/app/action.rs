@@ -104,6 +104,22 @@ pub enum Action {
         id: ReqId,
         result: R<EnrollmentState>,
     },
+    AppPasswords {
+        id: ReqId,
+        result: R<crate::app::state::AppPasswordList>,
+    },
+    AppPasswordCreated {
+        id: ReqId,
+        result: R<(crate::domain::AppPassword, crate::secrets::SecretString)>,
+    },
+    RecoveryLeft {
+        id: ReqId,
+        result: R<Option<u32>>,
+    },
+    RecoveryCodes {
+        id: ReqId,
+        result: R<Vec<crate::secrets::SecretString>>,
+    },
     /// The demo's simulated phone scanned the activation payload.
     PhoneActivated {
         id: ReqId,

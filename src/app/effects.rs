@@ -107,6 +107,26 @@ pub enum Effect {
     CancelEnrollment {
         enrollment: Enrollment,
     },
+    /// A new number for a phone method: a code goes there (answers `EnrollmentBegun`).
+    BeginPhoneChange {
+        id: ReqId,
+        method_id: String,
+        number: String,
+    },
+    LoadAppPasswords {
+        id: ReqId,
+    },
+    CreateAppPassword {
+        id: ReqId,
+        name: String,
+        service: Option<String>,
+    },
+    LoadRecoveryLeft {
+        id: ReqId,
+    },
+    GenerateRecoveryCodes {
+        id: ReqId,
+    },
     /// The demo's simulated phone scans an activation payload.
     PhoneActivate {
         id: ReqId,
@@ -363,6 +383,33 @@ pub async fn run(effect: Effect, deps: Deps) -> Vec<Action> {
             one(Action::PhoneActivated { id, result })
         }
         Effect::Copy { .. } => vec![],
+        Effect::BeginPhoneChange {
+            id,
+            method_id,
+            number,
+        } => one(Action::EnrollmentBegun {
+            id,
+            result: b.begin_phone_change(&method_id, &number).await,
+        }),
+        Effect::LoadAppPasswords { id } => {
+            let result = match b.app_passwords().await {
+                Ok(list) => b.app_password_services().await.map(|s| (list, s)),
+                Err(e) => Err(e),
+            };
+            one(Action::AppPasswords { id, result })
+        }
+        Effect::CreateAppPassword { id, name, service } => one(Action::AppPasswordCreated {
+            id,
+            result: b.create_app_password(&name, service.as_deref()).await,
+        }),
+        Effect::LoadRecoveryLeft { id } => one(Action::RecoveryLeft {
+            id,
+            result: b.recovery_codes_left().await,
+        }),
+        Effect::GenerateRecoveryCodes { id } => one(Action::RecoveryCodes {
+            id,
+            result: b.generate_recovery_codes().await,
+        }),
     }
 }
 
@@ -391,5 +438,15 @@ async fn apply(b: &dyn Backend, change: &Change) -> Result<Option<String>, Backe
         Change::RevokeSession { id, .. } => b.revoke_session(id).await.map(|_| None),
         Change::ForgetDevice { id, .. } => b.forget_device(id).await.map(|_| None),
         Change::SignOutEverywhere => b.sign_out_everywhere().await.map(|_| None),
+        Change::RenameMethod { id, name } => b.rename_method(id, name).await.map(|_| None),
+        Change::RenameDevice { id, name } => b.rename_device(id, name).await.map(|_| None),
+        Change::ChangePassword { current, new } => {
+            b.change_password(current, new).await.map(|_| None)
+        }
+        Change::DeleteAppPassword { id, .. } => b.delete_app_password(id).await.map(|_| None),
+        // `update` sends these as `Effect::GenerateRecoveryCodes`, whose answer keeps the codes.
+        Change::GenerateRecoveryCodes => Err(BackendError::NotSupported(
+            "recovery codes are generated through their own request".into(),
+        )),
     }
 }

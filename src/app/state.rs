@@ -4,7 +4,9 @@
 use crate::accounts::KnownAccount;
 use crate::app::keymap::{Command, Keymap};
 use crate::backend::BackendError;
-use crate::domain::{Account, Capabilities, Device, Method, RememberedDevice, Session};
+use crate::domain::{
+    Account, AppPassword, Capabilities, Device, Method, RememberedDevice, Session,
+};
 use crate::secrets::SecretString;
 use crate::ui::theme::ThemeName;
 use std::path::PathBuf;
@@ -89,7 +91,12 @@ pub enum Screen {
     Devices,
     Sessions,
     Remembered,
+    AppPasswords,
+    RecoveryCodes,
 }
+
+/// App passwords and the services one can be for.
+pub type AppPasswordList = (Vec<AppPassword>, Vec<(String, String)>);
 
 // Steps are few and moved rarely; boxing the big one buys nothing.
 #[allow(clippy::large_enum_variant)]
@@ -131,6 +138,8 @@ pub enum HomeItem {
     Devices,
     Sessions,
     Remembered,
+    AppPasswords,
+    RecoveryCodes,
     SignOutEverywhere,
     SignOut,
 }
@@ -151,6 +160,11 @@ pub struct State {
     pub devices: Loadable<Vec<Device>>,
     pub sessions: Loadable<Vec<Session>>,
     pub remembered: Loadable<Vec<RememberedDevice>>,
+    pub app_passwords: Loadable<AppPasswordList>,
+    /// Unused recovery codes left; `None` when none were ever generated.
+    pub recovery_left: Loadable<Option<u32>>,
+    /// Creating an app password or generating recovery codes (answers carry secrets).
+    pub secret_call: Option<ReqId>,
     pub home_focus: usize,
     pub list_focus: usize,
     pub overlay: Option<Overlay>,
@@ -184,6 +198,9 @@ impl State {
             devices: Loadable::NotAsked,
             sessions: Loadable::NotAsked,
             remembered: Loadable::NotAsked,
+            app_passwords: Loadable::NotAsked,
+            recovery_left: Loadable::NotAsked,
+            secret_call: None,
             home_focus: 0,
             list_focus: 0,
             overlay: None,
@@ -236,6 +253,9 @@ impl State {
             || self.devices.is_loading()
             || self.sessions.is_loading()
             || self.remembered.is_loading()
+            || self.app_passwords.is_loading()
+            || self.recovery_left.is_loading()
+            || self.secret_call.is_some()
     }
 
     pub fn home_items(&self) -> Vec<HomeItem> {
@@ -247,6 +267,8 @@ impl State {
             HomeItem::Devices,
             HomeItem::Sessions,
             HomeItem::Remembered,
+            HomeItem::AppPasswords,
+            HomeItem::RecoveryCodes,
             HomeItem::SignOutEverywhere,
             HomeItem::SignOut,
         ]);
@@ -258,6 +280,7 @@ impl State {
             Screen::Devices => self.devices.ready().map_or(0, Vec::len),
             Screen::Sessions => self.sessions.ready().map_or(0, Vec::len),
             Screen::Remembered => self.remembered.ready().map_or(0, Vec::len),
+            Screen::AppPasswords => self.app_passwords.ready().map_or(0, |l| l.0.len()),
             _ => 0,
         }
     }
@@ -294,6 +317,16 @@ impl State {
                     vec![Activate, Back]
                 }
                 Overlay::Outbox(_) => vec![Refresh, Back],
+                Overlay::Form(f) => {
+                    text = f.focus < f.fields.len();
+                    let mut c = vec![NextField, PrevField, Activate];
+                    if f.has_picker() {
+                        c.extend([MoveUp, MoveDown]);
+                    }
+                    c.push(Back);
+                    c
+                }
+                Overlay::ShowOnce(_) => vec![Copy, Activate, Back],
             };
             if !matches!(o, Overlay::Menu(_)) {
                 cmds.push(Quit);
@@ -325,6 +358,10 @@ impl State {
                 (Screen::Sessions | Screen::Remembered, _) => {
                     vec![MoveUp, MoveDown, Delete, Refresh, Back]
                 }
+                (Screen::AppPasswords, _) => {
+                    vec![MoveUp, MoveDown, Activate, Delete, Refresh, Back]
+                }
+                (Screen::RecoveryCodes, _) => vec![Activate, Refresh, Back],
             };
         }
         // F2 reaches the outbox even from a code field (where `o` is typed).

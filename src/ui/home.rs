@@ -101,7 +101,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
     }
     lines.push(Line::raw(""));
     let caps = state.caps.ready();
-    let pages: [Page; 3] = [
+    let pages: [Page; 5] = [
         (
             HomeItem::Devices,
             "Devices",
@@ -119,6 +119,18 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
             "Remembered devices",
             "\"Don't ask again\" on clients",
             |c| &c.remembered_devices,
+        ),
+        (
+            HomeItem::AppPasswords,
+            "App passwords",
+            "For apps without a second factor",
+            |c| &c.app_passwords,
+        ),
+        (
+            HomeItem::RecoveryCodes,
+            "Recovery codes",
+            "One-time codes for a lost phone",
+            |_| &Ability::Yes,
         ),
     ];
     for (item, name, about, pick) in pages {
@@ -158,18 +170,10 @@ fn method_row(m: &Method, theme: &Theme) -> Vec<Span<'static>> {
     if m.is_default {
         kind.push_str(" (default)");
     }
-    let actions = if matches!(
-        m.kind,
-        crate::domain::MethodKind::Phone
-            | crate::domain::MethodKind::AlternatePhone
-            | crate::domain::MethodKind::OfficePhone
-            | crate::domain::MethodKind::Email
-    ) {
-        "Change Delete"
-    } else if m.kind == crate::domain::MethodKind::Password {
+    let actions = if m.kind == crate::domain::MethodKind::Password {
         "Change"
     } else {
-        "Delete"
+        "Change Delete"
     };
     let style = if m.usable_mfa {
         theme.text

@@ -62,6 +62,8 @@ fn label(state: &State, c: Command) -> &'static str {
         (Command::Delete, Screen::Sessions, _, false) => "sign out",
         (Command::Delete, Screen::Remembered, _, false) => "revoke",
         (Command::Delete, Screen::SignIn, SignInStep::Accounts { .. }, false) => "remove",
+        (Command::Activate, Screen::AppPasswords, _, false) => "new",
+        (Command::Activate, Screen::RecoveryCodes, _, false) => "generate",
         _ => c.label(),
     }
 }

@@ -5,6 +5,7 @@
 pub mod demo;
 pub mod devices;
 pub mod dialogs;
+pub mod extras;
 pub mod help;
 pub mod home;
 pub mod keybar;
@@ -68,6 +69,8 @@ pub fn render(state: &State, frame: &mut Frame) {
             Screen::Devices => devices::render(state, frame, body, &theme),
             Screen::Sessions => sessions::render(state, frame, body, &theme),
             Screen::Remembered => remembered::render(state, frame, body, &theme),
+            Screen::AppPasswords => extras::app_passwords(state, frame, body, &theme),
+            Screen::RecoveryCodes => extras::recovery_codes(state, frame, body, &theme),
         }
     };
     if let Some(o) = &state.overlay {
@@ -78,6 +81,8 @@ pub fn render(state: &State, frame: &mut Frame) {
             Overlay::Menu(m) => dialogs::menu(m, frame, body, &theme),
             Overlay::Phone(p) => demo::phone(state, p, frame, body, &theme),
             Overlay::Outbox(o) => demo::outbox(state, o, frame, body, &theme),
+            Overlay::Form(f) => extras::form(f, frame, body, &theme),
+            Overlay::ShowOnce(s) => extras::show_once(s, state, frame, body, &theme),
         };
     }
     if let Some(n) = &state.notice {

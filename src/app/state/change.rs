@@ -1,6 +1,7 @@
 //! Changes to security info and the step-up that may come before one.
 
 use crate::app::state::{ReqId, Verify};
+use crate::secrets::SecretString;
 
 /// A change to security info: asked for, maybe confirmed, then sent.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,6 +32,24 @@ pub enum Change {
         current: bool,
     },
     SignOutEverywhere,
+    RenameMethod {
+        id: String,
+        name: String,
+    },
+    RenameDevice {
+        id: String,
+        name: String,
+    },
+    ChangePassword {
+        current: SecretString,
+        new: SecretString,
+    },
+    DeleteAppPassword {
+        id: String,
+        name: String,
+    },
+    /// Confirmed like a change; runs through its own effect (the answer is secret).
+    GenerateRecoveryCodes,
 }
 
 impl Change {
@@ -43,6 +62,11 @@ impl Change {
             Self::RevokeSession { .. } => "Signing out the session…".into(),
             Self::ForgetDevice { .. } => "Revoking the remembered device…".into(),
             Self::SignOutEverywhere => "Signing out everywhere…".into(),
+            Self::RenameMethod { name, .. } => format!("Renaming it to {name}…"),
+            Self::RenameDevice { name, .. } => format!("Renaming the device to {name}…"),
+            Self::ChangePassword { .. } => "Changing your password…".into(),
+            Self::DeleteAppPassword { name, .. } => format!("Deleting app password {name}…"),
+            Self::GenerateRecoveryCodes => "Generating recovery codes…".into(),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::app::state::{Change, Loadable, ReqId};
 use crate::domain::MethodKind;
+use crate::secrets::SecretString;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Overlay {
@@ -11,6 +12,72 @@ pub enum Overlay {
     Menu(Menu),
     Phone(PhonePanel),
     Outbox(Loadable<Vec<SentMessage>>),
+    Form(Form),
+    /// A secret shown once (app password, recovery codes), dropped when closed.
+    ShowOnce(ShowOnce),
+}
+
+/// A small dialog of text fields: rename, change password, new app password.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Form {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub fields: Vec<FormField>,
+    /// Index into `fields`; `fields.len()` is the service picker when there is one.
+    pub focus: usize,
+    pub error: Option<String>,
+    pub purpose: FormPurpose,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FormField {
+    pub label: String,
+    pub value: SecretString,
+    /// Drawn as dots (passwords).
+    pub secret: bool,
+}
+
+impl FormField {
+    pub fn new(label: &str, value: &str, secret: bool) -> Self {
+        Self {
+            label: label.into(),
+            value: SecretString::new(value),
+            secret,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FormPurpose {
+    RenameMethod {
+        id: String,
+    },
+    RenameDevice {
+        id: String,
+    },
+    ChangePassword,
+    CreateAppPassword {
+        /// `(id, description)` from the backend; empty when it has no services.
+        services: Vec<(String, String)>,
+        service: usize,
+    },
+}
+
+impl Form {
+    pub fn has_picker(&self) -> bool {
+        matches!(&self.purpose, FormPurpose::CreateAppPassword { services, .. } if !services.is_empty())
+    }
+    pub fn stops(&self) -> usize {
+        self.fields.len() + usize::from(self.has_picker())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShowOnce {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub secrets: Vec<SecretString>,
+    pub copied: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -52,6 +119,9 @@ pub struct MenuItem {
 pub enum MenuChoice {
     Change(Change),
     AskDelete(String),
+    Rename(String),
+    ChangeNumber(String),
+    ChangePassword,
     Unavailable(String),
     AddKind(MethodKind),
     Cancel,

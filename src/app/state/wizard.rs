@@ -64,6 +64,8 @@ pub struct Wizard {
     /// The demo's simulated phone activating or approving.
     pub phone_busy: Option<ReqId>,
     pub phone_said: Option<Result<String, String>>,
+    /// Changing this method's number or address instead of adding a method.
+    pub replaces: Option<String>,
 }
 
 impl Wizard {
@@ -78,6 +80,7 @@ impl Wizard {
             show_text: false,
             phone_busy: None,
             phone_said: None,
+            replaces: None,
         }
     }
 

@@ -19,6 +19,9 @@ fn note(state: &mut State, text: impl Into<String>, tone: Tone) {
 /// Sends a change, unless another one is still running.
 pub(super) fn start(state: &mut State, change: Change) -> Vec<Effect> {
     state.overlay = None;
+    if change == Change::GenerateRecoveryCodes {
+        return super::extras::generate(state);
+    }
     if let Some(busy) = &state.change {
         let text = format!("Wait: {}", busy.change.progress());
         note(state, text, Tone::Info);
@@ -163,6 +166,26 @@ fn done(state: &mut State, change: Change, new_default: Option<String>) -> Vec<E
                 lists::load(state),
             )
         }
+        Change::RenameMethod { name, .. } => (
+            format!("Renamed it to {name}."),
+            home::reload_methods(state),
+        ),
+        Change::RenameDevice { name, .. } => {
+            let mut fx = home::reload_methods(state);
+            if state.screen == Screen::Devices {
+                fx.extend(lists::load(state));
+            }
+            (format!("Renamed the device to {name}."), fx)
+        }
+        Change::ChangePassword { .. } => (
+            "Your password was changed. Your other sessions were signed out.".into(),
+            home::reload_methods(state),
+        ),
+        Change::DeleteAppPassword { name, .. } => (
+            format!("Deleted app password {name}; apps using it can no longer sign in."),
+            super::extras::open(state, Screen::AppPasswords),
+        ),
+        Change::GenerateRecoveryCodes => (String::new(), Vec::new()),
         Change::SignOutEverywhere => {
             let username = state.account.ready().map(|a| a.username.clone());
             let text = "Signed out everywhere. Every sign-in, this one included, now asks for your second factor again.";

@@ -136,6 +136,8 @@ pub(super) fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             }
             _ => Vec::new(),
         },
+        Overlay::Form(f) => super::extras::form_command(state, f, cmd),
+        Overlay::ShowOnce(s) => super::extras::show_once_command(state, s, cmd),
         Overlay::Outbox(_) => match cmd {
             Command::Refresh => {
                 let id = state.next_id();
@@ -161,6 +163,9 @@ fn choose(state: &mut State, choice: MenuChoice) -> Vec<Effect> {
                 .and_then(|ms| ms.iter().position(|m| m.id == id));
             i.map(|i| home::ask_delete(state, i)).unwrap_or_default()
         }
+        MenuChoice::Rename(id) => super::extras::open_rename(state, &id),
+        MenuChoice::ChangeNumber(id) => super::wizard::open_change_number(state, &id),
+        MenuChoice::ChangePassword => super::extras::open_change_password(state),
         MenuChoice::Unavailable(text) => {
             note(state, text, Tone::Info);
             Vec::new()

@@ -83,6 +83,11 @@ fn activate(state: &mut State, item: HomeItem) -> Vec<Effect> {
         HomeItem::Devices => open(state, Screen::Devices, |c| &c.devices),
         HomeItem::Sessions => open(state, Screen::Sessions, |c| &c.sessions),
         HomeItem::Remembered => open(state, Screen::Remembered, |c| &c.remembered_devices),
+        HomeItem::AppPasswords => match ability(state, |c| &c.app_passwords) {
+            Err(why) => refuse(state, why),
+            Ok(()) => super::extras::open(state, Screen::AppPasswords),
+        },
+        HomeItem::RecoveryCodes => super::extras::open(state, Screen::RecoveryCodes),
         HomeItem::SignOutEverywhere => match ability(state, |c| &c.sign_out_everywhere) {
             Err(why) => refuse(state, why),
             Ok(()) => {
@@ -193,10 +198,19 @@ fn row_menu(state: &mut State, i: usize) -> Vec<Effect> {
             }),
         });
     }
+    let (label, choice) = match m.kind {
+        MethodKind::Password => ("Change password", MenuChoice::ChangePassword),
+        MethodKind::Phone
+        | MethodKind::AlternatePhone
+        | MethodKind::OfficePhone
+        | MethodKind::Email => ("Change", MenuChoice::ChangeNumber(m.id.clone())),
+        _ if m.device_id.is_some() => ("Rename device", MenuChoice::Rename(m.id.clone())),
+        _ => ("Rename", MenuChoice::Rename(m.id.clone())),
+    };
     items.push(MenuItem {
-        label: "Change".into(),
-        disabled: Some("changing a method is not available yet".into()),
-        choice: MenuChoice::Unavailable("Changing a method is not available yet.".into()),
+        label: label.into(),
+        disabled: None,
+        choice,
     });
     items.push(MenuItem {
         label: "Delete".into(),
@@ -226,7 +240,7 @@ pub(super) fn ask_delete(state: &mut State, i: usize) -> Vec<Effect> {
     if m.kind == MethodKind::Password {
         return refuse(
             state,
-            "Your password cannot be deleted, only changed (not available yet).".into(),
+            "Your password cannot be deleted, only changed: choose it and Change password.".into(),
         );
     }
     let name = method_name(&m);

@@ -4,6 +4,7 @@
 
 mod change;
 mod dialogs;
+mod extras;
 mod home;
 mod lists;
 mod signin;
@@ -146,6 +147,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             dialogs::phone_approved(state, id, result)
         }
+        Action::AppPasswords { id, result } => extras::app_passwords_loaded(state, id, result),
+        Action::AppPasswordCreated { id, result } => extras::created(state, id, result),
+        Action::RecoveryLeft { id, result } => extras::recovery_left(state, id, result),
+        Action::RecoveryCodes { id, result } => extras::codes(state, id, result),
         Action::EnrollmentBegun { id, result } => wizard::begun(state, id, result),
         Action::EnrollmentChecked { id, result } => wizard::checked(state, id, result),
         Action::PhoneActivated { id, result } => wizard::phone_activated(state, id, result),
@@ -214,6 +219,7 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Screen::SignIn => signin::command(state, cmd),
         Screen::Home => home::command(state, cmd),
         Screen::Devices | Screen::Sessions | Screen::Remembered => lists::command(state, cmd),
+        Screen::AppPasswords | Screen::RecoveryCodes => extras::command(state, cmd),
     }
 }
 
@@ -228,6 +234,7 @@ fn type_text(state: &mut State, text: &str) {
     let clean = text.chars().filter(|c| !c.is_control());
     match &mut state.overlay {
         Some(Overlay::TypeName(t)) => return t.input.extend(clean),
+        Some(Overlay::Form(f)) => return extras::form_type(f, text),
         Some(Overlay::Phone(p)) => return p.input.extend(clean.filter(char::is_ascii_digit)),
         Some(_) => return,
         None => {}
@@ -255,6 +262,10 @@ fn backspace(state: &mut State) {
     match &mut state.overlay {
         Some(Overlay::TypeName(t)) => {
             t.input.pop();
+            return;
+        }
+        Some(Overlay::Form(f)) => {
+            extras::form_backspace(f);
             return;
         }
         Some(Overlay::Phone(p)) => {
@@ -333,6 +344,9 @@ pub(crate) fn to_sign_in(state: &mut State, notice: Option<Notice>) {
     state.devices = Loadable::NotAsked;
     state.sessions = Loadable::NotAsked;
     state.remembered = Loadable::NotAsked;
+    state.app_passwords = Loadable::NotAsked;
+    state.recovery_left = Loadable::NotAsked;
+    state.secret_call = None;
     state.overlay = None;
     state.step_up = None;
     state.change = None;

@@ -121,7 +121,14 @@ fn begin(state: &mut State, kind: MethodKind, form: Option<TargetForm>) -> Vec<E
         kind: kind.clone(),
         form,
     };
-    vec![Effect::BeginEnrollment { id, kind, target }]
+    match (w.replaces.clone(), target) {
+        (Some(method_id), Some(number)) => vec![Effect::BeginPhoneChange {
+            id,
+            method_id,
+            number,
+        }],
+        (_, target) => vec![Effect::BeginEnrollment { id, kind, target }],
+    }
 }
 
 fn poll(state: &mut State, delay: Duration) -> Vec<Effect> {
@@ -188,6 +195,7 @@ pub(super) fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
     match (&w.step, cmd) {
         (_, Command::Back) => match &w.step {
             WizardStep::Choose { .. } => cancel(state),
+            WizardStep::Target(_) if w.replaces.is_some() => cancel(state),
             WizardStep::GetApp | WizardStep::Handoff(_) | WizardStep::Target(_) => {
                 set(state, |w| {
                     w.error = None;
@@ -402,10 +410,16 @@ pub(super) fn checked(
     let polling = matches!(w.step, WizardStep::Approve { .. });
     match result {
         Ok(EnrollmentState::Done(m)) => {
+            let changed = w.replaces.is_some();
             state.wizard = None;
             let name = method_name(&m);
+            let text = if changed {
+                format!("Changed: {name} is verified and in use.")
+            } else {
+                format!("Added {name}. You can use it the next time you sign in.")
+            };
             state.notice = Some(Notice {
-                text: format!("Added {name}. You can use it the next time you sign in."),
+                text,
                 tone: Tone::Success,
             });
             state.home_focus = 0;
@@ -494,4 +508,21 @@ pub(super) fn phone_approved(state: &mut State, id: ReqId, result: &Result<(), S
             .map(|()| "Approved on the simulated phone.".to_string()),
     );
     true
+}
+
+/// "Change" on a phone or email row: the new number or address is verified like a new method.
+pub(super) fn open_change_number(state: &mut State, method_id: &str) -> Vec<Effect> {
+    let Some(m) = state
+        .methods
+        .ready()
+        .and_then(|ms| ms.iter().find(|m| m.id == method_id))
+        .cloned()
+    else {
+        return Vec::new();
+    };
+    let mut w = Wizard::new(false);
+    w.replaces = Some(m.id.clone());
+    w.step = WizardStep::Target(TargetForm::new(m.kind.clone()));
+    state.wizard = Some(w);
+    Vec::new()
 }

@@ -1,0 +1,249 @@
+//! Changing security info from the TUI against the real reference server:
+//! rename a device, change a phone number (re-verified), change the password,
+//! app passwords (shown once) and recovery codes, plus the pure form rules.
+
+#[path = "tui_support/driver.rs"]
+mod driver;
+mod server_support;
+mod tui_support;
+
+use crossterm::event::KeyCode;
+use driver::Driver;
+use secinfo::app::state::*;
+use secinfo::app::{Effect, update};
+use secinfo::domain::MethodKind;
+use server_support::World;
+use tui_support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_renames_the_phone_behind_the_authenticator_app() {
+    let world = World::default().await;
+    let mut d = Driver::signed_in(&world, false).await;
+    d.row_action(MethodKind::AuthenticatorPush, "Rename device")
+        .await;
+    let Some(Overlay::Form(f)) = &d.state.overlay else {
+        panic!("{:?}", d.state.overlay)
+    };
+    assert_eq!(
+        f.fields[0].value.expose(),
+        "Alice's phone",
+        "the old name to edit"
+    );
+    for _ in 0.."Alice's phone".len() {
+        d.press(KeyCode::Backspace).await;
+    }
+    d.type_text("Work Pixel").await;
+    d.press(KeyCode::Enter).await;
+    let n = d.state.notice.clone().unwrap();
+    assert_eq!(n.tone, Tone::Success, "{}", n.text);
+    let methods = d.state.methods.ready().unwrap();
+    let on_device: Vec<_> = methods.iter().filter(|m| m.device_id.is_some()).collect();
+    assert!(!on_device.is_empty());
+    assert!(
+        on_device.iter().all(|m| m.detail == "Work Pixel"),
+        "{on_device:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_changes_the_phone_number_and_it_changes_only_after_the_new_one_is_verified() {
+    let world = World::default().await;
+    let mut d = Driver::signed_in(&world, false).await;
+    d.row_action(MethodKind::Phone, "Change").await;
+    assert!(matches!(&d.state.wizard, Some(w) if w.replaces.is_some()));
+    d.type_text("425 555 0199").await;
+    d.press(KeyCode::Enter).await;
+    let w = d.state.wizard.clone().unwrap();
+    assert!(
+        matches!(w.step, WizardStep::Code { .. }),
+        "{:?} {:?}",
+        w.step,
+        w.error
+    );
+    let before = d
+        .state
+        .methods
+        .ready()
+        .unwrap()
+        .iter()
+        .find(|m| m.kind == MethodKind::Phone)
+        .unwrap()
+        .detail
+        .clone();
+    assert!(before.ends_with("23"), "unchanged until verified: {before}");
+    let code = world.last_code("+14255550199");
+    d.type_text(&code).await;
+    d.press(KeyCode::Enter).await;
+    assert!(d.state.wizard.is_none(), "{:?}", d.state.wizard);
+    assert_eq!(d.state.notice.as_ref().unwrap().tone, Tone::Success);
+    let phone = d
+        .state
+        .methods
+        .ready()
+        .unwrap()
+        .iter()
+        .find(|m| m.kind == MethodKind::Phone)
+        .unwrap()
+        .detail
+        .clone();
+    assert!(phone.ends_with("99"), "{phone}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_changes_the_password_after_a_mismatch_is_caught_without_losing_the_form() {
+    let world = World::default().await;
+    let mut d = Driver::signed_in(&world, false).await;
+    d.row_action(MethodKind::Password, "Change password").await;
+    d.type_text(&world.demo.password).await;
+    d.press(KeyCode::Tab).await;
+    d.type_text("a-much-longer-new-passphrase").await;
+    d.press(KeyCode::Tab).await;
+    d.type_text("a-much-longer-new-passphrasX").await;
+    d.press(KeyCode::Enter).await;
+    let Some(Overlay::Form(f)) = &d.state.overlay else {
+        panic!("the form stays open")
+    };
+    assert_eq!(
+        f.error.as_deref(),
+        Some("The new passwords do not match; type the new one twice.")
+    );
+    assert_eq!(f.fields[0].value.expose(), world.demo.password);
+    d.press(KeyCode::Backspace).await;
+    d.type_text("e").await;
+    d.press(KeyCode::Enter).await;
+    let n = d.state.notice.clone().unwrap();
+    assert_eq!(n.tone, Tone::Success, "{}", n.text);
+    // The new password signs in; the old one no longer does.
+    let ok = world
+        .login_as(
+            &world.demo.username,
+            "a-much-longer-new-passphrase",
+            "other",
+            None,
+        )
+        .await;
+    assert!(ok.status.is_success(), "{}", ok.body);
+    let old = world
+        .login_as(&world.demo.username, &world.demo.password, "other", None)
+        .await;
+    assert!(!old.status.is_success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_creates_an_app_password_sees_it_once_and_deletes_it() {
+    let world = World::default().await;
+    let mut d = Driver::signed_in(&world, false).await;
+    d.open_home(HomeItem::AppPasswords).await;
+    assert_eq!(d.state.screen, Screen::AppPasswords);
+    assert!(d.state.app_passwords.ready().is_some());
+    d.press(KeyCode::Enter).await;
+    d.press(KeyCode::Enter).await;
+    let Some(Overlay::Form(f)) = &d.state.overlay else {
+        panic!("{:?}", d.state.overlay)
+    };
+    assert_eq!(
+        f.error.as_deref(),
+        Some("Type a name for the app password.")
+    );
+    d.type_text("Thunderbird").await;
+    d.press(KeyCode::Enter).await;
+    let Some(Overlay::ShowOnce(s)) = d.state.overlay.clone() else {
+        panic!("{:?}", d.state.overlay)
+    };
+    let secret = s.secrets[0].expose().to_string();
+    assert!(secret.len() >= 12, "a real password");
+    // Copy goes out as OSC 52; closing drops it for good.
+    let fx = update(&mut d.state, ch('c'));
+    assert!(matches!(&fx[..], [Effect::Copy { text }] if text.expose() == secret));
+    d.press(KeyCode::Enter).await;
+    assert!(d.state.overlay.is_none());
+    assert!(
+        !format!("{:?}", d.state).contains(&secret),
+        "never kept after closing"
+    );
+    let list = &d.state.app_passwords.ready().unwrap().0;
+    assert_eq!(
+        list.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+        ["Thunderbird"]
+    );
+    // Delete with confirmation naming it.
+    d.press(KeyCode::Char('d')).await;
+    let Some(Overlay::Confirm(c)) = &d.state.overlay else {
+        panic!("{:?}", d.state.overlay)
+    };
+    assert_eq!(c.title, "Delete app password Thunderbird?");
+    d.press(KeyCode::Tab).await;
+    d.press(KeyCode::Enter).await;
+    assert_eq!(d.state.notice.as_ref().unwrap().tone, Tone::Success);
+    assert!(d.state.app_passwords.ready().unwrap().0.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_generates_recovery_codes_then_replaces_them() {
+    let world = World::default().await;
+    let mut d = Driver::signed_in(&world, false).await;
+    d.open_home(HomeItem::RecoveryCodes).await;
+    assert_eq!(d.state.recovery_left, Loadable::Ready(None));
+    d.press(KeyCode::Enter).await;
+    d.press(KeyCode::Tab).await;
+    d.press(KeyCode::Enter).await;
+    let Some(Overlay::ShowOnce(s)) = d.state.overlay.clone() else {
+        panic!("{:?}", d.state.overlay)
+    };
+    let n = s.secrets.len() as u32;
+    assert!(n >= 5);
+    assert_eq!(d.state.recovery_left, Loadable::Ready(Some(n)));
+    d.press(KeyCode::Esc).await;
+    // Regenerating says the old set stops working.
+    d.press(KeyCode::Enter).await;
+    let Some(Overlay::Confirm(c)) = &d.state.overlay else {
+        panic!("{:?}", d.state.overlay)
+    };
+    assert_eq!(c.title, "Replace your recovery codes?");
+    assert!(c.lines.iter().any(|l| l.contains("stop working")));
+    d.press(KeyCode::Tab).await;
+    d.press(KeyCode::Enter).await;
+    let Some(Overlay::ShowOnce(s2)) = d.state.overlay.clone() else {
+        panic!()
+    };
+    assert_ne!(s2.secrets[0].expose(), s.secrets[0].expose());
+}
+
+#[test]
+fn snapshot_forms_and_secret_dialogs() {
+    let mut s = home();
+    s.overlay = Some(Overlay::Form(Form {
+        title: "Change password".into(),
+        lines: vec!["Your other sessions are signed out when the password changes.".into()],
+        fields: vec![
+            FormField::new("Current password", "old", true),
+            FormField::new("New password    ", "new", true),
+            FormField::new("New again       ", "", true),
+        ],
+        focus: 2,
+        error: Some("The new passwords do not match; type the new one twice.".into()),
+        purpose: FormPurpose::ChangePassword,
+    }));
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| secinfo::ui::render(&s, f)).unwrap();
+    insta::assert_snapshot!("change_password_form", t.backend());
+    let text: String = t
+        .backend()
+        .buffer()
+        .content
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(
+        !text.contains("old") && text.contains("•••"),
+        "passwords drawn as dots"
+    );
+    s.overlay = Some(Overlay::ShowOnce(ShowOnce {
+        title: "App password Thunderbird".into(),
+        lines: vec!["Type this in the app instead of your password. It is shown only now.".into()],
+        secrets: vec![secinfo::secrets::SecretString::new("abcd-efgh-ijkl-mnop")],
+        copied: false,
+    }));
+    t.draw(|f| secinfo::ui::render(&s, f)).unwrap();
+    insta::assert_snapshot!("app_password_shown_once", t.backend());
+}
