@@ -244,6 +244,12 @@ async fn user_adds_an_email_with_the_code_from_the_outbox() {
         .find(|m| m["kind"] == "email")
         .expect("the email is listed");
     assert_eq!(email["detail"], "e***@example.test");
+    // The holder hears of it.
+    let mail = secinfo::server::outbox(&world.db, None).unwrap();
+    assert!(
+        mail.iter().any(|m| m.body.contains("was added")),
+        "{mail:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
