@@ -492,96 +492,139 @@ fn vt_luma(c: vt100::Color) -> u8 {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn in_a_terminal_the_colored_qr_scans_and_its_code_saves_the_method() {
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-    use std::io::Read;
-    use std::num::NonZeroU16;
+/// `secinfo ARGS` in a pseudo-terminal, its screen kept by a vt100 parser.
+struct Term {
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    writer: Box<dyn Write + Send>,
+    parser: vt100::Parser,
+    raw: Vec<u8>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    size: (u16, u16),
+}
 
-    let world = signed_in_world(Settings::default()).await;
-    let (rows, cols) = (60u16, 160u16);
-    let pair = native_pty_system()
-        .openpty(PtySize {
-            rows,
-            cols,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_secinfo"));
-    let pass = world.pass_arg();
-    cmd.args(["methods", "add", "totp", "--passphrase-from", &pass]);
-    cmd.env("SECINFO_CONFIG", world.config_path());
-    cmd.env("SECINFO_DATA_DIR", world.dir.path().join("data"));
-    cmd.env("SECINFO_STATE_DIR", world.dir.path().join("state"));
-    cmd.env("TERM", "xterm-256color");
-    cmd.env_remove("NO_COLOR");
-    cmd.env_remove("COLORTERM");
-    cmd.env_remove("SECINFO_PROFILE");
-    cmd.env_remove("DBUS_SESSION_BUS_ADDRESS");
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
-    drop(pair.slave);
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let mut writer = pair.master.take_writer().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-    std::thread::spawn(move || {
-        let mut b = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut b) {
-            if n == 0 || tx.send(b[..n].to_vec()).is_err() {
-                break;
-            }
+impl Term {
+    fn start(world: &World, args: &[&str], env: &[(&str, &str)]) -> Term {
+        use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+        use std::io::Read;
+        let (rows, cols) = (60u16, 160u16);
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_secinfo"));
+        let pass = world.pass_arg();
+        cmd.args(args);
+        cmd.args(["--passphrase-from", &pass]);
+        cmd.env("SECINFO_CONFIG", world.config_path());
+        cmd.env("SECINFO_DATA_DIR", world.dir.path().join("data"));
+        cmd.env("SECINFO_STATE_DIR", world.dir.path().join("state"));
+        cmd.env("TERM", "xterm-256color");
+        for k in [
+            "NO_COLOR",
+            "COLORTERM",
+            "SECINFO_PROFILE",
+            "DBUS_SESSION_BUS_ADDRESS",
+        ] {
+            cmd.env_remove(k);
         }
-    });
-    let mut parser = vt100::Parser::new(
-        NonZeroU16::new(rows).unwrap(),
-        NonZeroU16::new(cols).unwrap(),
-        0,
-    );
-    let wait_for = |parser: &mut vt100::Parser, what: &str| {
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        std::thread::spawn(move || {
+            let mut b = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut b) {
+                if n == 0 || tx.send(b[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        // Keep the master alive as long as the reader needs it.
+        std::mem::forget(pair.master);
+        let parser = vt100::Parser::new(
+            std::num::NonZeroU16::new(rows).unwrap(),
+            std::num::NonZeroU16::new(cols).unwrap(),
+            0,
+        );
+        Term {
+            rx,
+            writer,
+            parser,
+            raw: Vec::new(),
+            child,
+            size: (rows, cols),
+        }
+    }
+
+    fn wait_for(&mut self, what: &str) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while !parser.screen().contents().contains(what) {
+        while !self.parser.screen().contents().contains(what) {
             assert!(
                 std::time::Instant::now() < deadline,
                 "waited for {what:?}; screen:\n{}",
-                parser.screen().contents()
+                self.parser.screen().contents()
             );
-            if let Ok(b) = rx.recv_timeout(std::time::Duration::from_millis(100)) {
-                parser.process(&b);
-            }
-        }
-    };
-    wait_for(&mut parser, "Enter the code:");
-
-    let screen = parser.screen();
-    let (w, h) = (cols as usize * 4, rows as usize * 8);
-    let mut px = vec![128u8; w * h];
-    for y in 0..rows {
-        for x in 0..cols {
-            let c = screen.cell(y, x).unwrap();
-            let (fg, bg) = (vt_luma(c.fgcolor()), vt_luma(c.bgcolor()));
-            let (top, bottom) = match c.contents() {
-                "█" => (fg, fg),
-                "▀" => (fg, bg),
-                "▄" => (bg, fg),
-                " " => (bg, bg),
-                _ => (128, 128),
-            };
-            for (half, v) in [(0usize, top), (1, bottom)] {
-                for dy in 0..4 {
-                    let py = (y as usize * 2 + half) * 4 + dy;
-                    let px0 = x as usize * 4;
-                    px[py * w + px0..py * w + px0 + 4].fill(v);
-                }
+            if let Ok(b) = self.rx.recv_timeout(std::time::Duration::from_millis(100)) {
+                self.parser.process(&b);
+                self.raw.extend_from_slice(&b);
             }
         }
     }
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px[y * w + x]);
-    let decoded: Vec<String> = img
-        .detect_grids()
-        .into_iter()
-        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
-        .collect();
-    let contents = screen.contents();
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// The screen as pixels: half blocks honour their cell's fg/bg; anything else is grey.
+    fn scan(&self) -> Vec<String> {
+        let screen = self.parser.screen();
+        let (rows, cols) = self.size;
+        let (w, h) = (cols as usize * 4, rows as usize * 8);
+        let mut px = vec![128u8; w * h];
+        for y in 0..rows {
+            for x in 0..cols {
+                let c = screen.cell(y, x).unwrap();
+                let (fg, bg) = (vt_luma(c.fgcolor()), vt_luma(c.bgcolor()));
+                let (top, bottom) = match c.contents() {
+                    "█" => (fg, fg),
+                    "▀" => (fg, bg),
+                    "▄" => (bg, fg),
+                    " " => (bg, bg),
+                    _ => (128, 128),
+                };
+                for (half, v) in [(0usize, top), (1, bottom)] {
+                    for dy in 0..4 {
+                        let py = (y as usize * 2 + half) * 4 + dy;
+                        let px0 = x as usize * 4;
+                        px[py * w + px0..py * w + px0 + 4].fill(v);
+                    }
+                }
+            }
+        }
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px[y * w + x]);
+        img.detect_grids()
+            .into_iter()
+            .filter_map(|g| g.decode().ok().map(|(_, s)| s))
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_a_terminal_the_colored_qr_scans_and_its_code_saves_the_method() {
+    let world = signed_in_world(Settings::default()).await;
+    let mut term = Term::start(&world, &["methods", "add", "totp"], &[]);
+    term.wait_for("Enter the code:");
+    let decoded = term.scan();
+    let contents = term.parser.screen().contents();
     assert_eq!(decoded.len(), 1, "{contents}");
     let server_uri = line_after(&contents, "URI: ");
     let scanned = totp_rs::Totp::from_url_unchecked(&decoded[0]).unwrap();
@@ -594,14 +637,38 @@ async fn in_a_terminal_the_colored_qr_scans_and_its_code_saves_the_method() {
         (scanned.issuer(), scanned.account_name()),
         (chosen.issuer(), chosen.account_name())
     );
+    // Explicit palette colors (16 on 231), never the themeable named ones.
+    assert!(String::from_utf8_lossy(&term.raw).contains("\x1b[0;38;5;16;48;5;231m"));
 
-    writer
-        .write_all(format!("{}\r", scanned.generate_current()).as_bytes())
-        .unwrap();
-    writer.flush().unwrap();
-    wait_for(&mut parser, "Saved: ");
-    assert!(child.wait().unwrap().success());
+    term.send(format!("{}\r", scanned.generate_current()).as_bytes());
+    term.wait_for("Saved: ");
+    assert!(term.child.wait().unwrap().success());
     assert_eq!(kinds(&world).iter().filter(|k| *k == "totp").count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_no_color_the_secret_and_uri_come_first_without_colors() {
+    let world = signed_in_world(Settings::default()).await;
+    let mut term = Term::start(&world, &["methods", "add", "totp"], &[("NO_COLOR", "1")]);
+    term.wait_for("Enter the code:");
+    let contents = term.parser.screen().contents();
+    let secret_at = contents.find("Secret key: ").unwrap();
+    let qr_at = contents.find('█').unwrap();
+    assert!(secret_at < qr_at, "{contents}");
+    assert!(contents.find("URI: ").unwrap() < qr_at);
+    let raw = String::from_utf8_lossy(&term.raw).to_string();
+    assert!(!raw.contains("\x1b[0;38;"), "no colors with NO_COLOR");
+    term.send(b"\x03");
+    term.wait_for("cancelled; nothing was added");
+    assert_eq!(term.child.wait().unwrap().exit_code(), 7);
+    let enrollments: i64 = rusqlite::Connection::open(&world.db)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM enrollments", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        enrollments, 0,
+        "Ctrl-C in the terminal cancelled it on the server"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
