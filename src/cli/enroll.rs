@@ -372,6 +372,14 @@ impl Wizard<'_> {
         tokio::select! {
             a = rx => match a {
                 Ok(Some(s)) => Answer::Given(s),
+                _ if std::io::stdin().is_terminal() => {
+                    // On a terminal Ctrl-C ends the hidden read first, then raises
+                    // SIGINT: let the signal say what happened.
+                    match tokio::time::timeout(Duration::from_millis(300), self.interrupt.wait()).await {
+                        Ok(()) => Answer::Interrupted,
+                        Err(_) => Answer::Ended,
+                    }
+                }
                 _ => Answer::Ended,
             },
             _ = self.interrupt.wait() => Answer::Interrupted,
