@@ -3,6 +3,7 @@
 //! "Enter a number:". It runs the same effects as the TUI (sign-in restore,
 //! keeping the sign-in, changes) and the same step-up and last-method rules.
 
+mod add;
 mod change;
 mod io;
 mod lists;
@@ -266,6 +267,8 @@ async fn home<R: BufRead, W: Write>(
             "Lost device? Sign out everywhere",
             "Sign out",
             "Quit",
+            "App passwords",
+            "Recovery codes",
         ];
         if demo {
             items.push("Show sent codes (demo outbox)");
@@ -276,7 +279,7 @@ async fn home<R: BufRead, W: Write>(
         };
         let next = match choice {
             0 => lists::change_default(io, deps, &methods).await?,
-            1 => lists::add_method(io, deps).await?,
+            1 => add::add_method(io, deps).await?,
             2 => lists::delete_method(io, deps, &methods).await?,
             3 => lists::devices(io, deps, &methods).await?,
             4 => lists::sessions(io, deps).await?,
@@ -296,6 +299,8 @@ async fn home<R: BufRead, W: Write>(
                 return Ok(After::SignIn);
             }
             8 => return Ok(After::Quit),
+            9 => add::app_passwords(io, deps).await?,
+            10 => add::recovery_codes(io, deps).await?,
             _ => lists::outbox(io, deps).await?,
         };
         if let Some(after) = next {

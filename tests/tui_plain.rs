@@ -276,3 +276,73 @@ async fn after_a_remembered_sign_in_a_change_asks_the_second_factor_again() {
     );
     s.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_reader_user_adds_a_code_app_from_the_key_as_text_and_manages_app_passwords() {
+    let world = World::start(Settings::default()).await;
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start(&world, state.path());
+    sign_in_by_email(&mut s, &world, "n").await;
+    let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "Add sign-in method"));
+    let kinds = s.expect("Enter a number:").await;
+    assert!(
+        kinds.contains("Which method would you like to add?"),
+        "{kinds}"
+    );
+    assert!(
+        kinds.contains("Security key (not available: "),
+        "unavailable kinds say why: {kinds}"
+    );
+    s.send(&number_of(&kinds, "Authenticator app (code)"));
+    let shown = s.expect("Enter the 6-digit code").await;
+    // Text first, no drawing characters: the key in groups of four and the URI.
+    assert!(!shown.contains('█') && !shown.contains('▀'), "{shown}");
+    let uri = shown
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("otpauth://"))
+        .unwrap_or_else(|| panic!("no URI in {shown}"))
+        .to_string();
+    let key_line = shown
+        .lines()
+        .skip_while(|l| !l.contains("setup key"))
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(
+        key_line.split(' ').all(|g| g.len() <= 4) && uri.contains(&key_line.replace(' ', "")),
+        "{key_line} / {uri}"
+    );
+    let totp = totp_rs::Totp::from_url_unchecked(&uri).unwrap();
+    s.send("000000");
+    s.expect("not right").await;
+    s.send(&totp.generate_current().to_string());
+    s.expect("Added Authenticator app (code)").await;
+
+    let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "App passwords"));
+    let page = s.expect("Enter a number:").await;
+    assert!(page.contains("App passwords (0):"), "{page}");
+    s.send(&number_of(&page, "Create an app password"));
+    s.expect("Name").await;
+    s.send("Thunderbird");
+    let shown = s.expect("It is shown only now").await;
+    assert!(shown.contains("App password for Thunderbird:"), "{shown}");
+    let page = s.expect("Enter a number:").await;
+    assert!(page.contains("App passwords (1):"), "{page}");
+    assert!(page.contains("Thunderbird, created "), "{page}");
+    s.send(&number_of(&page, "Delete an app password"));
+    let which = s.expect("Enter a number:").await;
+    s.send(&number_of(&which, "Thunderbird"));
+    s.expect("Type delete to confirm").await;
+    s.send("delete");
+    s.expect("Done.").await;
+    let page = s.expect("Enter a number:").await;
+    assert!(page.contains("App passwords (0):"), "{page}");
+    s.send(&number_of(&page, "Back"));
+    let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "Quit"));
+    s.finish().await;
+}

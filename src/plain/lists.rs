@@ -41,25 +41,6 @@ pub async fn change_default<R: BufRead, W: Write>(
     .await
 }
 
-pub async fn add_method<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) -> Next {
-    match deps.backend.capabilities().await {
-        Ok(c) => {
-            io.say("Which method would you like to add?")?;
-            for (kind, ab) in &c.enroll {
-                match ab.reason() {
-                    None => io.say(&format!(
-                        "  {}: adding it from secinfo is not available yet",
-                        kind.title()
-                    ))?,
-                    Some(why) => io.say(&format!("  {}: not available: {why}", kind.title()))?,
-                }
-            }
-        }
-        Err(e) => io.say(&format!("Error: {e}"))?,
-    }
-    Ok(None)
-}
-
 pub async fn delete_method<R: BufRead, W: Write>(
     io: &mut Io<R, W>,
     deps: &Deps,
