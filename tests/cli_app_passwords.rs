@@ -186,6 +186,14 @@ async fn recovery_codes_sign_in_once() {
         text(&regenerated.stderr)
     );
     assert!(!text(&regenerated.stdout).contains(&codes[0]));
+    let by_script = json(&run(
+        &world,
+        &["recovery-codes", "generate", "--yes", "--json"],
+        "",
+    ));
+    assert_eq!(by_script["schema"], 1);
+    assert_eq!(by_script["codes"].as_array().unwrap().len(), 10);
+    assert!(!by_script.to_string().contains(&codes[0]));
     assert!(run(&world, &["logout"], "").status.success());
     let old_code = codes[0].clone();
     let (old, err) = login_choosing(&world, PASSWORD, "recovery code", |_| old_code.clone());

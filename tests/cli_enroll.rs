@@ -801,3 +801,33 @@ async fn a_security_key_is_explained_and_handed_off_to_a_browser() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_mode_gives_the_secret_and_uri_without_a_drawing() {
+    let world = signed_in_world(Settings::default()).await;
+    let pass = world.pass_arg();
+    let out = world.secinfo(
+        &[
+            "methods",
+            "add",
+            "totp",
+            "--plain",
+            "--passphrase-from",
+            &pass,
+        ],
+        "",
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("Secret key: ") && stdout.contains("URI: otpauth://"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('█') && !stdout.contains('▀'), "{stdout}");
+    // End of input: nothing is left open on the server.
+    assert_eq!(out.status.code(), Some(2));
+    let enrollments: i64 = rusqlite::Connection::open(&world.db)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM enrollments", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(enrollments, 0);
+}

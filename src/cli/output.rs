@@ -267,3 +267,10 @@ pub struct RecoveryCodesStatus {
     pub generated: bool,
     pub remaining: Option<u32>,
 }
+
+/// `recovery-codes generate --json`: the new set, this once.
+#[derive(Serialize)]
+pub struct RecoveryCodes {
+    pub schema: u32,
+    pub codes: Vec<String>,
+}

@@ -45,6 +45,9 @@ pub enum RecoveryCodesCommand {
         /// Don't ask before replacing a set that still has codes.
         #[arg(long)]
         yes: bool,
+        /// Print {schema, codes}.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -57,7 +60,11 @@ pub fn wants_json_app(c: &AppPasswordsCommand) -> bool {
 }
 
 pub fn wants_json_recovery(c: &RecoveryCodesCommand) -> bool {
-    matches!(c, RecoveryCodesCommand::Status(JsonFlag { json: true }))
+    matches!(
+        c,
+        RecoveryCodesCommand::Status(JsonFlag { json: true })
+            | RecoveryCodesCommand::Generate { json: true, .. }
+    )
 }
 
 async fn signed_in(g: &Global) -> Result<Context, Failure> {
@@ -191,7 +198,7 @@ pub async fn recovery_codes(g: &Global, command: RecoveryCodesCommand) -> Outcom
             }
             Ok(())
         }
-        RecoveryCodesCommand::Generate { yes } => {
+        RecoveryCodesCommand::Generate { yes, json } => {
             let left = ctx.backend.recovery_codes_left().await?;
             if let Some(n) = left.filter(|n| *n > 0)
                 && !yes
@@ -206,6 +213,12 @@ pub async fn recovery_codes(g: &Global, command: RecoveryCodesCommand) -> Outcom
                 ));
             }
             let codes = with_step_up(&ctx, || ctx.backend.generate_recovery_codes()).await?;
+            if json {
+                return Ok(output::print_json(&output::RecoveryCodes {
+                    schema: output::SCHEMA,
+                    codes: codes.iter().map(|c| c.expose().to_string()).collect(),
+                })?);
+            }
             for c in &codes {
                 println!("{}", c.expose());
             }
