@@ -247,3 +247,36 @@ fn snapshot_forms_and_secret_dialogs() {
     t.draw(|f| secinfo::ui::render(&s, f)).unwrap();
     insta::assert_snapshot!("app_password_shown_once", t.backend());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_password_policy_is_said_in_the_form_with_everything_still_typed() {
+    let world = World::default().await;
+    let mut d = Driver::signed_in(&world, false).await;
+    d.row_action(MethodKind::Password, "Change password").await;
+    d.type_text(&world.demo.password).await;
+    d.press(KeyCode::Tab).await;
+    d.type_text("short").await;
+    d.press(KeyCode::Tab).await;
+    d.type_text("short").await;
+    d.press(KeyCode::Enter).await;
+    let Some(Overlay::Form(f)) = &d.state.overlay else {
+        panic!("the form comes back: {:?}", d.state.notice)
+    };
+    let said = f.error.clone().unwrap();
+    assert!(said.contains("password"), "the server's reason: {said}");
+    assert_eq!(f.fields[0].value.expose(), world.demo.password);
+    assert_eq!(f.fields[1].value.expose(), "short");
+    // Wrong current password: said the same way.
+    d.press(KeyCode::Esc).await;
+    d.row_action(MethodKind::Password, "Change password").await;
+    d.type_text("not-my-password").await;
+    d.press(KeyCode::Tab).await;
+    d.type_text("a-much-longer-new-passphrase").await;
+    d.press(KeyCode::Tab).await;
+    d.type_text("a-much-longer-new-passphrase").await;
+    d.press(KeyCode::Enter).await;
+    let Some(Overlay::Form(f)) = &d.state.overlay else {
+        panic!("the form comes back: {:?}", d.state.notice)
+    };
+    assert!(f.error.is_some());
+}

@@ -346,3 +346,45 @@ async fn a_screen_reader_user_adds_a_code_app_from_the_key_as_text_and_manages_a
     s.send(&number_of(&home, "Quit"));
     s.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_the_default_in_plain_mode_names_the_new_default_and_change_default_lists_eligible_methods()
+ {
+    let world = World::start(Settings::default()).await;
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start(&world, state.path());
+    sign_in_by_email(&mut s, &world, "n").await;
+    let home = s.expect("Enter a number:").await;
+    let default = home
+        .lines()
+        .find_map(|l| l.strip_prefix("Default sign-in method: "))
+        .unwrap()
+        .to_string();
+    s.send(&number_of(&home, "Delete a sign-in method"));
+    let which = s.expect("Enter a number:").await;
+    s.send(&number_of(&which, &default));
+    s.expect("Type delete to confirm").await;
+    s.send("delete");
+    let said = s.expect("Enter a number:").await;
+    assert!(said.contains("Done."), "{said}");
+    assert!(
+        said.contains("Your default sign-in method is now "),
+        "the successor is named: {said}"
+    );
+    s.send(&number_of(&said, "Change default sign-in method"));
+    let eligible = s.expect("Enter a number:").await;
+    assert!(
+        eligible.contains("Which method should be your default?"),
+        "{eligible}"
+    );
+    assert!(
+        !eligible.contains("Password"),
+        "only usable MFA methods: {eligible}"
+    );
+    s.send(&number_of(&eligible, "Email"));
+    s.expect("Done.").await;
+    let home = s.expect("Enter a number:").await;
+    assert!(home.contains("Default sign-in method: Email"), "{home}");
+    s.send(&number_of(&home, "Quit"));
+    s.finish().await;
+}

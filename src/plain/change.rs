@@ -36,9 +36,17 @@ pub async fn change<R: BufRead, W: Write>(
     loop {
         match apply(deps, &change).await {
             Ok(said) => {
-                // Only a method id comes back (the new default); the list shows it next.
-                let _ = said;
                 io.say("Done.")?;
+                // After deleting the default, the server names the method that took its place.
+                if let (Change::DeleteMethod { .. }, Some(id)) = (&change, said)
+                    && let Ok(ms) = deps.backend.methods().await
+                    && let Some(m) = ms.iter().find(|m| m.id == id)
+                {
+                    io.say(&format!(
+                        "Your default sign-in method is now {}.",
+                        crate::app::state::method_name(m)
+                    ))?;
+                }
                 return Ok(match change {
                     Change::SignOutEverywhere | Change::RevokeSession { current: true, .. } => {
                         Some(After::SignIn)

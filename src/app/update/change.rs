@@ -105,6 +105,21 @@ pub(super) fn changed(
             session_ended(state);
             Vec::new()
         }
+        Err(e) if matches!(change, Change::ChangePassword { .. }) => {
+            // A policy or wrong-password answer: the form comes back as typed, with the reason.
+            let Change::ChangePassword { current, new } = change else {
+                return Vec::new();
+            };
+            super::extras::open_change_password(state);
+            if let Some(Overlay::Form(f)) = &mut state.overlay {
+                let values = [current, new.clone(), new];
+                for (field, v) in f.fields.iter_mut().zip(values) {
+                    field.value = v;
+                }
+                f.error = Some(e.to_string());
+            }
+            Vec::new()
+        }
         Err(e) => {
             note(state, e.to_string(), Tone::Error);
             Vec::new()
