@@ -1014,3 +1014,51 @@ async fn demo_user_adds_the_authenticator_app_with_the_simulated_phone_in_one_te
         devices_before + 1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_user_without_a_second_factor_is_taken_straight_into_the_wizard_and_adds_a_code_app()
+{
+    let world = World::default().await;
+    let password = SecretString::new("a-long-enough-passphrase");
+    secinfo::server::admin::add_user(&world.db, "carol@contoso.test", "Carol", &password).unwrap();
+    let mut d = Driver::signed_out(&world).await;
+    for c in "carol@contoso.test".chars() {
+        d.act(ch(c)).await;
+    }
+    d.press(KeyCode::Tab).await;
+    for c in password.expose().chars() {
+        d.act(ch(c)).await;
+    }
+    d.press(KeyCode::Enter).await;
+    let w = wiz(&d.state);
+    assert!(w.first_run, "{:?}", d.state.signin);
+    assert_eq!(
+        d.state.screen,
+        Screen::Home,
+        "Security info is behind the wizard"
+    );
+    let t = draw(&d.state, 80, 24);
+    assert!(screen_text(t.backend().buffer()).contains("Let's keep your account secure"));
+    d.add_from_wizard(MethodKind::Totp).await;
+    let t = draw(&d.state, 80, 24);
+    let buf = t.backend().buffer();
+    let uri = decode(buf, qr_rect(buf), false)
+        .pop()
+        .expect("a code on screen");
+    assert!(uri.contains("carol"), "{uri}");
+    let code = totp_rs::Totp::from_url_unchecked(&uri)
+        .unwrap()
+        .generate_current()
+        .to_string();
+    for c in code.chars() {
+        d.act(ch(c)).await;
+    }
+    d.press(KeyCode::Enter).await;
+    assert!(d.state.wizard.is_none(), "{:?}", d.state.wizard);
+    let ms = d.state.methods.ready().unwrap();
+    assert!(
+        ms.iter()
+            .any(|m| m.kind == MethodKind::Totp && m.usable_mfa),
+        "{ms:?}"
+    );
+}

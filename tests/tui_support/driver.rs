@@ -27,6 +27,39 @@ pub struct Driver {
 }
 
 impl Driver {
+    /// At the sign-in screen, nobody signed in yet.
+    pub async fn signed_out(world: &World) -> Driver {
+        let backend = NativeBackend::new(
+            &world.server.url,
+            "tui-test",
+            "secinfo TUI test",
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        let dir = world.dir.path().join("state-out");
+        let ctx = Context {
+            backend: Arc::new(backend),
+            store: Arc::new(MemoryStore::default()),
+            profile: "test".into(),
+            server_url: world.server.url.clone(),
+            demo: None,
+            accounts: KnownAccounts::load(&dir.join("accounts.json")),
+            keymap: Keymap::default(),
+            theme: ThemeName::Default,
+            signed_in: false,
+        };
+        let (mut state, deps, signed_in) = prepare(ctx);
+        state.poll_every = Duration::from_millis(20);
+        let first = secinfo::app::init(&mut state, signed_in);
+        let mut d = Driver {
+            state,
+            deps,
+            parked: Vec::new(),
+        };
+        d.run(first).await;
+        d
+    }
+
     pub async fn signed_in(world: &World, demo: bool) -> Driver {
         let backend = NativeBackend::new(
             &world.server.url,
@@ -107,6 +140,11 @@ impl Driver {
     pub async fn add(&mut self, kind: MethodKind) {
         self.state.home_focus = 1;
         self.press(KeyCode::Enter).await;
+        self.add_from_wizard(kind).await;
+    }
+
+    /// On "Which method would you like to add?": picks `kind`.
+    pub async fn add_from_wizard(&mut self, kind: MethodKind) {
         let i = kind_choices(self.state.caps.ready().unwrap())
             .iter()
             .position(|c| c.kind == kind)
