@@ -280,3 +280,32 @@ async fn the_servers_password_policy_is_said_in_the_form_with_everything_still_t
     };
     assert!(f.error.is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_renames_a_device_from_the_devices_screen() {
+    let world = World::default().await;
+    let mut d = Driver::signed_in(&world, false).await;
+    d.open_home(HomeItem::Devices).await;
+    assert_eq!(d.state.screen, Screen::Devices);
+    d.press(KeyCode::Enter).await;
+    let Some(Overlay::Menu(m)) = &d.state.overlay else {
+        panic!("{:?}", d.state.overlay)
+    };
+    assert_eq!(m.items[0].label, "Rename device");
+    d.press(KeyCode::Enter).await;
+    for _ in 0.."Alice's phone".len() {
+        d.press(KeyCode::Backspace).await;
+    }
+    d.type_text("Old Pixel").await;
+    d.press(KeyCode::Enter).await;
+    assert_eq!(d.state.notice.as_ref().unwrap().tone, Tone::Success);
+    let names: Vec<_> = d
+        .state
+        .devices
+        .ready()
+        .unwrap()
+        .iter()
+        .map(|x| x.name.clone())
+        .collect();
+    assert_eq!(names, ["Old Pixel"]);
+}

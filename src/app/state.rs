@@ -354,7 +354,7 @@ impl State {
                 }
                 (Screen::SignIn, _) => vec![],
                 (Screen::Home, _) => vec![MoveUp, MoveDown, Activate, Delete, Refresh],
-                (Screen::Devices, _) => vec![MoveUp, MoveDown, Delete, Refresh, Back],
+                (Screen::Devices, _) => vec![MoveUp, MoveDown, Activate, Delete, Refresh, Back],
                 (Screen::Sessions | Screen::Remembered, _) => {
                     vec![MoveUp, MoveDown, Delete, Refresh, Back]
                 }

@@ -18,10 +18,11 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
                         name.push_str(" (app removed)");
                     }
                     vec![
-                        Span::styled(cell(&name, 30), style),
+                        Span::styled(cell(&name, 24), style),
                         Span::styled(cell(&d.platform, 14), style),
                         Span::styled(cell(&date(d.added), 12), theme.muted),
                         Span::styled(cell(&date(d.last_used), 12), theme.muted),
+                        Span::styled("Rename ", theme.link),
                         Span::styled("Delete", theme.danger),
                     ]
                 })
@@ -32,7 +33,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
     };
     let header = format!(
         "{}{}{}{}",
-        cell("Device", 30),
+        cell("Device", 24),
         cell("Platform", 14),
         cell("Added", 12),
         cell("Last used", 12)

@@ -120,6 +120,9 @@ pub enum MenuChoice {
     Change(Change),
     AskDelete(String),
     Rename(String),
+    RenameDevice(String),
+    /// Delete the focused device (asks first).
+    AskDeleteDevice,
     ChangeNumber(String),
     ChangePassword,
     Unavailable(String),

@@ -164,6 +164,11 @@ fn choose(state: &mut State, choice: MenuChoice) -> Vec<Effect> {
             i.map(|i| home::ask_delete(state, i)).unwrap_or_default()
         }
         MenuChoice::Rename(id) => super::extras::open_rename(state, &id),
+        MenuChoice::RenameDevice(id) => super::extras::open_rename_device(state, &id),
+        MenuChoice::AskDeleteDevice => {
+            super::lists::ask_delete_device(state);
+            Vec::new()
+        }
         MenuChoice::ChangeNumber(id) => super::wizard::open_change_number(state, &id),
         MenuChoice::ChangePassword => super::extras::open_change_password(state),
         MenuChoice::Unavailable(text) => {

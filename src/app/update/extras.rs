@@ -56,6 +56,27 @@ pub(super) fn open_rename(state: &mut State, method_id: &str) -> Vec<Effect> {
     Vec::new()
 }
 
+/// "Rename device" on the devices screen.
+pub(super) fn open_rename_device(state: &mut State, device_id: &str) -> Vec<Effect> {
+    let Some(d) = state
+        .devices
+        .ready()
+        .and_then(|l| l.iter().find(|d| d.id == device_id))
+        .cloned()
+    else {
+        return Vec::new();
+    };
+    state.overlay = Some(Overlay::Form(Form {
+        title: format!("Rename {}", d.name),
+        lines: vec!["The name shows on every sign-in method that lives on this device.".into()],
+        fields: vec![FormField::new("Device name", &d.name, false)],
+        focus: 0,
+        error: None,
+        purpose: FormPurpose::RenameDevice { id: d.id },
+    }));
+    Vec::new()
+}
+
 pub(super) fn open_change_password(state: &mut State) -> Vec<Effect> {
     state.overlay = Some(Overlay::Form(Form {
         title: "Change password".into(),

@@ -4,7 +4,7 @@
 use super::{dialogs, step};
 use crate::app::effects::Effect;
 use crate::app::keymap::Command;
-use crate::app::state::{Change, Loadable, Screen, State};
+use crate::app::state::{Change, Loadable, Menu, MenuChoice, MenuItem, Overlay, Screen, State};
 
 pub(super) fn load(state: &mut State) -> Vec<Effect> {
     let id = state.next_id();
@@ -34,6 +34,10 @@ pub(super) fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
         Command::Refresh => load(state),
         Command::Back => {
             state.screen = Screen::Home;
+            Vec::new()
+        }
+        Command::Activate if state.screen == Screen::Devices => {
+            device_menu(state);
             Vec::new()
         }
         Command::Delete | Command::Activate => {
@@ -134,4 +138,34 @@ fn ask(state: &mut State) {
         }
         _ => {}
     }
+}
+
+/// Enter on a device: rename it or delete it.
+fn device_menu(state: &mut State) {
+    let Some(d) = state
+        .devices
+        .ready()
+        .and_then(|l| l.get(state.list_focus))
+        .cloned()
+    else {
+        return;
+    };
+    let item = |label: &str, choice| MenuItem {
+        label: label.into(),
+        disabled: None,
+        choice,
+    };
+    state.overlay = Some(Overlay::Menu(Menu {
+        title: d.name.clone(),
+        items: vec![
+            item("Rename device", MenuChoice::RenameDevice(d.id.clone())),
+            item("Delete device", MenuChoice::AskDeleteDevice),
+            item("Cancel", MenuChoice::Cancel),
+        ],
+        focus: 0,
+    }));
+}
+
+pub(super) fn ask_delete_device(state: &mut State) {
+    ask(state);
 }
