@@ -309,3 +309,98 @@ async fn user_renames_a_device_from_the_devices_screen() {
         .collect();
     assert_eq!(names, ["Old Pixel"]);
 }
+
+fn app_password(id: &str, name: &str) -> secinfo::domain::AppPassword {
+    secinfo::domain::AppPassword {
+        id: id.into(),
+        name: name.into(),
+        created: day(3),
+        last_used: day(20),
+    }
+}
+
+fn on_app_passwords(services: Vec<(String, String)>) -> State {
+    let mut s = home();
+    s.screen = Screen::AppPasswords;
+    s.app_passwords = Loadable::Ready((vec![app_password("ap1", "Thunderbird")], services));
+    s
+}
+
+#[test]
+fn app_password_form_picks_a_service_when_the_backend_has_them_and_keeps_the_name() {
+    let mut s = on_app_passwords(vec![
+        ("mail".into(), "Mail (IMAP/SMTP)".into()),
+        ("dav".into(), "Calendar and contacts".into()),
+    ]);
+    assert!(press(&mut s, KeyCode::Enter).is_empty());
+    type_text(&mut s, "Phone mail");
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Down);
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| secinfo::ui::render(&s, f)).unwrap();
+    insta::assert_snapshot!("app_password_form_with_services", t.backend());
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(matches!(
+        &fx[..],
+        [Effect::CreateAppPassword { name, service: Some(svc), .. }] if name == "Phone mail" && svc == "dav"
+    ));
+    // Empty name: said in the form, nothing sent.
+    let mut s = on_app_passwords(vec![]);
+    press(&mut s, KeyCode::Enter);
+    assert!(press(&mut s, KeyCode::Enter).is_empty());
+    let Some(Overlay::Form(f)) = &s.overlay else {
+        panic!()
+    };
+    assert_eq!(
+        f.error.as_deref(),
+        Some("Type a name for the app password.")
+    );
+}
+
+#[test]
+fn app_password_and_recovery_screens_at_80x24() {
+    let s = on_app_passwords(vec![]);
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| secinfo::ui::render(&s, f)).unwrap();
+    insta::assert_snapshot!("app_passwords_screen", t.backend());
+    let mut s = home();
+    s.screen = Screen::RecoveryCodes;
+    s.recovery_left = Loadable::Ready(Some(7));
+    t.draw(|f| secinfo::ui::render(&s, f)).unwrap();
+    insta::assert_snapshot!("recovery_codes_screen", t.backend());
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(fx.is_empty());
+    let Some(Overlay::Confirm(c)) = &s.overlay else {
+        panic!()
+    };
+    assert_eq!(c.title, "Replace your recovery codes?");
+    press(&mut s, KeyCode::Tab);
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(&fx[..], [Effect::GenerateRecoveryCodes { .. }]),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn row_menus_offer_the_right_change_for_each_kind() {
+    let mut s = home();
+    let mut methods = alice_methods();
+    let mut pw = method("m5", secinfo::domain::MethodKind::Password, "", false);
+    pw.usable_mfa = false;
+    methods.push(pw);
+    s.methods = Loadable::Ready(methods.clone());
+    let labels = |s: &mut State, i: usize| {
+        s.home_focus = 2 + i;
+        press(s, KeyCode::Enter);
+        let Some(Overlay::Menu(m)) = s.overlay.take() else {
+            panic!()
+        };
+        m.items.into_iter().map(|x| x.label).collect::<Vec<_>>()
+    };
+    assert!(labels(&mut s, 0).contains(&"Rename device".to_string()));
+    assert!(labels(&mut s, 2).contains(&"Change".to_string()));
+    let pw = labels(&mut s, 4);
+    assert!(pw.contains(&"Change password".to_string()), "{pw:?}");
+    assert!(!pw.contains(&"Make this the default".to_string()), "{pw:?}");
+}
