@@ -66,14 +66,14 @@ pub fn recovery_codes(
     area: Rect,
     theme: &Theme,
 ) -> Option<Position> {
-    let mut lines = vec![
-        Line::styled("Recovery codes", theme.title),
-        Line::styled(
-            "One-time codes for when you cannot use your other methods (\"Sign in another way\").",
-            theme.muted,
-        ),
-        Line::raw(""),
-    ];
+    let mut lines = vec![Line::styled("Recovery codes", theme.title)];
+    for l in wrap(
+        "One-time codes for when you cannot use your other methods (\"Sign in another way\").",
+        area.width as usize,
+    ) {
+        lines.push(Line::styled(l, theme.muted));
+    }
+    lines.push(Line::raw(""));
     let key = state
         .keymap
         .describe(crate::app::keymap::Command::Activate, false)
