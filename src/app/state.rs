@@ -423,12 +423,13 @@ fn wizard_context(w: &Wizard, demo: bool) -> (Vec<Command>, bool) {
             c.push(Back);
             c
         }
+        // Most needed first: the key bar drops from the end of this when narrow.
         WizardStep::Scan { .. } => {
-            let mut c = vec![Activate, ShowText, Invert, Copy];
+            let mut c = vec![Activate];
             if demo && w.kind() == Some(&crate::domain::MethodKind::AuthenticatorPush) {
                 c.push(Phone);
             }
-            c.push(Back);
+            c.extend([Back, ShowText, Invert, Copy]);
             c
         }
         WizardStep::Approve { .. } => {
