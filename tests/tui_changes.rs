@@ -404,3 +404,68 @@ fn row_menus_offer_the_right_change_for_each_kind() {
     assert!(pw.contains(&"Change password".to_string()), "{pw:?}");
     assert!(!pw.contains(&"Make this the default".to_string()), "{pw:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_changes_the_default_from_the_dialog_then_deleting_it_names_the_next_default() {
+    let world = World::default().await;
+    let mut d = Driver::signed_in(&world, false).await;
+    d.open_home(HomeItem::ChangeDefault).await;
+    let Some(Overlay::Menu(m)) = d.state.overlay.clone() else {
+        panic!("{:?}", d.state.overlay)
+    };
+    assert_eq!(m.title, "Change default sign-in method");
+    let methods = d.state.methods.ready().unwrap().clone();
+    let eligible: Vec<String> = methods
+        .iter()
+        .filter(|m| m.usable_mfa)
+        .map(method_name)
+        .collect();
+    let offered: Vec<String> = m
+        .items
+        .iter()
+        .map(|i| i.label.clone())
+        .filter(|l| l != "Cancel")
+        .collect();
+    assert_eq!(offered, eligible, "only usable MFA methods");
+    let email = m
+        .items
+        .iter()
+        .position(|i| i.label.starts_with("Email"))
+        .unwrap();
+    for _ in 0..email {
+        d.press(KeyCode::Down).await;
+    }
+    d.press(KeyCode::Enter).await;
+    let now = d.state.methods.ready().unwrap();
+    assert!(now.iter().find(|m| m.is_default).unwrap().kind == MethodKind::Email);
+    // Delete the (new) default: the confirmation says so, the result names the successor.
+    d.row_action(MethodKind::Email, "Delete").await;
+    let Some(Overlay::Confirm(c)) = d.state.overlay.clone() else {
+        panic!("{:?}", d.state.overlay)
+    };
+    assert!(c.title.contains("Email"), "{}", c.title);
+    assert!(
+        c.lines.iter().any(|l| l.contains("default")),
+        "{:?}",
+        c.lines
+    );
+    d.press(KeyCode::Tab).await;
+    d.press(KeyCode::Enter).await;
+    let n = d.state.notice.clone().unwrap();
+    assert_eq!(n.tone, Tone::Success);
+    let next = d
+        .state
+        .methods
+        .ready()
+        .unwrap()
+        .iter()
+        .find(|m| m.is_default)
+        .map(method_name)
+        .unwrap();
+    assert!(
+        n.text
+            .contains(&format!("Your default sign-in method is now {next}.")),
+        "{}",
+        n.text
+    );
+}
