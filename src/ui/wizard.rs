@@ -170,6 +170,17 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
         }
         WizardStep::Handoff(kind) => {
             let name = kind.title();
+            let url = state
+                .caps
+                .ready()
+                .and_then(|c| c.enroll.iter().find(|(k, _)| k == kind))
+                .and_then(|(_, a)| match a {
+                    Ability::No { portal_url, .. } => portal_url.clone(),
+                    Ability::Yes => None,
+                });
+            // The portal's QR code top right; the text keeps clear of it.
+            let qr_w = url.as_deref().map_or(0, |u| portal_qr(u, frame, area));
+            let tw = width.saturating_sub(qr_w + 1).max(20);
             lines.push(Line::styled(name.clone(), theme.heading));
             lines.push(Line::raw(""));
             push_wrapped(
@@ -178,32 +189,27 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
                     "A {} works through a web browser (WebAuthn). A terminal cannot talk to it, so secinfo cannot add one.",
                     name.to_lowercase()
                 ),
-                width,
+                tw,
                 theme.text,
             );
-            let why = state
-                .caps
-                .ready()
-                .and_then(|c| c.enroll.iter().find(|(k, _)| k == kind))
-                .map(|(_, a)| a.clone());
             lines.push(Line::raw(""));
-            match why {
-                Some(Ability::No {
-                    portal_url: Some(url),
-                    ..
-                }) => {
-                    push_wrapped(
-                        &mut lines,
-                        &format!("Add it from a browser at {url}"),
-                        width,
-                        theme.link,
-                    );
-                    portal_qr(&url, frame, area);
+            match url {
+                Some(url) => {
+                    push_wrapped(&mut lines, "Add it from a browser at", tw, theme.text);
+                    push_wrapped(&mut lines, &url, tw, theme.link);
+                    if qr_w > 0 {
+                        push_wrapped(
+                            &mut lines,
+                            "or scan the code to open it on your phone.",
+                            tw,
+                            theme.text,
+                        );
+                    }
                 }
-                _ => push_wrapped(
+                None => push_wrapped(
                     &mut lines,
                     "Add it from your identity provider's web page in a browser; it then shows here.",
-                    width,
+                    tw,
                     theme.text,
                 ),
             }
@@ -411,12 +417,7 @@ fn scan_text(
             theme.text,
         );
         for (k, v) in e.map(|e| e.manual.clone()).unwrap_or_default() {
-            push_wrapped(
-                lines,
-                &format!("  {k}: {}", clean(&v)),
-                width,
-                theme.heading,
-            );
+            lines.push(Line::styled(format!("  {k}: {}", clean(&v)), theme.heading));
         }
     } else {
         push_wrapped(
@@ -510,14 +511,18 @@ pub fn render_scan(state: &State, frame: &mut Frame, theme: &Theme) -> Option<Po
                 &format!(
                     "Enlarge the terminal to at least {cw}×{ch} to show the QR code; until then, use the text below."
                 ),
-                body.width,
+                body.width.saturating_sub(2),
                 theme.muted,
             );
         }
-        let (col, focus) = scan_text(state, w, code, &mut lines, body.width, theme);
-        tail(state, w, &mut lines, body.width, theme);
-        notice_line(state, &mut lines, body.width, theme);
-        let pos = scrolled(frame, body, lines, focus)?;
+        let inner = body.inner(ratatui::layout::Margin {
+            horizontal: 1,
+            vertical: 0,
+        });
+        let (col, focus) = scan_text(state, w, code, &mut lines, inner.width, theme);
+        tail(state, w, &mut lines, inner.width, theme);
+        notice_line(state, &mut lines, inner.width, theme);
+        let pos = scrolled(frame, inner, lines, focus)?;
         return Some(Position {
             x: pos.x + col as u16,
             y: pos.y,
