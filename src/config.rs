@@ -262,6 +262,13 @@ mod tests {
     }
 
     #[test]
+    fn the_example_key_overrides_are_valid_keymap_entries() {
+        let c = parse(EXAMPLE).unwrap();
+        assert!(!c.keys.is_empty());
+        crate::app::keymap::Keymap::with_overrides(&c.key_overrides()).unwrap();
+    }
+
+    #[test]
     fn an_unknown_key_names_file_line_and_key() {
         let err = parse("[ui]\ntheme = \"mono\"\ncolour = \"red\"\n")
             .unwrap_err()

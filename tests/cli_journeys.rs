@@ -201,3 +201,16 @@ async fn admin_adds_and_lists_users() {
         "{doc}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_key_binding_names_its_line() {
+    let world = World::start().await;
+    world.write_config(&format!(
+        "[keys]\nmove_down = [\"j\"]\nfly_away = [\"x\"]\n\n[profiles.test]\nbackend = \"native\"\nurl = \"{}\"\n",
+        world.server.url
+    ));
+    let out = world.secinfo(&["--plain", "--passphrase-from", &world.pass_arg()], "");
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("line 3") && err.contains("fly_away"), "{err}");
+}

@@ -36,13 +36,9 @@ pub async fn open_app(g: &Global) -> Outcome {
     let ctx = Context::open(g).await?;
     let signed_in = ctx.restore();
     let keymap = match &ctx.config {
-        Some(cfg) => Keymap::with_overrides(&cfg.key_overrides()).map_err(|e| {
-            Failure::new(
-                exit::CONFIG,
-                "config",
-                format!("{}: [keys]: {e}", crate::paths::config_file().display()),
-            )
-        })?,
+        Some(cfg) => {
+            Keymap::with_overrides(&cfg.key_overrides()).map_err(|e| keymap_failure(cfg, &e))?
+        }
         None => Keymap::default(),
     };
     let theme = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
@@ -87,4 +83,22 @@ pub async fn open_app(g: &Global) -> Outcome {
     // Keep the demo server up until the app is done with it.
     drop(ctx);
     result.map_err(|e| Failure::new(exit::FAILURE, "app", format!("{e:#}")))
+}
+
+/// A bad `[keys]` entry, named by file, line and key like every config error.
+fn keymap_failure(cfg: &crate::config::Config, e: &crate::app::keymap::KeymapError) -> Failure {
+    use crate::app::keymap::KeymapError as K;
+    let action = match e {
+        K::UnknownAction { name, .. } => name,
+        K::BadKey { action, .. } => action,
+    };
+    let path = crate::paths::config_file();
+    let line = std::fs::read_to_string(&path)
+        .map(|t| cfg.key_line(&t, action))
+        .unwrap_or(1);
+    Failure::new(
+        exit::CONFIG,
+        "config",
+        format!("{}, line {line} (key 'keys.{action}'): {e}", path.display()),
+    )
 }

@@ -73,7 +73,13 @@ pub fn phone(
         (None, None) => {}
     }
     let h = lines.len() as u16 + 2;
-    let inner = dialog(frame, area, 66, h, "Simulated phone (demo)", theme);
+    // At the bottom, so the number it asks for stays readable above it.
+    let bottom = Rect {
+        y: area.y + area.height.saturating_sub(h),
+        height: h.min(area.height),
+        ..area
+    };
+    let inner = dialog(frame, bottom, 66, h, "Simulated phone (demo)", theme);
     frame.render_widget(Paragraph::new(lines), inner);
     Some(Position {
         x: inner.x + col as u16,
