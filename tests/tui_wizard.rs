@@ -709,6 +709,24 @@ fn step_totp_inverted_is_the_negative_and_scans_where_colors_swap() {
 }
 
 #[test]
+fn step_totp_on_a_truecolor_terminal_draws_exact_rgb_never_themeable_colors() {
+    let mut s = totp_on_scan_step();
+    s.truecolor = true;
+    let t = draw(&s, 80, 24);
+    let buf = t.backend().buffer();
+    assert_eq!(
+        buf[(0, 0)].bg,
+        Color::Rgb(255, 255, 255),
+        "the quiet zone is exact white"
+    );
+    let qr_cells: Vec<_> = (0..45).flat_map(|x| (0..23).map(move |y| (x, y))).collect();
+    assert!(qr_cells.iter().all(|&(x, y)| {
+        let c = &buf[(x, y)];
+        matches!(c.fg, Color::Rgb(..)) && matches!(c.bg, Color::Rgb(..))
+    }));
+}
+
+#[test]
 fn step_totp_too_small_shows_the_text_form_and_the_size_needed() {
     let s = totp_on_scan_step();
     let t = draw(&s, 70, 20);

@@ -151,6 +151,8 @@ pub struct State {
     pub demo: Option<DemoInfo>,
     pub keymap: Keymap,
     pub theme: ThemeName,
+    /// The terminal shows 24-bit color (COLORTERM): QR codes use exact RGB.
+    pub truecolor: bool,
     pub screen: Screen,
     pub signin: SignInStep,
     pub accounts: Vec<KnownAccount>,
@@ -189,6 +191,7 @@ impl State {
             demo: None,
             keymap,
             theme,
+            truecolor: false,
             screen: Screen::SignIn,
             signin: SignInStep::Password(PasswordForm::default()),
             accounts: Vec::new(),

@@ -6,7 +6,7 @@
 use crate::app::keymap::Command;
 use crate::app::state::{State, Wizard, WizardStep, is_phone, kind_choices};
 use crate::domain::{Ability, MethodKind};
-use crate::ui::qr::{QrCode, short_otpauth};
+use crate::ui::qr::{QrCode, QrPalette, short_otpauth};
 use crate::ui::theme::{Theme, ThemeName};
 use crate::ui::widgets::{clean, field, row, scrolled, spinner, wrap};
 use ratatui::Frame;
@@ -492,8 +492,13 @@ pub fn render_scan(state: &State, frame: &mut Frame, theme: &Theme) -> Option<Po
     );
     let payload = qr_text(w)?;
     let push = w.kind() == Some(&MethodKind::AuthenticatorPush);
+    let palette = if state.truecolor {
+        QrPalette::TrueColor
+    } else {
+        QrPalette::Indexed
+    };
     let qr = QrCode::new(&payload).ok().map(|q| {
-        q.inverted(w.inverted).text_hint(if push {
+        q.palette(palette).inverted(w.inverted).text_hint(if push {
             "the activation code and URL are shown as text"
         } else {
             "the secret is shown as text"
