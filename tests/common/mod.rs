@@ -164,22 +164,9 @@ fn collect(mut reader: impl Read + Send + 'static) -> Arc<Mutex<String>> {
 }
 
 impl Live {
+    /// Collect stderr as it comes; stdout stays with the child for `wait_with_output`.
     pub fn start(mut child: Child) -> Live {
-        let err = Arc::new(Mutex::new(String::new()));
-        let sink = err.clone();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            let mut reader = stderr;
-            let mut buf = [0u8; 512];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
+        let err = collect(child.stderr.take().unwrap());
         Live {
             child,
             err,
