@@ -312,26 +312,7 @@ fn decode_screen(screen: &vt100::Screen) -> Vec<String> {
 #[test]
 fn user_adds_an_authenticator_app_by_scanning_the_qr_code_the_real_binary_draws() {
     let mut p = Pty::start(&[]);
-    p.wait_for("Sign in", 120);
-    let screen = p.parser.screen().contents();
-    let password = screen
-        .split("with password ")
-        .nth(1)
-        .and_then(|r| r.split(". ").next())
-        .expect("the demo shows its password")
-        .to_string();
-    p.send(password.as_bytes());
-    p.send(b"\r");
-    p.wait_for("Enter this number in the app:", 30);
-    let number = number_on(&p.parser.screen().contents());
-    p.send(b"p");
-    p.wait_for("Simulated phone", 10);
-    p.send(number.as_bytes());
-    p.send(b"\r");
-    p.wait_for("Approved on the simulated phone", 30);
-    p.send(b"\x1b");
-    p.wait_gone("Simulated phone", 10);
-    p.wait_for("Default sign-in method", 30);
+    sign_in_to_the_demo_approving_on_the_simulated_phone(&mut p);
     // Add sign-in method → the second choice, the code app.
     p.send(b"j");
     p.send(b"\r");
@@ -377,6 +358,29 @@ fn user_adds_an_authenticator_app_by_scanning_the_qr_code_the_real_binary_draws(
 #[test]
 fn demo_user_adds_the_authenticator_app_with_the_simulated_phone_in_one_terminal() {
     let mut p = Pty::start(&[]);
+    sign_in_to_the_demo_approving_on_the_simulated_phone(&mut p);
+    p.send(b"j");
+    p.send(b"\r");
+    p.wait_for("Which method would you like to add?", 10);
+    p.send(b"\r");
+    p.wait_for("Start by getting the app", 10);
+    p.send(b"\r");
+    p.wait_for("(Next)", 30);
+    let decoded = decode_screen(p.parser.screen());
+    assert_eq!(decoded.len(), 1, "{}", p.parser.screen().contents());
+    // p: the simulated phone scans the activation code, then gets the test notification.
+    p.send(b"p");
+    p.wait_for("Enter this number in the app:", 30);
+    p.send(b"p");
+    p.wait_for("Added Authenticator app", 30);
+    p.send(b"q");
+    let (exit, text) = p.finish();
+    assert_eq!(exit, "0", "{text}");
+}
+
+/// The demo's sign-in as a user does it: the password shown on the banner, then
+/// the push approved by typing the number into the simulated phone panel.
+fn sign_in_to_the_demo_approving_on_the_simulated_phone(p: &mut Pty) {
     p.wait_for("Sign in", 120);
     let screen = p.parser.screen().contents();
     let password = screen
@@ -397,21 +401,4 @@ fn demo_user_adds_the_authenticator_app_with_the_simulated_phone_in_one_terminal
     p.send(b"\x1b");
     p.wait_gone("Simulated phone", 10);
     p.wait_for("Default sign-in method", 30);
-    p.send(b"j");
-    p.send(b"\r");
-    p.wait_for("Which method would you like to add?", 10);
-    p.send(b"\r");
-    p.wait_for("Start by getting the app", 10);
-    p.send(b"\r");
-    p.wait_for("(Next)", 30);
-    let decoded = decode_screen(p.parser.screen());
-    assert_eq!(decoded.len(), 1, "{}", p.parser.screen().contents());
-    // p: the simulated phone scans the activation code, then gets the test notification.
-    p.send(b"p");
-    p.wait_for("Enter this number in the app:", 30);
-    p.send(b"p");
-    p.wait_for("Added Authenticator app", 30);
-    p.send(b"q");
-    let (exit, text) = p.finish();
-    assert_eq!(exit, "0", "{text}");
 }
