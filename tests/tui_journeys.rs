@@ -247,3 +247,242 @@ async fn a_wrong_number_on_the_phone_is_refused_and_the_app_keeps_waiting() {
     assert_eq!(d.state.screen, Screen::SignIn, "not signed in");
     assert!(d.state.active_verify().is_some());
 }
+
+impl Driver {
+    /// The change asked for a fresh second factor: approve it on the phone, or type the code sent.
+    async fn confirm_it_is_me(&mut self, world: &World, what: &str) {
+        assert!(
+            self.state.step_up.is_some(),
+            "{what}: a step-up is asked; notice {:?}, wizard {:?}, overlay {:?}",
+            self.state.notice,
+            self.state.wizard,
+            self.state.overlay
+        );
+        let number = match &self.state.active_verify().map(|v| &v.step) {
+            Some(VerifyStep::Factor(f)) => f.started.ready().and_then(|s| s.number),
+            other => panic!("{what}: no factor started: {other:?}"),
+        };
+        match number {
+            Some(_) => self.approve_on_phone(world).await,
+            // The default is a phone now: the code it was sent.
+            None => {
+                self.type_text(&newest_code(world)).await;
+                self.press(KeyCode::Enter).await;
+            }
+        }
+        assert!(
+            self.state.step_up.is_none(),
+            "{what}: the step-up is over; notice {:?}",
+            self.state.notice
+        );
+    }
+
+    async fn pick_kind(&mut self, kind: secinfo::domain::MethodKind) {
+        let i = kind_choices(self.state.caps.ready().unwrap())
+            .iter()
+            .position(|c| c.kind == kind)
+            .unwrap();
+        for _ in 0..i {
+            self.press(KeyCode::Down).await;
+        }
+        self.press(KeyCode::Enter).await;
+    }
+
+    fn method_count(&self) -> usize {
+        self.state.methods.ready().map_or(0, Vec::len)
+    }
+}
+
+/// Past the server's window for a fresh second factor (1 s in these tests; it counts whole seconds).
+async fn let_the_sign_in_get_old() {
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+}
+
+fn newest_code(world: &World) -> String {
+    let sent = secinfo::server::outbox(&world.db, None).unwrap();
+    let body = &sent.last().expect("a code was sent").body;
+    body.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a code in the message")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_sign_in_older_than_the_window_every_change_steps_up_on_the_phone_then_goes_through()
+{
+    use secinfo::domain::MethodKind;
+    let world = World::start(Settings {
+        mfa_max_age: 1,
+        ..Settings::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = Driver::new(&world, Arc::new(MemoryStore::default()), dir.path());
+    sign_in_with_password(&mut d, &world).await;
+    d.approve_on_phone(&world).await;
+    assert_eq!(d.state.screen, Screen::Home, "{:?}", d.state.notice);
+
+    // Add an authenticator code app: the wizard waits under the step-up, then shows the QR.
+    let_the_sign_in_get_old().await;
+    let before = d.method_count();
+    d.focus_home(HomeItem::AddMethod).await;
+    d.press(KeyCode::Enter).await;
+    d.pick_kind(MethodKind::Totp).await;
+    d.confirm_it_is_me(&world, "add TOTP").await;
+    let w = d.state.wizard.clone().expect("the wizard is still open");
+    assert!(
+        matches!(w.step, WizardStep::Scan { .. }),
+        "{:?} {:?}",
+        w.step,
+        w.error
+    );
+    let uri = w.enrollment.unwrap().qr_payload.unwrap();
+    let code = totp_rs::Totp::from_url_unchecked(uri.expose())
+        .unwrap()
+        .generate_current()
+        .to_string();
+    d.type_text(&code).await;
+    d.press(KeyCode::Enter).await;
+    assert!(d.state.wizard.is_none(), "{:?}", d.state.wizard);
+    assert_eq!(d.method_count(), before + 1, "{:?}", d.state.notice);
+
+    // Add a phone: the code goes to the number only after the step-up.
+    let_the_sign_in_get_old().await;
+    d.focus_home(HomeItem::AddMethod).await;
+    d.press(KeyCode::Enter).await;
+    d.pick_kind(MethodKind::Phone).await;
+    d.type_text("2025550199").await;
+    d.press(KeyCode::Enter).await;
+    d.confirm_it_is_me(&world, "add phone").await;
+    let w = d.state.wizard.clone().expect("the wizard is still open");
+    assert!(matches!(w.step, WizardStep::Code { .. }), "{:?}", w.step);
+    d.type_text(&newest_code(&world)).await;
+    d.press(KeyCode::Enter).await;
+    assert_eq!(d.method_count(), before + 2, "{:?}", d.state.notice);
+
+    // Create an app password: shown once after the step-up.
+    let_the_sign_in_get_old().await;
+    d.focus_home(HomeItem::AppPasswords).await;
+    d.press(KeyCode::Enter).await;
+    d.press(KeyCode::Enter).await;
+    d.type_text("Thunderbird").await;
+    d.press(KeyCode::Enter).await;
+    d.confirm_it_is_me(&world, "create an app password").await;
+    assert!(
+        matches!(&d.state.overlay, Some(Overlay::ShowOnce(s)) if s.title.contains("Thunderbird")),
+        "{:?} {:?}",
+        d.state.overlay,
+        d.state.notice
+    );
+    d.press(KeyCode::Esc).await;
+    d.press(KeyCode::Esc).await;
+
+    // Generate recovery codes.
+    let_the_sign_in_get_old().await;
+    d.focus_home(HomeItem::RecoveryCodes).await;
+    d.press(KeyCode::Enter).await;
+    d.press(KeyCode::Enter).await;
+    d.press(KeyCode::Tab).await;
+    d.press(KeyCode::Enter).await;
+    d.confirm_it_is_me(&world, "generate recovery codes").await;
+    assert!(
+        matches!(&d.state.overlay, Some(Overlay::ShowOnce(s)) if s.secrets.len() >= 5),
+        "{:?} {:?}",
+        d.state.overlay,
+        d.state.notice
+    );
+    d.press(KeyCode::Esc).await;
+    d.press(KeyCode::Esc).await;
+    assert_eq!(d.state.screen, Screen::Home);
+
+    // Change the default to the new phone.
+    let_the_sign_in_get_old().await;
+    d.focus_home(HomeItem::ChangeDefault).await;
+    d.press(KeyCode::Enter).await;
+    let Some(Overlay::Menu(m)) = d.state.overlay.clone() else {
+        panic!("{:?}", d.state.overlay)
+    };
+    let at = m
+        .items
+        .iter()
+        .position(|i| i.label.contains("99"))
+        .expect("the new phone is offered");
+    for _ in 0..at {
+        d.press(KeyCode::Down).await;
+    }
+    d.press(KeyCode::Enter).await;
+    d.confirm_it_is_me(&world, "change the default").await;
+    let default = d
+        .state
+        .methods
+        .ready()
+        .unwrap()
+        .iter()
+        .find(|m| m.is_default)
+        .cloned();
+    assert_eq!(
+        default.map(|m| m.kind),
+        Some(MethodKind::Phone),
+        "{:?}",
+        d.state.notice
+    );
+
+    // Delete the code app added above.
+    let_the_sign_in_get_old().await;
+    let totp = d
+        .state
+        .methods
+        .ready()
+        .unwrap()
+        .iter()
+        .position(|m| m.kind == MethodKind::Totp)
+        .unwrap();
+    d.focus_home(HomeItem::Method(totp)).await;
+    d.act(ch('d')).await;
+    d.press(KeyCode::Tab).await;
+    d.press(KeyCode::Enter).await;
+    d.confirm_it_is_me(&world, "delete").await;
+    assert_eq!(d.method_count(), before + 1, "{:?}", d.state.notice);
+    assert_eq!(d.state.notice.as_ref().unwrap().tone, Tone::Success);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_the_step_up_leaves_the_wizard_as_it_was_and_adds_nothing() {
+    use secinfo::domain::MethodKind;
+    let world = World::start(Settings {
+        mfa_max_age: 1,
+        ..Settings::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = Driver::new(&world, Arc::new(MemoryStore::default()), dir.path());
+    sign_in_with_password(&mut d, &world).await;
+    d.approve_on_phone(&world).await;
+    let_the_sign_in_get_old().await;
+    let before = d.method_count();
+    d.focus_home(HomeItem::AddMethod).await;
+    d.press(KeyCode::Enter).await;
+    d.pick_kind(MethodKind::Totp).await;
+    assert!(
+        d.state.step_up.is_some(),
+        "{:?} {:?}",
+        d.state.wizard,
+        d.state.notice
+    );
+    d.parked.clear();
+    // Esc leaves the push for the list of ways, then the step-up itself.
+    for _ in 0..3 {
+        if d.state.step_up.is_some() {
+            d.press(KeyCode::Esc).await;
+        }
+    }
+    assert!(d.state.step_up.is_none());
+    let w = d.state.wizard.clone().expect("the wizard stays open");
+    assert!(matches!(w.step, WizardStep::Choose { .. }), "{:?}", w.step);
+    assert!(w.enrollment.is_none());
+    assert_eq!(
+        d.state.notice.as_ref().map(|n| n.text.as_str()),
+        Some("Cancelled: nothing was changed.")
+    );
+    assert_eq!(d.method_count(), before);
+}

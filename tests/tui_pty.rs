@@ -2,6 +2,8 @@
 //! terminal is handed back intact (no alternate screen, no raw mode) on quit,
 //! on SIGTERM and after a panic. Temp dirs keep it away from the user's demo.
 
+mod common;
+
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
@@ -19,6 +21,7 @@ struct Pty {
 
 impl Pty {
     /// Runs secinfo under `sh`, which then prints the exit status and the tty settings.
+    /// `SECINFO_ARGS` in `env` go on the command line.
     fn start(env: &[(&str, &str)]) -> Pty {
         let dirs = tempfile::tempdir().unwrap();
         let pair = native_pty_system()
@@ -32,13 +35,15 @@ impl Pty {
         let mut cmd = CommandBuilder::new("sh");
         cmd.args([
             "-c",
-            "\"$SECINFO_BIN\"; echo \"EXIT=$?\"; stty -a; echo STTY-DONE",
+            "\"$SECINFO_BIN\" $SECINFO_ARGS; echo \"EXIT=$?\"; stty -a; echo STTY-DONE",
         ]);
         cmd.env("SECINFO_BIN", env!("CARGO_BIN_EXE_secinfo"));
         cmd.env("TERM", "xterm-256color");
         cmd.env("SECINFO_DATA_DIR", dirs.path().join("data"));
         cmd.env("SECINFO_STATE_DIR", dirs.path().join("state"));
         cmd.env("SECINFO_CONFIG", dirs.path().join("no-config.toml"));
+        cmd.env("SECINFO_ARGS", "");
+        cmd.env_remove("DBUS_SESSION_BUS_ADDRESS");
         cmd.env_remove("NO_COLOR");
         for (k, v) in env {
             cmd.env(k, v);
@@ -401,4 +406,69 @@ fn sign_in_to_the_demo_approving_on_the_simulated_phone(p: &mut Pty) {
     p.send(b"\x1b");
     p.wait_gone("Simulated phone", 10);
     p.wait_for("Default sign-in method", 30);
+}
+
+/// The two bugs of issue 9, as a user met them: a kept session older than the
+/// access token opened on "Pick an account" (two parallel refreshes looked like
+/// token theft), and adding a method past the step-up window said "Could not
+/// start" with no way to verify. Short windows make both happen in seconds.
+#[test]
+fn a_kept_session_opens_on_security_info_and_adding_a_method_past_the_window_steps_up() {
+    use secinfo::server::{Settings, admin};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let settings = Settings {
+        access_token_ttl: 2,
+        mfa_max_age: 2,
+        totp_step: 2,
+        ..Settings::default()
+    };
+    let world = rt.block_on(common::World::start_with(settings.clone()));
+    let user = "dave@x.test";
+    admin::add_user(&world.db, user, "Dave", &common::PASSWORD.into()).unwrap();
+    let (_, uri) = admin::add_totp(&world.db, user, "Authenticator", &settings).unwrap();
+    let login = world.login(user, uri.expose());
+    assert!(login.status.success(), "{}", common::text(&login.stderr));
+
+    // Older than the access token and than the step-up window.
+    std::thread::sleep(Duration::from_millis(2600));
+    // The same config, dirs and passphrase as the CLI sign-in.
+    let home = world.dir.path().display().to_string();
+    let config = world.config_path().display().to_string();
+    let args = format!("--passphrase-from {}", world.pass_arg());
+    let (data, state) = (format!("{home}/data"), format!("{home}/state"));
+    let mut p = Pty::start(&[
+        ("SECINFO_CONFIG", &config),
+        ("SECINFO_ARGS", &args),
+        ("SECINFO_DATA_DIR", &data),
+        ("SECINFO_STATE_DIR", &state),
+    ]);
+    p.wait_for("Default sign-in method", 30);
+    let screen = p.parser.screen().contents();
+    assert!(
+        !screen.contains("Sign in"),
+        "opened on Security info:\n{screen}"
+    );
+
+    // Add sign-in method → the code app: the server wants a fresh second factor first.
+    p.send(b"j");
+    p.send(b"\r");
+    p.wait_for("Which method would you like to add?", 10);
+    p.send(b"j");
+    p.send(b"\r");
+    p.wait_for("This change needs a fresh second factor", 30);
+    p.wait_for("Enter the code", 30);
+    let code = common::totp_now(uri.expose());
+    p.send(code.as_bytes());
+    p.send(b"\r");
+    p.wait_for("scan this QR code", 30);
+    let decoded = decode_screen(p.parser.screen());
+    assert_eq!(decoded.len(), 1, "{}", p.parser.screen().contents());
+    let code = common::totp_now(&decoded[0]);
+    p.send(code.as_bytes());
+    p.send(b"\r");
+    p.wait_for("Added Authenticator app (code)", 30);
+    p.send(b"q");
+    let (exit, text) = p.finish();
+    assert_eq!(exit, "0", "{text}");
+    drop(rt);
 }

@@ -11,7 +11,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Position;
 use ratatui::style::{Color, Modifier};
 use secinfo::app::state::*;
-use secinfo::app::{Action, update};
+use secinfo::app::{Action, Effect, update};
 use secinfo::backend::{BackendError, FactorStarted, SignIn};
 use secinfo::ui::theme::ThemeName;
 use tui_support::*;
@@ -294,21 +294,23 @@ fn demo_banner_and_simulated_phone() {
 #[test]
 fn step_up_before_a_change() {
     let mut s = loaded_home();
-    s.step_up = Some(StepUp {
+    let refused = Effect::Change {
+        id: 98,
         change: Change::DeleteMethod {
             id: "m3".into(),
             name: "+1 XXXXXXXX23".into(),
             label: "Phone +1 XXXXXXXX23".into(),
             confirm: None,
         },
-        pending: Some(99),
-        verify: None,
-        error: None,
-    });
+    };
+    let fx = update(&mut s, Action::StepUpNeeded(Box::new(refused)));
+    let [Effect::StepUp { id }] = fx[..] else {
+        panic!("{fx:?}")
+    };
     update(
         &mut s,
         Action::SteppedUp {
-            id: 99,
+            id,
             result: Ok(SignIn::SecondFactor(challenge(None))),
         },
     );

@@ -3,6 +3,7 @@
 //! answer, so a late answer to something abandoned is dropped.
 
 use crate::accounts::KnownAccount;
+use crate::app::effects::Effect;
 use crate::app::keymap::Command;
 use crate::app::state::ReqId;
 use crate::backend::{BackendError, FactorStarted, SignIn};
@@ -125,4 +126,21 @@ pub enum Action {
         id: ReqId,
         result: Result<String, String>,
     },
+    /// The server wants a fresh second factor before this request: step up, then send it again.
+    StepUpNeeded(Box<Effect>),
+}
+
+impl Action {
+    /// An answer that says "confirm it is you first".
+    pub fn refused_for_step_up(&self) -> bool {
+        use BackendError::StepUpRequired as S;
+        matches!(
+            self,
+            Action::Changed { result: Err(S), .. }
+                | Action::EnrollmentBegun { result: Err(S), .. }
+                | Action::EnrollmentChecked { result: Err(S), .. }
+                | Action::AppPasswordCreated { result: Err(S), .. }
+                | Action::RecoveryCodes { result: Err(S), .. }
+        )
+    }
 }

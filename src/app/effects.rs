@@ -139,6 +139,81 @@ pub enum Effect {
     },
 }
 
+impl Effect {
+    /// A request the server may refuse until the user confirms it is them
+    /// again (a step-up): security-info changes and what creates secrets.
+    fn may_need_step_up(&self) -> bool {
+        matches!(
+            self,
+            Effect::Change { .. }
+                | Effect::BeginEnrollment { .. }
+                | Effect::BeginPhoneChange { .. }
+                | Effect::VerifyEnrollment { .. }
+                | Effect::CreateAppPassword { .. }
+                | Effect::GenerateRecoveryCodes { .. }
+        )
+    }
+
+    /// The id its answer will carry, for requests that may need a step-up.
+    pub fn req_id(&self) -> Option<ReqId> {
+        match self {
+            Effect::Change { id, .. }
+            | Effect::BeginEnrollment { id, .. }
+            | Effect::BeginPhoneChange { id, .. }
+            | Effect::VerifyEnrollment { id, .. }
+            | Effect::CreateAppPassword { id, .. }
+            | Effect::GenerateRecoveryCodes { id } => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// The answer this request gets when it fails with `error`, so the screen
+    /// that sent it settles as it would after any other refusal.
+    pub fn failed(&self, error: BackendError) -> Option<Action> {
+        let e = error;
+        Some(match self {
+            Effect::Change { id, .. } => Action::Changed {
+                id: *id,
+                result: Err(e),
+            },
+            Effect::BeginEnrollment { id, .. } | Effect::BeginPhoneChange { id, .. } => {
+                Action::EnrollmentBegun {
+                    id: *id,
+                    result: Err(e),
+                }
+            }
+            Effect::VerifyEnrollment { id, .. } => Action::EnrollmentChecked {
+                id: *id,
+                result: Err(e),
+            },
+            Effect::CreateAppPassword { id, .. } => Action::AppPasswordCreated {
+                id: *id,
+                result: Err(e),
+            },
+            Effect::GenerateRecoveryCodes { id } => Action::RecoveryCodes {
+                id: *id,
+                result: Err(e),
+            },
+            _ => return None,
+        })
+    }
+
+    /// What a request that needs a step-up is for, in the words of the screen.
+    pub fn purpose(&self) -> String {
+        match self {
+            Effect::Change { change, .. } => change.progress().trim_end_matches('…').to_string(),
+            Effect::BeginEnrollment { kind, .. } => {
+                format!("Adding {}", kind.title().to_lowercase())
+            }
+            Effect::BeginPhoneChange { .. } => "Changing the number".into(),
+            Effect::VerifyEnrollment { .. } => "Saving the new method".into(),
+            Effect::CreateAppPassword { name, .. } => format!("Creating app password {name}"),
+            Effect::GenerateRecoveryCodes { .. } => "Generating recovery codes".into(),
+            _ => "This change".into(),
+        }
+    }
+}
+
 /// The OSC 52 sequence that sets the terminal's clipboard to `text`.
 pub fn osc52(text: &str) -> String {
     use base64::Engine;
@@ -193,8 +268,21 @@ fn no_demo() -> String {
     "the simulated phone exists only in the demo".into()
 }
 
-/// Runs one effect to completion and says what happened.
+/// Runs one effect to completion and says what happened. A request the
+/// server refused for want of a fresh second factor comes back whole, as
+/// `StepUpNeeded`, so `update` can step up and send it again.
 pub async fn run(effect: Effect, deps: Deps) -> Vec<Action> {
+    let retry = effect.may_need_step_up().then(|| effect.clone());
+    let actions = perform(effect, deps).await;
+    match (retry, actions.as_slice()) {
+        (Some(retry), [answer]) if answer.refused_for_step_up() => {
+            vec![Action::StepUpNeeded(Box::new(retry))]
+        }
+        _ => actions,
+    }
+}
+
+async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
     let b = deps.backend.clone();
     let one = |a: Action| vec![a];
     match effect {

@@ -171,6 +171,8 @@ pub struct State {
     pub list_focus: usize,
     pub overlay: Option<Overlay>,
     pub step_up: Option<StepUp>,
+    /// The request last sent again after a step-up: refused once more, it fails.
+    pub stepped_up_for: Option<ReqId>,
     pub change: Option<ChangeInFlight>,
     /// "Add sign-in method", drawn over Security info while open.
     pub wizard: Option<Wizard>,
@@ -208,6 +210,7 @@ impl State {
             list_focus: 0,
             overlay: None,
             step_up: None,
+            stepped_up_for: None,
             change: None,
             wizard: None,
             notice: None,
@@ -336,12 +339,15 @@ impl State {
                 return (cmds, text);
             }
             cmds.push(Back);
+        } else if let Some(s) = &self.step_up {
+            match &s.verify {
+                Some(v) => (cmds, text) = verify_context(v, self.demo.is_some()),
+                None => cmds = vec![Back],
+            }
         } else if let Some(w) = &self.wizard {
             (cmds, text) = wizard_context(w, self.demo.is_some());
         } else if let Some(v) = self.active_verify() {
             (cmds, text) = verify_context(v, self.demo.is_some());
-        } else if self.step_up.is_some() {
-            cmds = vec![Back];
         } else {
             cmds = match (&self.screen, &self.signin) {
                 (Screen::SignIn, SignInStep::Accounts { .. }) => {

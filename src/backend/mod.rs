@@ -5,6 +5,7 @@
 pub mod http;
 pub mod native;
 pub mod privacyidea;
+pub mod token_cell;
 
 use crate::domain::{
     Account, AppPassword, Capabilities, Device, FactorOption, Method, RememberedDevice, Session,

@@ -4,6 +4,7 @@
 //! the credentials hook so the secret store never holds a spent one.
 
 use super::http::HttpClient;
+use super::token_cell::TokenCell;
 use super::{
     Backend, BackendError, Challenge, Credentials, CredentialsHook, FactorStarted, Result,
     ServerInfo, SignIn,
@@ -25,15 +26,9 @@ pub struct NativeBackend {
     http: HttpClient,
     client_id: String,
     client_name: String,
-    state: Mutex<State>,
-}
-
-#[derive(Default)]
-struct State {
-    credentials: Credentials,
+    tokens: TokenCell,
     /// Challenges opened by a step-up: answered with the bearer token.
-    step_up_challenges: HashSet<String>,
-    hook: Option<CredentialsHook>,
+    step_up_challenges: Mutex<HashSet<String>>,
 }
 
 impl NativeBackend {
@@ -42,34 +37,33 @@ impl NativeBackend {
             http: HttpClient::new(url, timeout, None)?,
             client_id: client_id.to_string(),
             client_name: client_name.to_string(),
-            state: Mutex::new(State::default()),
+            tokens: TokenCell::default(),
+            step_up_challenges: Mutex::default(),
         })
     }
 
-    fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+    fn step_up_challenges<T>(&self, f: impl FnOnce(&mut HashSet<String>) -> T) -> T {
         // A poisoned lock only means another task panicked mid-update; the data is still usable.
-        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut guard)
+        f(&mut self
+            .step_up_challenges
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()))
     }
 
     fn access_token(&self) -> Option<String> {
-        self.with_state(|s| s.credentials.access_token.clone())
+        self.tokens.access_token()
     }
 
     /// Store new tokens and tell whoever keeps them.
     fn accept_tokens(&self, t: &p::Tokens) {
-        let hook = self.with_state(|s| {
-            s.credentials.access_token = Some(t.access_token.clone());
-            s.credentials.refresh_token = Some(t.refresh_token.clone());
-            s.credentials.access_expires_at = Some(Utc::now().timestamp() + t.expires_in as i64);
+        self.tokens.update(|c| {
+            c.access_token = Some(t.access_token.clone());
+            c.refresh_token = Some(t.refresh_token.clone());
+            c.access_expires_at = Some(Utc::now().timestamp() + t.expires_in as i64);
             if let Some(g) = &t.remembered_grant {
-                s.credentials.remembered_grant = Some(g.clone());
+                c.remembered_grant = Some(g.clone());
             }
-            s.hook.clone().map(|h| (h, s.credentials.clone()))
         });
-        if let Some((hook, creds)) = hook {
-            hook(&creds);
-        }
     }
 
     fn sign_in_state(&self, result: p::AuthResult) -> SignIn {
@@ -85,11 +79,15 @@ impl NativeBackend {
         }
     }
 
-    /// Rotate the refresh token. On failure the tokens are dropped: the user must sign in.
-    async fn refresh(&self) -> Result<()> {
-        let Some(refresh_token) = self.with_state(|s| s.credentials.refresh_token.clone()) else {
-            return Err(BackendError::SignInRequired);
-        };
+    /// Rotate the refresh token, once for every request that saw `stale` as
+    /// the access token. On failure the tokens are dropped: the user must sign in.
+    async fn refresh(&self, stale: Option<&str>) -> Result<()> {
+        self.tokens
+            .refresh_once(stale, |refresh_token| self.rotate(refresh_token))
+            .await
+    }
+
+    async fn rotate(&self, refresh_token: String) -> Result<()> {
         let body = p::RefreshRequest {
             refresh_token,
             client_id: self.client_id.clone(),
@@ -111,9 +109,9 @@ impl NativeBackend {
                     e,
                     BackendError::SignInRequired | BackendError::Rejected { .. }
                 ) {
-                    self.with_state(|s| {
-                        s.credentials.access_token = None;
-                        s.credentials.refresh_token = None;
+                    self.tokens.edit(|c| {
+                        c.access_token = None;
+                        c.refresh_token = None;
                     });
                 }
                 Err(match e {
@@ -140,15 +138,15 @@ impl NativeBackend {
             Ok(req)
         };
         let token = match self.access_token() {
-            Some(t) => Some(t),
+            Some(t) => t,
             None => {
-                self.refresh().await?;
-                self.access_token()
+                self.refresh(None).await?;
+                self.access_token().ok_or(BackendError::SignInRequired)?
             }
         };
-        match self.http.send(build(token)?).await {
+        match self.http.send(build(Some(token.clone()))?).await {
             Err(BackendError::SignInRequired) => {
-                self.refresh().await?;
+                self.refresh(Some(&token)).await?;
                 self.http.send(build(self.access_token())?).await
             }
             other => other,
@@ -190,21 +188,20 @@ impl NativeBackend {
         super::http::decode_json(self.authed(Verb::DELETE, &path, None).await?).await
     }
 
-    fn bearer_if_step_up(
+    /// A second-factor call: with the bearer token (refreshed if it expired
+    /// meanwhile) when it answers a step-up, else anonymous as sign-in is.
+    async fn mfa_call<B: serde::Serialize>(
         &self,
         challenge_id: &str,
-        req: reqwest::RequestBuilder,
-    ) -> reqwest::RequestBuilder {
-        let token = self.with_state(|s| {
-            s.step_up_challenges
-                .contains(challenge_id)
-                .then(|| s.credentials.access_token.clone())
-                .flatten()
-        });
-        match token {
-            Some(t) => req.bearer_auth(t),
-            None => req,
+        path: &str,
+        body: &B,
+    ) -> Result<reqwest::Response> {
+        if self.step_up_challenges(|c| c.contains(challenge_id)) {
+            return self.authed(Verb::POST, path, Some(to_value(body)?)).await;
         }
+        self.http
+            .send(self.http.request(Verb::POST, path)?.json(body))
+            .await
     }
 }
 
@@ -364,7 +361,7 @@ impl Backend for NativeBackend {
             password: password.expose().to_string(),
             client_id: self.client_id.clone(),
             client_name: self.client_name.clone(),
-            remembered_grant: self.with_state(|s| s.credentials.remembered_grant.clone()),
+            remembered_grant: self.tokens.get().remembered_grant.clone(),
         };
         let req = self.http.request(Verb::POST, "v1/auth/login")?.json(&body);
         let result = self.http.json::<p::AuthResult>(req).await;
@@ -377,13 +374,10 @@ impl Backend for NativeBackend {
             challenge_id: challenge.id.clone(),
             method_id: method_id.to_string(),
         };
-        let req = self.bearer_if_step_up(
-            &challenge.id,
-            self.http
-                .request(Verb::POST, "v1/auth/mfa/send")?
-                .json(&body),
-        );
-        let sent: p::MfaSent = self.http.json(req).await?;
+        let resp = self
+            .mfa_call(&challenge.id, "v1/auth/mfa/send", &body)
+            .await?;
+        let sent: p::MfaSent = super::http::decode_json(resp).await?;
         Ok(FactorStarted {
             number: sent.number,
             sent_to: sent.sent_to,
@@ -403,13 +397,10 @@ impl Backend for NativeBackend {
             code: code.map(|c| c.expose().to_string()),
             remember,
         };
-        let req = self.bearer_if_step_up(
-            &challenge.id,
-            self.http.request(Verb::POST, "v1/auth/mfa")?.json(&body),
-        );
-        let result = self.http.json::<p::AuthResult>(req).await?;
+        let resp = self.mfa_call(&challenge.id, "v1/auth/mfa", &body).await?;
+        let result: p::AuthResult = super::http::decode_json(resp).await?;
         if !matches!(result, p::AuthResult::Pending) {
-            self.with_state(|s| s.step_up_challenges.remove(&challenge.id));
+            self.step_up_challenges(|c| c.remove(&challenge.id));
         }
         Ok(self.sign_in_state(result))
     }
@@ -418,7 +409,7 @@ impl Backend for NativeBackend {
         let resp = self.authed(Verb::POST, "v1/auth/step-up", None).await?;
         let result: p::AuthResult = super::http::decode_json(resp).await?;
         if let p::AuthResult::MfaRequired(c) = &result {
-            self.with_state(|s| s.step_up_challenges.insert(c.challenge_id.clone()));
+            self.step_up_challenges(|s| s.insert(c.challenge_id.clone()));
         }
         Ok(self.sign_in_state(result))
     }
@@ -431,10 +422,10 @@ impl Backend for NativeBackend {
                 .map(drop),
             None => Ok(()),
         };
-        self.with_state(|s| {
-            s.credentials.access_token = None;
-            s.credentials.refresh_token = None;
-            s.credentials.access_expires_at = None;
+        self.tokens.edit(|c| {
+            c.access_token = None;
+            c.refresh_token = None;
+            c.access_expires_at = None;
         });
         match outcome {
             Err(BackendError::SignInRequired) => Ok(()),
@@ -541,7 +532,7 @@ impl Backend for NativeBackend {
     async fn sign_out_everywhere(&self) -> Result<()> {
         self.authed(Verb::POST, "v1/me/signout-everywhere", None)
             .await?;
-        self.with_state(|s| s.credentials = Credentials::default());
+        self.tokens.restore(Credentials::default());
         Ok(())
     }
 
@@ -694,14 +685,14 @@ impl Backend for NativeBackend {
     }
 
     fn watch_credentials(&self, hook: CredentialsHook) {
-        self.with_state(|s| s.hook = Some(hook));
+        self.tokens.watch(hook);
     }
 
     fn credentials(&self) -> Credentials {
-        self.with_state(|s| s.credentials.clone())
+        self.tokens.get()
     }
 
     fn restore(&self, credentials: Credentials) {
-        self.with_state(|s| s.credentials = credentials);
+        self.tokens.restore(credentials);
     }
 }

@@ -191,17 +191,17 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<T, BackendError>>,
 {
-    match change().await {
-        Err(BackendError::StepUpRequired) => {
-            eprintln!("This change needs you to confirm it is you.");
-            let mut step = ctx.backend.step_up().await?;
-            while let SignIn::SecondFactor(ch) = step {
-                step = second_factor(ctx, &ch, false).await?;
-            }
-            Ok(change().await?)
+    let confirm = |challenge: Challenge| async move {
+        eprintln!("This change needs you to confirm it is you.");
+        let mut step = SignIn::SecondFactor(challenge);
+        while let SignIn::SecondFactor(ch) = step {
+            step = second_factor(ctx, &ch, false).await?;
         }
-        other => Ok(other?),
-    }
+        Ok::<_, Failure>(true)
+    };
+    crate::journeys::with_step_up(&*ctx.backend, confirm, change)
+        .await??
+        .ok_or_else(|| Failure::new(exit::FAILURE, "cancelled", "cancelled: nothing was changed"))
 }
 
 pub async fn logout(g: &Global) -> Outcome {

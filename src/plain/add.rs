@@ -3,7 +3,7 @@
 //! empty answer cancels, and a begun enrollment is cancelled on the server.
 
 use super::After;
-use super::change::change;
+use super::change::{change, guarded};
 use super::io::Io;
 use crate::app::effects::Deps;
 use crate::app::state::{Change, TargetForm, WIZARD_KINDS, is_phone, method_name};
@@ -73,8 +73,13 @@ pub async fn add_method<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) ->
     if *kind == MethodKind::AuthenticatorPush {
         io.say("Start by getting the app: install an authenticator app that approves sign-ins.")?;
     }
-    let e = match deps.backend.begin_enrollment(kind, target.as_deref()).await {
-        Ok(e) => e,
+    let begin = || deps.backend.begin_enrollment(kind, target.as_deref());
+    let e = match guarded(io, deps, begin).await? {
+        Ok(Some(e)) => e,
+        Ok(None) => {
+            io.say("Cancelled: nothing was added.")?;
+            return Ok(None);
+        }
         Err(e) => {
             io.say(&format!("Could not start: {e}"))?;
             return Ok(gone(&e));
@@ -269,17 +274,23 @@ pub async fn app_passwords<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps)
                     };
                     Some(services[i].0.clone())
                 };
-                match deps
-                    .backend
-                    .create_app_password(name.trim(), service.as_deref())
-                    .await
-                {
-                    Ok((a, secret)) => {
+                let create = || {
+                    deps.backend
+                        .create_app_password(name.trim(), service.as_deref())
+                };
+                match guarded(io, deps, create).await? {
+                    Ok(Some((a, secret))) => {
                         io.say(&format!("App password for {}:", a.name))?;
                         io.say(&format!("  {}", secret.expose()))?;
                         io.say("It is shown only now: save it in the app.")?;
                     }
-                    Err(e) => io.say(&format!("Error: {e}"))?,
+                    Ok(None) => io.say("Cancelled: nothing was created.")?,
+                    Err(e) => {
+                        io.say(&format!("Error: {e}"))?;
+                        if let Some(next) = gone(&e) {
+                            return Ok(Some(next));
+                        }
+                    }
                 }
             }
             1 => {
@@ -337,14 +348,22 @@ pub async fn recovery_codes<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps
         io.say("Nothing was changed.")?;
         return Ok(None);
     }
-    match deps.backend.generate_recovery_codes().await {
-        Ok(codes) => {
+    let generate = || deps.backend.generate_recovery_codes();
+    match guarded(io, deps, generate).await? {
+        Ok(Some(codes)) => {
             io.say("Your recovery codes (each works once; shown only now):")?;
             for c in codes {
                 io.say(&format!("  {}", c.expose()))?;
             }
+            Ok(None)
         }
-        Err(e) => io.say(&format!("Error: {e}"))?,
+        Ok(None) => {
+            io.say("Cancelled: nothing was changed.")?;
+            Ok(None)
+        }
+        Err(e) => {
+            io.say(&format!("Error: {e}"))?;
+            Ok(gone(&e))
+        }
     }
-    Ok(None)
 }

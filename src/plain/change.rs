@@ -6,7 +6,8 @@ use super::{After, verify};
 use crate::app::Action;
 use crate::app::effects::{self, Deps, Effect};
 use crate::app::state::{Change, Purpose};
-use crate::backend::{BackendError, SignIn};
+use crate::backend::BackendError;
+use crate::journeys;
 use std::io::{BufRead, Write};
 
 type Next = anyhow::Result<Option<After>>;
@@ -22,8 +23,26 @@ async fn apply(deps: &Deps, change: &Change) -> Result<Option<String>, BackendEr
     .await;
     match actions.into_iter().next() {
         Some(Action::Changed { result, .. }) => result,
+        Some(Action::StepUpNeeded(_)) => Err(BackendError::StepUpRequired),
         _ => Err(BackendError::Malformed("no answer".into())),
     }
+}
+
+/// Runs a request that may need a fresh second factor: asks for one (plain
+/// mode's verify) and sends it again, once. `Ok(None)`: the user cancelled.
+pub async fn guarded<T, R: BufRead, W: Write, Answer>(
+    io: &mut Io<R, W>,
+    deps: &Deps,
+    request: impl FnMut() -> Answer,
+) -> anyhow::Result<Result<Option<T>, BackendError>>
+where
+    Answer: Future<Output = Result<T, BackendError>>,
+{
+    let confirm = move |challenge| async move {
+        io.say("This change needs a fresh second factor.")?;
+        verify::run(io, deps, challenge, Purpose::StepUp).await
+    };
+    journeys::with_step_up(&*deps.backend, confirm, request).await
 }
 
 /// Sends a change; step-up once, last-method override by typed name.
@@ -32,10 +51,14 @@ pub async fn change<R: BufRead, W: Write>(
     deps: &Deps,
     mut change: Change,
 ) -> Next {
-    let mut stepped_up = false;
     loop {
-        match apply(deps, &change).await {
-            Ok(said) => {
+        let sent = change.clone();
+        match guarded(io, deps, || apply(deps, &sent)).await? {
+            Ok(None) => {
+                io.say("Cancelled: nothing was changed.")?;
+                return Ok(None);
+            }
+            Ok(Some(said)) => {
                 io.say("Done.")?;
                 // After deleting the default, the server names the method that took its place.
                 if let (Change::DeleteMethod { .. }, Some(id)) = (&change, said)
@@ -54,22 +77,9 @@ pub async fn change<R: BufRead, W: Write>(
                     _ => None,
                 });
             }
-            Err(BackendError::StepUpRequired) if !stepped_up => {
-                stepped_up = true;
-                io.say("This change needs a fresh second factor.")?;
-                match deps.backend.step_up().await {
-                    Ok(SignIn::Done { .. }) => {}
-                    Ok(SignIn::SecondFactor(ch)) => {
-                        if !verify::run(io, deps, ch, Purpose::StepUp).await? {
-                            io.say("Cancelled: nothing was changed.")?;
-                            return Ok(None);
-                        }
-                    }
-                    Ok(SignIn::Pending) | Err(_) => {
-                        io.say("Could not confirm it is you. Nothing was changed.")?;
-                        return Ok(None);
-                    }
-                }
+            Err(BackendError::StepUpRequired) => {
+                io.say("Could not confirm it is you. Nothing was changed.")?;
+                return Ok(None);
             }
             Err(BackendError::Rejected { code, message }) if code == "last_method" => {
                 let name = match &mut change {

@@ -58,10 +58,11 @@ pub fn render(state: &State, frame: &mut Frame) {
         horizontal: 1,
         vertical: 0,
     });
-    let mut cursor = if state.wizard.is_some() {
-        wizard::render(state, frame, body, &theme)
-    } else if state.step_up.is_some() {
+    // A step-up sits above whatever asked for it, the wizard included.
+    let mut cursor = if state.step_up.is_some() {
         verify::render_step_up(state, frame, body, &theme)
+    } else if state.wizard.is_some() {
+        wizard::render(state, frame, body, &theme)
     } else {
         match state.screen {
             Screen::SignIn => signin::render(state, frame, body, &theme),

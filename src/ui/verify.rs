@@ -17,10 +17,7 @@ pub fn render_step_up(
     theme: &Theme,
 ) -> Option<Position> {
     let s = state.step_up.as_ref()?;
-    let why = format!(
-        "This change needs a fresh second factor: {}",
-        s.change.progress().trim_end_matches('…')
-    );
+    let why = format!("This change needs a fresh second factor: {}", s.what);
     match &s.verify {
         Some(v) => render(state, v, Some(why), frame, area, theme),
         None => {

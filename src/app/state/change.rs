@@ -1,5 +1,6 @@
 //! Changes to security info and the step-up that may come before one.
 
+use crate::app::effects::Effect;
 use crate::app::state::{ReqId, Verify};
 use crate::secrets::SecretString;
 
@@ -75,14 +76,15 @@ impl Change {
 pub struct ChangeInFlight {
     pub id: ReqId,
     pub change: Change,
-    /// Already retried after a step-up: a second StepUpRequired is an error.
-    pub stepped_up: bool,
 }
 
-/// The second factor asked again before retrying `change`.
+/// The second factor asked again before sending `retry` once more.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepUp {
-    pub change: Change,
+    /// The request the server refused for want of a fresh second factor.
+    pub retry: Effect,
+    /// What it was for, as the screen says it ("Adding an authenticator app").
+    pub what: String,
     pub pending: Option<ReqId>,
     pub verify: Option<Verify>,
     pub error: Option<String>,

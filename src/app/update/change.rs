@@ -1,13 +1,13 @@
-//! The life of a change: send → maybe step up and retry once → maybe the
-//! typed-name override of the last-method guard → result and reload.
+//! The life of a change: send → (a step-up, in `step_up.rs`, may come
+//! between) → maybe the typed-name override of the last-method guard →
+//! result and reload.
 
-use super::{home, lists, session_ended, to_sign_in, verify};
+use super::{home, lists, session_ended, to_sign_in};
 use crate::app::effects::Effect;
-use crate::app::keymap::Command;
 use crate::app::state::{
-    Change, ChangeInFlight, Notice, Overlay, Purpose, ReqId, Screen, State, StepUp, Tone, TypeName,
+    Change, ChangeInFlight, Notice, Overlay, ReqId, Screen, State, Tone, TypeName,
 };
-use crate::backend::{BackendError, SignIn};
+use crate::backend::BackendError;
 
 fn note(state: &mut State, text: impl Into<String>, tone: Tone) {
     state.notice = Some(Notice {
@@ -27,15 +27,14 @@ pub(super) fn start(state: &mut State, change: Change) -> Vec<Effect> {
         note(state, text, Tone::Info);
         return Vec::new();
     }
-    send(state, change, false)
+    send(state, change)
 }
 
-fn send(state: &mut State, change: Change, stepped_up: bool) -> Vec<Effect> {
+fn send(state: &mut State, change: Change) -> Vec<Effect> {
     let id = state.next_id();
     state.change = Some(ChangeInFlight {
         id,
         change: change.clone(),
-        stepped_up,
     });
     vec![Effect::Change { id, change }]
 }
@@ -52,16 +51,6 @@ pub(super) fn changed(
     let change = flight.change;
     match result {
         Ok(said) => done(state, change, said),
-        Err(BackendError::StepUpRequired) if !flight.stepped_up => {
-            let id = state.next_id();
-            state.step_up = Some(StepUp {
-                change,
-                pending: Some(id),
-                verify: None,
-                error: None,
-            });
-            vec![Effect::StepUp { id }]
-        }
         Err(BackendError::StepUpRequired) => {
             note(
                 state,
@@ -228,61 +217,4 @@ fn done(state: &mut State, change: Change, new_default: Option<String>) -> Vec<E
         });
     }
     fx
-}
-
-pub(super) fn stepped_up(
-    state: &mut State,
-    id: ReqId,
-    result: Result<SignIn, BackendError>,
-) -> Vec<Effect> {
-    let Some(s) = &state.step_up else {
-        return Vec::new();
-    };
-    if s.pending != Some(id) {
-        return Vec::new();
-    }
-    match result {
-        Ok(SignIn::Done { .. }) => retry_after_step_up(state),
-        Ok(SignIn::SecondFactor(challenge)) => {
-            let (v, fx) = verify::begin(state, challenge, Purpose::StepUp);
-            if let Some(s) = &mut state.step_up {
-                s.pending = None;
-                s.verify = Some(v);
-            }
-            fx
-        }
-        Ok(SignIn::Pending) | Err(_) => {
-            let why = match result {
-                Err(e) => e.to_string(),
-                _ => "the server did not ask for a second factor".into(),
-            };
-            state.step_up = None;
-            note(
-                state,
-                format!("Could not confirm it is you: {why}. Nothing was changed."),
-                Tone::Error,
-            );
-            Vec::new()
-        }
-    }
-}
-
-/// The step-up worked: send the change again, once.
-pub(super) fn retry_after_step_up(state: &mut State) -> Vec<Effect> {
-    let Some(s) = state.step_up.take() else {
-        return Vec::new();
-    };
-    send(state, s.change, true)
-}
-
-pub(super) fn step_up_command(state: &mut State, cmd: Command) -> Vec<Effect> {
-    match verify::command(state, cmd) {
-        Some(fx) => fx,
-        None if cmd == Command::Back => {
-            state.step_up = None;
-            note(state, "Cancelled: nothing was changed.", Tone::Info);
-            Vec::new()
-        }
-        None => Vec::new(),
-    }
 }

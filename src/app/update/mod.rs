@@ -8,6 +8,7 @@ mod extras;
 mod home;
 mod lists;
 mod signin;
+mod step_up;
 mod verify;
 mod wizard;
 
@@ -85,7 +86,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::FactorStarted { id, result } => verify::started(state, id, result),
         Action::Waited { id } => verify::waited(state, id),
         Action::FactorAnswered { id, result } => verify::answered(state, id, result),
-        Action::SteppedUp { id, result } => change::stepped_up(state, id, result),
+        Action::SteppedUp { id, result } => step_up::stepped_up(state, id, result),
+        Action::StepUpNeeded(retry) => step_up::needed(state, *retry),
         Action::Account { id, result } => signin::account_loaded(state, id, result),
         Action::Capabilities { id, result } => {
             settled(state, |s| s.caps.settle(id, result.clone()), &result)
@@ -199,7 +201,9 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             return vec![Effect::LoadOutbox { id }];
         }
         Command::Phone
-            if state.demo.is_some() && state.overlay.is_none() && state.wizard.is_none() =>
+            if state.demo.is_some()
+                && state.overlay.is_none()
+                && (state.wizard.is_none() || state.step_up.is_some()) =>
         {
             dialogs::open_phone(state);
             return Vec::new();
@@ -209,11 +213,11 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
     if state.overlay.is_some() {
         return dialogs::command(state, cmd);
     }
+    if state.step_up.is_some() {
+        return step_up::command(state, cmd);
+    }
     if state.wizard.is_some() {
         return wizard::command(state, cmd);
-    }
-    if state.step_up.is_some() {
-        return change::step_up_command(state, cmd);
     }
     match state.screen {
         Screen::SignIn => signin::command(state, cmd),
@@ -239,7 +243,7 @@ fn type_text(state: &mut State, text: &str) {
         Some(_) => return,
         None => {}
     }
-    if wizard::type_text(state, text) {
+    if state.step_up.is_none() && wizard::type_text(state, text) {
         return;
     }
     if let Some(f) = verify::factor_mut(state) {
@@ -275,7 +279,7 @@ fn backspace(state: &mut State) {
         Some(_) => return,
         None => {}
     }
-    if wizard::backspace(state) {
+    if state.step_up.is_none() && wizard::backspace(state) {
         return;
     }
     if let Some((items, f)) = verify::factor_mut(state) {
@@ -349,6 +353,7 @@ pub(crate) fn to_sign_in(state: &mut State, notice: Option<Notice>) {
     state.secret_call = None;
     state.overlay = None;
     state.step_up = None;
+    state.stepped_up_for = None;
     state.change = None;
     state.wizard = None;
     state.home_focus = 0;

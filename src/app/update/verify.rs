@@ -303,7 +303,7 @@ pub(super) fn answered(
     match result {
         Ok(SignIn::Done { mfa_setup_required }) => match purpose {
             Purpose::SignIn { username } => signin::finish(state, username, mfa_setup_required),
-            Purpose::StepUp => super::change::retry_after_step_up(state),
+            Purpose::StepUp => super::step_up::resume(state),
         },
         Ok(SignIn::Pending) if f.is_push() => {
             let fx = poll(state, &challenge, &mut f);

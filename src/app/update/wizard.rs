@@ -54,6 +54,7 @@ fn cancel(state: &mut State) -> Vec<Effect> {
 /// The TOTP scan step and the code steps take digits even though letters are commands there.
 pub(super) fn takes_digits(state: &State) -> bool {
     state.overlay.is_none()
+        && state.step_up.is_none()
         && matches!(
             state.wizard.as_ref().map(|w| &w.step),
             Some(WizardStep::Scan { .. } | WizardStep::Code { .. })

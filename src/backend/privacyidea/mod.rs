@@ -12,6 +12,7 @@ mod tokens;
 mod wire;
 
 use super::http::HttpClient;
+use super::token_cell::TokenCell;
 use super::{
     Backend, BackendError, Challenge, Credentials, FactorStarted, Result, ServerInfo, SignIn,
 };
@@ -40,12 +41,12 @@ const DEFAULT_JWT_LIFETIME: i64 = 3600;
 pub struct PrivacyIdea {
     api: Api,
     realm: Option<String>,
+    tokens: TokenCell,
     state: Mutex<State>,
 }
 
 #[derive(Default)]
 struct State {
-    credentials: Credentials,
     /// The user a challenge-response sign-in is under way for.
     pending_sign_in: Option<(String, Option<String>)>,
     /// Challenges sent to prove a new email/SMS token where no verify policy did so: serial -> transaction.
@@ -72,6 +73,7 @@ impl PrivacyIdea {
         Ok(Self {
             api: Api::new(http),
             realm: realm.filter(|r| !r.trim().is_empty()),
+            tokens: TokenCell::default(),
             state: Mutex::new(State::default()),
         })
     }
@@ -84,12 +86,12 @@ impl PrivacyIdea {
 
     /// The JWT, while it is still valid; an expired one is dropped.
     fn jwt(&self) -> Result<String> {
-        self.with_state(|s| {
+        self.tokens.edit(|c| {
             let now = Utc::now().timestamp();
-            match (&s.credentials.access_token, s.credentials.access_expires_at) {
+            match (&c.access_token, c.access_expires_at) {
                 (Some(_), Some(exp)) if exp <= now => {
-                    s.credentials.access_token = None;
-                    s.credentials.access_expires_at = None;
+                    c.access_token = None;
+                    c.access_expires_at = None;
                     Err(BackendError::SignInRequired)
                 }
                 (Some(t), _) => Ok(t.clone()),
@@ -107,11 +109,11 @@ impl PrivacyIdea {
             .ok()
             .and_then(|c| c.exp)
             .unwrap_or_else(|| Utc::now().timestamp() + DEFAULT_JWT_LIFETIME);
-        self.with_state(|s| {
-            s.credentials.access_token = Some(jwt.to_string());
-            s.credentials.access_expires_at = Some(exp);
-            s.pending_sign_in = None;
+        self.tokens.update(|c| {
+            c.access_token = Some(jwt.to_string());
+            c.access_expires_at = Some(exp);
         });
+        self.with_state(|s| s.pending_sign_in = None);
     }
 
     /// A signed-in call; a refusal becomes the matching `BackendError`.
@@ -122,7 +124,7 @@ impl PrivacyIdea {
             Outcome::Refused(e) => {
                 let err = e.into_backend_error();
                 if err == BackendError::SignInRequired {
-                    self.with_state(|s| s.credentials.access_token = None);
+                    self.tokens.edit(|c| c.access_token = None);
                 }
                 Err(err)
             }
@@ -395,10 +397,8 @@ impl Backend for PrivacyIdea {
 
     async fn sign_out(&self) -> Result<()> {
         // The JWT is stateless: privacyIDEA has nothing to revoke, so forgetting it is signing out.
-        self.with_state(|s| {
-            s.credentials = Credentials::default();
-            s.pending_sign_in = None;
-        });
+        self.tokens.restore(Credentials::default());
+        self.with_state(|s| s.pending_sign_in = None);
         Ok(())
     }
 
@@ -547,11 +547,11 @@ impl Backend for PrivacyIdea {
     }
 
     fn credentials(&self) -> Credentials {
-        self.with_state(|s| s.credentials.clone())
+        self.tokens.get()
     }
 
     fn restore(&self, credentials: Credentials) {
-        self.with_state(|s| s.credentials = credentials);
+        self.tokens.restore(credentials);
     }
 }
 

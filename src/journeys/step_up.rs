@@ -1,0 +1,47 @@
+//! Step-up then retry once: the server refuses a security-info change until
+//! the user has met a second factor recently. The journey asks the server
+//! for a step-up challenge, lets the front end meet it, and sends the same
+//! request again. A second refusal is the server's last word.
+
+use crate::backend::{Backend, BackendError, Challenge, SignIn};
+
+/// Runs `request`. When the server wants a fresh second factor, `confirm`
+/// meets the step-up challenge (true once met, false when the user cancels)
+/// and `request` runs once more.
+///
+/// The outer error is the front end's own (its input ended, say); the inner
+/// result is the server's answer, `Ok(None)` when the user cancelled.
+///
+/// Plain closures returning futures rather than async closures: the futures
+/// of async closures are not provably `Send`, and plain mode runs on tokio.
+pub async fn with_step_up<T, E, Confirm, Met, Request, Answer>(
+    backend: &dyn Backend,
+    confirm: Confirm,
+    mut request: Request,
+) -> Result<Result<Option<T>, BackendError>, E>
+where
+    Confirm: FnOnce(Challenge) -> Met,
+    Met: Future<Output = Result<bool, E>>,
+    Request: FnMut() -> Answer,
+    Answer: Future<Output = Result<T, BackendError>>,
+{
+    match request().await {
+        Err(BackendError::StepUpRequired) => {}
+        other => return Ok(other.map(Some)),
+    }
+    match backend.step_up().await {
+        Ok(SignIn::Done { .. }) => {}
+        Ok(SignIn::SecondFactor(challenge)) => {
+            if !confirm(challenge).await? {
+                return Ok(Ok(None));
+            }
+        }
+        Ok(SignIn::Pending) => {
+            return Ok(Err(BackendError::Malformed(
+                "the server answered a step-up with neither a challenge nor a sign-in".into(),
+            )));
+        }
+        Err(e) => return Ok(Err(e)),
+    }
+    Ok(request().await.map(Some))
+}
