@@ -6,7 +6,7 @@ mod tui_support;
 use crossterm::event::KeyCode;
 use secinfo::app::state::*;
 use secinfo::app::{Action, Effect, update};
-use secinfo::backend::{BackendError, FactorStarted, SignIn};
+use secinfo::backend::{BackendError, FactorStarted, Refusal, SignIn};
 use tui_support::*;
 
 fn sign_in_with_password(s: &mut State) -> Vec<Effect> {
@@ -211,7 +211,7 @@ fn user_signs_in_another_way_with_a_code_and_a_wrong_code_is_cleared() {
     };
     assert_eq!(code.expose(), "123456");
     let wrong = BackendError::Rejected {
-        code: "invalid_code".into(),
+        reason: Refusal::from_native("invalid_code"),
         message: "That code is not right.".into(),
     };
     update(

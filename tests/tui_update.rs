@@ -7,7 +7,7 @@ use crossterm::event::KeyCode;
 use secinfo::app::keymap::{Command, Keymap, KeymapError};
 use secinfo::app::state::*;
 use secinfo::app::{Action, Effect, update};
-use secinfo::backend::{BackendError, FactorStarted, SignIn};
+use secinfo::backend::{BackendError, FactorStarted, Refusal, SignIn};
 use std::collections::BTreeMap;
 use tui_support::*;
 
@@ -153,7 +153,7 @@ fn a_stale_change_asks_the_second_factor_again_and_retries_once() {
     let fx = delete_phone(&mut s);
     let [
         Effect::Change {
-            id,
+            id: _,
             change:
                 Change::DeleteMethod {
                     id: mid,
@@ -166,13 +166,9 @@ fn a_stale_change_asks_the_second_factor_again_and_retries_once() {
         panic!("{fx:?}")
     };
     assert_eq!(mid, "m3");
-    let fx = update(
-        &mut s,
-        Action::Changed {
-            id: *id,
-            result: Err(BackendError::StepUpRequired),
-        },
-    );
+    let sent = fx[0].clone();
+    // The effect runner hands a request refused for want of a fresh factor back whole.
+    let fx = update(&mut s, Action::StepUpNeeded(Box::new(sent.clone())));
     let [Effect::StepUp { id }] = fx.as_slice() else {
         panic!("{fx:?}")
     };
@@ -208,23 +204,9 @@ fn a_stale_change_asks_the_second_factor_again_and_retries_once() {
             }),
         },
     );
-    let [
-        Effect::Change {
-            id,
-            change: Change::DeleteMethod { .. },
-        },
-    ] = fx.as_slice()
-    else {
-        panic!("retried: {fx:?}")
-    };
+    assert_eq!(fx, [sent], "the same request, under the same id");
     assert!(s.step_up.is_none());
-    let fx = update(
-        &mut s,
-        Action::Changed {
-            id: *id,
-            result: Err(BackendError::StepUpRequired),
-        },
-    );
+    let fx = update(&mut s, Action::StepUpNeeded(Box::new(fx[0].clone())));
     assert!(fx.is_empty(), "only one retry");
     assert!(
         s.notice
@@ -244,7 +226,7 @@ fn deleting_the_last_method_needs_its_name_typed() {
     let mut s = home();
     let fx = delete_phone(&mut s);
     let refused = BackendError::Rejected {
-        code: "last_method".into(),
+        reason: Refusal::from_native("last_method"),
         message: "This is your last sign-in method.".into(),
     };
     update(

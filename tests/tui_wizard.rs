@@ -20,7 +20,7 @@ use ratatui::style::{Color, Modifier};
 use secinfo::app::effects::{self, Effect};
 use secinfo::app::state::*;
 use secinfo::app::{Action, update};
-use secinfo::backend::{BackendError, SignIn};
+use secinfo::backend::{BackendError, Refusal, SignIn};
 use secinfo::domain::*;
 use secinfo::secrets::SecretString;
 use secinfo::ui::theme::ThemeName;
@@ -219,7 +219,7 @@ fn totp_wrong_code_keeps_the_qr_then_the_right_code_saves_and_returns_to_the_lis
         Action::EnrollmentChecked {
             id,
             result: Err(BackendError::Rejected {
-                code: "invalid_code".into(),
+                reason: Refusal::from_native("invalid_code"),
                 message: "that code is not right; try again".into(),
             }),
         },
@@ -335,7 +335,7 @@ fn phone_number_is_validated_without_losing_what_was_typed() {
         Action::EnrollmentBegun {
             id,
             result: Err(BackendError::Rejected {
-                code: "invalid_target".into(),
+                reason: Refusal::from_native("invalid_target"),
                 message: "that number cannot receive texts".into(),
             }),
         },
@@ -431,7 +431,7 @@ fn push_app_scan_then_approve_with_number_and_retry_after_a_denial() {
         Action::EnrollmentChecked {
             id,
             result: Err(BackendError::Rejected {
-                code: "push_denied".into(),
+                reason: Refusal::from_native("push_denied"),
                 message: "the test notification was denied on the phone; try again to send another"
                     .into(),
             }),
@@ -473,7 +473,7 @@ fn push_timeout_then_cancel_leaves_nothing_half_enrolled() {
         Action::EnrollmentChecked {
             id,
             result: Err(BackendError::Rejected {
-                code: "challenge_expired".into(),
+                reason: Refusal::from_native("challenge_expired"),
                 message:
                     "the test notification expired without an answer; try again to send another"
                         .into(),
@@ -676,7 +676,7 @@ fn step_totp_wrong_code_is_said_beside_the_same_qr() {
         Action::EnrollmentChecked {
             id,
             result: Err(BackendError::Rejected {
-                code: "invalid_code".into(),
+                reason: Refusal::from_native("invalid_code"),
                 message: "that code is not right; try again".into(),
             }),
         },
@@ -811,7 +811,7 @@ fn step_push_scan_approve_and_failed() {
         Action::EnrollmentChecked {
             id,
             result: Err(BackendError::Rejected {
-                code: "push_denied".into(),
+                reason: Refusal::from_native("push_denied"),
                 message: "the test notification was denied on the phone; try again to send another"
                     .into(),
             }),

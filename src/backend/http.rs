@@ -269,7 +269,9 @@ async fn error_from(resp: Response, retry_after: Option<Duration>) -> BackendErr
         StatusCode::FORBIDDEN if code == crate::protocol::codes::STEP_UP_REQUIRED => {
             BackendError::StepUpRequired
         }
-        s if s.is_client_error() && !code.is_empty() => BackendError::Rejected { code, message },
+        s if s.is_client_error() && !code.is_empty() => {
+            BackendError::rejected(super::Refusal::from_native(&code), message)
+        }
         s => BackendError::Server {
             status: s.as_u16(),
             message: if message.is_empty() {

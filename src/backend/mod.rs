@@ -26,8 +26,9 @@ pub enum BackendError {
     SignInRequired,
     #[error("wrong username or password")]
     InvalidCredentials,
+    /// The provider said no; `reason` is what the journeys act on, `message` is said to the user.
     #[error("{message}")]
-    Rejected { code: String, message: String },
+    Rejected { reason: Refusal, message: String },
     #[error("too many attempts; try again in {retry_after} s")]
     Throttled { retry_after: u64 },
     #[error("confirm it is you: this change needs a fresh second factor")]
@@ -50,7 +51,7 @@ impl BackendError {
             Self::Timeout(_) => "timeout",
             Self::SignInRequired => "sign_in_required",
             Self::InvalidCredentials => "invalid_credentials",
-            Self::Rejected { code, .. } => code,
+            Self::Rejected { reason, .. } => reason.code(),
             Self::Throttled { .. } => "throttled",
             Self::StepUpRequired => "step_up_required",
             Self::NotSupported(_) => "not_supported",
@@ -58,6 +59,94 @@ impl BackendError {
             Self::Malformed(_) => "malformed_response",
             Self::Insecure(_) => "insecure",
         }
+    }
+}
+
+impl BackendError {
+    pub fn rejected(reason: Refusal, message: impl Into<String>) -> Self {
+        Self::Rejected {
+            reason,
+            message: message.into(),
+        }
+    }
+
+    /// Why the provider refused, when it did.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            Self::Rejected { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+/// Why a provider refused a request, as far as the journeys tell reasons
+/// apart. Adapters map their provider's codes to it, so no front end ever
+/// compares a provider's strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Removing the last usable second factor needs the explicit override.
+    LastMethod,
+    /// A wrong code (or one that has expired).
+    InvalidCode,
+    /// A code that was already used once.
+    CodeReused,
+    /// The challenge, enrollment or code has expired: start again.
+    Expired,
+    /// The user denied the push on the phone.
+    PushDenied,
+    /// The number typed on the phone was not the one shown.
+    WrongNumber,
+    /// The push cannot reach its device (the app dropped the account).
+    PushUnavailable,
+    /// What the request names is not there (removed elsewhere, say).
+    NotFound,
+    /// The provider wants consent or a step only its own portal can do.
+    ConsentRequired { portal_url: Option<String> },
+    /// Anything else; `code` is the provider's own machine code, for `--json`.
+    Other { code: String },
+}
+
+impl Refusal {
+    /// The machine code in `--json` errors: stable across providers.
+    pub fn code(&self) -> &str {
+        use crate::protocol::codes as c;
+        match self {
+            Self::LastMethod => c::LAST_METHOD,
+            Self::InvalidCode => c::INVALID_CODE,
+            Self::CodeReused => c::CODE_REUSED,
+            Self::Expired => c::CHALLENGE_EXPIRED,
+            Self::PushDenied => c::PUSH_DENIED,
+            Self::WrongNumber => c::WRONG_NUMBER,
+            Self::PushUnavailable => c::PUSH_UNAVAILABLE,
+            Self::NotFound => c::NOT_FOUND,
+            Self::ConsentRequired { .. } => "consent_required",
+            Self::Other { code } => code,
+        }
+    }
+
+    /// The reason behind one of the native protocol's error codes.
+    pub fn from_native(code: &str) -> Self {
+        use crate::protocol::codes as c;
+        match code {
+            c::LAST_METHOD => Self::LastMethod,
+            c::INVALID_CODE => Self::InvalidCode,
+            c::CODE_REUSED => Self::CodeReused,
+            c::CHALLENGE_EXPIRED => Self::Expired,
+            c::PUSH_DENIED => Self::PushDenied,
+            c::WRONG_NUMBER => Self::WrongNumber,
+            c::PUSH_UNAVAILABLE => Self::PushUnavailable,
+            c::NOT_FOUND => Self::NotFound,
+            other => Self::Other { code: other.into() },
+        }
+    }
+
+    /// A code the user can simply type again (the journeys count these).
+    pub fn is_wrong_code(&self) -> bool {
+        matches!(self, Self::InvalidCode | Self::CodeReused)
+    }
+
+    pub fn other(code: &str) -> Self {
+        Self::Other { code: code.into() }
     }
 }
 

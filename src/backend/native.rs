@@ -6,7 +6,7 @@
 use super::http::HttpClient;
 use super::token_cell::TokenCell;
 use super::{
-    Backend, BackendError, Challenge, Credentials, CredentialsHook, FactorStarted, Result,
+    Backend, BackendError, Challenge, Credentials, CredentialsHook, FactorStarted, Refusal, Result,
     ServerInfo, SignIn,
 };
 use crate::domain::{
@@ -610,7 +610,10 @@ impl Backend for NativeBackend {
             .await
         {
             // Already gone (expired and swept, or cancelled elsewhere): nothing is left behind.
-            Err(BackendError::Rejected { code, .. }) if code == p::codes::NOT_FOUND => Ok(()),
+            Err(BackendError::Rejected {
+                reason: Refusal::NotFound,
+                ..
+            }) => Ok(()),
             other => other.map(drop),
         }
     }
@@ -648,9 +651,11 @@ impl Backend for NativeBackend {
             .into_iter()
             .find(|m| m.id == method_id)
             .map(|m| m.kind)
-            .ok_or_else(|| BackendError::Rejected {
-                code: p::codes::NOT_FOUND.into(),
-                message: format!("there is no method {method_id} on your account"),
+            .ok_or_else(|| {
+                BackendError::rejected(
+                    Refusal::NotFound,
+                    format!("there is no method {method_id} on your account"),
+                )
             })?;
         self.enroll(p::EnrollmentRequest {
             kind: kind.as_str().to_string(),

@@ -173,9 +173,9 @@ pub async fn second_factor(
             .await
         {
             Ok(step) => return Ok(step),
-            Err(BackendError::Rejected { code, message }) if code == "invalid_code" => {
+            Err(BackendError::Rejected { reason, message }) if reason.is_wrong_code() => {
                 if attempt == 3 {
-                    return Err(Failure::new(exit::SIGN_IN, &code, message));
+                    return Err(Failure::new(exit::SIGN_IN, reason.code(), message));
                 }
                 eprintln!("{message}. Try again.");
             }

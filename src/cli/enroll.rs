@@ -7,7 +7,7 @@
 
 use super::account::with_step_up;
 use super::{Context, Failure, Global, Outcome, contact, exit, output, prompt};
-use crate::backend::BackendError;
+use crate::backend::{BackendError, Refusal};
 use crate::domain::{Enrollment, EnrollmentState, Method, MethodKind};
 use crate::protocol::codes;
 use crate::qr_text::{ansi_lines, plain_lines};
@@ -258,12 +258,10 @@ pub async fn verify(ctx: &Context, enrollment_id: &str) -> Outcome {
             "pending",
             "this enrollment is not finished by a code; run `secinfo methods add` again",
         )),
-        Err(BackendError::Rejected { code, message })
-            if code == codes::INVALID_CODE || code == codes::CODE_REUSED =>
-        {
+        Err(BackendError::Rejected { reason, message }) if reason.is_wrong_code() => {
             Err(Failure::new(
                 exit::SIGN_IN,
-                &code,
+                reason.code(),
                 format!(
                     "{message} (the enrollment stays open: run `secinfo methods verify {enrollment_id}` again)"
                 ),
@@ -485,9 +483,7 @@ impl Wizard<'_> {
             {
                 Ok(EnrollmentState::Done(m)) => return Ok(m),
                 Ok(_) => eprintln!("Not finished yet; enter the code again."),
-                Err(BackendError::Rejected { code, message })
-                    if code == codes::INVALID_CODE || code == codes::CODE_REUSED =>
-                {
+                Err(BackendError::Rejected { reason, message }) if reason.is_wrong_code() => {
                     let still = if self.enrollment.kind == MethodKind::Totp {
                         " The QR code above still works."
                     } else {
@@ -495,9 +491,10 @@ impl Wizard<'_> {
                     };
                     eprintln!("{}.{still}", message.trim_end_matches('.'));
                 }
-                Err(BackendError::Rejected { code, message })
-                    if code == codes::CHALLENGE_EXPIRED =>
-                {
+                Err(BackendError::Rejected {
+                    reason: Refusal::Expired,
+                    message,
+                }) => {
                     return Err(expired(&message));
                 }
                 Err(e) => return Err(e.into()),
@@ -522,6 +519,14 @@ impl Wizard<'_> {
             println!("Activation link: {p}");
         }
         eprintln!("Waiting for the app to be activated (Ctrl-C cancels)...");
+        let waiting_since = std::time::Instant::now();
+        // The server says "expired" for the enrollment and for its test notification alike:
+        // while the enrollment itself is young, it was the notification.
+        let enrollment_expired = || {
+            self.enrollment
+                .expires_in
+                .is_some_and(|secs| waiting_since.elapsed().as_secs() >= secs)
+        };
         let mut shown = None;
         loop {
             match self
@@ -545,22 +550,19 @@ impl Wizard<'_> {
                         shown = Some(number);
                     }
                 }
-                Err(BackendError::Rejected { code, message }) => {
-                    let why = match code.as_str() {
-                        codes::PUSH_DENIED => "the test notification was denied on the phone",
-                        codes::WRONG_NUMBER => "the number entered on the phone did not match",
-                        // The server says expired for the enrollment and for its test notification.
-                        codes::CHALLENGE_EXPIRED
-                            if shown.is_some() || message.contains("notification") =>
-                        {
+                Err(BackendError::Rejected { reason, message }) => {
+                    let why = match reason {
+                        Refusal::PushDenied => "the test notification was denied on the phone",
+                        Refusal::WrongNumber => "the number entered on the phone did not match",
+                        Refusal::Expired if shown.is_some() || !enrollment_expired() => {
                             "the test notification timed out without an answer"
                         }
-                        codes::CHALLENGE_EXPIRED => return Err(expired(&message)),
-                        _ => return Err(BackendError::Rejected { code, message }.into()),
+                        Refusal::Expired => return Err(expired(&message)),
+                        _ => return Err(BackendError::Rejected { reason, message }.into()),
                     };
                     return Err(Failure::new(
                         exit::REFUSED,
-                        &code,
+                        reason.code(),
                         format!(
                             "{why}; nothing was added. Run `secinfo methods add authenticator` to try again."
                         ),

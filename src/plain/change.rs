@@ -6,7 +6,7 @@ use super::{After, verify};
 use crate::app::Action;
 use crate::app::effects::{self, Deps, Effect};
 use crate::app::state::{Change, Purpose};
-use crate::backend::BackendError;
+use crate::backend::{BackendError, Refusal};
 use crate::journeys;
 use std::io::{BufRead, Write};
 
@@ -81,7 +81,10 @@ pub async fn change<R: BufRead, W: Write>(
                 io.say("Could not confirm it is you. Nothing was changed.")?;
                 return Ok(None);
             }
-            Err(BackendError::Rejected { code, message }) if code == "last_method" => {
+            Err(BackendError::Rejected {
+                reason: Refusal::LastMethod,
+                message,
+            }) => {
                 let name = match &mut change {
                     Change::DeleteMethod { name, confirm, .. }
                     | Change::DeleteDevice { name, confirm, .. }

@@ -7,7 +7,7 @@ use crate::app::effects::Effect;
 use crate::app::state::{
     Change, ChangeInFlight, Notice, Overlay, ReqId, Screen, State, Tone, TypeName,
 };
-use crate::backend::BackendError;
+use crate::backend::{BackendError, Refusal};
 
 fn note(state: &mut State, text: impl Into<String>, tone: Tone) {
     state.notice = Some(Notice {
@@ -59,7 +59,10 @@ pub(super) fn changed(
             );
             Vec::new()
         }
-        Err(BackendError::Rejected { code, message }) if code == "last_method" => {
+        Err(BackendError::Rejected {
+            reason: Refusal::LastMethod,
+            message,
+        }) => {
             let expected = match &change {
                 Change::DeleteMethod {
                     name,

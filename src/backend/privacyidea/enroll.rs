@@ -3,7 +3,7 @@
 //! holds new tokens back) or by `/validate/check`; app passwords as applspec tokens.
 
 use super::{NEW_TOKEN_DESCRIPTION, PrivacyIdea, detail_message, required, tokens};
-use crate::backend::{BackendError, Result};
+use crate::backend::{BackendError, Refusal, Result};
 use crate::domain::{AppPassword, Enrollment, EnrollmentState, MethodKind};
 use crate::secrets::SecretString;
 use chrono::Utc;
@@ -46,16 +46,16 @@ impl PrivacyIdea {
                 Some(crate::domain::mask_phone(number))
             }
             (MethodKind::Email, None) => {
-                return Err(BackendError::Rejected {
-                    code: "bad_request".into(),
-                    message: "enter an email address".into(),
-                });
+                return Err(BackendError::rejected(
+                    Refusal::other("bad_request"),
+                    "enter an email address",
+                ));
             }
             (MethodKind::Phone, None) => {
-                return Err(BackendError::Rejected {
-                    code: "bad_request".into(),
-                    message: "enter a phone number".into(),
-                });
+                return Err(BackendError::rejected(
+                    Refusal::other("bad_request"),
+                    "enter a phone number",
+                ));
             }
             _ => None,
         };
@@ -94,10 +94,7 @@ impl PrivacyIdea {
     ) -> Result<EnrollmentState> {
         let code = code
             .filter(|c| !c.is_empty())
-            .ok_or_else(|| BackendError::Rejected {
-                code: crate::protocol::codes::INVALID_CODE.into(),
-                message: "enter the code".into(),
-            })?;
+            .ok_or_else(|| BackendError::rejected(Refusal::InvalidCode, "enter the code"))?;
         let serial = enrollment.id.as_str();
         let token = self.token(serial).await?;
         let ty = token["tokentype"].as_str().unwrap_or("");
@@ -113,10 +110,10 @@ impl PrivacyIdea {
             match verified {
                 Ok(_) => {}
                 Err(BackendError::Rejected { message, .. }) => {
-                    return Err(BackendError::Rejected {
-                        code: crate::protocol::codes::INVALID_CODE.into(),
-                        message: format!("that code is not right; try the current one ({message})"),
-                    });
+                    return Err(BackendError::rejected(
+                        Refusal::InvalidCode,
+                        format!("that code is not right; try the current one ({message})"),
+                    ));
                 }
                 Err(e) => return Err(e),
             }
@@ -129,13 +126,13 @@ impl PrivacyIdea {
             }
             let reply = self.check(&params).await?;
             if reply.authentication.as_deref() != Some("ACCEPT") {
-                return Err(BackendError::Rejected {
-                    code: crate::protocol::codes::INVALID_CODE.into(),
-                    message: format!(
+                return Err(BackendError::rejected(
+                    Refusal::InvalidCode,
+                    format!(
                         "that code is not right; try the current one ({})",
                         detail_message(&reply.detail, "rejected")
                     ),
-                });
+                ));
             }
             self.with_state(|s| s.enrollment_challenges.remove(serial));
         }
@@ -158,9 +155,9 @@ impl PrivacyIdea {
                     [only] => only.name.clone(),
                     _ => {
                         let names: Vec<&str> = ids.iter().map(|i| i.name.as_str()).collect();
-                        return Err(BackendError::Rejected {
-                            code: "service_required".into(),
-                            message: format!(
+                        return Err(BackendError::rejected(
+                            Refusal::other("service_required"),
+                            format!(
                                 "choose the service the app password is for: {}",
                                 if names.is_empty() {
                                     "(the server defines none)".into()
@@ -168,7 +165,7 @@ impl PrivacyIdea {
                                     names.join(", ")
                                 }
                             ),
-                        });
+                        ));
                     }
                 }
             }
@@ -214,13 +211,13 @@ impl PrivacyIdea {
             self.with_state(|s| s.enrollment_challenges.insert(serial.to_string(), tx));
             Ok(())
         } else {
-            Err(BackendError::Rejected {
-                code: "send_failed".into(),
-                message: detail_message(
+            Err(BackendError::rejected(
+                Refusal::other("send_failed"),
+                detail_message(
                     &reply.detail,
                     "privacyIDEA did not send a code to the new method",
                 ),
-            })
+            ))
         }
     }
 }

@@ -14,7 +14,8 @@ mod wire;
 use super::http::HttpClient;
 use super::token_cell::TokenCell;
 use super::{
-    Backend, BackendError, Challenge, Credentials, FactorStarted, Result, ServerInfo, SignIn,
+    Backend, BackendError, Challenge, Credentials, FactorStarted, Refusal, Result, ServerInfo,
+    SignIn,
 };
 use crate::domain::{
     Account, AppPassword, Capabilities, Device, Enrollment, EnrollmentState, FactorOption, Method,
@@ -156,11 +157,13 @@ impl PrivacyIdea {
             .await?
             .into_iter()
             .find(|t| t["serial"].as_str() == Some(serial))
-            .ok_or_else(|| BackendError::Rejected {
-                code: "not_found".into(),
-                message: format!(
-                    "the method {serial} no longer exists on the server; it may have been removed elsewhere"
-                ),
+            .ok_or_else(|| {
+                BackendError::rejected(
+                    Refusal::NotFound,
+                    format!(
+                        "the method {serial} no longer exists on the server; it may have been removed elsewhere"
+                    ),
+                )
             })
     }
 
@@ -187,13 +190,13 @@ impl PrivacyIdea {
             // is the page for one's own, so it does not keep one.
             let role = wire::claims(jwt).map(|c| c.role).unwrap_or_default();
             if role == "admin" || reply.value["role"].as_str() == Some("admin") {
-                return Err(BackendError::Rejected {
-                    code: "admin_account".into(),
-                    message: format!(
+                return Err(BackendError::rejected(
+                    Refusal::other("admin_account"),
+                    format!(
                         "{username} is a privacyIDEA administrator; secinfo manages your own tokens, \
                          so sign in with your user account"
                     ),
-                });
+                ));
             }
             self.accept_jwt(jwt);
             return Ok(SignIn::Done {
@@ -381,10 +384,10 @@ impl Backend for PrivacyIdea {
         }
         match self.api.call(Verb::POST, "auth", None, &params).await? {
             Outcome::Ok(reply) => self.sign_in_reply(&username, realm.as_deref(), reply),
-            Outcome::Refused(e) if e.status == 401 => Err(BackendError::Rejected {
-                code: crate::protocol::codes::INVALID_CODE.into(),
-                message: "that code is not right (or has expired); try again".into(),
-            }),
+            Outcome::Refused(e) if e.status == 401 => Err(BackendError::rejected(
+                Refusal::InvalidCode,
+                "that code is not right (or has expired)",
+            )),
             Outcome::Refused(e) => Err(e.into_backend_error()),
         }
     }
@@ -428,16 +431,16 @@ impl Backend for PrivacyIdea {
             && methods.iter().filter(|o| o.usable_mfa).count() == 1
             && confirm != Some(m.detail.as_str())
         {
-            return Err(BackendError::Rejected {
-                code: crate::protocol::codes::LAST_METHOD.into(),
-                message: format!(
+            return Err(BackendError::rejected(
+                Refusal::LastMethod,
+                format!(
                     "{} ({}) is your last way to prove it is you; without it anyone with your password can \
                      sign in. To remove it anyway, confirm with its name \"{}\"",
                     m.kind.title(),
                     m.detail,
                     m.detail
                 ),
-            });
+            ));
         }
         self.user_call(Verb::DELETE, &format!("token/{}", enc(id)), &[])
             .await?;
@@ -524,7 +527,10 @@ impl Backend for PrivacyIdea {
         {
             Ok(_) => Ok(()),
             // Already gone is what cancelling wanted.
-            Err(BackendError::Rejected { code, .. }) if code == "not_found" => Ok(()),
+            Err(BackendError::Rejected {
+                reason: Refusal::NotFound,
+                ..
+            }) => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -5,7 +5,7 @@
 //! message (a policy's reason, a missing token) is what the user must see.
 
 use super::super::http::HttpClient;
-use super::super::{BackendError, Result};
+use super::super::{BackendError, Refusal, Result};
 use base64::Engine as _;
 use reqwest::{Method as Verb, StatusCode};
 use serde_json::Value;
@@ -143,31 +143,26 @@ impl PiError {
     /// The general meaning of a refusal, outside sign-in (where 4031 means a wrong password).
     pub fn into_backend_error(self) -> BackendError {
         match (self.status, self.code) {
-            (_, code::MISSING_RIGHT) => BackendError::Rejected {
-                code: "forbidden".into(),
-                message: self.message,
-            },
+            (_, code::MISSING_RIGHT) => {
+                BackendError::rejected(Refusal::other("forbidden"), self.message)
+            }
             (401, _) => BackendError::SignInRequired,
             (429, _) => BackendError::Throttled { retry_after: 1 },
-            (_, code::POLICY) => BackendError::Rejected {
-                code: "policy_denied".into(),
-                message: self.message,
-            },
-            (_, code::TOKEN_NOT_FOUND) => BackendError::Rejected {
-                code: "not_found".into(),
-                message: format!(
+            (_, code::POLICY) => {
+                BackendError::rejected(Refusal::other("policy_denied"), self.message)
+            }
+            (_, code::TOKEN_NOT_FOUND) => BackendError::rejected(
+                Refusal::NotFound,
+                format!(
                     "this method no longer exists on the server; it may have been removed elsewhere ({})",
                     self.message
                 ),
-            },
+            ),
             (s, _) if s >= 500 => BackendError::Server {
                 status: s,
                 message: self.message,
             },
-            (_, _) => BackendError::Rejected {
-                code: "rejected".into(),
-                message: self.message,
-            },
+            (_, _) => BackendError::rejected(Refusal::other("rejected"), self.message),
         }
     }
 }
