@@ -291,6 +291,24 @@ pub fn mask_email(address: &str) -> String {
     }
 }
 
+/// What the user types to override the last-method guard for a method.
+pub fn confirm_name(m: &Method) -> String {
+    if m.detail.is_empty() {
+        m.kind.title()
+    } else {
+        m.detail.clone()
+    }
+}
+
+/// The portal's name for a method: "Phone +1 XXXXXXXX23".
+pub fn method_name(m: &Method) -> String {
+    if m.detail.is_empty() {
+        m.kind.title()
+    } else {
+        format!("{} {}", m.kind.title(), m.detail)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,13 +119,13 @@ async fn sign_in<R: BufRead, W: Write>(
                 .collect();
             items.push("Use another account".into());
             items.push("Remove an account from this list".into());
-            let Some(i) = io.choose(&items).await? else {
+            let Some(i) = io.choose(&items)? else {
                 return Ok(None);
             };
             if i == accounts.len() + 1 {
                 let names: Vec<String> = accounts.iter().map(|a| a.username.clone()).collect();
                 io.say("Which account should be removed from this list?")?;
-                let Some(j) = io.choose(&names).await? else {
+                let Some(j) = io.choose(&names)? else {
                     return Ok(None);
                 };
                 for a in effects::run(
@@ -274,7 +274,7 @@ async fn home<R: BufRead, W: Write>(
             items.push("Show sent codes (demo outbox)");
         }
         let items: Vec<String> = items.into_iter().map(String::from).collect();
-        let Some(choice) = io.choose(&items).await? else {
+        let Some(choice) = io.choose(&items)? else {
             return Ok(After::Quit);
         };
         let next = match choice {

@@ -58,7 +58,7 @@ fn login_choosing(
         .unwrap()
         .to_string();
     stdin.write_all(format!("{choice}\n").as_bytes()).unwrap();
-    live.wait_for("Enter code:");
+    live.wait_for("Enter the code");
     let code = answer(world);
     for _ in 0..3 {
         stdin.write_all(format!("{code}\n").as_bytes()).unwrap();

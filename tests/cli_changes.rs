@@ -51,7 +51,7 @@ async fn a_stale_change_asks_for_the_second_factor_again_and_retries_once() {
     stdin
         .write_all(format!("{email_option}\n").as_bytes())
         .unwrap();
-    live.wait_for("Enter code:");
+    live.wait_for("Enter the code");
     stdin
         .write_all(format!("{}\n", last_code(&world.db, "email")).as_bytes())
         .unwrap();

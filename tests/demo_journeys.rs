@@ -158,7 +158,7 @@ fn sign_out_everywhere_ends_every_client_and_mfa_is_asked_again() {
         .write_all(format!("{PASSWORD}\n4\n").as_bytes())
         .unwrap();
     let live = Live::start(child);
-    live.wait_for("Enter code:");
+    live.wait_for("Enter the code");
     let db = root.path().join("data/demo/server.db");
     let mail = secinfo::server::outbox(&db, None).unwrap();
     let last = mail

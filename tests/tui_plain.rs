@@ -262,13 +262,14 @@ async fn after_a_remembered_sign_in_a_change_asks_the_second_factor_again() {
     s.send(&number_of(&which, "Email"));
     s.expect("Type delete to confirm").await;
     s.send("delete");
-    s.expect("This change needs a fresh second factor.").await;
+    s.expect("This change needs you to confirm it is you.")
+        .await;
     let choices = s.expect("Enter a number:").await;
     s.send(&number_of(&choices, "Text"));
     s.expect("Enter the code").await;
     s.send(&latest_code(&world));
     s.expect("Verified.").await;
-    s.expect("Done.").await;
+    s.expect("Deleted Email").await;
     let home = s.expect("Enter a number:").await;
     assert!(
         !home.contains("Email a"),
@@ -366,7 +367,7 @@ async fn deleting_the_default_in_plain_mode_names_the_new_default_and_change_def
     s.expect("Type delete to confirm").await;
     s.send("delete");
     let said = s.expect("Enter a number:").await;
-    assert!(said.contains("Done."), "{said}");
+    assert!(said.contains("Deleted "), "{said}");
     assert!(
         said.contains("Your default sign-in method is now "),
         "the successor is named: {said}"

@@ -351,3 +351,85 @@ fn the_demo_phone_approves_with_the_typed_number() {
         "{fx:?}"
     );
 }
+
+#[test]
+fn three_wrong_codes_send_the_user_back_to_the_choice_as_the_cli_and_plain_mode_do() {
+    let (mut s, id) = at_factor_screen(Some("m4"));
+    update(
+        &mut s,
+        Action::FactorStarted {
+            id,
+            result: Ok(FactorStarted::default()),
+        },
+    );
+    for attempt in 1..=secinfo::journeys::rules::WRONG_CODES {
+        type_text(&mut s, "000000");
+        let fx = press(&mut s, KeyCode::Enter);
+        update(
+            &mut s,
+            Action::FactorAnswered {
+                id: id_of(&fx[0]),
+                result: Err(BackendError::rejected(
+                    Refusal::InvalidCode,
+                    "that code is not right",
+                )),
+            },
+        );
+        let SignInStep::Verify(v) = &s.signin else {
+            panic!()
+        };
+        match (&v.step, attempt < secinfo::journeys::rules::WRONG_CODES) {
+            (VerifyStep::Factor(f), true) => {
+                assert_eq!(f.error.as_deref(), Some("that code is not right"))
+            }
+            (VerifyStep::Choose { error, .. }, false) => assert!(
+                error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("3 wrong codes")),
+                "{error:?}"
+            ),
+            (step, _) => panic!("attempt {attempt}: {step:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_push_nobody_answers_stops_polling_and_says_so() {
+    let (mut s, id) = at_factor_screen(Some("m1"));
+    let mut fx = update(
+        &mut s,
+        Action::FactorStarted {
+            id,
+            result: Ok(FactorStarted {
+                number: Some(7),
+                sent_to: None,
+            }),
+        },
+    );
+    let mut polls = 0;
+    while let [Effect::Wait { id, .. }] = fx.as_slice() {
+        polls += 1;
+        let fx2 = update(&mut s, Action::Waited { id: *id });
+        fx = update(
+            &mut s,
+            Action::FactorAnswered {
+                id: id_of(&fx2[0]),
+                result: Ok(SignIn::Pending),
+            },
+        );
+    }
+    assert_eq!(polls, secinfo::journeys::rules::push_polls());
+    let SignInStep::Verify(v) = &s.signin else {
+        panic!()
+    };
+    let VerifyStep::Factor(f) = &v.step else {
+        panic!()
+    };
+    assert!(
+        f.error
+            .as_deref()
+            .is_some_and(|e| e.contains("not answered")),
+        "{:?}",
+        f.error
+    );
+}

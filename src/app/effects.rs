@@ -516,7 +516,8 @@ fn keep_grant_after_sign_out(deps: &Deps, username: &str) {
     }
 }
 
-async fn apply(b: &dyn Backend, change: &Change) -> Result<Option<String>, BackendError> {
+/// Sends a change to the backend; `Ok(Some(id))` names the new default after a delete.
+pub async fn apply(b: &dyn Backend, change: &Change) -> Result<Option<String>, BackendError> {
     match change {
         Change::DeleteMethod { id, confirm, .. } => b.delete_method(id, confirm.as_deref()).await,
         Change::SetDefault { id, .. } => b.set_default_method(id).await.map(|_| None),

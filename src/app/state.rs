@@ -22,25 +22,9 @@ pub use overlay::*;
 pub use verify::*;
 pub use wizard::*;
 
+pub use crate::domain::{confirm_name, method_name};
+
 pub type ReqId = u64;
-
-/// What the user types to override the last-method guard for a method.
-pub fn confirm_name(m: &Method) -> String {
-    if m.detail.is_empty() {
-        m.kind.title()
-    } else {
-        m.detail.clone()
-    }
-}
-
-/// The portal's name for a method: "Phone +1 XXXXXXXX23".
-pub fn method_name(m: &Method) -> String {
-    if m.detail.is_empty() {
-        m.kind.title()
-    } else {
-        format!("{} {}", m.kind.title(), m.detail)
-    }
-}
 
 /// The demo's facts, shown in its banner and used by the simulated phone panel.
 #[derive(Clone, Debug, PartialEq)]
@@ -217,7 +201,7 @@ impl State {
             signing_out: None,
             kept_warning_shown: false,
             spinner: 0,
-            poll_every: Duration::from_secs(1),
+            poll_every: crate::journeys::rules::PUSH_POLL_EVERY,
             next_id: 1,
             quit: false,
         }

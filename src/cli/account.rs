@@ -1,10 +1,10 @@
 //! `login`, `logout`, `status`, `accounts`: the sign-in journey on the command line.
 
+use super::prompt::Terminal;
 use super::{Context, Failure, Global, Outcome, exit, output, prompt};
 use crate::backend::{BackendError, Challenge, SignIn};
-use crate::domain::MethodKind;
+use crate::journeys::second_factor::{self, Remember};
 use clap::{Args, Subcommand};
-use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
@@ -94,95 +94,20 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
     }
 }
 
-/// "Verify your identity": pick a method, then approve on the phone or type a code.
+/// "Verify your identity" on the terminal: the shared second-factor journey.
 pub async fn second_factor(
     ctx: &Context,
     challenge: &Challenge,
     remember: bool,
 ) -> Result<SignIn, Failure> {
-    if challenge.options.is_empty() {
-        return Err(Failure::new(
-            exit::SIGN_IN,
-            "no_method",
-            "the server offers no second factor for this account",
-        ));
-    }
-    eprintln!("Verify your identity:");
-    let default_index = challenge
-        .options
-        .iter()
-        .position(|o| Some(&o.method_id) == challenge.default_method_id.as_ref())
-        .unwrap_or(0);
-    for (i, o) in challenge.options.iter().enumerate() {
-        let mark = if i == default_index { " (default)" } else { "" };
-        eprintln!("  {}. {}{mark}", i + 1, o.label);
-    }
-    let answer = prompt::line(&format!(
-        "Choose 1-{} [{}]: ",
-        challenge.options.len(),
-        default_index + 1
-    ))
-    .ok_or_else(|| Failure::new(exit::USAGE, "usage", "no method chosen (end of input)"))?;
-    let index = match answer.trim() {
-        "" => default_index,
-        n => n
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=challenge.options.len()).contains(n))
-            .map(|n| n - 1)
-            .ok_or_else(|| {
-                Failure::new(
-                    exit::USAGE,
-                    "usage",
-                    format!("'{n}' is not one of 1-{}", challenge.options.len()),
-                )
-            })?,
+    let remember = if remember {
+        Remember::Yes
+    } else {
+        Remember::No
     };
-    let option = &challenge.options[index];
-    let started = ctx
-        .backend
-        .start_factor(challenge, &option.method_id)
-        .await?;
-    if option.kind == MethodKind::AuthenticatorPush {
-        match started.number {
-            Some(n) => {
-                eprintln!("Open your Authenticator app and enter the number shown to sign in: {n}")
-            }
-            None => eprintln!("Approve the sign-in request in your Authenticator app."),
-        }
-        loop {
-            match ctx
-                .backend
-                .answer_factor(challenge, &option.method_id, None, remember)
-                .await?
-            {
-                SignIn::Pending => tokio::time::sleep(Duration::from_millis(700)).await,
-                other => return Ok(other),
-            }
-        }
-    }
-    if let Some(to) = &started.sent_to {
-        eprintln!("We sent a code to {to}.");
-    }
-    for attempt in 1..=3 {
-        let code = prompt::secret("Enter code: ")
-            .ok_or_else(|| Failure::new(exit::USAGE, "usage", "no code given"))?;
-        match ctx
-            .backend
-            .answer_factor(challenge, &option.method_id, Some(&code), remember)
-            .await
-        {
-            Ok(step) => return Ok(step),
-            Err(BackendError::Rejected { reason, message }) if reason.is_wrong_code() => {
-                if attempt == 3 {
-                    return Err(Failure::new(exit::SIGN_IN, reason.code(), message));
-                }
-                eprintln!("{message}. Try again.");
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(Failure::new(exit::SIGN_IN, "invalid_code", "wrong code"))
+    second_factor::verify(&*ctx.backend, &mut Terminal, challenge.clone(), remember)
+        .await?
+        .ok_or_else(|| Failure::new(exit::FAILURE, "cancelled", "cancelled: not signed in"))
 }
 
 /// Run a change; if the server wants a fresh second factor, ask for it and retry once.
@@ -191,15 +116,7 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<T, BackendError>>,
 {
-    let confirm = |challenge: Challenge| async move {
-        eprintln!("This change needs you to confirm it is you.");
-        let mut step = SignIn::SecondFactor(challenge);
-        while let SignIn::SecondFactor(ch) = step {
-            step = second_factor(ctx, &ch, false).await?;
-        }
-        Ok::<_, Failure>(true)
-    };
-    crate::journeys::with_step_up(&*ctx.backend, confirm, change)
+    crate::journeys::step_up::guarded(&*ctx.backend, &mut Terminal, change)
         .await??
         .ok_or_else(|| Failure::new(exit::FAILURE, "cancelled", "cancelled: nothing was changed"))
 }

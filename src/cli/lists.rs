@@ -3,8 +3,10 @@
 
 use super::account::with_step_up;
 use super::output::{self, day};
+use super::prompt::Terminal;
 use super::{Context, Failure, Global, JsonFlag, Outcome, exit, prompt};
-use crate::backend::BackendError;
+use crate::backend::{BackendError, Refusal};
+use crate::journeys::change::{self, Override, Target};
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -81,19 +83,32 @@ async fn signed_in(g: &Global) -> Result<Context, Failure> {
 }
 
 /// The last-method guard's refusal gets the hint the CLI needs.
-fn guard_hint(e: Failure, id: &str) -> Failure {
-    if e.kind == crate::protocol::codes::LAST_METHOD {
-        Failure::new(
+/// Deletes through the shared journey; the guard's override is `--confirm=NAME` only.
+async fn delete(ctx: &Context, target: Target<'_>, confirm: Option<String>) -> Outcome {
+    let (Target::Method(id) | Target::Device(id)) = target;
+    let deleted = change::delete(
+        &*ctx.backend,
+        &mut Terminal,
+        target,
+        Override::Given(confirm),
+    )
+    .await
+    .map_err(|e| match e.refusal {
+        Some(Refusal::LastMethod) => Failure::new(
             exit::REFUSED,
             &e.kind,
             format!(
                 "{} (to delete it anyway: --confirm=NAME, NAME as listed for {id})",
                 e.message
             ),
-        )
-    } else {
-        e
+        ),
+        _ => e,
+    })?;
+    match deleted {
+        Some(d) => println!("{}", d.message()),
+        None => println!("Nothing was deleted."),
     }
+    Ok(())
 }
 
 pub async fn methods(g: &Global, command: MethodsCommand) -> Outcome {
@@ -122,17 +137,7 @@ pub async fn methods(g: &Global, command: MethodsCommand) -> Outcome {
             }
             Ok(())
         }
-        MethodsCommand::Delete { id, confirm } => {
-            let new_default =
-                with_step_up(&ctx, || ctx.backend.delete_method(&id, confirm.as_deref()))
-                    .await
-                    .map_err(|e| guard_hint(e, &id))?;
-            println!("Deleted method {id}.");
-            if let Some(d) = new_default {
-                println!("Your default sign-in method is now {d}.");
-            }
-            Ok(())
-        }
+        MethodsCommand::Delete { id, confirm } => delete(&ctx, Target::Method(&id), confirm).await,
         MethodsCommand::Default { id } => {
             with_step_up(&ctx, || ctx.backend.set_default_method(&id)).await?;
             println!("Default sign-in method set to {id}.");
@@ -181,13 +186,7 @@ pub async fn devices(g: &Global, command: DevicesCommand) -> Outcome {
             }
             Ok(())
         }
-        DevicesCommand::Delete { id, confirm } => {
-            with_step_up(&ctx, || ctx.backend.delete_device(&id, confirm.as_deref()))
-                .await
-                .map_err(|e| guard_hint(e, &id))?;
-            println!("Deleted device {id} and the sign-in methods on it.");
-            Ok(())
-        }
+        DevicesCommand::Delete { id, confirm } => delete(&ctx, Target::Device(&id), confirm).await,
         DevicesCommand::Rename { id, name } => {
             with_step_up(&ctx, || ctx.backend.rename_device(&id, &name)).await?;
             println!("Renamed device {id} to \"{name}\".");

@@ -144,6 +144,8 @@ pub struct Failure {
     pub code: u8,
     pub kind: String,
     pub message: String,
+    /// The provider's refusal behind it, when there was one (typed, never read from `kind`).
+    pub refusal: Option<crate::backend::Refusal>,
 }
 
 impl Failure {
@@ -152,6 +154,7 @@ impl Failure {
             code,
             kind: kind.to_string(),
             message: message.into(),
+            refusal: None,
         }
     }
 }
@@ -161,6 +164,7 @@ impl From<crate::backend::BackendError> for Failure {
         use crate::backend::BackendError as E;
         let code = match &e {
             E::SignInRequired | E::InvalidCredentials => exit::SIGN_IN,
+            E::Rejected { reason, .. } if reason.is_wrong_code() => exit::SIGN_IN,
             E::NotSupported(_) => exit::NOT_SUPPORTED,
             E::Rejected { .. } | E::StepUpRequired | E::Throttled { .. } => exit::REFUSED,
             E::Insecure(_) => exit::CONFIG,
@@ -173,6 +177,7 @@ impl From<crate::backend::BackendError> for Failure {
         Self {
             code,
             kind: e.code().to_string(),
+            refusal: e.refusal().cloned(),
             message,
         }
     }

@@ -4,7 +4,11 @@
 //! as async functions, asking their questions through small callbacks; the
 //! TUI's pure `update` follows the same rules through `rules`.
 
+pub mod asker;
+pub mod change;
 pub mod rules;
+pub mod second_factor;
 pub mod step_up;
 
+pub use asker::Asker;
 pub use step_up::with_step_up;

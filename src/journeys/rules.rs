@@ -18,3 +18,41 @@ pub fn push_polls() -> u32 {
 
 /// Wrong codes in a row before a front end stops asking (the server may lock sooner).
 pub const WRONG_CODES: u32 = 3;
+
+/// What is said when a push was never answered.
+pub const PUSH_UNANSWERED: &str = "the sign-in request was not answered in time";
+
+/// The prompt for a code: what else can be typed there.
+pub fn code_prompt(resend: bool, other_ways: bool) -> String {
+    match (resend, other_ways) {
+        (true, true) => "Enter the code (r sends it again, c chooses another way):".into(),
+        (true, false) => "Enter the code (r sends it again):".into(),
+        (false, true) => "Enter the code (c chooses another way):".into(),
+        (false, false) => "Enter the code:".into(),
+    }
+}
+
+/// A wrong code, said once: the server's reason, then what to do.
+pub fn try_again(message: &str) -> String {
+    let mut chars = message.trim_end_matches('.').chars();
+    let first: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    format!("{first}{}. Try again.", chars.as_str())
+}
+
+/// Said before the typed-name override of the last-method guard.
+pub const LAST_METHOD_WARNING: &str = "Without it, signing in needs only your password.";
+
+/// What is said after deleting a method: its name, and the method that became
+/// the default when it was the default.
+pub fn after_delete(label: &str, new_default: Option<&str>) -> String {
+    match new_default {
+        Some(next) => format!("Deleted {label}. Your default sign-in method is now {next}."),
+        None => format!("Deleted {label}."),
+    }
+}
+
+/// Said when a change needs a fresh second factor first.
+pub const STEP_UP_NEEDED: &str = "This change needs you to confirm it is you.";

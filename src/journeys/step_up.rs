@@ -3,6 +3,9 @@
 //! for a step-up challenge, lets the front end meet it, and sends the same
 //! request again. A second refusal is the server's last word.
 
+use super::asker::Asker;
+use super::rules;
+use super::second_factor::{self, Remember};
 use crate::backend::{Backend, BackendError, Challenge, SignIn};
 
 /// Runs `request`. When the server wants a fresh second factor, `confirm`
@@ -44,4 +47,24 @@ where
         Err(e) => return Ok(Err(e)),
     }
     Ok(request().await.map(Some))
+}
+
+/// `with_step_up` for a linear front end: the step-up is the shared
+/// second-factor journey, asked through `ask`.
+pub async fn guarded<A, T, Request, Answer>(
+    backend: &dyn Backend,
+    ask: &mut A,
+    request: Request,
+) -> Result<Result<Option<T>, BackendError>, A::Error>
+where
+    A: Asker,
+    Request: FnMut() -> Answer,
+    Answer: Future<Output = Result<T, BackendError>>,
+{
+    let confirm = move |challenge| async move {
+        ask.say(rules::STEP_UP_NEEDED)?;
+        let met = second_factor::verify(backend, ask, challenge, Remember::No).await?;
+        Ok(matches!(met, Some(SignIn::Done { .. })))
+    };
+    with_step_up(backend, confirm, request).await
 }

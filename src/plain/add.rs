@@ -51,7 +51,7 @@ pub async fn add_method<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) ->
             }
         })
         .collect();
-    let Some(i) = io.choose(&items).await? else {
+    let Some(i) = io.choose(&items)? else {
         return Ok(Some(After::Quit));
     };
     let (kind, ability) = &choices[i];
@@ -248,7 +248,7 @@ pub async fn app_passwords<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps)
         let items: Vec<String> = ["Create an app password", "Delete an app password", "Back"]
             .map(String::from)
             .to_vec();
-        let Some(choice) = io.choose(&items).await? else {
+        let Some(choice) = io.choose(&items)? else {
             return Ok(Some(After::Quit));
         };
         match choice {
@@ -269,7 +269,7 @@ pub async fn app_passwords<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps)
                 } else {
                     io.say("Which service is it for?")?;
                     let names: Vec<String> = services.iter().map(|(_, d)| d.clone()).collect();
-                    let Some(i) = io.choose(&names).await? else {
+                    let Some(i) = io.choose(&names)? else {
                         return Ok(Some(After::Quit));
                     };
                     Some(services[i].0.clone())
@@ -300,7 +300,7 @@ pub async fn app_passwords<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps)
                 }
                 io.say("Which app password should be deleted?")?;
                 let names: Vec<String> = list.iter().map(|a| a.name.clone()).collect();
-                let Some(i) = io.choose(&names).await? else {
+                let Some(i) = io.choose(&names)? else {
                     return Ok(Some(After::Quit));
                 };
                 io.say(&format!(

@@ -53,7 +53,7 @@ impl<R: BufRead, W: Write> Io<R, W> {
     }
 
     /// Numbered items, then "Enter a number:" until one is given; `None` when the input ended.
-    pub async fn choose(&mut self, items: &[String]) -> anyhow::Result<Option<usize>> {
+    pub fn choose(&mut self, items: &[String]) -> anyhow::Result<Option<usize>> {
         for (i, item) in items.iter().enumerate() {
             self.say(&format!("{}. {item}", i + 1))?;
         }

@@ -27,7 +27,7 @@ pub async fn change_default<R: BufRead, W: Write>(
     }
     io.say("Which method should be your default?")?;
     let names: Vec<String> = usable.iter().map(|m| method_name(m)).collect();
-    let Some(i) = io.choose(&names).await? else {
+    let Some(i) = io.choose(&names)? else {
         return Ok(Some(After::Quit));
     };
     change(
@@ -52,7 +52,7 @@ pub async fn delete_method<R: BufRead, W: Write>(
     }
     io.say("Which method should be deleted?")?;
     let names: Vec<String> = methods.iter().map(method_name).collect();
-    let Some(i) = io.choose(&names).await? else {
+    let Some(i) = io.choose(&names)? else {
         return Ok(Some(After::Quit));
     };
     let m = &methods[i];
@@ -106,7 +106,7 @@ pub async fn devices<R: BufRead, W: Write>(
     io.say("Choose a device to delete (lost, stolen or old), or the last number to go back:")?;
     let mut items = names;
     items.push("Back".into());
-    let Some(i) = io.choose(&items).await? else {
+    let Some(i) = io.choose(&items)? else {
         return Ok(Some(After::Quit));
     };
     let Some(d) = list.get(i) else {
@@ -161,7 +161,7 @@ pub async fn sessions<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) -> N
         })
         .collect();
     items.push("Back".into());
-    let Some(i) = io.choose(&items).await? else {
+    let Some(i) = io.choose(&items)? else {
         return Ok(Some(After::Quit));
     };
     let Some(s) = list.get(i) else {
@@ -203,7 +203,7 @@ pub async fn remembered<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) ->
         })
         .collect();
     items.push("Back".into());
-    let Some(i) = io.choose(&items).await? else {
+    let Some(i) = io.choose(&items)? else {
         return Ok(Some(After::Quit));
     };
     let Some(r) = list.get(i) else {

@@ -35,6 +35,9 @@ pub struct Factor {
     pub error: Option<String>,
     /// A code check or push poll in flight.
     pub answering: Option<ReqId>,
+    /// Wrong codes so far, and push polls so far: both are limited (`journeys::rules`).
+    pub wrong_codes: u32,
+    pub polls: u32,
 }
 
 impl Factor {
@@ -47,6 +50,8 @@ impl Factor {
             focus: 0,
             error: None,
             answering: None,
+            wrong_codes: 0,
+            polls: 0,
         }
     }
     pub fn is_push(&self) -> bool {

@@ -8,6 +8,7 @@ use crate::app::state::{
     Change, ChangeInFlight, Notice, Overlay, ReqId, Screen, State, Tone, TypeName,
 };
 use crate::backend::{BackendError, Refusal};
+use crate::journeys::rules;
 
 fn note(state: &mut State, text: impl Into<String>, tone: Tone) {
     state.notice = Some(Notice {
@@ -83,7 +84,7 @@ pub(super) fn changed(
                 title: "This is your last sign-in method".into(),
                 lines: vec![
                     message,
-                    "Without it, signing in needs only your password.".into(),
+                    rules::LAST_METHOD_WARNING.into(),
                     format!("To delete it anyway, type {expected} and press Enter."),
                 ],
                 expected,
@@ -131,12 +132,7 @@ fn done(state: &mut State, change: Change, new_default: Option<String>) -> Vec<E
                     .find(|m| &m.id == id)
                     .map(crate::app::state::method_name)
             });
-            let text = match successor {
-                Some(next) => {
-                    format!("Deleted {label}. Your default sign-in method is now {next}.")
-                }
-                None => format!("Deleted {label}."),
-            };
+            let text = rules::after_delete(label, successor.as_deref());
             (text, home::reload_methods(state))
         }
         Change::SetDefault { name, .. } => (
@@ -147,7 +143,7 @@ fn done(state: &mut State, change: Change, new_default: Option<String>) -> Vec<E
             let mut fx = lists::load(state);
             fx.extend(home::reload_methods(state));
             (
-                format!("Deleted device {name} and its sign-in methods."),
+                rules::after_delete(&format!("device {name} and its sign-in methods"), None),
                 fx,
             )
         }

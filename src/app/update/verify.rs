@@ -6,7 +6,8 @@ use super::{signin, step};
 use crate::app::effects::Effect;
 use crate::app::keymap::Command;
 use crate::app::state::{Factor, FactorItem, Purpose, ReqId, State, Verify, VerifyStep};
-use crate::backend::{BackendError, Challenge, FactorStarted, SignIn};
+use crate::backend::{BackendError, Challenge, FactorStarted, Refusal, SignIn};
+use crate::journeys::rules;
 
 /// A verification for `challenge`: the default factor starts at once (as the portal does).
 pub(super) fn begin(
@@ -214,6 +215,15 @@ fn submit(state: &mut State, challenge: &Challenge, f: &mut Factor) -> Vec<Effec
 /// Waits, then polls: the poll is built when the wait ends, so it carries
 /// "Don't ask again" as ticked by then.
 fn poll(state: &mut State, _challenge: &Challenge, f: &mut Factor) -> Vec<Effect> {
+    if f.polls >= rules::push_polls() {
+        f.answering = None;
+        f.error = Some(format!(
+            "{}: send it again or choose another way.",
+            rules::PUSH_UNANSWERED
+        ));
+        return Vec::new();
+    }
+    f.polls += 1;
     let id = state.next_id();
     f.answering = Some(id);
     vec![Effect::Wait {
@@ -323,6 +333,21 @@ pub(super) fn answered(
             fx
         }
         Err(e) => {
+            let wrong = e.refusal().is_some_and(Refusal::is_wrong_code);
+            f.wrong_codes += u32::from(wrong);
+            if wrong && f.wrong_codes >= rules::WRONG_CODES {
+                // As the CLI and plain mode do after the same number: start over from the choice.
+                if let Some(v) = verify_mut(state) {
+                    v.step = VerifyStep::Choose {
+                        focus: 0,
+                        error: Some(format!(
+                            "{e}. That was {} wrong codes: choose how to confirm it is you again.",
+                            rules::WRONG_CODES
+                        )),
+                    };
+                }
+                return Vec::new();
+            }
             f.error = Some(e.to_string());
             if !f.is_push() {
                 f.code = Default::default();

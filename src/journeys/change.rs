@@ -1,0 +1,117 @@
+//! Deleting a method, with the last-method guard's override, and what is said
+//! after, written once. The server enforces the guard; this journey only
+//! knows how the user overrides it: by typing the method's name when asked,
+//! or by giving it up front (the CLI's `--confirm=NAME`).
+
+use super::asker::Asker;
+use super::rules;
+use super::step_up::guarded;
+use crate::backend::{Backend, BackendError, Refusal};
+use crate::domain::{confirm_name, method_name};
+
+/// A finished delete, in the words every front end uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deleted {
+    pub label: String,
+    /// The name of the method that became the default, when the default was deleted.
+    pub new_default: Option<String>,
+}
+
+impl Deleted {
+    pub fn message(&self) -> String {
+        rules::after_delete(&self.label, self.new_default.as_deref())
+    }
+}
+
+/// How the last-method guard may be overridden.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Override {
+    /// Ask to type the name if the server refuses.
+    Ask,
+    /// Given up front (`None`: no override; the refusal is the answer).
+    Given(Option<String>),
+}
+
+/// What is deleted: a method, or an authenticator device with its methods.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target<'a> {
+    Method(&'a str),
+    Device(&'a str),
+}
+
+/// Deletes `target`, stepping up when asked. `Ok(None)`: the user cancelled.
+pub async fn delete<A: Asker>(
+    backend: &dyn Backend,
+    ask: &mut A,
+    target: Target<'_>,
+    how: Override,
+) -> Result<Option<Deleted>, A::Error> {
+    // The names the user sees and types, from the server's own list.
+    let (label, name) = match target {
+        Target::Method(id) => {
+            let methods = backend.methods().await?;
+            let m = find(&methods, |m| m.id == id, id)?;
+            (method_name(m), confirm_name(m))
+        }
+        Target::Device(id) => {
+            let devices = backend.devices().await?;
+            let d = find(&devices, |d| d.id == id, id)?;
+            (
+                format!("device {} and its sign-in methods", d.name),
+                d.name.clone(),
+            )
+        }
+    };
+    let mut confirm = match &how {
+        Override::Ask => None,
+        Override::Given(name) => name.clone(),
+    };
+    loop {
+        let sent = confirm.clone();
+        let request = || async {
+            match target {
+                Target::Method(id) => backend.delete_method(id, sent.as_deref()).await,
+                Target::Device(id) => backend
+                    .delete_device(id, sent.as_deref())
+                    .await
+                    .map(|()| None),
+            }
+        };
+        match guarded(backend, ask, request).await? {
+            Ok(None) => return Ok(None),
+            Ok(Some(new_default)) => {
+                let new_default = match new_default {
+                    Some(d) => backend
+                        .methods()
+                        .await?
+                        .iter()
+                        .find(|m| m.id == d)
+                        .map(method_name),
+                    None => None,
+                };
+                return Ok(Some(Deleted { label, new_default }));
+            }
+            Err(BackendError::Rejected {
+                reason: Refusal::LastMethod,
+                message,
+            }) if how == Override::Ask && confirm.is_none() => {
+                ask.say(&message)?;
+                ask.say(rules::LAST_METHOD_WARNING)?;
+                if !ask.typed_name(&name)? {
+                    return Ok(None);
+                }
+                confirm = Some(name.clone());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn find<'a, T>(list: &'a [T], is: impl Fn(&T) -> bool, id: &str) -> Result<&'a T, BackendError> {
+    list.iter().find(|x| is(x)).ok_or_else(|| {
+        BackendError::rejected(
+            Refusal::NotFound,
+            format!("there is nothing with the id {id} on your account"),
+        )
+    })
+}
