@@ -208,6 +208,25 @@ pub struct Capabilities {
     pub remembered_devices: Ability,
     pub sign_out_everywhere: Ability,
     pub app_passwords: Ability,
+    /// Rename a method (its description) or a device.
+    pub rename: Ability,
+    /// Change a phone method's number or an email method's address (re-verified).
+    pub change_contact: Ability,
+    pub change_password: Ability,
+    pub recovery_codes: Ability,
+    /// Whether the default is one method or a kind of method (Graph's "preferred method").
+    pub default_scope: DefaultScope,
+}
+
+/// What "the default sign-in method" names on this backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DefaultScope {
+    /// One method, chosen among the usable ones (the portal's list).
+    #[default]
+    PerMethod,
+    /// A kind of method ("Authenticator app notification", "Text message"): the
+    /// provider picks which method of that kind.
+    PerKind,
 }
 
 impl Capabilities {
@@ -238,6 +257,9 @@ pub struct Enrollment {
     /// Where a verification code went (masked).
     pub sent_to: Option<String>,
     pub expires_in: Option<u64>,
+    /// Set when the provider created the method at once (some add a phone or
+    /// an email without a code): nothing is left to do but say so.
+    pub finished: Option<Method>,
 }
 
 /// Where an enrollment stands after a verify or poll.

@@ -13,6 +13,7 @@ use crate::app::Action;
 use crate::app::effects::{self, Deps, Effect};
 use crate::app::state::{DemoInfo, Purpose, method_name};
 use crate::backend::SignIn;
+use crate::journeys;
 use crate::tui::{Context, prepare};
 use crate::ui::widgets::date;
 use io::Io;
@@ -107,7 +108,7 @@ async fn sign_in<R: BufRead, W: Write>(
     deps: &Deps,
     accounts: &mut Vec<crate::accounts::KnownAccount>,
 ) -> anyhow::Result<Option<String>> {
-    loop {
+    'sign_in: loop {
         io.blank()?;
         io.say("Sign in")?;
         let mut username = None;
@@ -194,23 +195,38 @@ async fn sign_in<R: BufRead, W: Write>(
         let Some(Action::PasswordChecked { result, .. }) = result.into_iter().next() else {
             continue;
         };
-        match result {
-            Ok(SignIn::Done { .. }) => {}
-            Ok(SignIn::SecondFactor(ch)) => {
-                let purpose = Purpose::SignIn {
-                    username: username.clone(),
-                };
-                if !verify::run(io, deps, ch, purpose).await? {
-                    continue;
-                }
-            }
-            Ok(SignIn::Pending) => {
-                io.say("The server is still working on it; try again.")?;
-                continue;
-            }
+        let mut step = match result {
+            Ok(step) => step,
             Err(e) => {
                 io.say(&format!("Error: {e}"))?;
                 continue;
+            }
+        };
+        loop {
+            step = match step {
+                SignIn::Done { .. } => break,
+                SignIn::SecondFactor(ch) => {
+                    let purpose = Purpose::SignIn {
+                        username: username.clone(),
+                    };
+                    if !verify::run(io, deps, ch, purpose).await? {
+                        continue 'sign_in;
+                    }
+                    break;
+                }
+                SignIn::Browser(b) => {
+                    match journeys::browser::finish(&*deps.backend, io, b).await {
+                        Ok(next) => next,
+                        Err(e) => {
+                            io.say(&format!("Error: {e}"))?;
+                            continue 'sign_in;
+                        }
+                    }
+                }
+                SignIn::Pending => {
+                    io.say("The server is still working on it; try again.")?;
+                    continue 'sign_in;
+                }
             }
         }
         io.say(&format!("Signed in as {username}."))?;

@@ -68,6 +68,7 @@ fn totp_enrollment() -> Enrollment {
         manual: vec![],
         sent_to: None,
         expires_in: Some(600),
+        finished: None,
     }
 }
 
@@ -85,6 +86,7 @@ fn push_enrollment() -> Enrollment {
         ],
         sent_to: None,
         expires_in: Some(600),
+        finished: None,
     }
 }
 

@@ -521,6 +521,7 @@ pub async fn apply(b: &dyn Backend, change: &Change) -> Result<Option<String>, B
     match change {
         Change::DeleteMethod { id, confirm, .. } => b.delete_method(id, confirm.as_deref()).await,
         Change::SetDefault { id, .. } => b.set_default_method(id).await.map(|_| None),
+        Change::SetDefaultKind { kind, .. } => b.set_default_kind(kind).await.map(|_| None),
         Change::DeleteDevice { id, confirm, .. } => {
             b.delete_device(id, confirm.as_deref()).await.map(|_| None)
         }

@@ -165,6 +165,33 @@ pub enum SignIn {
     SecondFactor(Challenge),
     /// A push is waiting on the phone: poll again.
     Pending,
+    /// Finish in a browser (OAuth device authorization, RFC 8628): open the
+    /// URL on any device and enter the code; meanwhile `poll_browser`.
+    Browser(BrowserStep),
+}
+
+/// "Open this page and enter this code", and how to wait for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrowserStep {
+    pub verification_uri: String,
+    /// The same page with the code filled in, for a QR code.
+    pub verification_uri_complete: Option<String>,
+    pub user_code: String,
+    /// How often the provider lets us ask whether it is done.
+    pub interval: Duration,
+    pub expires_in: Duration,
+    /// The provider's handle to poll with (a device code): a secret, never shown.
+    pub handle: SecretString,
+}
+
+/// The answer to one poll of a browser step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BrowserPoll {
+    /// Not finished in the browser yet.
+    Pending,
+    /// Asking too often: wait longer between polls from now on.
+    SlowDown,
+    Finished(SignIn),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -250,8 +277,13 @@ pub trait Backend: Send + Sync {
         code: Option<&SecretString>,
         remember: bool,
     ) -> Result<SignIn>;
-    /// Ask for a fresh second factor before a security-info change.
+    /// Ask for a fresh second factor before a security-info change. May answer
+    /// with a challenge, or with a browser step (a provider's claims challenge).
     async fn step_up(&self) -> Result<SignIn>;
+    /// Ask once whether a browser step has been finished.
+    async fn poll_browser(&self, _step: &BrowserStep) -> Result<BrowserPoll> {
+        Err(not_yet("finishing a sign-in in a browser"))
+    }
     async fn sign_out(&self) -> Result<()>;
 
     async fn account(&self) -> Result<Account>;
@@ -259,6 +291,10 @@ pub trait Backend: Send + Sync {
     /// `confirm`: the method's name, typed, to override the last-method guard.
     async fn delete_method(&self, id: &str, confirm: Option<&str>) -> Result<Option<String>>;
     async fn set_default_method(&self, id: &str) -> Result<()>;
+    /// Where the default is a kind of method (`DefaultScope::PerKind`): make `kind` the default.
+    async fn set_default_kind(&self, _kind: &MethodKind) -> Result<()> {
+        Err(not_yet("choosing the default by kind"))
+    }
     async fn devices(&self) -> Result<Vec<Device>>;
     async fn delete_device(&self, id: &str, confirm: Option<&str>) -> Result<()>;
     async fn sessions(&self) -> Result<Vec<Session>>;

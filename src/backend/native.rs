@@ -10,8 +10,8 @@ use super::{
     ServerInfo, SignIn,
 };
 use crate::domain::{
-    Ability, Account, AppPassword, Capabilities, Device, Enrollment, EnrollmentState, FactorOption,
-    Method, MethodKind, RememberedDevice, Session,
+    Ability, Account, AppPassword, Capabilities, DefaultScope, Device, Enrollment, EnrollmentState,
+    FactorOption, Method, MethodKind, RememberedDevice, Session,
 };
 use crate::protocol as p;
 use crate::secrets::SecretString;
@@ -225,6 +225,7 @@ fn enrollment(d: p::EnrollmentDto) -> Enrollment {
         manual,
         sent_to: d.sent_to,
         expires_in: Some(d.expires_in),
+        finished: None,
     }
 }
 
@@ -352,6 +353,11 @@ impl Backend for NativeBackend {
             remembered_devices: Ability::Yes,
             sign_out_everywhere: Ability::Yes,
             app_passwords: Ability::Yes,
+            rename: Ability::Yes,
+            change_contact: Ability::Yes,
+            change_password: Ability::Yes,
+            recovery_codes: Ability::Yes,
+            default_scope: DefaultScope::PerMethod,
         })
     }
 

@@ -83,6 +83,9 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
             SignIn::SecondFactor(challenge) => {
                 step = second_factor(&ctx, &challenge, args.remember).await?;
             }
+            SignIn::Browser(b) => {
+                step = crate::journeys::browser::finish(&*ctx.backend, &mut Terminal, b).await?;
+            }
             SignIn::Pending => {
                 return Err(Failure::new(
                     exit::BACKEND,

@@ -117,6 +117,10 @@ pub async fn add(g: &Global, ctx: &Context, command: AddCommand) -> Outcome {
         ctx.backend.begin_enrollment(&kind, target.as_deref())
     })
     .await?;
+    if let Some(method) = &enrollment.finished {
+        saved(method);
+        return Ok(());
+    }
     if let AddCommand::Totp { json: true } = command {
         let out = output::EnrollmentStarted {
             schema: output::SCHEMA,
@@ -240,6 +244,7 @@ pub async fn verify(ctx: &Context, enrollment_id: &str) -> Outcome {
         manual: Vec::new(),
         sent_to: None,
         expires_in: None,
+        finished: None,
     };
     let code = prompt::secret("Enter the code: ")
         .ok_or_else(|| Failure::new(exit::USAGE, "usage", "no code given (end of input)"))?;

@@ -139,8 +139,10 @@ pub async fn methods(g: &Global, command: MethodsCommand) -> Outcome {
         }
         MethodsCommand::Delete { id, confirm } => delete(&ctx, Target::Method(&id), confirm).await,
         MethodsCommand::Default { id } => {
-            with_step_up(&ctx, || ctx.backend.set_default_method(&id)).await?;
-            println!("Default sign-in method set to {id}.");
+            match change::set_default(&*ctx.backend, &mut Terminal, &id).await? {
+                Some(said) => println!("{said}"),
+                None => println!("Nothing was changed."),
+            }
             Ok(())
         }
         MethodsCommand::Add { what } => super::enroll::add(g, &ctx, what).await,

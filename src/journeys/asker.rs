@@ -30,4 +30,10 @@ pub trait Asker {
 
     /// True only when `name` is typed exactly (the last-method override).
     fn typed_name(&mut self, name: &str) -> Result<bool, Self::Error>;
+
+    /// A link to open on another device: as text, and as a QR code where the
+    /// front end can draw one.
+    fn link(&mut self, url: &str) -> Result<(), Self::Error> {
+        self.say(url)
+    }
 }

@@ -7,7 +7,7 @@ use super::asker::Asker;
 use super::rules;
 use super::step_up::guarded;
 use crate::backend::{Backend, BackendError, Refusal};
-use crate::domain::{confirm_name, method_name};
+use crate::domain::{DefaultScope, confirm_name, method_name};
 
 /// A finished delete, in the words every front end uses.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,4 +114,33 @@ fn find<'a, T>(list: &'a [T], is: impl Fn(&T) -> bool, id: &str) -> Result<&'a T
             format!("there is nothing with the id {id} on your account"),
         )
     })
+}
+
+/// Makes method `id` the default (or, where the backend's default is a kind
+/// of method, its kind), stepping up when asked. `Ok(None)`: cancelled;
+/// otherwise the sentence every front end says.
+pub async fn set_default<A: Asker>(
+    backend: &dyn Backend,
+    ask: &mut A,
+    id: &str,
+) -> Result<Option<String>, A::Error> {
+    let caps = backend.capabilities().await?;
+    let methods = backend.methods().await?;
+    let method = find(&methods, |m| m.id == id, id)?;
+    let per_kind = caps.default_scope == DefaultScope::PerKind;
+    let name = if per_kind {
+        method.kind.title()
+    } else {
+        method_name(method)
+    };
+    let request = || async {
+        if per_kind {
+            backend.set_default_kind(&method.kind).await
+        } else {
+            backend.set_default_method(id).await
+        }
+    };
+    Ok(guarded(backend, ask, request)
+        .await??
+        .map(|()| rules::now_default(&name)))
 }

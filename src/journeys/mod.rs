@@ -5,6 +5,7 @@
 //! TUI's pure `update` follows the same rules through `rules`.
 
 pub mod asker;
+pub mod browser;
 pub mod change;
 pub mod rules;
 pub mod second_factor;

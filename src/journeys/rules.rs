@@ -56,3 +56,24 @@ pub fn after_delete(label: &str, new_default: Option<&str>) -> String {
 
 /// Said when a change needs a fresh second factor first.
 pub const STEP_UP_NEEDED: &str = "This change needs you to confirm it is you.";
+
+/// What is said after the default changed.
+pub fn now_default(name: &str) -> String {
+    format!("{name} is now your default sign-in method.")
+}
+
+/// Added to the polling interval each time a provider answers `slow_down` (RFC 8628 §3.5).
+pub const SLOW_DOWN: Duration = Duration::from_secs(5);
+
+/// Said when a browser step's code expired before it was used.
+pub const BROWSER_EXPIRED: &str =
+    "the code expired before the sign-in was finished in the browser; start again";
+
+/// Where the TUI meets a browser step it cannot show yet (the CLI and plain mode can).
+pub const BROWSER_STEP_IN_CLI: &str = "This provider finishes this step in a browser, which this screen cannot show yet: \
+     run `secinfo login` (or use --plain), which shows the page and the code";
+
+/// The browser step, in one sentence.
+pub fn open_in_browser(url: &str, code: &str) -> String {
+    format!("To finish, open {url} in a browser on any device and enter the code {code}")
+}

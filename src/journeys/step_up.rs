@@ -4,13 +4,14 @@
 //! request again. A second refusal is the server's last word.
 
 use super::asker::Asker;
+use super::browser;
 use super::rules;
 use super::second_factor::{self, Remember};
-use crate::backend::{Backend, BackendError, Challenge, SignIn};
+use crate::backend::{Backend, BackendError, SignIn};
 
 /// Runs `request`. When the server wants a fresh second factor, `confirm`
-/// meets the step-up challenge (true once met, false when the user cancels)
-/// and `request` runs once more.
+/// meets the step-up (a challenge, or a browser step; true once met, false
+/// when the user cancels) and `request` runs once more.
 ///
 /// The outer error is the front end's own (its input ended, say); the inner
 /// result is the server's answer, `Ok(None)` when the user cancelled.
@@ -23,7 +24,7 @@ pub async fn with_step_up<T, E, Confirm, Met, Request, Answer>(
     mut request: Request,
 ) -> Result<Result<Option<T>, BackendError>, E>
 where
-    Confirm: FnOnce(Challenge) -> Met,
+    Confirm: FnOnce(SignIn) -> Met,
     Met: Future<Output = Result<bool, E>>,
     Request: FnMut() -> Answer,
     Answer: Future<Output = Result<T, BackendError>>,
@@ -34,8 +35,8 @@ where
     }
     match backend.step_up().await {
         Ok(SignIn::Done { .. }) => {}
-        Ok(SignIn::SecondFactor(challenge)) => {
-            if !confirm(challenge).await? {
+        Ok(step @ (SignIn::SecondFactor(_) | SignIn::Browser(_))) => {
+            if !confirm(step).await? {
                 return Ok(Ok(None));
             }
         }
@@ -61,10 +62,21 @@ where
     Request: FnMut() -> Answer,
     Answer: Future<Output = Result<T, BackendError>>,
 {
-    let confirm = move |challenge| async move {
+    let confirm = move |mut step| async move {
         ask.say(rules::STEP_UP_NEEDED)?;
-        let met = second_factor::verify(backend, ask, challenge, Remember::No).await?;
-        Ok(matches!(met, Some(SignIn::Done { .. })))
+        loop {
+            step = match step {
+                SignIn::SecondFactor(challenge) => {
+                    match second_factor::verify(backend, ask, challenge, Remember::No).await? {
+                        Some(next) => next,
+                        None => return Ok(false),
+                    }
+                }
+                SignIn::Browser(b) => browser::finish(backend, ask, b).await?,
+                SignIn::Done { .. } => return Ok(true),
+                SignIn::Pending => return Ok(false),
+            }
+        }
     };
     with_step_up(backend, confirm, request).await
 }

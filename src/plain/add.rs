@@ -85,9 +85,10 @@ pub async fn add_method<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) ->
             return Ok(gone(&e));
         }
     };
-    let done = match kind {
-        MethodKind::AuthenticatorPush => push(io, deps, &e).await?,
-        _ => code(io, deps, &e).await?,
+    let done = match (&e.finished, kind) {
+        (Some(m), _) => Some(m.clone()),
+        (None, MethodKind::AuthenticatorPush) => push(io, deps, &e).await?,
+        (None, _) => code(io, deps, &e).await?,
     };
     match done {
         Some(m) => io.say(&format!("Added {}.", method_name(&m)))?,

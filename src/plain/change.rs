@@ -33,11 +33,14 @@ pub async fn change<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps, change
         Change::DeleteDevice { id, .. } => Some(Target::Device(id)),
         _ => None,
     };
-    let outcome = match target {
-        Some(target) => journeys::change::delete(&*deps.backend, io, target, Override::Ask)
+    let outcome = match (target, &change) {
+        (Some(target), _) => journeys::change::delete(&*deps.backend, io, target, Override::Ask)
             .await
             .map(|done| done.map(|d| d.message())),
-        None => guarded(io, deps, || apply(&*deps.backend, &change))
+        (None, Change::SetDefault { id, .. }) => {
+            journeys::change::set_default(&*deps.backend, io, id).await
+        }
+        (None, _) => guarded(io, deps, || apply(&*deps.backend, &change))
             .await
             .and_then(|sent| Ok(sent?.map(|_| "Done.".to_string()))),
     };

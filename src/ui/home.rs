@@ -130,7 +130,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
             HomeItem::RecoveryCodes,
             "Recovery codes",
             "One-time codes for a lost phone",
-            |_| &Ability::Yes,
+            |c| &c.recovery_codes,
         ),
     ];
     for (item, name, about, pick) in pages {

@@ -96,6 +96,11 @@ pub fn all_caps() -> Capabilities {
         remembered_devices: Ability::Yes,
         sign_out_everywhere: Ability::Yes,
         app_passwords: Ability::no("not built yet"),
+        rename: Ability::Yes,
+        change_contact: Ability::Yes,
+        change_password: Ability::Yes,
+        recovery_codes: Ability::Yes,
+        default_scope: secinfo::domain::DefaultScope::PerMethod,
     }
 }
 

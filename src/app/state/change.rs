@@ -19,6 +19,11 @@ pub enum Change {
         id: String,
         name: String,
     },
+    /// Where the default is a kind of method (`DefaultScope::PerKind`).
+    SetDefaultKind {
+        kind: crate::domain::MethodKind,
+        name: String,
+    },
     DeleteDevice {
         id: String,
         name: String,
@@ -58,7 +63,9 @@ impl Change {
     pub fn progress(&self) -> String {
         match self {
             Self::DeleteMethod { label, .. } => format!("Deleting {label}…"),
-            Self::SetDefault { name, .. } => format!("Making {name} the default…"),
+            Self::SetDefault { name, .. } | Self::SetDefaultKind { name, .. } => {
+                format!("Making {name} the default…")
+            }
             Self::DeleteDevice { name, .. } => format!("Deleting device {name}…"),
             Self::RevokeSession { .. } => "Signing out the session…".into(),
             Self::ForgetDevice { .. } => "Revoking the remembered device…".into(),

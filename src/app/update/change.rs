@@ -135,10 +135,9 @@ fn done(state: &mut State, change: Change, new_default: Option<String>) -> Vec<E
             let text = rules::after_delete(label, successor.as_deref());
             (text, home::reload_methods(state))
         }
-        Change::SetDefault { name, .. } => (
-            format!("{name} is now your default sign-in method."),
-            home::reload_methods(state),
-        ),
+        Change::SetDefault { name, .. } | Change::SetDefaultKind { name, .. } => {
+            (rules::now_default(name), home::reload_methods(state))
+        }
         Change::DeleteDevice { name, .. } => {
             let mut fx = lists::load(state);
             fx.extend(home::reload_methods(state));

@@ -9,7 +9,7 @@ use crate::app::state::{
     State, Tone,
 };
 use crate::app::state::{confirm_name, method_name};
-use crate::domain::{Ability, Capabilities, MethodKind};
+use crate::domain::{Ability, Capabilities, DefaultScope, MethodKind};
 
 /// Loads what the home screen shows (the account too when `account`).
 pub(crate) fn load(state: &mut State, account: bool) -> Vec<Effect> {
@@ -87,7 +87,10 @@ fn activate(state: &mut State, item: HomeItem) -> Vec<Effect> {
             Err(why) => refuse(state, why),
             Ok(()) => super::extras::open(state, Screen::AppPasswords),
         },
-        HomeItem::RecoveryCodes => super::extras::open(state, Screen::RecoveryCodes),
+        HomeItem::RecoveryCodes => match ability(state, |c| &c.recovery_codes) {
+            Err(why) => refuse(state, why),
+            Ok(()) => super::extras::open(state, Screen::RecoveryCodes),
+        },
         HomeItem::SignOutEverywhere => match ability(state, |c| &c.sign_out_everywhere) {
             Err(why) => refuse(state, why),
             Ok(()) => {
@@ -136,18 +139,43 @@ fn change_default(state: &mut State) -> Vec<Effect> {
     let Some(methods) = state.methods.ready() else {
         return refuse(state, "The methods are not loaded yet.".into());
     };
-    let mut items: Vec<MenuItem> = methods
-        .iter()
-        .filter(|m| m.usable_mfa)
-        .map(|m| MenuItem {
-            label: method_name(m),
-            disabled: m.is_default.then(|| "already the default".to_string()),
-            choice: MenuChoice::Change(Change::SetDefault {
-                id: m.id.clone(),
-                name: method_name(m),
-            }),
-        })
-        .collect();
+    let per_kind = state
+        .caps
+        .ready()
+        .is_some_and(|c| c.default_scope == DefaultScope::PerKind);
+    let usable = methods.iter().filter(|m| m.usable_mfa);
+    let mut items: Vec<MenuItem> = if per_kind {
+        // The provider picks the method of the kind: offer each kind once.
+        let mut kinds: Vec<(MethodKind, bool)> = Vec::new();
+        for m in usable {
+            match kinds.iter_mut().find(|(k, _)| *k == m.kind) {
+                Some((_, default)) => *default |= m.is_default,
+                None => kinds.push((m.kind.clone(), m.is_default)),
+            }
+        }
+        kinds
+            .into_iter()
+            .map(|(kind, is_default)| MenuItem {
+                label: kind.title(),
+                disabled: is_default.then(|| "already the default".to_string()),
+                choice: MenuChoice::Change(Change::SetDefaultKind {
+                    name: kind.title(),
+                    kind,
+                }),
+            })
+            .collect()
+    } else {
+        usable
+            .map(|m| MenuItem {
+                label: method_name(m),
+                disabled: m.is_default.then(|| "already the default".to_string()),
+                choice: MenuChoice::Change(Change::SetDefault {
+                    id: m.id.clone(),
+                    name: method_name(m),
+                }),
+            })
+            .collect()
+    };
     if items.is_empty() {
         return refuse(
             state,
@@ -198,18 +226,35 @@ fn row_menu(state: &mut State, i: usize) -> Vec<Effect> {
             }),
         });
     }
-    let (label, choice) = match m.kind {
-        MethodKind::Password => ("Change password", MenuChoice::ChangePassword),
+    // Each row's change, greyed with the reason where this backend cannot do it.
+    let (label, choice, allowed) = match m.kind {
+        MethodKind::Password => (
+            "Change password",
+            MenuChoice::ChangePassword,
+            ability(state, |c| &c.change_password),
+        ),
         MethodKind::Phone
         | MethodKind::AlternatePhone
         | MethodKind::OfficePhone
-        | MethodKind::Email => ("Change", MenuChoice::ChangeNumber(m.id.clone())),
-        _ if m.device_id.is_some() => ("Rename device", MenuChoice::Rename(m.id.clone())),
-        _ => ("Rename", MenuChoice::Rename(m.id.clone())),
+        | MethodKind::Email => (
+            "Change",
+            MenuChoice::ChangeNumber(m.id.clone()),
+            ability(state, |c| &c.change_contact),
+        ),
+        _ if m.device_id.is_some() => (
+            "Rename device",
+            MenuChoice::Rename(m.id.clone()),
+            ability(state, |c| &c.rename),
+        ),
+        _ => (
+            "Rename",
+            MenuChoice::Rename(m.id.clone()),
+            ability(state, |c| &c.rename),
+        ),
     };
     items.push(MenuItem {
         label: label.into(),
-        disabled: None,
+        disabled: allowed.err(),
         choice,
     });
     items.push(MenuItem {

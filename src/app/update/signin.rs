@@ -180,6 +180,10 @@ pub(super) fn password_checked(
             form.error = Some("The server is still working on it; try again.".into());
             Vec::new()
         }
+        Ok(SignIn::Browser(_)) => {
+            form.error = Some(crate::journeys::rules::BROWSER_STEP_IN_CLI.into());
+            Vec::new()
+        }
         Err(e) => {
             form.error = Some(e.to_string());
             form.password = Default::default();

@@ -59,6 +59,14 @@ pub(super) fn stepped_up(
             }
             fx
         }
+        Ok(SignIn::Browser(_)) => give_up(
+            state,
+            format!(
+                "{}. Nothing was changed.",
+                crate::journeys::rules::BROWSER_STEP_IN_CLI
+            ),
+            Tone::Error,
+        ),
         Ok(SignIn::Pending) | Err(_) => {
             let why = match result {
                 Err(e) => e.to_string(),

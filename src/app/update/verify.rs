@@ -315,6 +315,11 @@ pub(super) fn answered(
             Purpose::SignIn { username } => signin::finish(state, username, mfa_setup_required),
             Purpose::StepUp => super::step_up::resume(state),
         },
+        Ok(SignIn::Browser(_)) => {
+            f.error = Some(rules::BROWSER_STEP_IN_CLI.into());
+            put_factor(state, f);
+            Vec::new()
+        }
         Ok(SignIn::Pending) if f.is_push() => {
             let fx = poll(state, &challenge, &mut f);
             put_factor(state, f);

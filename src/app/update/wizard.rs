@@ -369,6 +369,10 @@ pub(super) fn begun(
         _ => None,
     };
     match result {
+        Ok(Enrollment {
+            finished: Some(method),
+            ..
+        }) => added(state, method),
         Ok(e) => {
             w.step = match e.kind {
                 MethodKind::AuthenticatorPush | MethodKind::Totp => WizardStep::Scan {
@@ -396,6 +400,27 @@ pub(super) fn begun(
     }
 }
 
+/// Saved on the server: close the wizard and say what was added (or changed).
+fn added(state: &mut State, m: crate::domain::Method) -> Vec<Effect> {
+    let changed = state.wizard.take().is_some_and(|w| w.replaces.is_some());
+    let name = method_name(&m);
+    let text = if changed {
+        format!("Changed: {name} is verified and in use.")
+    } else {
+        format!("Added {name}. You can use it the next time you sign in.")
+    };
+    state.notice = Some(Notice {
+        text,
+        tone: Tone::Success,
+    });
+    state.home_focus = 0;
+    let mut fx = home::reload_methods(state);
+    if !state.caps.is_loading() && !matches!(state.caps, Loadable::Ready(_)) {
+        fx.extend(home::load(state, false));
+    }
+    fx
+}
+
 pub(super) fn checked(
     state: &mut State,
     id: ReqId,
@@ -410,26 +435,7 @@ pub(super) fn checked(
     };
     let polling = matches!(w.step, WizardStep::Approve { .. });
     match result {
-        Ok(EnrollmentState::Done(m)) => {
-            let changed = w.replaces.is_some();
-            state.wizard = None;
-            let name = method_name(&m);
-            let text = if changed {
-                format!("Changed: {name} is verified and in use.")
-            } else {
-                format!("Added {name}. You can use it the next time you sign in.")
-            };
-            state.notice = Some(Notice {
-                text,
-                tone: Tone::Success,
-            });
-            state.home_focus = 0;
-            let mut fx = home::reload_methods(state);
-            if !state.caps.is_loading() && !matches!(state.caps, Loadable::Ready(_)) {
-                fx.extend(home::load(state, false));
-            }
-            fx
-        }
+        Ok(EnrollmentState::Done(m)) => added(state, m),
         Ok(EnrollmentState::AwaitingApproval { number }) if polling => {
             w.step = WizardStep::Approve { number };
             poll(state, every)

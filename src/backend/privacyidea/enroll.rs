@@ -82,6 +82,7 @@ impl PrivacyIdea {
             manual: vec![("Serial".into(), serial)],
             sent_to,
             expires_in: None,
+            finished: None,
         })
     }
 

@@ -1,7 +1,7 @@
 //! privacyIDEA tokens as secinfo methods, and the user's rights as capabilities.
 
 use crate::domain::{
-    Ability, AppPassword, Capabilities, Method, MethodKind, mask_email, mask_phone,
+    Ability, AppPassword, Capabilities, DefaultScope, Method, MethodKind, mask_email, mask_phone,
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::Value;
@@ -232,6 +232,21 @@ pub fn capabilities(rights: &[String], enrollable: &[String], portal: &str) -> C
         } else {
             right_missing("create app passwords", "enrollAPPLSPEC")
         },
+        rename: if has("setdescription") {
+            Ability::Yes
+        } else {
+            right_missing("rename tokens", "setdescription")
+        },
+        change_contact: Ability::no(
+            "privacyIDEA keeps a token's number or address fixed: add a new token and delete the old one",
+        ),
+        change_password: Ability::no(
+            "privacyIDEA checks your password against your organisation's user store; change it there",
+        ),
+        recovery_codes: Ability::no(
+            "privacyIDEA has no recovery codes for users here; ask your administrator for a backup (paper) token",
+        ),
+        default_scope: DefaultScope::PerMethod,
     }
 }
 
