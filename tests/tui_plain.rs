@@ -383,7 +383,7 @@ async fn deleting_the_default_in_plain_mode_names_the_new_default_and_change_def
         "only usable MFA methods: {eligible}"
     );
     s.send(&number_of(&eligible, "Email"));
-    s.expect("Done.").await;
+    s.expect("is now your default sign-in method.").await;
     let home = s.expect("Enter a number:").await;
     assert!(home.contains("Default sign-in method: Email"), "{home}");
     s.send(&number_of(&home, "Quit"));
