@@ -19,3 +19,4 @@ pub mod secrets;
 pub mod server;
 pub mod tui;
 pub mod ui;
+pub mod validate;

@@ -4,6 +4,7 @@
 use crate::app::state::ReqId;
 use crate::domain::{Ability, Capabilities, Enrollment, MethodKind};
 use crate::secrets::SecretString;
+use crate::validate;
 
 /// Kinds the wizard offers, in the portal's order (app passwords have their own screen).
 pub const WIZARD_KINDS: [MethodKind; 8] = [
@@ -151,53 +152,27 @@ impl TargetForm {
     }
 }
 
-/// "+" country code and national number, digits only, 8–15 digits in all (E.164).
+/// The E.164 number from the form's two fields, or what to fix in the
+/// wizard's words. The rule is `crate::validate::phone`; the form adds one of
+/// its own: the country code goes in Country, not in the number.
 pub fn e164(country: &str, number: &str) -> Result<String, String> {
-    let cc: String = country.trim().trim_start_matches('+').to_string();
-    if cc.is_empty()
-        || cc.len() > 3
-        || !cc.chars().all(|c| c.is_ascii_digit())
-        || cc.starts_with('0')
-    {
+    let Ok(cc) = validate::country_code(country) else {
         return Err("The country code is 1 to 3 digits, such as 1 (US) or 44 (UK).".into());
-    }
-    let raw = number.trim();
-    if raw.starts_with('+') {
+    };
+    if number.trim().starts_with('+') {
         return Err("Enter the number without the country code; that goes in Country.".into());
     }
-    let ok = raw
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.'));
-    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-    let national = digits.trim_start_matches('0');
-    let total = cc.len() + national.len();
-    if !ok || !(8..=15).contains(&total) {
-        return Err(format!(
+    validate::phone(number, Some(&cc)).map_err(|_| {
+        format!(
             "That is not a phone number: enter digits only, {} to {} of them after the country code.",
             8usize.saturating_sub(cc.len()).max(1),
             15 - cc.len()
-        ));
-    }
-    Ok(format!("+{cc}{national}"))
+        )
+    })
 }
 
-/// A plausible address: one @, something before it, a dotted domain after it, no spaces.
+/// The address, trimmed, if it is one (`crate::validate::email`).
 pub fn email(input: &str) -> Result<String, String> {
-    let a = input.trim();
-    let bad = || Err("That is not an email address: it looks like name@example.com.".to_string());
-    let Some((local, domain)) = a.split_once('@') else {
-        return bad();
-    };
-    let labels_ok = domain
-        .split('.')
-        .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'));
-    if local.is_empty()
-        || domain.contains('@')
-        || a.chars().any(char::is_whitespace)
-        || !domain.contains('.')
-        || !labels_ok
-    {
-        return bad();
-    }
-    Ok(a.to_string())
+    validate::email(input)
+        .map_err(|_| "That is not an email address: it looks like name@example.com.".to_string())
 }
