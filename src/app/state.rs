@@ -4,11 +4,11 @@
 use crate::accounts::KnownAccount;
 use crate::app::keymap::{Command, Keymap};
 use crate::backend::BackendError;
+use crate::config::ThemeName;
 use crate::domain::{
     Account, AppPassword, Capabilities, Device, Method, RememberedDevice, Session,
 };
 use crate::secrets::SecretString;
-use crate::ui::theme::ThemeName;
 use std::path::PathBuf;
 use std::time::Duration;
 

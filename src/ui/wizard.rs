@@ -5,9 +5,10 @@
 
 use crate::app::keymap::Command;
 use crate::app::state::{State, Wizard, WizardStep, is_phone, kind_choices};
+use crate::config::ThemeName;
 use crate::domain::{Ability, MethodKind};
 use crate::ui::qr::{QrCode, QrPalette, short_otpauth};
-use crate::ui::theme::{Theme, ThemeName};
+use crate::ui::theme::Theme;
 use crate::ui::widgets::{clean, field, row, scrolled, spinner, wrap};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
