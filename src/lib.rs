@@ -14,7 +14,7 @@ pub mod paths;
 pub mod phone;
 pub mod plain;
 pub mod protocol;
-pub mod qr_text;
+pub mod qr;
 pub mod secrets;
 pub mod server;
 pub mod tui;

@@ -40,7 +40,7 @@ pub struct Context {
 /// The state and effect dependencies both modes start from.
 pub fn prepare(ctx: Context) -> (State, Deps, bool) {
     let mut state = State::new(&ctx.profile, &ctx.server_url, ctx.keymap, ctx.theme);
-    state.truecolor = crate::ui::qr::QrPalette::from_env() == crate::ui::qr::QrPalette::TrueColor;
+    state.truecolor = crate::qr::QrPalette::from_env() == crate::qr::QrPalette::TrueColor;
     state.accounts = ctx.accounts.for_profile(&ctx.profile).cloned().collect();
     let demo: Option<Arc<dyn DemoServices>> = ctx.demo.as_ref().map(|d| {
         Arc::new(DemoPanel {

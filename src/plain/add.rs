@@ -9,7 +9,7 @@ use crate::app::effects::Deps;
 use crate::app::state::{Change, TargetForm, WIZARD_KINDS, is_phone, method_name};
 use crate::backend::BackendError;
 use crate::domain::{Ability, Enrollment, EnrollmentState, MethodKind};
-use crate::ui::qr::short_otpauth;
+use crate::qr::short_otpauth;
 use crate::ui::widgets::date;
 use crate::ui::wizard::grouped;
 use std::io::{BufRead, Write};

@@ -3,6 +3,7 @@
 
 use crate::app::state::ReqId;
 use crate::domain::{Ability, Capabilities, Enrollment, MethodKind};
+use crate::qr::{QrCode, short_otpauth};
 use crate::secrets::SecretString;
 use crate::validate;
 
@@ -55,6 +56,8 @@ pub struct Wizard {
     pub step: WizardStep,
     /// Begun on the server and not finished: cancelled when the wizard is left.
     pub enrollment: Option<Enrollment>,
+    /// The enrollment's QR code, encoded once when it arrives (not on every frame).
+    pub qr: Option<QrCode>,
     /// The backend call in flight (begin, verify or poll).
     pub pending: Option<ReqId>,
     pub error: Option<String>,
@@ -75,6 +78,7 @@ impl Wizard {
             first_run,
             step: WizardStep::Choose { focus: 0 },
             enrollment: None,
+            qr: None,
             pending: None,
             error: None,
             inverted: false,
@@ -83,6 +87,16 @@ impl Wizard {
             phone_said: None,
             replaces: None,
         }
+    }
+
+    /// Keep the enrollment the server began, with its QR code encoded once:
+    /// the short form of an otpauth URI, or the push activation payload.
+    pub fn set_enrollment(&mut self, enrollment: Enrollment) {
+        self.qr = enrollment
+            .qr_payload
+            .as_ref()
+            .and_then(|payload| QrCode::new(&short_otpauth(payload.expose())).ok());
+        self.enrollment = Some(enrollment);
     }
 
     pub fn kind(&self) -> Option<&MethodKind> {

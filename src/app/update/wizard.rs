@@ -378,7 +378,7 @@ pub(super) fn begun(
                     code: SecretString::default(),
                 },
             };
-            w.enrollment = Some(e);
+            w.set_enrollment(e);
             Vec::new()
         }
         Err(BackendError::SignInRequired) => {
