@@ -13,6 +13,7 @@ pub mod logging;
 pub mod paths;
 pub mod phone;
 pub mod plain;
+pub mod present;
 pub mod protocol;
 pub mod qr;
 pub mod secrets;

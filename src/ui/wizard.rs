@@ -7,6 +7,7 @@ use crate::app::keymap::Command;
 use crate::app::state::{State, Wizard, WizardStep, is_phone, kind_choices};
 use crate::config::ThemeName;
 use crate::domain::{Ability, MethodKind};
+use crate::present::{self, grouped};
 use crate::qr::{MIN_QUIET_ZONE, QrCode, QrPalette, short_otpauth};
 use crate::ui::theme::Theme;
 use crate::ui::widgets::{clean, field, row, scrolled, spinner, wrap};
@@ -50,16 +51,6 @@ pub fn full_screen(state: &State) -> bool {
             .wizard
             .as_ref()
             .is_some_and(|w| matches!(w.step, WizardStep::Scan { .. }) && has_qr_payload(w))
-}
-
-/// A TOTP secret in groups of four, as apps ask for it.
-pub fn grouped(secret: &str) -> String {
-    let chars: Vec<char> = secret.chars().filter(|c| !c.is_whitespace()).collect();
-    chars
-        .chunks(4)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The secret from the enrollment, or from the URI's `secret=` when only that came.
@@ -141,9 +132,10 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
                     .map_or(0, |u| portal_qr(u, frame, area));
                 let tw = width.saturating_sub(qr_w + 1).max(20);
                 lines.push(Line::raw(""));
+                // The portal goes on its own line below, in the link style.
                 push_wrapped(
                     &mut lines,
-                    &format!("Not available here: {reason}"),
+                    &present::not_available(reason, None, "add it"),
                     tw,
                     theme.muted,
                 );
