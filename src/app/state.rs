@@ -182,6 +182,8 @@ pub struct State {
     pub spinner: usize,
     pub poll_every: Duration,
     pub next_id: ReqId,
+    /// Moves with every action that may change what is drawn (see `update`).
+    pub revision: u64,
     pub quit: bool,
 }
 
@@ -219,6 +221,7 @@ impl State {
             spinner: 0,
             poll_every: Duration::from_secs(1),
             next_id: 1,
+            revision: 0,
             quit: false,
         }
     }
