@@ -46,16 +46,37 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct Ui {
     #[serde(default)]
-    pub theme: Theme,
+    pub theme: ThemeName,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+/// Which theme to draw with. Only the name lives here, where `app` and the CLI
+/// can read it; `ui::theme::Theme::new` turns it into styles.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Theme {
+pub enum ThemeName {
     #[default]
     Default,
     HighContrast,
     Mono,
+}
+
+impl ThemeName {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "default" => Some(Self::Default),
+            "high-contrast" | "high_contrast" => Some(Self::HighContrast),
+            "mono" => Some(Self::Mono),
+            _ => None,
+        }
+    }
+
+    /// NO_COLOR (any non-empty value, see no-color.org) turns every theme mono.
+    pub fn honour_no_color(self, no_color: Option<&std::ffi::OsStr>) -> Self {
+        match no_color {
+            Some(v) if !v.is_empty() => Self::Mono,
+            _ => self,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]

@@ -14,8 +14,8 @@ use crate::app::effects::{self, Deps, Effect};
 use crate::app::state::{DemoInfo, Purpose, method_name};
 use crate::backend::SignIn;
 use crate::journeys;
+use crate::present::date;
 use crate::tui::{Context, prepare};
-use crate::ui::widgets::date;
 use io::Io;
 use std::io::{BufRead, Write};
 

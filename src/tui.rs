@@ -1,7 +1,7 @@
 //! The terminal runtime: owns the terminal, turns terminal events and effect
-//! results into actions, runs `update`, spawns effects, redraws. Event-driven:
-//! nothing wakes it while idle except input; the spinner ticks only while
-//! something is loading. The terminal is restored on quit, Ctrl-C, SIGTERM,
+//! results into actions, runs `update`, spawns effects, redraws when the state
+//! changed. Event-driven: nothing wakes it while idle except input; the spinner
+//! ticks only while something is loading. The terminal is restored on quit, Ctrl-C, SIGTERM,
 //! SIGINT, SIGHUP, errors and panics (ratatui's hook restores, then chains).
 
 use crate::accounts::KnownAccounts;
@@ -10,9 +10,9 @@ use crate::app::keymap::Keymap;
 use crate::app::state::{DemoInfo, State};
 use crate::app::{Action, init, update};
 use crate::backend::Backend;
+use crate::config::ThemeName;
 use crate::protocol::OutboxMessage;
 use crate::secrets::SessionStore;
-use crate::ui::theme::ThemeName;
 use async_trait::async_trait;
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
@@ -40,7 +40,7 @@ pub struct Context {
 /// The state and effect dependencies both modes start from.
 pub fn prepare(ctx: Context) -> (State, Deps, bool) {
     let mut state = State::new(&ctx.profile, &ctx.server_url, ctx.keymap, ctx.theme);
-    state.truecolor = crate::ui::qr::QrPalette::from_env() == crate::ui::qr::QrPalette::TrueColor;
+    state.truecolor = crate::qr::QrPalette::from_env() == crate::qr::QrPalette::TrueColor;
     state.accounts = ctx.accounts.for_profile(&ctx.profile).cloned().collect();
     let demo: Option<Arc<dyn DemoServices>> = ctx.demo.as_ref().map(|d| {
         Arc::new(DemoPanel {
@@ -186,8 +186,14 @@ async fn event_loop(
     let mut tick = tokio::time::interval(Duration::from_millis(150));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     spawn(first, &deps, &tx);
+    // Draw only when an action may have changed the state (a resize is an
+    // action too): ignored keys, focus and mouse events cost no frame.
+    let mut drawn: Option<u64> = None;
     loop {
-        terminal.draw(|f| crate::ui::render(&state, f))?;
+        if drawn != Some(state.revision) {
+            terminal.draw(|f| crate::ui::render(&state, f))?;
+            drawn = Some(state.revision);
+        }
         let action = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) => Action::Key(k),

@@ -11,9 +11,8 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::{Paragraph, Wrap};
-use secinfo::qr_text::{ansi_lines, plain_lines};
+use secinfo::qr::{QrCode, QrPalette, ansi_lines, plain_lines, short_otpauth};
 use secinfo::server::Settings;
-use secinfo::ui::qr::{QrCode, QrPalette, short_otpauth};
 use totp_rs::{Builder, Secret, Totp};
 
 /// RFC 6238's SHA1 test key "12345678901234567890", base32: 160 bits like the server's.

@@ -13,7 +13,7 @@ use ratatui::style::{Color, Modifier};
 use secinfo::app::state::*;
 use secinfo::app::{Action, Effect, update};
 use secinfo::backend::{BackendError, FactorStarted, SignIn};
-use secinfo::ui::theme::ThemeName;
+use secinfo::config::ThemeName;
 use tui_support::*;
 
 fn draw(s: &State, w: u16, h: u16) -> Terminal<TestBackend> {

@@ -472,3 +472,27 @@ fn deleting_the_default_method_says_which_one_took_its_place() {
         "Deleted Authenticator app Pixel 8. Your default sign-in method is now Phone +1 XXXXXXXX23."
     );
 }
+
+#[test]
+fn only_actions_that_may_change_the_screen_move_the_revision() {
+    let mut s = home();
+    let start = s.revision;
+    // F12 is bound to nothing and the home screen has no field to type into.
+    assert!(press(&mut s, KeyCode::F(12)).is_empty());
+    assert_eq!(s.revision, start, "an unbound key asks for no redraw");
+    let mut release =
+        crossterm::event::KeyEvent::new(KeyCode::Down, crossterm::event::KeyModifiers::NONE);
+    release.kind = crossterm::event::KeyEventKind::Release;
+    update(&mut s, Action::Key(release));
+    assert_eq!(s.revision, start, "a key release asks for no redraw");
+    // Nothing to copy on Security info: the command is not offered there.
+    update(&mut s, Action::Cmd(Command::Copy));
+    assert_eq!(s.revision, start);
+
+    press(&mut s, KeyCode::Down);
+    assert_eq!(focused(&s), HomeItem::AddMethod);
+    assert_ne!(s.revision, start, "a moved focus is redrawn");
+    let moved = s.revision;
+    update(&mut s, Action::Resize);
+    assert_ne!(s.revision, moved, "a resize is redrawn");
+}

@@ -21,9 +21,9 @@ use secinfo::app::effects::{self, Effect};
 use secinfo::app::state::*;
 use secinfo::app::{Action, update};
 use secinfo::backend::{BackendError, Refusal, SignIn};
+use secinfo::config::ThemeName;
 use secinfo::domain::*;
 use secinfo::secrets::SecretString;
-use secinfo::ui::theme::ThemeName;
 use server_support::World;
 use std::time::Duration;
 use tui_support::*;
@@ -923,7 +923,7 @@ async fn user_scans_the_totp_qr_on_screen_and_the_code_it_yields_is_accepted() {
     let decoded = decode(buf, rect, false);
     assert_eq!(decoded.len(), 1, "one code on screen");
     let uri = &decoded[0];
-    assert_eq!(*uri, secinfo::ui::qr::short_otpauth(server_uri.expose()));
+    assert_eq!(*uri, secinfo::qr::short_otpauth(server_uri.expose()));
     // The same secret, issuer and account as the server chose.
     let totp = totp_rs::Totp::from_url_unchecked(uri).unwrap();
     let server_totp = totp_rs::Totp::from_url_unchecked(server_uri.expose()).unwrap();

@@ -8,7 +8,7 @@ use crate::app::state::{Change, ReqId};
 use crate::backend::{Backend, BackendError, Challenge, Credentials};
 use crate::domain::{Enrollment, MethodKind};
 use crate::protocol::OutboxMessage;
-use crate::secrets::{SecretString, SessionStore};
+use crate::secrets::{SecretString, SecretsError, SessionStore};
 use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -253,14 +253,83 @@ impl Deps {
 
     /// Only the remembered-device grant of what is kept: the part that lets
     /// this client skip the second factor. Tokens of another account never leak in.
-    fn restore_grant_only(&self, username: &str) {
+    async fn restore_grant_only(&self, username: &str) {
         let mut fresh = Credentials::default();
-        match self.store.load(&self.profile, username) {
+        match self.load_kept(username).await {
             Ok(Some(kept)) => fresh.remembered_grant = kept.remembered_grant.clone(),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "cannot read the kept sign-in"),
         }
         self.backend.restore(fresh);
+    }
+}
+
+// The secret store reads and writes files under a lock and may ask the OS
+// keyring; the accounts list writes a file. Both run on tokio's blocking pool
+// so that no async worker (the one drawing, or one with requests in flight)
+// waits on a disk or a keyring.
+impl Deps {
+    /// Runs `op` on the secret store, for this profile and `username`, off the workers.
+    async fn with_store<T: Send + 'static>(
+        &self,
+        username: &str,
+        op: impl FnOnce(&dyn SessionStore, &str, &str) -> Result<T, SecretsError> + Send + 'static,
+    ) -> Result<T, SecretsError> {
+        let (store, profile, username) = (
+            self.store.clone(),
+            self.profile.clone(),
+            username.to_owned(),
+        );
+        // The outer `?` is the blocking task's own failure; the value is the store's answer.
+        off_the_workers(move || op(&*store, &profile, &username)).await?
+    }
+
+    async fn load_kept(&self, username: &str) -> Result<Option<Credentials>, SecretsError> {
+        self.with_store(username, |store, profile, user| store.load(profile, user))
+            .await
+    }
+
+    async fn save_kept(&self, username: &str, kept: Credentials) -> Result<(), SecretsError> {
+        self.with_store(username, move |store, profile, user| {
+            store.save(profile, user, &kept)
+        })
+        .await
+    }
+
+    async fn forget_kept(&self, username: &str) -> Result<(), SecretsError> {
+        self.with_store(username, |store, profile, user| store.forget(profile, user))
+            .await
+    }
+
+    /// Changes the accounts list (which saves it to its file).
+    async fn change_accounts(
+        &self,
+        change: impl FnOnce(&mut KnownAccounts) -> std::io::Result<()> + Send + 'static,
+    ) {
+        let accounts = self.accounts.clone();
+        let changed = off_the_workers(move || {
+            if let Ok(mut list) = accounts.lock()
+                && let Err(e) = change(&mut list)
+            {
+                tracing::warn!(error = %e, "cannot update the accounts list");
+            }
+        });
+        // Fails only while quitting, when the list is read again at the next start anyway.
+        let _ = changed.await;
+    }
+}
+
+/// Runs blocking `work` on tokio's blocking pool. It fails only when the
+/// runtime is shutting down; a panic in `work` carries on as a panic here.
+async fn off_the_workers<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, SecretsError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => Ok(value),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(SecretsError::Unavailable(format!(
+            "stopped while quitting: {e}"
+        ))),
     }
 }
 
@@ -287,7 +356,7 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
     let one = |a: Action| vec![a];
     match effect {
         Effect::Restore { id, username } => {
-            let result = match deps.store.load(&deps.profile, &username) {
+            let result = match deps.load_kept(&username).await {
                 Ok(Some(kept)) => {
                     b.restore(kept);
                     match b.account().await {
@@ -297,7 +366,7 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
                                 code = e.code(),
                                 "kept sign-in not usable; asking for the password"
                             );
-                            deps.restore_grant_only(&username);
+                            deps.restore_grant_only(&username).await;
                             Ok(None)
                         }
                     }
@@ -318,7 +387,7 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
             username,
             password,
         } => {
-            deps.restore_grant_only(&username);
+            deps.restore_grant_only(&username).await;
             one(Action::PasswordChecked {
                 id,
                 result: b.sign_in(&username, &password).await,
@@ -385,35 +454,31 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
             display_name,
         } => {
             let kept = deps
-                .store
-                .save(&deps.profile, &username, &b.credentials())
+                .save_kept(&username, b.credentials())
+                .await
                 .map_err(|e| {
                     tracing::warn!(error = %e, "sign-in not kept");
                     e.to_string()
                 });
-            if let Ok(mut list) = deps.accounts.lock()
-                && let Err(e) = list.remember(&deps.profile, &username, &display_name)
-            {
-                tracing::warn!(error = %e, "cannot update the accounts list");
-            }
+            let profile = deps.profile.clone();
+            deps.change_accounts(move |list| list.remember(&profile, &username, &display_name))
+                .await;
             vec![
                 Action::Kept(kept),
                 Action::AccountsChanged(deps.accounts_for_profile()),
             ]
         }
         Effect::ForgetAccount { username } => {
-            if let Ok(mut list) = deps.accounts.lock()
-                && let Err(e) = list.remove(&deps.profile, &username)
-            {
-                tracing::warn!(error = %e, "cannot update the accounts list");
-            }
-            if let Err(e) = deps.store.forget(&deps.profile, &username) {
+            let (profile, user) = (deps.profile.clone(), username.clone());
+            deps.change_accounts(move |list| list.remove(&profile, &user).map(|_| ()))
+                .await;
+            if let Err(e) = deps.forget_kept(&username).await {
                 tracing::warn!(error = %e, "cannot forget the kept sign-in");
             }
             one(Action::AccountsChanged(deps.accounts_for_profile()))
         }
         Effect::ForgetCredentials { username } => {
-            if let Err(e) = deps.store.forget(&deps.profile, &username) {
+            if let Err(e) = deps.forget_kept(&username).await {
                 tracing::warn!(error = %e, "cannot forget the kept sign-in");
             }
             vec![]
@@ -421,7 +486,7 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
         Effect::SignOut { id, username } => {
             let result = b.sign_out().await;
             if let Some(user) = username {
-                keep_grant_after_sign_out(&deps, &user);
+                keep_grant_after_sign_out(&deps, &user).await;
             }
             one(Action::SignedOut { id, result })
         }
@@ -502,14 +567,14 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
 }
 
 /// Signing out ends the session, not "Don't ask again": the grant stays kept.
-fn keep_grant_after_sign_out(deps: &Deps, username: &str) {
+async fn keep_grant_after_sign_out(deps: &Deps, username: &str) {
     let left = deps.backend.credentials();
     let outcome = if left.remembered_grant.is_some() {
         let mut only = Credentials::default();
         only.remembered_grant = left.remembered_grant.clone();
-        deps.store.save(&deps.profile, username, &only)
+        deps.save_kept(username, only).await
     } else {
-        deps.store.forget(&deps.profile, username)
+        deps.forget_kept(username).await
     };
     if let Err(e) = outcome {
         tracing::warn!(error = %e, "cannot update the kept sign-in after signing out");

@@ -4,11 +4,11 @@
 use crate::accounts::KnownAccount;
 use crate::app::keymap::{Command, Keymap};
 use crate::backend::BackendError;
+use crate::config::ThemeName;
 use crate::domain::{
     Account, AppPassword, Capabilities, Device, Method, RememberedDevice, Session,
 };
 use crate::secrets::SecretString;
-use crate::ui::theme::ThemeName;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -166,6 +166,8 @@ pub struct State {
     pub spinner: usize,
     pub poll_every: Duration,
     pub next_id: ReqId,
+    /// Moves with every action that may change what is drawn (see `update`).
+    pub revision: u64,
     pub quit: bool,
 }
 
@@ -203,6 +205,7 @@ impl State {
             spinner: 0,
             poll_every: crate::journeys::rules::PUSH_POLL_EVERY,
             next_id: 1,
+            revision: 0,
             quit: false,
         }
     }

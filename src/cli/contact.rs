@@ -1,5 +1,8 @@
 //! Checking an email address or a phone number before anything is sent, so a
 //! typo costs no code in somebody else's inbox and the user learns what to fix.
+//! The rules are `crate::validate`'s; this file adds the CLI's words and country names.
+
+use crate::validate::{self, PhoneError};
 
 /// Calling codes for the countries people most often name by their ISO code;
 /// any other country is given by its calling code (`--country 351`).
@@ -37,28 +40,17 @@ pub const COUNTRY_HELP: &str = "phone numbers are stored in international format
      type the number with its + and country code, or give the country with --country CC \
      (an ISO code such as US or GB, or the calling code such as 44)";
 
-/// The same rule the reference server applies: something@domain.tld, no spaces.
+/// The same rule the reference server applies (`crate::validate::email`).
 pub fn valid_email(raw: &str) -> bool {
-    let Some((local, domain)) = raw.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !raw.chars().any(char::is_whitespace)
-        && !domain.contains('@')
-        && domain.split('.').count() >= 2
-        && domain.split('.').all(|p| !p.is_empty())
+    validate::email(raw).is_ok()
 }
 
 /// A country's calling code from `US`, `gb`, `44` or `+44`.
 pub fn calling_code(country: &str) -> Option<String> {
-    let c = country.trim().trim_start_matches('+');
-    if !c.is_empty()
-        && c.len() <= 3
-        && c.chars().all(|ch| ch.is_ascii_digit())
-        && !c.starts_with('0')
-    {
-        return Some(c.to_string());
+    if let Ok(code) = validate::country_code(country) {
+        return Some(code);
     }
+    let c = country.trim();
     CALLING_CODES
         .iter()
         .find(|(iso, _)| iso.eq_ignore_ascii_case(c))
@@ -70,34 +62,22 @@ pub fn needs_country(raw: &str) -> bool {
     !raw.trim().starts_with('+')
 }
 
-/// E.164 from what was typed: `+` and 8 to 15 digits; spaces, dashes, dots and
-/// brackets may separate them. A national number gets `calling_code` in front,
-/// without its trunk prefix 0 (UK 07700 900123 is +44 7700 900123).
+/// E.164 from what was typed (the rule is `crate::validate::phone`), or what
+/// to fix in the CLI's words.
 pub fn e164(raw: &str, calling_code: Option<&str>) -> Result<String, String> {
     let raw = raw.trim();
-    if !raw
-        .chars()
-        .enumerate()
-        .all(|(i, c)| c.is_ascii_digit() || " -.()".contains(c) || (i == 0 && c == '+'))
-    {
-        return Err(format!(
+    validate::phone(raw, calling_code).map_err(|why| match why {
+        PhoneError::Empty | PhoneError::Characters => format!(
             "'{raw}' is not a phone number: use digits, spaces or dashes only; {COUNTRY_HELP}"
-        ));
-    }
-    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-    let full = if raw.starts_with('+') {
-        digits
-    } else {
-        let cc =
-            calling_code.ok_or_else(|| format!("which country is {raw} in? {COUNTRY_HELP}"))?;
-        format!("{cc}{}", digits.trim_start_matches('0'))
-    };
-    if !(8..=15).contains(&full.len()) || full.starts_with('0') {
-        return Err(format!(
-            "+{full} is not a valid international number (8 to 15 digits after the +); {COUNTRY_HELP}"
-        ));
-    }
-    Ok(format!("+{full}"))
+        ),
+        PhoneError::NoCountry => format!("which country is {raw} in? {COUNTRY_HELP}"),
+        PhoneError::CountryCode => format!(
+            "'{raw}' does not start with a country calling code (1 to 3 digits, not 0); {COUNTRY_HELP}"
+        ),
+        PhoneError::Length { digits } => format!(
+            "+{digits} is not a valid international number (8 to 15 digits after the +); {COUNTRY_HELP}"
+        ),
+    })
 }
 
 #[cfg(test)]

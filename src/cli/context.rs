@@ -8,7 +8,8 @@ use crate::backend::{Backend, Credentials, native::NativeBackend, privacyidea::P
 use crate::config::{BackendKind, Config, Profile, SecretStoreChoice};
 use crate::demo::{self, Demo};
 use crate::secrets::{
-    DemoStore, PassphraseSource, SessionStore, StoreChoice, StoreOptions, open_store_or_none,
+    DemoStore, OrderedStore, PassphraseSource, SessionStore, StoreChoice, StoreOptions,
+    open_store_or_none,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,6 +18,7 @@ pub struct Context {
     pub profile: String,
     pub server_url: String,
     pub backend: Arc<dyn Backend>,
+    /// An `OrderedStore`: the credentials hook saves in the background, in order.
     pub store: Arc<dyn SessionStore>,
     pub accounts: KnownAccounts,
     pub config: Option<Config>,
@@ -43,7 +45,7 @@ impl Context {
         let client_id = client_id()?;
         let client_name = format!("secinfo on {}", hostname());
         let use_demo = config.is_none() || g.profile.as_deref() == Some(demo::PROFILE);
-        let ctx = if use_demo {
+        let (ctx, store) = if use_demo {
             if let Some(p) = &g.profile
                 && p != demo::PROFILE
             {
@@ -65,17 +67,19 @@ impl Context {
                 &client_name,
                 Duration::from_secs(15),
             )?;
-            Self {
+            let store = OrderedStore::new(Arc::new(DemoStore::new(&demo.dir, demo::PROFILE)));
+            let ctx = Self {
                 profile: demo::PROFILE.into(),
                 server_url: demo.server.url.clone(),
                 backend: Arc::new(backend),
-                store: Arc::new(DemoStore::new(&demo.dir, demo::PROFILE)),
+                store: store.clone(),
                 accounts,
                 config,
                 username: Arc::new(Mutex::new(None)),
                 demo: Some(demo),
                 preset_username: None,
-            }
+            };
+            (ctx, store)
         } else {
             let cfg = config
                 .as_ref()
@@ -89,34 +93,34 @@ impl Context {
                 SecretStoreChoice::Passphrase => StoreChoice::Passphrase,
             };
             opts.passphrase = passphrase;
-            Self {
+            let store = OrderedStore::new(open_store_or_none(&opts));
+            let ctx = Self {
                 profile: name.clone(),
                 server_url: profile.url.clone(),
                 backend,
-                store: open_store_or_none(&opts),
+                store: store.clone(),
                 preset_username: profile.username.clone(),
                 accounts,
                 config: config.clone(),
                 username: Arc::new(Mutex::new(None)),
                 demo: None,
-            }
+            };
+            (ctx, store)
         };
-        ctx.watch();
+        ctx.watch(store);
         Ok(ctx)
     }
 
-    /// Save rotated tokens as soon as the adapter gets them.
-    fn watch(&self) {
-        let store = self.store.clone();
+    /// Save rotated tokens as soon as the adapter gets them; `store` is `self.store`.
+    fn watch(&self, store: Arc<OrderedStore>) {
         let profile = self.profile.clone();
         let username = self.username.clone();
         self.backend
             .watch_credentials(Arc::new(move |c: &Credentials| {
                 let who = username.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                if let Some(who) = who
-                    && let Err(e) = store.save(&profile, &who, c)
-                {
-                    tracing::warn!(error = %e, "signed-in state not kept");
+                // The hook runs inside a request: the write goes to the blocking pool.
+                if let Some(who) = who {
+                    store.save_in_background(&profile, &who, c);
                 }
             }));
     }

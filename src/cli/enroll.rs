@@ -8,11 +8,11 @@
 use super::account::with_step_up;
 use super::{Context, Failure, Global, Outcome, contact, exit, output, prompt};
 use crate::backend::{BackendError, Refusal};
-use crate::domain::{Enrollment, EnrollmentState, Method, MethodKind};
+use crate::domain::{Ability, Enrollment, EnrollmentState, Method, MethodKind};
+use crate::present::{self, grouped};
 use crate::protocol::codes;
-use crate::qr_text::{ansi_lines, plain_lines};
+use crate::qr::{QrCode, QrPalette, ansi_lines, plain_lines, short_otpauth};
 use crate::secrets::SecretString;
-use crate::ui::qr::{QrCode, QrPalette, short_otpauth};
 use clap::{Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -80,12 +80,12 @@ pub async fn add(g: &Global, ctx: &Context, command: AddCommand) -> Outcome {
     };
     let caps = ctx.backend.capabilities().await?;
     if !caps.can_enroll(&kind) {
-        let reason = caps
-            .enroll
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .and_then(|(_, a)| a.reason().map(str::to_string))
-            .unwrap_or_else(|| "this backend cannot add it".into());
+        let reason = match caps.enroll.iter().find(|(k, _)| *k == kind) {
+            Some((_, Ability::No { reason, portal_url })) => {
+                present::unavailable(reason, portal_url.as_deref(), "add it")
+            }
+            _ => "this backend cannot add it".into(),
+        };
         return Err(Failure::new(
             exit::NOT_SUPPORTED,
             "not_supported",
@@ -589,17 +589,6 @@ fn expired(message: &str) -> Failure {
         codes::CHALLENGE_EXPIRED,
         format!("{message}; nothing was added"),
     )
-}
-
-/// `JBSWY3DPEHPK3PXP` as `JBSW Y3DP EHPK 3PXP`: easier to type into an app.
-fn grouped(secret: &str) -> String {
-    secret
-        .chars()
-        .collect::<Vec<_>>()
-        .chunks(4)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[cfg(test)]

@@ -2,11 +2,12 @@
 //! on the Security info page and what can be done to their rows.
 
 use super::account::with_step_up;
-use super::output::{self, day};
+use super::output;
 use super::prompt::Terminal;
 use super::{Context, Failure, Global, JsonFlag, Outcome, exit, prompt};
 use crate::backend::{BackendError, Refusal};
 use crate::journeys::change::{self, Override, Target};
+use crate::present::date;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -132,7 +133,7 @@ pub async fn methods(g: &Global, command: MethodsCommand) -> Outcome {
                     m.id,
                     m.kind.title(),
                     m.detail,
-                    day(&m.created)
+                    date(m.created)
                 );
             }
             Ok(())
@@ -182,8 +183,8 @@ pub async fn devices(g: &Global, command: DevicesCommand) -> Outcome {
                     d.id,
                     d.name,
                     d.platform,
-                    day(&d.added),
-                    day(&d.last_used)
+                    date(d.added),
+                    date(d.last_used)
                 );
             }
             Ok(())
@@ -212,7 +213,7 @@ pub async fn sessions(g: &Global, command: SessionsCommand) -> Outcome {
                     s.id,
                     s.client,
                     s.ip,
-                    day(&s.signed_in)
+                    date(s.signed_in)
                 );
             }
             Ok(())
@@ -242,7 +243,7 @@ pub async fn remembered(g: &Global, command: RememberedCommand) -> Outcome {
                     "{}  {:<30} expires {}{this}",
                     r.id,
                     r.client,
-                    day(&r.expires)
+                    date(r.expires)
                 );
             }
             Ok(())

@@ -5,7 +5,6 @@ use crate::app::keymap::Keymap;
 use crate::app::state::DemoInfo;
 use crate::backend::Credentials;
 use crate::secrets::{SecretsError, SessionStore, StoreInfo};
-use crate::ui::theme::ThemeName;
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 
@@ -41,15 +40,12 @@ pub async fn open_app(g: &Global) -> Outcome {
         }
         None => Keymap::default(),
     };
-    let theme = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-        ThemeName::Mono
-    } else {
-        match ctx.config.as_ref().map(|c| c.ui.theme) {
-            Some(crate::config::Theme::HighContrast) => ThemeName::HighContrast,
-            Some(crate::config::Theme::Mono) => ThemeName::Mono,
-            _ => ThemeName::Default,
-        }
-    };
+    let theme = ctx
+        .config
+        .as_ref()
+        .map(|c| c.ui.theme)
+        .unwrap_or_default()
+        .honour_no_color(std::env::var_os("NO_COLOR").as_deref());
     let demo = ctx.demo.as_ref().map(|d| DemoInfo {
         username: d.account.username.clone(),
         password: d.account.password.clone(),

@@ -18,12 +18,6 @@ fn ts(t: &Option<DateTime<Utc>>) -> Option<String> {
     t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
-/// A date as the tables show it.
-pub fn day(t: &Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d").to_string())
-        .unwrap_or_else(|| "-".into())
-}
-
 #[derive(Serialize)]
 pub struct Methods {
     pub schema: u32,

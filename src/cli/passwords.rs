@@ -3,8 +3,9 @@
 //! to stderr. Every change goes through `with_step_up`.
 
 use super::account::with_step_up;
-use super::output::{self, day};
+use super::output;
 use super::{Context, Failure, Global, JsonFlag, Outcome, exit, prompt};
+use crate::present::date;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -124,8 +125,8 @@ pub async fn app_passwords(g: &Global, command: AppPasswordsCommand) -> Outcome 
                     "{}  {:<30} created {}  last used {}",
                     a.id,
                     a.name,
-                    day(&a.created),
-                    day(&a.last_used)
+                    date(a.created),
+                    date(a.last_used)
                 );
             }
             Ok(())

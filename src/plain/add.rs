@@ -9,9 +9,8 @@ use crate::app::effects::Deps;
 use crate::app::state::{Change, TargetForm, WIZARD_KINDS, is_phone, method_name};
 use crate::backend::BackendError;
 use crate::domain::{Ability, Enrollment, EnrollmentState, MethodKind};
-use crate::ui::qr::short_otpauth;
-use crate::ui::widgets::date;
-use crate::ui::wizard::grouped;
+use crate::present::{self, date, grouped};
+use crate::qr::short_otpauth;
 use std::io::{BufRead, Write};
 use std::time::Duration;
 
@@ -42,21 +41,20 @@ pub async fn add_method<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) ->
         .iter()
         .map(|(k, a)| match a {
             Ability::Yes => k.title(),
-            Ability::No { reason, portal_url } => {
-                let at = portal_url
-                    .as_ref()
-                    .map(|u| format!(" You can add it at {u}"))
-                    .unwrap_or_default();
-                format!("{} (not available: {reason}.{at})", k.title())
-            }
+            Ability::No { reason, portal_url } => format!(
+                "{} (not available: {})",
+                k.title(),
+                present::unavailable(reason, portal_url.as_deref(), "add it")
+            ),
         })
         .collect();
     let Some(i) = io.choose(&items)? else {
         return Ok(Some(After::Quit));
     };
     let (kind, ability) = &choices[i];
-    if let Ability::No { reason, .. } = ability {
-        io.say(&format!("{} cannot be added here: {reason}.", kind.title()))?;
+    if let Ability::No { reason, portal_url } = ability {
+        let why = present::unavailable(reason, portal_url.as_deref(), "add it");
+        io.say(&format!("{} cannot be added here: {why}.", kind.title()))?;
         return Ok(None);
     }
     let target = if is_phone(kind) || *kind == MethodKind::Email {

@@ -7,7 +7,7 @@ use crate::app::effects::{self, Deps, Effect};
 use crate::app::state::{Change, method_name};
 use crate::backend::BackendError;
 use crate::domain::Method;
-use crate::ui::widgets::date;
+use crate::present::date;
 use std::io::{BufRead, Write};
 
 type Next = anyhow::Result<Option<After>>;

@@ -120,11 +120,13 @@ impl SessionStore for NoStore {
 pub mod demo;
 pub mod file;
 pub mod keyring;
+pub mod ordered;
 pub mod passphrase;
 pub mod select;
 
 pub use demo::DemoStore;
 pub use file::{FileStore, KdfParams};
+pub use ordered::OrderedStore;
 pub use passphrase::{PassphraseSource, Prompter};
 pub use select::{
     StoreChoice, StoreOptions, describe_store, forget_cached_key, open_store, open_store_or_none,

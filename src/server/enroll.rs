@@ -75,32 +75,13 @@ fn dto(row: &Row, state: &str) -> EnrollmentDto {
     }
 }
 
-/// E.164: a plus, then 8 to 15 digits; spaces, dashes, dots and brackets allowed between.
+/// E.164 only (a leading +): the rule every client checks too, in `crate::validate`.
 fn normalize_phone(raw: &str) -> Option<String> {
-    let raw = raw.trim();
-    let rest = raw.strip_prefix('+')?;
-    if !rest
-        .chars()
-        .all(|c| c.is_ascii_digit() || " -.()".contains(c))
-    {
-        return None;
-    }
-    let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
-    (8..=15)
-        .contains(&digits.len())
-        .then(|| format!("+{digits}"))
-        .filter(|d| !d.starts_with("+0"))
+    crate::validate::phone(raw, None).ok()
 }
 
 fn valid_email(raw: &str) -> bool {
-    let Some((local, domain)) = raw.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !raw.chars().any(char::is_whitespace)
-        && !domain.contains('@')
-        && domain.split('.').count() >= 2
-        && domain.split('.').all(|p| !p.is_empty())
+    crate::validate::email(raw).is_ok()
 }
 
 fn new_code() -> String {

@@ -1,8 +1,9 @@
 //! Devices: the authenticator phones on the account, each deletable.
 
 use crate::app::state::{Loadable, State};
+use crate::present::date;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{ListBody, ListScreen, cell, date, list_screen};
+use crate::ui::widgets::{ListBody, ListScreen, cell, list_screen};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::Span;

@@ -2,10 +2,10 @@
 //! show-once dialog (its secret is drawn only while it is open).
 
 use crate::app::state::{Form, FormPurpose, Loadable, ShowOnce, State};
+use crate::present::date;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::{
-    ListBody, ListScreen, cell, clean, date, dialog, field, list_screen, row, scrolled, spinner,
-    wrap,
+    ListBody, ListScreen, cell, clean, dialog, field, list_screen, row, scrolled, spinner, wrap,
 };
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};

@@ -4,8 +4,9 @@
 use crate::app::keymap::Command;
 use crate::app::state::{HomeItem, Loadable, State};
 use crate::domain::{Ability, Capabilities, Method};
+use crate::present::date;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{cell, clean, date, failure, row, scrolled, spinner};
+use crate::ui::widgets::{cell, clean, failure, row, scrolled, spinner};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};

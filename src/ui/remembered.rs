@@ -1,8 +1,9 @@
 //! Remembered devices: "Don't ask again for N days" grants; this one is marked.
 
 use crate::app::state::{Loadable, State};
+use crate::present::date;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{ListBody, ListScreen, cell, date, list_screen, with_suffix};
+use crate::ui::widgets::{ListBody, ListScreen, cell, list_screen, with_suffix};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::Span;

@@ -2,34 +2,8 @@
 //! distinguishable without color (bold, reversed, underline), so the mono
 //! theme and NO_COLOR lose nothing.
 
+use crate::config::ThemeName;
 use ratatui::style::{Color, Modifier, Style};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum ThemeName {
-    #[default]
-    Default,
-    HighContrast,
-    Mono,
-}
-
-impl ThemeName {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "default" => Some(Self::Default),
-            "high-contrast" | "high_contrast" => Some(Self::HighContrast),
-            "mono" => Some(Self::Mono),
-            _ => None,
-        }
-    }
-
-    /// NO_COLOR (any non-empty value, see no-color.org) turns every theme mono.
-    pub fn honour_no_color(self, no_color: Option<&std::ffi::OsStr>) -> Self {
-        match no_color {
-            Some(v) if !v.is_empty() => Self::Mono,
-            _ => self,
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Theme {

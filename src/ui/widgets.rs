@@ -3,7 +3,6 @@
 
 use crate::backend::BackendError;
 use crate::ui::theme::Theme;
-use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;
@@ -25,10 +24,6 @@ pub fn clean(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { '\u{fffd}' } else { c })
         .collect()
-}
-
-pub fn date(d: Option<DateTime<Utc>>) -> String {
-    d.map_or_else(|| "-".into(), |d| d.format("%Y-%m-%d").to_string())
 }
 
 /// Pads or cuts `s` to exactly `w` columns.

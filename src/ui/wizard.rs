@@ -5,9 +5,11 @@
 
 use crate::app::keymap::Command;
 use crate::app::state::{State, Wizard, WizardStep, is_phone, kind_choices};
+use crate::config::ThemeName;
 use crate::domain::{Ability, MethodKind};
-use crate::ui::qr::{QrCode, QrPalette, short_otpauth};
-use crate::ui::theme::{Theme, ThemeName};
+use crate::present::{self, grouped};
+use crate::qr::{MIN_QUIET_ZONE, QrCode, QrPalette, short_otpauth};
+use crate::ui::theme::Theme;
 use crate::ui::widgets::{clean, field, row, scrolled, spinner, wrap};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -29,10 +31,12 @@ fn key(state: &State, cmd: Command) -> String {
     state.keymap.describe(cmd, false).unwrap_or_default()
 }
 
-/// The text to draw as a QR code: the short form of an otpauth URI.
-pub fn qr_text(w: &Wizard) -> Option<String> {
-    let p = w.enrollment.as_ref()?.qr_payload.as_ref()?;
-    Some(short_otpauth(p.expose()))
+/// Whether the enrollment has something to draw as a QR code (drawn from
+/// `Wizard::qr`, encoded once; when that failed, the text form shows instead).
+fn has_qr_payload(w: &Wizard) -> bool {
+    w.enrollment
+        .as_ref()
+        .is_some_and(|e| e.qr_payload.is_some())
 }
 
 /// Whether the scan step shows the text form first (asked for, or a mono theme).
@@ -46,17 +50,7 @@ pub fn full_screen(state: &State) -> bool {
         && state
             .wizard
             .as_ref()
-            .is_some_and(|w| matches!(w.step, WizardStep::Scan { .. }) && qr_text(w).is_some())
-}
-
-/// A TOTP secret in groups of four, as apps ask for it.
-pub fn grouped(secret: &str) -> String {
-    let chars: Vec<char> = secret.chars().filter(|c| !c.is_whitespace()).collect();
-    chars
-        .chunks(4)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join(" ")
+            .is_some_and(|w| matches!(w.step, WizardStep::Scan { .. }) && has_qr_payload(w))
 }
 
 /// The secret from the enrollment, or from the URI's `secret=` when only that came.
@@ -138,9 +132,10 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
                     .map_or(0, |u| portal_qr(u, frame, area));
                 let tw = width.saturating_sub(qr_w + 1).max(20);
                 lines.push(Line::raw(""));
+                // The portal goes on its own line below, in the link style.
                 push_wrapped(
                     &mut lines,
-                    &format!("Not available here: {reason}"),
+                    &present::not_available(reason, None, "add it"),
                     tw,
                     theme.muted,
                 );
@@ -387,7 +382,7 @@ fn tail(state: &State, w: &Wizard, lines: &mut Vec<Line<'static>>, width: u16, t
 /// and leaves room for the list; returns the columns it took (0: not drawn).
 fn portal_qr(url: &str, frame: &mut Frame, area: Rect) -> u16 {
     let Ok(qr) = QrCode::new(url) else { return 0 };
-    let (w, h) = qr.size_for(crate::ui::qr::MIN_QUIET_ZONE);
+    let (w, h) = qr.size_for(MIN_QUIET_ZONE);
     if area.height < h || area.width < w + 40 {
         return 0;
     }
@@ -490,14 +485,17 @@ pub fn render_scan(state: &State, frame: &mut Frame, theme: &Theme) -> Option<Po
         Paragraph::new(crate::ui::keybar::line(state, theme, keys.width)),
         keys,
     );
-    let payload = qr_text(w)?;
+    if !has_qr_payload(w) {
+        return None;
+    }
     let push = w.kind() == Some(&MethodKind::AuthenticatorPush);
     let palette = if state.truecolor {
         QrPalette::TrueColor
     } else {
         QrPalette::Indexed
     };
-    let qr = QrCode::new(&payload).ok().map(|q| {
+    // A clone shares the encoded modules; only the drawing options are set here.
+    let qr = w.qr.clone().map(|q| {
         q.palette(palette).inverted(w.inverted).text_hint(if push {
             "the activation code and URL are shown as text"
         } else {

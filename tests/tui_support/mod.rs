@@ -10,9 +10,9 @@ use secinfo::app::state::State;
 use secinfo::app::{Action, Effect, update};
 use secinfo::backend::Challenge;
 use secinfo::backend::Credentials;
+use secinfo::config::ThemeName;
 use secinfo::domain::*;
 use secinfo::secrets::{SecretsError, SessionStore, StoreInfo};
-use secinfo::ui::theme::ThemeName;
 use std::collections::HashMap;
 use std::sync::Mutex;
 

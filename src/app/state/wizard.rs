@@ -3,7 +3,9 @@
 
 use crate::app::state::ReqId;
 use crate::domain::{Ability, Capabilities, Enrollment, MethodKind};
+use crate::qr::{QrCode, short_otpauth};
 use crate::secrets::SecretString;
+use crate::validate;
 
 /// Kinds the wizard offers, in the portal's order (app passwords have their own screen).
 pub const WIZARD_KINDS: [MethodKind; 8] = [
@@ -54,6 +56,8 @@ pub struct Wizard {
     pub step: WizardStep,
     /// Begun on the server and not finished: cancelled when the wizard is left.
     pub enrollment: Option<Enrollment>,
+    /// The enrollment's QR code, encoded once when it arrives (not on every frame).
+    pub qr: Option<QrCode>,
     /// The backend call in flight (begin, verify or poll).
     pub pending: Option<ReqId>,
     pub error: Option<String>,
@@ -74,6 +78,7 @@ impl Wizard {
             first_run,
             step: WizardStep::Choose { focus: 0 },
             enrollment: None,
+            qr: None,
             pending: None,
             error: None,
             inverted: false,
@@ -82,6 +87,16 @@ impl Wizard {
             phone_said: None,
             replaces: None,
         }
+    }
+
+    /// Keep the enrollment the server began, with its QR code encoded once:
+    /// the short form of an otpauth URI, or the push activation payload.
+    pub fn set_enrollment(&mut self, enrollment: Enrollment) {
+        self.qr = enrollment
+            .qr_payload
+            .as_ref()
+            .and_then(|payload| QrCode::new(&short_otpauth(payload.expose())).ok());
+        self.enrollment = Some(enrollment);
     }
 
     pub fn kind(&self) -> Option<&MethodKind> {
@@ -151,53 +166,27 @@ impl TargetForm {
     }
 }
 
-/// "+" country code and national number, digits only, 8–15 digits in all (E.164).
+/// The E.164 number from the form's two fields, or what to fix in the
+/// wizard's words. The rule is `crate::validate::phone`; the form adds one of
+/// its own: the country code goes in Country, not in the number.
 pub fn e164(country: &str, number: &str) -> Result<String, String> {
-    let cc: String = country.trim().trim_start_matches('+').to_string();
-    if cc.is_empty()
-        || cc.len() > 3
-        || !cc.chars().all(|c| c.is_ascii_digit())
-        || cc.starts_with('0')
-    {
+    let Ok(cc) = validate::country_code(country) else {
         return Err("The country code is 1 to 3 digits, such as 1 (US) or 44 (UK).".into());
-    }
-    let raw = number.trim();
-    if raw.starts_with('+') {
+    };
+    if number.trim().starts_with('+') {
         return Err("Enter the number without the country code; that goes in Country.".into());
     }
-    let ok = raw
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.'));
-    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-    let national = digits.trim_start_matches('0');
-    let total = cc.len() + national.len();
-    if !ok || !(8..=15).contains(&total) {
-        return Err(format!(
+    validate::phone(number, Some(&cc)).map_err(|_| {
+        format!(
             "That is not a phone number: enter digits only, {} to {} of them after the country code.",
             8usize.saturating_sub(cc.len()).max(1),
             15 - cc.len()
-        ));
-    }
-    Ok(format!("+{cc}{national}"))
+        )
+    })
 }
 
-/// A plausible address: one @, something before it, a dotted domain after it, no spaces.
+/// The address, trimmed, if it is one (`crate::validate::email`).
 pub fn email(input: &str) -> Result<String, String> {
-    let a = input.trim();
-    let bad = || Err("That is not an email address: it looks like name@example.com.".to_string());
-    let Some((local, domain)) = a.split_once('@') else {
-        return bad();
-    };
-    let labels_ok = domain
-        .split('.')
-        .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'));
-    if local.is_empty()
-        || domain.contains('@')
-        || a.chars().any(char::is_whitespace)
-        || !domain.contains('.')
-        || !labels_ok
-    {
-        return bad();
-    }
-    Ok(a.to_string())
+    validate::email(input)
+        .map_err(|_| "That is not an email address: it looks like name@example.com.".to_string())
 }

@@ -10,6 +10,7 @@ use crate::app::state::{
 };
 use crate::app::state::{confirm_name, method_name};
 use crate::domain::{Ability, Capabilities, DefaultScope, MethodKind};
+use crate::present;
 
 /// Loads what the home screen shows (the account too when `account`).
 pub(crate) fn load(state: &mut State, account: bool) -> Vec<Effect> {
@@ -57,10 +58,11 @@ fn ability(state: &State, pick: impl Fn(&Capabilities) -> &Ability) -> Result<()
     match &state.caps {
         Loadable::Ready(c) => match pick(c) {
             Ability::Yes => Ok(()),
-            Ability::No { reason, portal_url } => Err(match portal_url {
-                Some(url) => format!("Not available here: {reason} You can do it at {url}"),
-                None => format!("Not available here: {reason}"),
-            }),
+            Ability::No { reason, portal_url } => Err(present::not_available(
+                reason,
+                portal_url.as_deref(),
+                "do it",
+            )),
         },
         Loadable::Failed(e) => Err(format!("secinfo cannot tell what this server allows: {e}")),
         _ => Err("Still finding out what this server allows; try again in a moment.".into()),

@@ -32,38 +32,74 @@ pub fn init(state: &mut State, signed_in: bool) -> Vec<Effect> {
     Vec::new()
 }
 
-pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
-    match action {
-        Action::Key(ev) => {
-            if ev.kind == KeyEventKind::Release {
-                return Vec::new();
-            }
-            if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
-                return quit(state);
-            }
-            let (cmds, text) = state.key_context();
-            let key = Key::from_event(&ev);
-            if let Some(cmd) = state.keymap.resolve(key, &cmds, text) {
-                return command(state, cmd);
-            }
-            let digits = wizard::takes_digits(state);
-            match (text || digits, key.code) {
-                (_, KeyCode::Char(c)) if key.is_text() && (text || c.is_ascii_digit()) => {
-                    type_text(state, &c.to_string())
-                }
-                (_, KeyCode::Backspace) => backspace(state),
-                _ => {}
-            }
-            Vec::new()
+/// What a key does where the focus is; `None`: nothing (released, or bound
+/// to nothing here with no field to type into).
+enum KeyMeaning {
+    Quit,
+    Command(Command),
+    Type(char),
+    Backspace,
+}
+
+fn key_meaning(state: &State, ev: &crossterm::event::KeyEvent) -> Option<KeyMeaning> {
+    if ev.kind == KeyEventKind::Release {
+        return None;
+    }
+    if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
+        return Some(KeyMeaning::Quit);
+    }
+    let (cmds, text) = state.key_context();
+    let key = Key::from_event(ev);
+    if let Some(cmd) = state.keymap.resolve(key, &cmds, text) {
+        return Some(KeyMeaning::Command(cmd));
+    }
+    match key.code {
+        // Digits go to whichever code field is showing, even outside text mode.
+        KeyCode::Char(c) if key.is_text() && (text || c.is_ascii_digit()) => {
+            Some(KeyMeaning::Type(c))
         }
-        Action::Cmd(cmd) => {
-            let (cmds, _) = state.key_context();
-            if cmds.contains(&cmd) {
-                command(state, cmd)
-            } else {
+        KeyCode::Backspace => Some(KeyMeaning::Backspace),
+        _ => None,
+    }
+}
+
+/// Whether `action` can change anything: keys that mean nothing here and
+/// commands this screen does not offer are ignored without a redraw.
+fn may_change(state: &State, action: &Action) -> bool {
+    match action {
+        Action::Key(ev) => key_meaning(state, ev).is_some(),
+        Action::Cmd(cmd) => state.key_context().0.contains(cmd),
+        _ => true,
+    }
+}
+
+/// Applies `action`. `state.revision` moves whenever the action may have
+/// changed what is drawn, so the terminal loop redraws only then.
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    if !may_change(state, &action) {
+        return Vec::new();
+    }
+    state.revision = state.revision.wrapping_add(1);
+    dispatch(state, action)
+}
+
+fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Key(ev) => match key_meaning(state, &ev) {
+            Some(KeyMeaning::Quit) => quit(state),
+            Some(KeyMeaning::Command(cmd)) => command(state, cmd),
+            Some(KeyMeaning::Type(c)) => {
+                type_text(state, &c.to_string());
                 Vec::new()
             }
-        }
+            Some(KeyMeaning::Backspace) => {
+                backspace(state);
+                Vec::new()
+            }
+            None => Vec::new(),
+        },
+        // Checked by `may_change`: only commands this screen offers get here.
+        Action::Cmd(cmd) => command(state, cmd),
         Action::Char(c) => {
             type_text(state, &c.to_string());
             Vec::new()

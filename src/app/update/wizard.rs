@@ -11,6 +11,7 @@ use crate::app::state::{
 };
 use crate::backend::BackendError;
 use crate::domain::{Ability, Enrollment, EnrollmentState, MethodKind};
+use crate::present;
 use crate::secrets::SecretString;
 use std::time::Duration;
 
@@ -181,10 +182,11 @@ fn check_code(state: &mut State) -> Vec<Effect> {
 fn why_not(ability: &Ability) -> Option<String> {
     match ability {
         Ability::Yes => None,
-        Ability::No { reason, portal_url } => Some(match portal_url {
-            Some(url) => format!("Not available here: {reason} You can add it at {url}"),
-            None => format!("Not available here: {reason}"),
-        }),
+        Ability::No { reason, portal_url } => Some(present::not_available(
+            reason,
+            portal_url.as_deref(),
+            "add it",
+        )),
     }
 }
 
@@ -382,7 +384,7 @@ pub(super) fn begun(
                     code: SecretString::default(),
                 },
             };
-            w.enrollment = Some(e);
+            w.set_enrollment(e);
             Vec::new()
         }
         Err(BackendError::SignInRequired) => {

@@ -1,7 +1,7 @@
-//! The QR code as lines of text, for the CLI (`secinfo methods add totp`):
+//! The QR code as lines of text, for the CLI (`secinfo methods add totp`) and plain mode:
 //! the same half-block rule and palette as the TUI widget, 4-module quiet zone.
 
-use crate::ui::qr::{QUIET_ZONE, QrCode, QrPalette, half_block};
+use super::{QUIET_ZONE, QrCode, QrPalette, half_block};
 
 /// Lines with explicit SGR colors (38;5;16 / 48;5;231, or 38;2 / 48;2 RGB with
 /// `QrPalette::TrueColor`), each ending in a reset so nothing bleeds into the

@@ -1,0 +1,80 @@
+//! How values read to a person, the same in the TUI, plain mode and the CLI:
+//! dates, secrets in groups, and "not available here" with the portal to use
+//! instead. Plain strings only: each front end styles them its own way.
+
+use chrono::{DateTime, Utc};
+
+/// A date as lists show it (`2025-03-07`), or `-` when there is none.
+pub fn date(when: Option<DateTime<Utc>>) -> String {
+    when.map_or_else(|| "-".into(), |d| d.format("%Y-%m-%d").to_string())
+}
+
+/// `JBSWY3DPEHPK3PXP` as `JBSW Y3DP EHPK 3PXP`: easier to type into an app.
+/// Whitespace already in the secret is dropped first, so the groups stay even.
+pub fn grouped(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().filter(|c| !c.is_whitespace()).collect();
+    chars
+        .chunks(4)
+        .map(|group| group.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Why something cannot be done here and, when the provider's own portal can
+/// do it, where: "REASON. You can `action` at URL". For lines that already say
+/// it is unavailable (a list item, an error prefix).
+pub fn unavailable(reason: &str, portal_url: Option<&str>, action: &str) -> String {
+    let reason = reason.trim_end_matches('.');
+    match portal_url {
+        Some(url) => format!("{reason}. You can {action} at {url}"),
+        None => reason.to_string(),
+    }
+}
+
+/// "Not available here: REASON. You can `action` at URL" (`action`: "add it", "do it").
+pub fn not_available(reason: &str, portal_url: Option<&str>, action: &str) -> String {
+    format!(
+        "Not available here: {}",
+        unavailable(reason, portal_url, action)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn dates_show_the_day_or_a_dash() {
+        let when = Utc.with_ymd_and_hms(2025, 3, 7, 23, 59, 0).single();
+        assert_eq!(date(when), "2025-03-07");
+        assert_eq!(date(None), "-");
+    }
+
+    #[test]
+    fn secrets_are_grouped_by_four() {
+        assert_eq!(grouped("JBSWY3DPEHPK3PXP"), "JBSW Y3DP EHPK 3PXP");
+        assert_eq!(grouped("JBSW Y3DP EHP"), "JBSW Y3DP EHP");
+        assert_eq!(grouped(""), "");
+    }
+
+    #[test]
+    fn not_available_names_the_portal_when_there_is_one() {
+        assert_eq!(
+            not_available("this server cannot add it yet", None, "add it"),
+            "Not available here: this server cannot add it yet"
+        );
+        assert_eq!(
+            not_available(
+                "a passkey needs a browser",
+                Some("https://portal.test"),
+                "add it"
+            ),
+            "Not available here: a passkey needs a browser. You can add it at https://portal.test"
+        );
+        assert_eq!(
+            unavailable("no default here.", Some("https://p.test"), "do it"),
+            "no default here. You can do it at https://p.test"
+        );
+    }
+}
