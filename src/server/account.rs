@@ -6,7 +6,7 @@ use super::error::{ApiError, ApiResult, JsonBody};
 use super::me::require_fresh_mfa;
 use super::methods::{self, TOTP};
 use super::tokens::{self, Caller};
-use super::{AppState, outbox, password};
+use super::{AppState, outbox, password, throttle};
 use crate::protocol::*;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -35,33 +35,39 @@ pub async fn change_password(
     JsonBody(req): JsonBody<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
     state
-        .run(move |conn, s| {
+        .run_hashing(move |conn, s| {
             let me = bearer.require(conn)?;
             require_fresh_mfa(conn, s, &me)?;
-            tokens::check_throttle(conn, &me.user_id)?;
             let (username, phc): (String, String) = conn.query_row(
                 "SELECT username, password_hash FROM users WHERE id = ?1",
                 [&me.user_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
+            let key = throttle::password_key(&username);
+            throttle::reserve(conn, s, &key)?;
             if !password::verify(&req.current_password, &phc) {
-                tokens::record_failure(conn, s, &me.user_id)?;
+                throttle::fail(conn, s, &key)?;
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     codes::INVALID_CREDENTIALS,
                     "the current password is not right",
                 ));
             }
+            throttle::succeed(conn, &key)?;
             let new = &req.new_password;
             if new.chars().count() < 8 {
-                return Err(ApiError::bad_request("the new password needs at least 8 characters"));
+                return Err(ApiError::bad_request(
+                    "the new password needs at least 8 characters",
+                ));
             }
             if *new == req.current_password || new.eq_ignore_ascii_case(&username) {
-                return Err(ApiError::bad_request("choose a new password that is not your old one or your username"));
+                return Err(ApiError::bad_request(
+                    "choose a new password that is not your old one or your username",
+                ));
             }
             let phc = password::hash(new).map_err(ApiError::from)?;
             conn.execute(
-                "UPDATE users SET password_hash = ?2, password_changed_at = ?3, failed_count = 0 WHERE id = ?1",
+                "UPDATE users SET password_hash = ?2, password_changed_at = ?3 WHERE id = ?1",
                 params![me.user_id, phc, now()],
             )?;
             let others: Vec<String> = conn
@@ -71,7 +77,11 @@ pub async fn change_password(
             for sid in others {
                 tokens::revoke_session(conn, &sid)?;
             }
-            outbox::notice(conn, &me.user_id, "your password was changed and your other sessions were signed out")?;
+            outbox::notice(
+                conn,
+                &me.user_id,
+                "your password was changed and your other sessions were signed out",
+            )?;
             Ok(StatusCode::NO_CONTENT)
         })
         .await

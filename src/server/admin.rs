@@ -97,9 +97,10 @@ pub fn set_password(db: &Path, username: &str, password: &SecretString) -> Resul
     let id = user_id(&conn, username)?;
     let phc = password::hash(password.expose())?;
     conn.execute(
-        "UPDATE users SET password_hash = ?2, password_changed_at = ?3, failed_count = 0, locked_until = 0 WHERE id = ?1",
+        "UPDATE users SET password_hash = ?2, password_changed_at = ?3 WHERE id = ?1",
         params![id, phc, now()],
     )?;
+    unlock(&conn, username, &id)?;
     super::outbox::notice(&conn, &id, "your password was changed by an administrator")
         .map_err(api)?;
     Ok(())
@@ -114,7 +115,11 @@ pub fn reset_mfa(db: &Path, username: &str) -> Result<()> {
     tx.execute("DELETE FROM methods WHERE user_id = ?1", [&id])?;
     tx.execute("DELETE FROM devices WHERE user_id = ?1", [&id])?;
     tx.execute("DELETE FROM remembered WHERE user_id = ?1", [&id])?;
-    tx.execute("UPDATE users SET default_method_id = NULL, failed_count = 0, locked_until = 0 WHERE id = ?1", [&id])?;
+    tx.execute(
+        "UPDATE users SET default_method_id = NULL WHERE id = ?1",
+        [&id],
+    )?;
+    unlock(&tx, username, &id)?;
     super::outbox::notice(
         &tx,
         &id,
@@ -125,10 +130,23 @@ pub fn reset_mfa(db: &Path, username: &str) -> Result<()> {
     Ok(())
 }
 
+/// The administrator answered for the account: clear its failure counters.
+fn unlock(conn: &Connection, username: &str, user_id: &str) -> Result<()> {
+    conn.execute(
+        "DELETE FROM throttle WHERE key IN (?1, ?2)",
+        params![
+            super::throttle::password_key(username),
+            super::throttle::mfa_key(user_id)
+        ],
+    )?;
+    Ok(())
+}
+
 pub fn list_users(db: &Path) -> Result<Vec<UserSummary>> {
     let conn = conn(db)?;
     let mut stmt = conn.prepare(
-        "SELECT u.id, u.username, u.display_name, u.created_at, u.locked_until,
+        "SELECT u.id, u.username, u.display_name, u.created_at,
+           (SELECT MAX(t.locked_until) FROM throttle t WHERE t.key IN ('pw:' || LOWER(u.username), 'mfa:' || u.id)),
            (SELECT COUNT(*) FROM devices d WHERE d.user_id = u.id AND d.enrollment_id IS NULL)
          FROM users u ORDER BY u.username",
     )?;
@@ -139,7 +157,7 @@ pub fn list_users(db: &Path) -> Result<Vec<UserSummary>> {
                 r.get(1)?,
                 r.get(2)?,
                 r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
+                r.get::<_, Option<i64>>(4)?.unwrap_or(0),
                 r.get::<_, i64>(5)?,
             ))
         })?

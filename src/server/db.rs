@@ -172,6 +172,20 @@ CREATE INDEX recovery_codes_user ON recovery_codes(user_id);
     r#"
 ALTER TABLE enrollments ADD COLUMN replaces TEXT;
 "#,
+    r#"
+-- failure counters (see throttle.rs); users.failed_count and locked_until are no longer read
+CREATE TABLE throttle (
+    key TEXT PRIMARY KEY,
+    failed INTEGER NOT NULL DEFAULT 0,
+    locked_until INTEGER NOT NULL DEFAULT 0,
+    -- locks so far: each one lasts twice as long as the one before
+    level INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL
+);
+-- wrong codes so far: past max_code_guesses the attempt is void
+ALTER TABLE challenges ADD COLUMN guesses INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE enrollments ADD COLUMN guesses INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// Open a connection with the pragmas every connection needs.
@@ -297,6 +311,11 @@ pub fn purge(conn: &Connection) -> Result<()> {
         [t],
     )?;
     conn.execute("DELETE FROM enrollments WHERE expires_at <= ?1", [day_ago])?;
+    // Counters of names nobody tried for a day (most are unknown usernames).
+    conn.execute(
+        "DELETE FROM throttle WHERE updated_at <= ?1 AND locked_until <= ?2",
+        [day_ago, t],
+    )?;
     conn.execute(
         "DELETE FROM sessions WHERE last_active_at <= ?1
            AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.session_id = sessions.id)

@@ -306,14 +306,26 @@ fn advance(
     if code.is_empty() {
         return Err(ApiError::bad_request("enter the code"));
     }
-    tokens::check_throttle(conn, &row.user_id)?;
+    // A fresh code is only ever a few guesses away from the right one:
+    // past the cap the enrollment is dropped and must start over.
+    let taken = conn.execute(
+        "UPDATE enrollments SET guesses = guesses + 1 WHERE id = ?1 AND guesses < ?2",
+        params![row.id, s.max_failed_attempts.max(1)],
+    )?;
+    if taken == 0 {
+        discard(conn, &row)?;
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::CHALLENGE_EXPIRED,
+            "too many wrong codes were entered, so adding this method was stopped; start again",
+        ));
+    }
     let step = match row.kind.as_str() {
         TOTP => totp::matching_step(row.secret.as_deref().unwrap_or(""), code, s),
         _ => (row.code_hash.as_deref() == Some(hash(&format!("{}:{code}", row.id)).as_str()))
             .then_some(0),
     };
     let Some(step) = step else {
-        tokens::record_failure(conn, s, &row.user_id)?;
         let hint = if row.kind == TOTP {
             "; check that the time on the phone is right"
         } else {
@@ -325,7 +337,6 @@ fn advance(
             format!("that code is not right{hint}; try again"),
         ));
     };
-    tokens::record_success(conn, &row.user_id)?;
     let method_id = new_id("m_");
     conn.execute(
         "INSERT INTO methods (id, user_id, kind, label, secret, created_at, last_totp_step) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

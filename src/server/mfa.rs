@@ -6,7 +6,7 @@ use super::db::{hash, new_id, new_secret, now};
 use super::error::{ApiError, ApiResult};
 use super::methods::{self, MethodRow, PUSH, TOTP};
 use super::tokens::{self, Authed, NewSession};
-use super::{outbox, recovery, totp};
+use super::{outbox, recovery, throttle, totp};
 use crate::protocol::{AuthResult, MfaChallenge, MfaSent, codes};
 use axum::http::StatusCode;
 use rand::Rng;
@@ -20,6 +20,8 @@ pub struct ChallengeRow {
     pub client_id: String,
     pub client_name: String,
     pub ip: String,
+    /// Wrong codes given so far.
+    pub guesses: u32,
 }
 
 pub struct Origin<'a> {
@@ -68,7 +70,7 @@ pub fn load(
 ) -> ApiResult<(ChallengeRow, MethodRow)> {
     let found = conn
         .query_row(
-            "SELECT id, user_id, session_id, client_id, client_name, ip, expires_at, done
+            "SELECT id, user_id, session_id, client_id, client_name, ip, expires_at, done, guesses
              FROM challenges WHERE id = ?1",
             [challenge_id],
             |r| {
@@ -80,6 +82,7 @@ pub fn load(
                         client_id: r.get(3)?,
                         client_name: r.get(4)?,
                         ip: r.get(5)?,
+                        guesses: r.get(8)?,
                     },
                     r.get::<_, i64>(6)?,
                     r.get::<_, i64>(7)? != 0,
@@ -118,6 +121,56 @@ pub fn load(
             ApiError::bad_request("that method cannot be used to sign in to this account")
         })?;
     Ok((ch, method))
+}
+
+fn too_many_guesses() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        codes::CHALLENGE_EXPIRED,
+        "too many wrong codes were entered for this sign-in attempt, so it was stopped; sign in again",
+    )
+}
+
+/// A challenge that took too many wrong codes answers nothing more, not
+/// even a push (which could otherwise be approved by a tired user).
+pub fn ensure_guesses_left(settings: &Settings, ch: &ChallengeRow) -> ApiResult<()> {
+    if ch.guesses >= u32::from(settings.max_code_guesses.max(1)) {
+        return Err(too_many_guesses());
+    }
+    Ok(())
+}
+
+/// Count one code against the challenge before checking it (atomically, so
+/// parallel guesses cannot exceed the cap); past the cap the challenge is void.
+pub fn take_guess(conn: &Connection, settings: &Settings, ch: &ChallengeRow) -> ApiResult<()> {
+    let taken = conn.execute(
+        "UPDATE challenges SET guesses = guesses + 1 WHERE id = ?1 AND guesses < ?2",
+        params![ch.id, settings.max_code_guesses.max(1)],
+    )?;
+    if taken == 0 {
+        return Err(too_many_guesses());
+    }
+    Ok(())
+}
+
+/// Codes for this account were just locked: tell the holder, who may be
+/// the only one to know the guesses were not theirs.
+pub fn warn_locked(conn: &Connection, ch: &ChallengeRow, secs: u64) -> ApiResult<()> {
+    outbox::alert(
+        conn,
+        &ch.user_id,
+        &format!(
+            "several wrong verification codes were entered after your password, from {}. \
+             Signing in with a code is paused for {} minute(s). If this wasn't you, someone knows your \
+             password: change it and sign out everywhere",
+            if ch.ip.is_empty() {
+                "an unknown address"
+            } else {
+                &ch.ip
+            },
+            secs.div_ceil(60)
+        ),
+    )
 }
 
 /// Send a push (returns the number to match) or a code.
@@ -341,7 +394,7 @@ pub fn finish(
             "this sign-in attempt is already complete; sign in again",
         ));
     }
-    tokens::record_success(conn, &ch.user_id)?;
+    throttle::succeed(conn, &throttle::mfa_key(&ch.user_id))?;
     methods::touch(conn, m)?;
     let session_id = match &ch.session_id {
         Some(sid) => {

@@ -1,4 +1,4 @@
-//! Sessions, their tokens, the bearer extractor and the per-account throttle.
+//! Sessions, their tokens and the bearer extractor.
 //! Tokens are opaque random strings stored only as SHA-256 hashes, so
 //! revoking one in the database takes effect on the very next request.
 
@@ -160,41 +160,5 @@ pub fn revoke_session(conn: &Connection, session_id: &str) -> ApiResult<()> {
         "DELETE FROM refresh_tokens WHERE session_id = ?1",
         [session_id],
     )?;
-    Ok(())
-}
-
-/// Refuse while the account is locked after too many failures.
-pub fn check_throttle(conn: &Connection, user_id: &str) -> ApiResult<()> {
-    let locked_until: i64 = conn.query_row(
-        "SELECT locked_until FROM users WHERE id = ?1",
-        [user_id],
-        |r| r.get(0),
-    )?;
-    let t = now();
-    if locked_until > t {
-        return Err(ApiError::throttled((locked_until - t) as u64));
-    }
-    Ok(())
-}
-
-/// Count a wrong password or code; at the limit, lock the account for a while.
-pub fn record_failure(conn: &Connection, settings: &Settings, user_id: &str) -> ApiResult<()> {
-    let count: u32 = conn.query_row(
-        "UPDATE users SET failed_count = failed_count + 1 WHERE id = ?1 RETURNING failed_count",
-        [user_id],
-        |r| r.get(0),
-    )?;
-    if count >= settings.max_failed_attempts {
-        tracing::warn!(user_id, "account locked after repeated failures");
-        conn.execute(
-            "UPDATE users SET failed_count = 0, locked_until = ?2 WHERE id = ?1",
-            params![user_id, now() + settings.lockout as i64],
-        )?;
-    }
-    Ok(())
-}
-
-pub fn record_success(conn: &Connection, user_id: &str) -> ApiResult<()> {
-    conn.execute("UPDATE users SET failed_count = 0 WHERE id = ?1", [user_id])?;
     Ok(())
 }
