@@ -224,3 +224,123 @@ async fn one_address_is_slowed_down_whichever_usernames_it_tries() {
     assert_eq!(r.code(), codes::THROTTLED);
     assert!((1..=60).contains(&wait_of(&r)));
 }
+
+// 3. An administrator's reset ends everything an intruder set up -------------
+
+#[tokio::test]
+async fn an_intruders_session_and_everything_it_made_end_when_the_admin_resets_the_password() {
+    let w = World::default().await;
+    let alice = w.demo.username.clone();
+    // The intruder signs in, is remembered, and sets up ways back in.
+    let t = w.alice_signs_in("intruder", true).await;
+    let grant = t.remembered_grant.clone().unwrap();
+    let app_password = w.new_app_password(&t.access_token, "Backdoor").await;
+    let _codes: RecoveryCodes = w
+        .post("/v1/me/recovery-codes", (), Some(&t.access_token))
+        .await
+        .ok();
+    let enrollment: EnrollmentDto = w
+        .post(
+            "/v1/me/enrollments",
+            EnrollmentRequest {
+                kind: "authenticator_push".into(),
+                target: None,
+                name: Some("Intruder's phone".into()),
+                replaces: None,
+            },
+            Some(&t.access_token),
+        )
+        .await
+        .ok();
+    // A sign-in begun before the reset, waiting for its code.
+    let pending = w.alice_challenge("intruder-2").await;
+
+    secinfo::server::admin::set_password(
+        &w.db,
+        &alice,
+        &secinfo::secrets::SecretString::new("a-fresh-password"),
+    )
+    .unwrap();
+
+    assert_eq!(w.get("/v1/me", &t.access_token).await.status, 401);
+    let refresh = w
+        .post(
+            "/v1/auth/refresh",
+            server_support::refresh_body(&t.refresh_token, "intruder"),
+            None,
+        )
+        .await;
+    assert_eq!(refresh.status, 401);
+    assert_eq!(w.legacy_ping(&alice, &app_password).await, 401);
+    let totp = World::method(&pending, "totp").method_id.clone();
+    let code = w.phone().code(None).unwrap();
+    let late = w
+        .answer(&pending, &totp, Some(code.expose()), false, None)
+        .await;
+    assert_eq!(late.code(), codes::CHALLENGE_EXPIRED);
+    let activation = w
+        .post(
+            "/v1/device/activate",
+            ActivateRequest {
+                activation_code: enrollment.activation_code.clone().unwrap(),
+                name: "Intruder's phone".into(),
+                platform: "Android".into(),
+                public_key: secinfo::phone::new_key().1,
+            },
+            None,
+        )
+        .await;
+    assert_eq!(activation.code(), codes::INVALID_CODE);
+    for table in [
+        "recovery_codes",
+        "app_passwords",
+        "enrollments",
+        "remembered",
+    ] {
+        assert_eq!(w.rows_of(table, &alice), 0, "{table}");
+    }
+    // The grant no longer skips the second factor, even with the new password.
+    let again = w
+        .login_as(&alice, "a-fresh-password", "intruder", Some(&grant))
+        .await
+        .ok::<AuthResult>();
+    assert!(matches!(again, AuthResult::MfaRequired(_)), "{again:?}");
+    assert!(
+        w.notices(&alice)
+            .last()
+            .is_some_and(|n| n.contains("app password and recovery code was revoked"))
+    );
+}
+
+#[tokio::test]
+async fn after_an_mfa_reset_only_a_session_begun_afterwards_may_add_the_first_method() {
+    let w = World::default().await;
+    let alice = w.demo.username.clone();
+    let intruder = w.alice_signs_in("intruder", false).await;
+    secinfo::server::admin::reset_mfa(&w.db, &alice).unwrap();
+
+    let totp = EnrollmentRequest {
+        kind: "totp".into(),
+        target: None,
+        name: Some("Authenticator".into()),
+        replaces: None,
+    };
+    let refused = w
+        .post("/v1/me/enrollments", &totp, Some(&intruder.access_token))
+        .await;
+    assert_eq!(refused.status, 401, "the old session is gone");
+
+    let AuthResult::SignedIn(fresh) = w
+        .login_as(&alice, &w.demo.password, "laptop", None)
+        .await
+        .ok()
+    else {
+        panic!("with no second factor left, the password signs in")
+    };
+    assert!(fresh.mfa_setup_required);
+    let started: EnrollmentDto = w
+        .post("/v1/me/enrollments", &totp, Some(&fresh.access_token))
+        .await
+        .ok();
+    assert_eq!(started.state, "pending");
+}

@@ -68,12 +68,14 @@ pub async fn login(
             // Reserved inside the slot, so the attempts in flight are the few
             // being hashed, and parallel guesses still cannot pass the limit.
             throttle::reserve(conn, s, &key)?;
-            let user: Option<(String, String)> = conn
-                .query_row("SELECT id, password_hash FROM users WHERE username = ?1", [&req.username], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
+            // The epoch is read with the hash: an administrator's reset that
+            // lands while this password is being checked ends what it creates.
+            let user: Option<(String, String, i64)> = conn
+                .query_row("SELECT id, password_hash, epoch FROM users WHERE username = ?1", [&req.username], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })
                 .optional()?;
-            let Some((user_id, phc)) = user else {
+            let Some((user_id, phc, epoch)) = user else {
                 password::burn(&req.password);
                 throttle::fail(conn, s, &key)?;
                 return Err(invalid_credentials());
@@ -86,7 +88,7 @@ pub async fn login(
             let session = |mfa_at| {
                 tokens::create_session(
                     conn,
-                    NewSession { user_id: &user_id, client_id: &req.client_id, client_name: &req.client_name, ip: &ip, mfa_at },
+                    NewSession { user_id: &user_id, client_id: &req.client_id, client_name: &req.client_name, ip: &ip, mfa_at, epoch },
                 )
             };
             if let Some(grant) = &req.remembered_grant {
@@ -114,7 +116,7 @@ pub async fn login(
             // Codes are locked after too many wrong ones: the right password
             // does not open a new round of guessing.
             throttle::check(conn, &throttle::mfa_key(&user_id))?;
-            let origin = Origin { client_id: &req.client_id, client_name: &req.client_name, ip: &ip, session_id: None };
+            let origin = Origin { client_id: &req.client_id, client_name: &req.client_name, ip: &ip, session_id: None, epoch };
             mfa::open_challenge(conn, s, &user_id, &usable, origin)
         })
         .await
@@ -208,8 +210,9 @@ pub async fn refresh(
             let h = hash(&req.refresh_token);
             let found: Option<(String, i64, bool, String, bool)> = conn
                 .query_row(
-                    "SELECT r.session_id, r.expires_at, r.used, s.client_id, s.revoked
-                     FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE r.hash = ?1",
+                    "SELECT r.session_id, r.expires_at, r.used, s.client_id, s.revoked OR s.epoch != u.epoch
+                     FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id JOIN users u ON u.id = s.user_id
+                     WHERE r.hash = ?1",
                     [&h],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0, r.get(3)?, r.get::<_, i64>(4)? != 0)),
                 )
@@ -286,6 +289,7 @@ pub async fn step_up(
                 client_name: &client_name,
                 ip: &ip,
                 session_id: Some(&me.session_id),
+                epoch: tokens::epoch(conn, &me.user_id)?,
             };
             mfa::open_challenge(conn, s, &me.user_id, &usable, origin)
         })

@@ -186,6 +186,13 @@ CREATE TABLE throttle (
 ALTER TABLE challenges ADD COLUMN guesses INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE enrollments ADD COLUMN guesses INTEGER NOT NULL DEFAULT 0;
 "#,
+    r#"
+-- bumped when an administrator resets the password or the MFA: sessions and
+-- sign-in attempts begun under an older epoch are dead, even ones in flight
+ALTER TABLE users ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE challenges ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// Open a connection with the pragmas every connection needs.

@@ -22,6 +22,7 @@ pub struct ChallengeRow {
     pub ip: String,
     /// Wrong codes given so far.
     pub guesses: u32,
+    pub epoch: i64,
 }
 
 pub struct Origin<'a> {
@@ -30,6 +31,8 @@ pub struct Origin<'a> {
     pub ip: &'a str,
     /// A step-up refreshes this session instead of creating one.
     pub session_id: Option<&'a str>,
+    /// The account's epoch when the password (or the session) was checked.
+    pub epoch: i64,
 }
 
 /// Open a challenge over the user's usable methods.
@@ -43,10 +46,10 @@ pub fn open_challenge(
     let id = new_id("ch_");
     let t = now();
     conn.execute(
-        "INSERT INTO challenges (id, user_id, session_id, client_id, client_name, ip, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO challenges (id, user_id, session_id, client_id, client_name, ip, created_at, expires_at, epoch)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![id, user_id, origin.session_id, origin.client_id, origin.client_name, origin.ip, t,
-            t + settings.challenge_ttl as i64],
+            t + settings.challenge_ttl as i64, origin.epoch],
     )?;
     let default = methods::default_id(conn, user_id)?.filter(|d| usable.iter().any(|m| &m.id == d));
     let mut options: Vec<_> = usable.iter().map(MethodRow::option).collect();
@@ -70,8 +73,9 @@ pub fn load(
 ) -> ApiResult<(ChallengeRow, MethodRow)> {
     let found = conn
         .query_row(
-            "SELECT id, user_id, session_id, client_id, client_name, ip, expires_at, done, guesses
-             FROM challenges WHERE id = ?1",
+            "SELECT c.id, c.user_id, c.session_id, c.client_id, c.client_name, c.ip, c.expires_at,
+                    c.done OR c.epoch != u.epoch, c.guesses, c.epoch
+             FROM challenges c JOIN users u ON u.id = c.user_id WHERE c.id = ?1",
             [challenge_id],
             |r| {
                 Ok((
@@ -83,6 +87,7 @@ pub fn load(
                         client_name: r.get(4)?,
                         ip: r.get(5)?,
                         guesses: r.get(8)?,
+                        epoch: r.get(9)?,
                     },
                     r.get::<_, i64>(6)?,
                     r.get::<_, i64>(7)? != 0,
@@ -415,6 +420,7 @@ pub fn finish(
                 client_name: &ch.client_name,
                 ip: &ch.ip,
                 mfa_at: Some(t),
+                epoch: ch.epoch,
             },
         )?,
     };

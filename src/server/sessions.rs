@@ -140,18 +140,12 @@ pub async fn signout_everywhere(
             in_tx(conn, |conn| {
                 let me = bearer.require(conn)?;
                 let u = &me.user_id;
-                conn.execute(
-                    "DELETE FROM access_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",
-                    [u],
+                tokens::revoke_all_sessions(conn, u)?;
+                outbox::notice(
+                    conn,
+                    u,
+                    "you signed out everywhere: every session and remembered device was revoked",
                 )?;
-                conn.execute(
-                    "DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",
-                    [u],
-                )?;
-                conn.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [u])?;
-                conn.execute("DELETE FROM remembered WHERE user_id = ?1", [u])?;
-                conn.execute("UPDATE challenges SET done = 1 WHERE user_id = ?1", [u])?;
-                outbox::notice(conn, u, "you signed out everywhere: every session and remembered device was revoked")?;
                 Ok(StatusCode::NO_CONTENT)
             })
         })

@@ -75,8 +75,8 @@ fn authenticate(conn: &Connection, token: &str) -> ApiResult<Authed> {
     let found = conn
         .query_row(
             "SELECT s.user_id, s.id, s.client_id, s.mfa_at FROM access_tokens a
-             JOIN sessions s ON s.id = a.session_id
-             WHERE a.hash = ?1 AND a.expires_at > ?2 AND s.revoked = 0",
+             JOIN sessions s ON s.id = a.session_id JOIN users u ON u.id = s.user_id
+             WHERE a.hash = ?1 AND a.expires_at > ?2 AND s.revoked = 0 AND s.epoch = u.epoch",
             params![hash(token), t],
             |r| {
                 Ok(Authed {
@@ -102,15 +102,17 @@ pub struct NewSession<'a> {
     pub client_name: &'a str,
     pub ip: &'a str,
     pub mfa_at: Option<i64>,
+    /// The account's epoch when the password was checked.
+    pub epoch: i64,
 }
 
 pub fn create_session(conn: &Connection, s: NewSession<'_>) -> ApiResult<String> {
     let id = new_id("ses_");
     let t = now();
     conn.execute(
-        "INSERT INTO sessions (id, user_id, client_id, client_name, ip, created_at, last_active_at, mfa_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
-        params![id, s.user_id, s.client_id, s.client_name, s.ip, t, s.mfa_at],
+        "INSERT INTO sessions (id, user_id, client_id, client_name, ip, created_at, last_active_at, mfa_at, epoch)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)",
+        params![id, s.user_id, s.client_id, s.client_name, s.ip, t, s.mfa_at, s.epoch],
     )?;
     Ok(id)
 }
@@ -144,6 +146,43 @@ pub fn issue(conn: &Connection, settings: &Settings, session_id: &str) -> ApiRes
         remembered_grant: None,
         mfa_setup_required: false,
     })
+}
+
+/// The account's current epoch (see the `users.epoch` column).
+pub fn epoch(conn: &Connection, user_id: &str) -> ApiResult<i64> {
+    Ok(
+        conn.query_row("SELECT epoch FROM users WHERE id = ?1", [user_id], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+/// End every session of an account, with its tokens, remembered devices and
+/// open sign-in attempts.
+pub fn revoke_all_sessions(conn: &Connection, user_id: &str) -> ApiResult<()> {
+    conn.execute(
+        "DELETE FROM access_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",
+        [user_id],
+    )?;
+    conn.execute(
+        "DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",
+        [user_id],
+    )?;
+    conn.execute(
+        "UPDATE sessions SET revoked = 1 WHERE user_id = ?1",
+        [user_id],
+    )?;
+    conn.execute("DELETE FROM remembered WHERE user_id = ?1", [user_id])?;
+    conn.execute(
+        "UPDATE pushes SET state = 'cancelled' WHERE state = 'pending'
+           AND challenge_id IN (SELECT id FROM challenges WHERE user_id = ?1)",
+        [user_id],
+    )?;
+    conn.execute(
+        "UPDATE challenges SET done = 1 WHERE user_id = ?1",
+        [user_id],
+    )?;
+    Ok(())
 }
 
 /// End a session: its tokens stop working at once.

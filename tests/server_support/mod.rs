@@ -246,6 +246,44 @@ impl World {
             .collect()
     }
 
+    /// A legacy client's basic-auth call with an app password: its status.
+    pub async fn legacy_ping(&self, username: &str, app_password: &str) -> StatusCode {
+        self.http
+            .get(self.url("/v1/legacy/ping"))
+            .basic_auth(username, Some(app_password))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    /// Create an app password (needs a session with a recent second factor).
+    pub async fn new_app_password(&self, token: &str, name: &str) -> String {
+        let created: AppPasswordCreated = self
+            .post(
+                "/v1/me/app-passwords",
+                AppPasswordRequest { name: name.into() },
+                Some(token),
+            )
+            .await
+            .ok();
+        created.password
+    }
+
+    /// How many rows of `table` belong to `username` (straight from the database).
+    pub fn rows_of(&self, table: &str, username: &str) -> i64 {
+        rusqlite::Connection::open(&self.db)
+            .unwrap()
+            .query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM {table} WHERE user_id = (SELECT id FROM users WHERE username = ?1)"
+                ),
+                [username],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
     pub async fn methods(&self, token: &str) -> Vec<MethodDto> {
         self.get("/v1/me/methods", token).await.ok()
     }
