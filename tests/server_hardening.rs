@@ -344,3 +344,52 @@ async fn after_an_mfa_reset_only_a_session_begun_afterwards_may_add_the_first_me
         .ok();
     assert_eq!(started.state, "pending");
 }
+
+// 4. Password change and sign out everywhere end app passwords ---------------
+
+#[tokio::test]
+async fn changing_the_password_revokes_app_passwords_and_says_so() {
+    let w = World::default().await;
+    let alice = w.demo.username.clone();
+    let t = w.alice_signs_in("laptop", false).await;
+    let app_password = w.new_app_password(&t.access_token, "Old mail app").await;
+    assert_eq!(w.legacy_ping(&alice, &app_password).await, 200);
+    let changed = w
+        .post(
+            "/v1/me/password",
+            serde_json::json!({"current_password": w.demo.password, "new_password": "a-brand-new-one"}),
+            Some(&t.access_token),
+        )
+        .await;
+    assert_eq!(changed.status, 204);
+    assert_eq!(w.legacy_ping(&alice, &app_password).await, 401);
+    let listed: Vec<AppPasswordDto> = w.get("/v1/me/app-passwords", &t.access_token).await.ok();
+    assert!(listed.is_empty());
+    assert!(
+        w.notices(&alice)
+            .last()
+            .is_some_and(|n| n.contains("your app password was revoked")),
+        "{:?}",
+        w.notices(&alice).last()
+    );
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_revokes_app_passwords_too() {
+    let w = World::default().await;
+    let alice = w.demo.username.clone();
+    let t = w.alice_signs_in("laptop", false).await;
+    let first = w.new_app_password(&t.access_token, "Mail").await;
+    let second = w.new_app_password(&t.access_token, "Calendar").await;
+    let r = w
+        .post("/v1/me/signout-everywhere", (), Some(&t.access_token))
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(w.legacy_ping(&alice, &first).await, 401);
+    assert_eq!(w.legacy_ping(&alice, &second).await, 401);
+    assert!(
+        w.notices(&alice)
+            .last()
+            .is_some_and(|n| n.contains("your 2 app passwords were revoked"))
+    );
+}

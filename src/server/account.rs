@@ -6,7 +6,7 @@ use super::error::{ApiError, ApiResult, JsonBody};
 use super::me::require_fresh_mfa;
 use super::methods::{self, TOTP};
 use super::tokens::{self, Caller};
-use super::{AppState, outbox, password, throttle};
+use super::{AppState, app_passwords, outbox, password, throttle};
 use crate::protocol::*;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -25,7 +25,9 @@ fn clean_name(raw: &str) -> ApiResult<String> {
 }
 
 /// Current password, then the new one. Needs a recent second factor too;
-/// afterwards every other session is signed out.
+/// afterwards every other session is signed out and every app password
+/// revoked (an app password is a password: one set up by whoever knew the
+/// old one must not outlive it).
 #[utoipa::path(post, path = "/v1/me/password", tag = "me", request_body = ChangePasswordRequest,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)), security(("bearer" = [])))]
@@ -77,10 +79,14 @@ pub async fn change_password(
             for sid in others {
                 tokens::revoke_session(conn, &sid)?;
             }
+            let app_passwords = app_passwords::revoke_all(conn, &me.user_id)?;
             outbox::notice(
                 conn,
                 &me.user_id,
-                "your password was changed and your other sessions were signed out",
+                &format!(
+                    "your password was changed and your other sessions were signed out{}",
+                    app_passwords::revoked_note(app_passwords)
+                ),
             )?;
             Ok(StatusCode::NO_CONTENT)
         })

@@ -159,7 +159,7 @@ fn revoke_everything(conn: &Connection, username: &str, user_id: &str) -> Result
     conn.execute("DELETE FROM enrollments WHERE user_id = ?1", [user_id])?;
     conn.execute("DELETE FROM activations WHERE user_id = ?1", [user_id])?;
     conn.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [user_id])?;
-    conn.execute("DELETE FROM app_passwords WHERE user_id = ?1", [user_id])?;
+    super::app_passwords::revoke_all(conn, user_id).map_err(api)?;
     unlock(conn, username, user_id)
 }
 

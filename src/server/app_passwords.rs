@@ -122,6 +122,21 @@ pub async fn delete(
         .await
 }
 
+/// Revoke every app password of the account (password change, sign out
+/// everywhere, an administrator's reset); returns how many there were.
+pub fn revoke_all(conn: &rusqlite::Connection, user_id: &str) -> ApiResult<usize> {
+    Ok(conn.execute("DELETE FROM app_passwords WHERE user_id = ?1", [user_id])?)
+}
+
+/// The clause a notice adds when app passwords were revoked.
+pub fn revoked_note(count: usize) -> String {
+    match count {
+        0 => String::new(),
+        1 => "; your app password was revoked, so make a new one for that app".into(),
+        n => format!("; your {n} app passwords were revoked, so make new ones for those apps"),
+    }
+}
+
 fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ")?;

@@ -128,7 +128,8 @@ pub async fn forget_trusted_device(
         .await
 }
 
-/// Revoke every session, access and refresh token and remembered device of the account.
+/// Revoke every session, access and refresh token, remembered device and
+/// app password of the account: "everywhere" includes the old mail client.
 #[utoipa::path(post, path = "/v1/me/signout-everywhere", tag = "me", responses((status = 204), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn signout_everywhere(
@@ -141,10 +142,14 @@ pub async fn signout_everywhere(
                 let me = bearer.require(conn)?;
                 let u = &me.user_id;
                 tokens::revoke_all_sessions(conn, u)?;
+                let app_passwords = super::app_passwords::revoke_all(conn, u)?;
                 outbox::notice(
                     conn,
                     u,
-                    "you signed out everywhere: every session and remembered device was revoked",
+                    &format!(
+                        "you signed out everywhere: every session and remembered device was revoked{}",
+                        super::app_passwords::revoked_note(app_passwords)
+                    ),
                 )?;
                 Ok(StatusCode::NO_CONTENT)
             })
