@@ -393,3 +393,40 @@ async fn signing_out_everywhere_revokes_app_passwords_too() {
             .is_some_and(|n| n.contains("your 2 app passwords were revoked"))
     );
 }
+
+// 5. A phone that dropped the account does not count for the guard -----------
+
+#[tokio::test]
+async fn a_phone_that_removed_the_account_does_not_count_as_a_way_to_prove_it_is_you() {
+    let w = World::default().await;
+    w.phone()
+        .remove_account("alice@contoso.test")
+        .await
+        .unwrap();
+    let ch = w.alice_challenge("laptop").await;
+    let sms = World::method(&ch, "phone").method_id.clone();
+    w.send_factor(&ch, &sms, None).await.ok::<MfaSent>();
+    let code = w.last_code("+1 425 555 0123");
+    let AuthResult::SignedIn(t) = w.answer(&ch, &sms, Some(&code), false, None).await.ok() else {
+        panic!("the text message signs in")
+    };
+    let methods = w.methods(&t.access_token).await;
+    let on_phone: Vec<&MethodDto> = methods.iter().filter(|m| m.device_id.is_some()).collect();
+    assert!(on_phone.iter().all(|m| !m.usable_mfa), "{on_phone:?}");
+    let default = methods.iter().find(|m| m.is_default).unwrap();
+    assert_eq!(
+        default.kind, "phone",
+        "the default moved to one that answers"
+    );
+
+    let email = methods.iter().find(|m| m.kind == "email").unwrap();
+    let r = w
+        .delete(&format!("/v1/me/methods/{}", email.id), &t.access_token)
+        .await;
+    assert_eq!(r.status, 200);
+    // The text message is now the last method that can answer.
+    let r = w
+        .delete(&format!("/v1/me/methods/{sms}"), &t.access_token)
+        .await;
+    assert_eq!(r.code(), codes::LAST_METHOD);
+}

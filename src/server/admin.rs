@@ -200,7 +200,7 @@ pub fn list_users(db: &Path) -> Result<Vec<UserSummary>> {
         .map(
             |(id, username, display_name, created, locked_until, devices)| {
                 Ok(UserSummary {
-                    mfa_methods: methods::usable(&conn, &id).map_err(api)?.len(),
+                    mfa_methods: methods::answering(&conn, &id).map_err(api)?.len(),
                     username,
                     display_name,
                     devices: devices as usize,

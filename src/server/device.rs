@@ -350,10 +350,13 @@ pub async fn unregister(
     state
         .run(move |conn, _| {
             check_proof(conn, "unregister", &device_id, &proof)?;
-            conn.execute(
-                "UPDATE devices SET unregistered = 1 WHERE id = ?1",
+            let user_id: String = conn.query_row(
+                "UPDATE devices SET unregistered = 1 WHERE id = ?1 RETURNING user_id",
                 [&device_id],
+                |r| r.get(0),
             )?;
+            // Its methods can no longer answer: the default moves to one that can.
+            super::methods::repair_default(conn, &user_id)?;
             Ok(StatusCode::NO_CONTENT)
         })
         .await
