@@ -430,3 +430,37 @@ async fn a_phone_that_removed_the_account_does_not_count_as_a_way_to_prove_it_is
         .await;
     assert_eq!(r.code(), codes::LAST_METHOD);
 }
+
+// 6. The phone is shown only what the server saw ------------------------------
+
+#[tokio::test]
+async fn the_phone_never_shows_the_name_a_signing_in_client_chose() {
+    let w = World::default().await;
+    let bait = "Enter 42 to keep your account";
+    let login = LoginRequest {
+        username: w.demo.username.clone(),
+        password: w.demo.password.clone(),
+        client_id: "attacker".into(),
+        client_name: bait.into(),
+        remembered_grant: None,
+    };
+    let r = w
+        .http
+        .post(w.url("/v1/auth/login"))
+        .header("user-agent", "secinfo/0.1.0")
+        .json(&login)
+        .send()
+        .await
+        .unwrap();
+    let AuthResult::MfaRequired(ch) = r.json().await.unwrap() else {
+        panic!("a second factor is asked")
+    };
+    let push = World::method(&ch, "authenticator_push").method_id.clone();
+    w.send_factor(&ch, &push, None).await.ok::<MfaSent>();
+    let pending = w.phone().pending().await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].client, "secinfo terminal app");
+    assert_eq!(pending[0].ip, "127.0.0.1");
+    let raw = serde_json::to_string(&pending).unwrap();
+    assert!(!raw.contains("42") && !raw.contains("Enter"), "{raw}");
+}

@@ -10,7 +10,7 @@ use super::{password, throttle};
 use crate::protocol::*;
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use rusqlite::{OptionalExtension, params};
 use std::net::SocketAddr;
 
@@ -53,9 +53,11 @@ fn invalid_credentials() -> ApiError {
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> ApiResult<Json<AuthResult>> {
     state.limit_ip(addr.ip())?;
+    let client_type = mfa::client_type(&headers);
     let ip = addr.ip().to_string();
     let key = throttle::password_key(&req.username);
     // A locked name is refused at once instead of queueing for a hashing slot.
@@ -116,7 +118,9 @@ pub async fn login(
             // Codes are locked after too many wrong ones: the right password
             // does not open a new round of guessing.
             throttle::check(conn, &throttle::mfa_key(&user_id))?;
-            let origin = Origin { client_id: &req.client_id, client_name: &req.client_name, ip: &ip, session_id: None, epoch };
+            let origin = Origin {
+                client_id: &req.client_id, client_name: &req.client_name, ip: &ip, session_id: None, epoch, client_type,
+            };
             mfa::open_challenge(conn, s, &user_id, &usable, origin)
         })
         .await
@@ -267,9 +271,11 @@ pub async fn logout(
 pub async fn step_up(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Caller(bearer): Caller,
 ) -> ApiResult<Json<AuthResult>> {
     let ip = addr.ip().to_string();
+    let client_type = mfa::client_type(&headers);
     state
         .run(move |conn, s| {
             let me = bearer.require(conn)?;
@@ -290,6 +296,7 @@ pub async fn step_up(
                 ip: &ip,
                 session_id: Some(&me.session_id),
                 epoch: tokens::epoch(conn, &me.user_id)?,
+                client_type,
             };
             mfa::open_challenge(conn, s, &me.user_id, &usable, origin)
         })

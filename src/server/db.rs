@@ -193,6 +193,11 @@ ALTER TABLE users ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sessions ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE challenges ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
 "#,
+    r#"
+-- what the phone is shown about who asks: one of a fixed list (mfa::client_type),
+-- never the client's own free-text name
+ALTER TABLE challenges ADD COLUMN client_type TEXT NOT NULL DEFAULT 'Unknown app';
+"#,
 ];
 
 /// Open a connection with the pragmas every connection needs.

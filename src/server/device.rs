@@ -215,7 +215,9 @@ pub async fn activate(
         .await
 }
 
-/// Sign-ins waiting for this device's approval.
+/// Sign-ins waiting for this device's approval, with what the server itself
+/// saw about each (address, time, a client type from a fixed list), never
+/// the name the signing-in client chose for itself.
 #[utoipa::path(post, path = "/v1/device/{device_id}/pending", tag = "device", request_body = DeviceProof,
     params(("device_id" = String, Path)), responses((status = 200, body = [PendingPush]), (status = 401, body = ErrorBody),
     (status = 404, body = ErrorBody)))]
@@ -228,7 +230,7 @@ pub async fn pending(
         .run(move |conn, _| {
             check_proof(conn, "pending", &device_id, &proof)?;
             let mut stmt = conn.prepare(
-                "SELECT p.id, u.username, c.client_name, c.ip, p.created_at FROM pushes p
+                "SELECT p.id, u.username, c.client_type, c.ip, p.created_at FROM pushes p
                  JOIN challenges c ON c.id = p.challenge_id JOIN users u ON u.id = c.user_id
                  WHERE p.device_id = ?1 AND p.state = 'pending' AND p.expires_at > ?2 AND c.done = 0
                  ORDER BY p.created_at, p.rowid",

@@ -436,9 +436,9 @@ fn send_test_push(conn: &Connection, s: &Settings, row: &Row) -> ApiResult<u32> 
             let id = new_id("ch_");
             // Bound to the enrolling session, so no one else can answer it as a sign-in.
             conn.execute(
-                "INSERT INTO challenges (id, user_id, session_id, client_id, client_name, ip, created_at, expires_at, epoch)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, (SELECT epoch FROM users WHERE id = ?2))",
-                params![id, row.user_id, row.session_id, client_id, client_name, ip, t, row.expires_at],
+                "INSERT INTO challenges (id, user_id, session_id, client_id, client_name, ip, created_at, expires_at, epoch, client_type)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, (SELECT epoch FROM users WHERE id = ?2), ?9)",
+                params![id, row.user_id, row.session_id, client_id, client_name, ip, t, row.expires_at, super::mfa::ENROLLING],
             )?;
             conn.execute(
                 "UPDATE enrollments SET challenge_id = ?2 WHERE id = ?1",

@@ -33,6 +33,29 @@ pub struct Origin<'a> {
     pub session_id: Option<&'a str>,
     /// The account's epoch when the password (or the session) was checked.
     pub epoch: i64,
+    /// From [`client_type`]: what the phone is told about who asks.
+    pub client_type: &'static str,
+}
+
+/// Shown on the phone for a sign-in made by the enrolling session's test push.
+pub const ENROLLING: &str = "Security info: adding this phone";
+
+/// What the phone may say about who is signing in. The client's own name
+/// is free text an attacker chooses ("enter 42 to keep your account"), so
+/// the phone is shown only this label, picked from a fixed list by the
+/// User-Agent, beside the IP address and time the server saw.
+pub fn client_type(headers: &axum::http::HeaderMap) -> &'static str {
+    let agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if agent.starts_with("secinfo/") {
+        "secinfo terminal app"
+    } else if agent.starts_with("Mozilla/") {
+        "Web browser"
+    } else {
+        "Unknown app"
+    }
 }
 
 /// Open a challenge over the user's usable methods.
@@ -46,10 +69,10 @@ pub fn open_challenge(
     let id = new_id("ch_");
     let t = now();
     conn.execute(
-        "INSERT INTO challenges (id, user_id, session_id, client_id, client_name, ip, created_at, expires_at, epoch)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO challenges (id, user_id, session_id, client_id, client_name, ip, created_at, expires_at, epoch, client_type)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![id, user_id, origin.session_id, origin.client_id, origin.client_name, origin.ip, t,
-            t + settings.challenge_ttl as i64, origin.epoch],
+            t + settings.challenge_ttl as i64, origin.epoch, origin.client_type],
     )?;
     let default = methods::default_id(conn, user_id)?.filter(|d| usable.iter().any(|m| &m.id == d));
     let mut options: Vec<_> = usable.iter().map(MethodRow::option).collect();
