@@ -464,3 +464,144 @@ async fn the_phone_never_shows_the_name_a_signing_in_client_chose() {
     let raw = serde_json::to_string(&pending).unwrap();
     assert!(!raw.contains("42") && !raw.contains("Enter"), "{raw}");
 }
+
+// 7. Smaller holes -------------------------------------------------------------
+
+fn has_controls(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_control() || ('\u{202A}'..='\u{202E}').contains(&c))
+}
+
+#[tokio::test]
+async fn every_name_the_server_stores_is_cleaned_and_capped() {
+    let w = World::default().await;
+    let evil = "evil\x1b]0;TITLE\x07\x1b[31mRED\u{202E}";
+    let login = LoginRequest {
+        username: "bob@contoso.test".into(),
+        password: "staple-battery-horse".into(),
+        client_id: "evil".into(),
+        client_name: evil.into(),
+        remembered_grant: None,
+    };
+    let AuthResult::MfaRequired(ch) = w.post("/v1/auth/login", login, None).await.ok() else {
+        panic!("bob has an email code")
+    };
+    let email = World::method(&ch, "email").method_id.clone();
+    w.send_factor(&ch, &email, None).await.ok::<MfaSent>();
+    let code = w.last_code("bob.personal@example.test");
+    let AuthResult::SignedIn(t) = w.answer(&ch, &email, Some(&code), false, None).await.ok() else {
+        panic!()
+    };
+    let sessions: Vec<SessionDto> = w.get("/v1/me/sessions", &t.access_token).await.ok();
+    assert_eq!(sessions[0].client, "evil]0;TITLE[31mRED");
+
+    // Device name and platform, from an enrollment named with escapes too.
+    let enrollment: EnrollmentDto = w
+        .post(
+            "/v1/me/enrollments",
+            EnrollmentRequest {
+                kind: "authenticator_push".into(),
+                target: None,
+                name: Some(evil.into()),
+                replaces: None,
+            },
+            Some(&t.access_token),
+        )
+        .await
+        .ok();
+    let activated = w
+        .post(
+            "/v1/device/activate",
+            ActivateRequest {
+                activation_code: enrollment.activation_code.unwrap(),
+                name: format!("{evil}{}", "x".repeat(10_000)),
+                platform: evil.into(),
+                public_key: secinfo::phone::new_key().1,
+            },
+            None,
+        )
+        .await;
+    assert!(activated.status.is_success(), "{}", activated.body);
+    let stored: Vec<(String, String)> = db(&w)
+        .prepare("SELECT name, platform FROM devices")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (name, platform) in &stored {
+        assert!(
+            !has_controls(name) && !has_controls(platform),
+            "{name:?} {platform:?}"
+        );
+        assert!(name.chars().count() <= 60, "{name}");
+    }
+    let labels: Vec<String> = db(&w)
+        .prepare("SELECT label FROM enrollments")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(labels.iter().all(|l| !has_controls(l)), "{labels:?}");
+
+    // A name typed on purpose is refused, so the user sees what is kept.
+    let r = w
+        .post(
+            "/v1/me/app-passwords",
+            AppPasswordRequest { name: evil.into() },
+            Some(&t.access_token),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(
+        w.notices("bob@contoso.test")
+            .iter()
+            .all(|n| !has_controls(n))
+    );
+}
+
+#[tokio::test]
+async fn renaming_needs_a_recent_second_factor_like_every_other_change() {
+    let w = World::default().await;
+    let first = w.alice_signs_in("laptop", true).await;
+    let grant = first.remembered_grant.unwrap();
+    // Signed in by the "Don't ask again" grant: no second factor on record.
+    let AuthResult::SignedIn(t) = w
+        .login_as(&w.demo.username, &w.demo.password, "laptop", Some(&grant))
+        .await
+        .ok()
+    else {
+        panic!("the grant skips the second factor")
+    };
+    let methods = w.methods(&t.access_token).await;
+    let totp = methods.iter().find(|m| m.kind == "totp").unwrap();
+    let rename = RenameRequest {
+        name: "Renamed".into(),
+    };
+    let r = w
+        .send_patch(
+            &format!("/v1/me/methods/{}", totp.id),
+            &rename,
+            &t.access_token,
+        )
+        .await;
+    assert_eq!(r.code(), codes::STEP_UP_REQUIRED);
+    let device = totp.device_id.clone().unwrap();
+    let r = w
+        .send_patch(
+            &format!("/v1/me/devices/{device}"),
+            &rename,
+            &t.access_token,
+        )
+        .await;
+    assert_eq!(r.code(), codes::STEP_UP_REQUIRED);
+    let r = w
+        .send_patch(
+            &format!("/v1/me/methods/{}", totp.id),
+            &rename,
+            &first.access_token,
+        )
+        .await;
+    assert_eq!(r.status, 204, "a fresh second factor may rename");
+}

@@ -6,23 +6,11 @@ use super::error::{ApiError, ApiResult, JsonBody};
 use super::me::require_fresh_mfa;
 use super::methods::{self, TOTP};
 use super::tokens::{self, Caller};
-use super::{AppState, app_passwords, outbox, password, throttle};
+use super::{AppState, app_passwords, names, outbox, password, throttle};
 use crate::protocol::*;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use rusqlite::{OptionalExtension, params};
-
-const MAX_NAME: usize = 60;
-
-fn clean_name(raw: &str) -> ApiResult<String> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(format!(
-            "a name needs 1 to {MAX_NAME} printable characters"
-        )));
-    }
-    Ok(name.to_string())
-}
 
 /// Current password, then the new one. Needs a recent second factor too;
 /// afterwards every other session is signed out and every app password
@@ -94,9 +82,11 @@ pub async fn change_password(
 }
 
 /// Rename a TOTP app, or the phone an authenticator method lives on.
-/// Phone numbers and addresses are changed by adding the new one.
+/// Phone numbers and addresses are changed by adding the new one. Like
+/// every change, it needs a recent second factor: a name is what the
+/// last-method guard asks the user to type, and what notices show.
 #[utoipa::path(patch, path = "/v1/me/methods/{id}", tag = "me", params(("id" = String, Path)),
-    request_body = RenameRequest, responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    request_body = RenameRequest, responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn rename_method(
     State(state): State<AppState>,
@@ -105,9 +95,10 @@ pub async fn rename_method(
     JsonBody(req): JsonBody<RenameRequest>,
 ) -> ApiResult<StatusCode> {
     state
-        .run(move |conn, _| {
+        .run(move |conn, s| {
             let me = bearer.require(conn)?;
-            let name = clean_name(&req.name)?;
+            let name = names::user_chosen(&req.name)?;
+            require_fresh_mfa(conn, s, &me)?;
             let m = methods::get(conn, &me.user_id, &id)?.ok_or_else(|| ApiError::not_found("that method"))?;
             match (&m.device_id, m.kind.as_str()) {
                 (Some(dev), _) => {
@@ -128,7 +119,7 @@ pub async fn rename_method(
 }
 
 #[utoipa::path(patch, path = "/v1/me/devices/{id}", tag = "me", params(("id" = String, Path)),
-    request_body = RenameRequest, responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    request_body = RenameRequest, responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn rename_device(
     State(state): State<AppState>,
@@ -137,9 +128,10 @@ pub async fn rename_device(
     JsonBody(req): JsonBody<RenameRequest>,
 ) -> ApiResult<StatusCode> {
     state
-        .run(move |conn, _| {
+        .run(move |conn, s| {
             let me = bearer.require(conn)?;
-            let name = clean_name(&req.name)?;
+            let name = names::user_chosen(&req.name)?;
+            require_fresh_mfa(conn, s, &me)?;
             let found: Option<String> = conn
                 .query_row(
                     "UPDATE devices SET name = ?3 WHERE id = ?1 AND user_id = ?2 AND enrollment_id IS NULL RETURNING id",

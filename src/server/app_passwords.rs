@@ -6,7 +6,7 @@ use super::db::{hash, new_id, now, opt_rfc3339, rfc3339};
 use super::error::{ApiError, ApiResult, JsonBody};
 use super::me::require_fresh_mfa;
 use super::tokens::Caller;
-use super::{AppState, outbox, throttle};
+use super::{AppState, names, outbox, throttle};
 use crate::protocol::*;
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
@@ -77,10 +77,9 @@ pub async fn create(
         .run(move |conn, s| {
             let me = bearer.require(conn)?;
             require_fresh_mfa(conn, s, &me)?;
-            let name = req.name.trim();
-            if name.is_empty() || name.chars().count() > 60 {
-                return Err(ApiError::bad_request("give the app password a name of 1 to 60 characters"));
-            }
+            let name = names::user_chosen(&req.name)
+                .map_err(|_| ApiError::bad_request("give the app password a name of 1 to 60 printable characters"))?;
+            let name = name.as_str();
             let password = generate();
             let (id, t) = (new_id("ap_"), now());
             conn.execute(

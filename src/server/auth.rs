@@ -6,7 +6,7 @@ use super::error::{ApiError, ApiResult, JsonBody};
 use super::methods::{self, PUSH};
 use super::mfa::{self, Checked, Origin};
 use super::tokens::{self, Bearer, Caller, NewSession};
-use super::{password, throttle};
+use super::{names, password, throttle};
 use crate::protocol::*;
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
@@ -58,6 +58,7 @@ pub async fn login(
 ) -> ApiResult<Json<AuthResult>> {
     state.limit_ip(addr.ip())?;
     let client_type = mfa::client_type(&headers);
+    let client_name = names::clean(&req.client_name, "Unknown client");
     let ip = addr.ip().to_string();
     let key = throttle::password_key(&req.username);
     // A locked name is refused at once instead of queueing for a hashing slot.
@@ -90,7 +91,7 @@ pub async fn login(
             let session = |mfa_at| {
                 tokens::create_session(
                     conn,
-                    NewSession { user_id: &user_id, client_id: &req.client_id, client_name: &req.client_name, ip: &ip, mfa_at, epoch },
+                    NewSession { user_id: &user_id, client_id: &req.client_id, client_name: &client_name, ip: &ip, mfa_at, epoch },
                 )
             };
             if let Some(grant) = &req.remembered_grant {
@@ -119,7 +120,7 @@ pub async fn login(
             // does not open a new round of guessing.
             throttle::check(conn, &throttle::mfa_key(&user_id))?;
             let origin = Origin {
-                client_id: &req.client_id, client_name: &req.client_name, ip: &ip, session_id: None, epoch, client_type,
+                client_id: &req.client_id, client_name: &client_name, ip: &ip, session_id: None, epoch, client_type,
             };
             mfa::open_challenge(conn, s, &user_id, &usable, origin)
         })

@@ -5,7 +5,7 @@
 use super::db::{hash, new_id, now, rfc3339};
 use super::error::{ApiError, ApiResult, JsonBody};
 use super::methods::{PUSH, TOTP};
-use super::{AppState, Settings, outbox, totp};
+use super::{AppState, Settings, names, outbox, totp};
 use crate::protocol::*;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -177,17 +177,14 @@ pub async fn activate(
                 "UPDATE activations SET used = 1 WHERE code_hash = ?1",
                 [hash(req.activation_code.trim())],
             )?;
-            let name = if req.name.trim().is_empty() {
-                "Phone"
-            } else {
-                req.name.trim()
-            };
+            let name = names::clean(&req.name, "Phone");
+            let platform = names::clean(&req.platform, "Unknown");
             let (device_id, uri) = register(
                 &tx,
                 s,
                 &user_id,
-                name,
-                req.platform.trim(),
+                &name,
+                &platform,
                 &req.public_key,
                 enrollment.as_deref(),
             )?;

@@ -9,7 +9,7 @@ use super::error::{ApiError, ApiResult, JsonBody};
 use super::me::{require_fresh_mfa, title};
 use super::methods::{self, ALT_PHONE, EMAIL, PHONE, PUSH, TOTP};
 use super::tokens::{self, Caller};
-use super::{AppState, Settings, admin, outbox, totp};
+use super::{AppState, Settings, admin, names, outbox, totp};
 use crate::domain::{mask_email, mask_phone};
 use crate::protocol::*;
 use axum::Json;
@@ -98,6 +98,8 @@ fn valid_email(raw: &str) -> bool {
     };
     !local.is_empty()
         && !raw.chars().any(char::is_whitespace)
+        && !names::has_unwanted(raw)
+        && raw.chars().count() <= 254
         && !domain.contains('@')
         && domain.split('.').count() >= 2
         && domain.split('.').all(|p| !p.is_empty())
@@ -146,10 +148,10 @@ pub async fn begin(
             let t = now();
             let id = new_id("enr_");
             let target = req.target.as_deref().unwrap_or("").trim().to_string();
-            let name = req.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+            let name = req.name.as_deref().unwrap_or("");
             let (label, secret, code) = match req.kind.as_str() {
-                TOTP => (name.unwrap_or("Authenticator app").to_string(), Some(totp::new_secret()), None),
-                PUSH => (name.unwrap_or("Phone").to_string(), None, None),
+                TOTP => (names::clean(name, "Authenticator app"), Some(totp::new_secret()), None),
+                PUSH => (names::clean(name, "Phone"), None, None),
                 PHONE | ALT_PHONE => {
                     let number = normalize_phone(&target).ok_or_else(|| {
                         ApiError::bad_request("enter the phone number in international format, e.g. +1 425 555 0123")

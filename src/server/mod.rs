@@ -41,6 +41,7 @@ mod limits;
 mod me;
 mod methods;
 mod mfa;
+mod names;
 mod openapi;
 mod outbox;
 mod password;

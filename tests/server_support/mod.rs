@@ -108,6 +108,10 @@ impl World {
         self.send(self.http.put(self.url(path)).json(&body), token)
             .await
     }
+    pub async fn send_patch(&self, path: &str, body: impl Serialize, token: &str) -> Reply {
+        self.send(self.http.patch(self.url(path)).json(&body), Some(token))
+            .await
+    }
     pub async fn get(&self, path: &str, token: &str) -> Reply {
         self.send(self.http.get(self.url(path)), Some(token)).await
     }
