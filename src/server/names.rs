@@ -22,7 +22,12 @@ fn unwanted(c: char) -> bool {
 /// whitespace made one space, trimmed, at most [`MAX_NAME`] characters);
 /// `fallback` when nothing is left.
 pub fn clean(raw: &str, fallback: &str) -> String {
-    let kept: String = raw.chars().filter(|c| !unwanted(*c)).collect();
+    // Tabs and newlines become spaces (they separate words), other controls go.
+    let kept: String = raw
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .filter(|c| !unwanted(*c))
+        .collect();
     let name: String = kept
         .split_whitespace()
         .collect::<Vec<_>>()
