@@ -462,7 +462,10 @@ async fn the_phone_never_shows_the_name_a_signing_in_client_chose() {
     assert_eq!(pending[0].client, "secinfo terminal app");
     assert_eq!(pending[0].ip, "127.0.0.1");
     let raw = serde_json::to_string(&pending).unwrap();
-    assert!(!raw.contains("42") && !raw.contains("Enter"), "{raw}");
+    assert!(
+        !raw.contains("Enter 42") && !raw.contains("keep your account"),
+        "{raw}"
+    );
 }
 
 // 7. Smaller holes -------------------------------------------------------------
@@ -604,4 +607,120 @@ async fn renaming_needs_a_recent_second_factor_like_every_other_change() {
         )
         .await;
     assert_eq!(r.status, 204, "a fresh second factor may rename");
+}
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
+#[tokio::test]
+async fn a_copy_of_the_database_alone_holds_no_totp_secret_and_no_testable_recovery_code() {
+    let w = World::default().await;
+    let t = w.alice_signs_in("laptop", false).await;
+    let set: RecoveryCodes = w
+        .post("/v1/me/recovery-codes", (), Some(&t.access_token))
+        .await
+        .ok();
+    let secrets: Vec<String> = db(&w)
+        .prepare("SELECT secret FROM methods WHERE secret IS NOT NULL")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(!secrets.is_empty());
+    for s in &secrets {
+        assert!(s.starts_with("v1:"), "sealed: {s}");
+    }
+    let stored: Vec<String> = db(&w)
+        .prepare("SELECT code_hash FROM recovery_codes")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let plain_hashes: Vec<String> = set
+        .codes
+        .iter()
+        .map(|c| sha256_hex(&c.replace('-', "")))
+        .collect();
+    assert!(
+        stored
+            .iter()
+            .all(|h| h.starts_with("h1:") && !plain_hashes.iter().any(|p| h.contains(p)))
+    );
+    // The key sits beside the database, for the owner only.
+    let key = w.dir.path().join("server.db.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    // A copy of the database without its key is refused, not misread.
+    let copy = w.dir.path().join("stolen.db");
+    db(&w)
+        .execute("VACUUM INTO ?1", [copy.to_str().unwrap()])
+        .unwrap();
+    let refused = secinfo::server::spawn(&copy, Settings::default()).await;
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.contains("server key") && message.contains("missing"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_database_from_before_the_server_key_is_converted_at_start_and_keeps_working() {
+    let w = World::default().await;
+    // Write what an older build stored: a bare TOTP secret, a plain SHA-256 recovery code.
+    let (totp_id, uri) =
+        secinfo::server::admin::add_totp(&w.db, &w.demo.username, "Old app", &Settings::default())
+            .unwrap();
+    let plain_secret = url::Url::parse(uri.expose())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "secret")
+        .unwrap()
+        .1
+        .to_string();
+    let conn = db(&w);
+    conn.execute(
+        "UPDATE methods SET secret = ?2 WHERE id = ?1",
+        [&totp_id, &plain_secret],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO recovery_codes (user_id, code_hash, created_at)
+         SELECT id, ?2, 0 FROM users WHERE username = ?1",
+        [w.demo.username.as_str(), &sha256_hex("abcde23456")],
+    )
+    .unwrap();
+    // Any start (here: reading the outbox) runs the migration.
+    secinfo::server::outbox(&w.db, None).unwrap();
+    let sealed: String = conn
+        .query_row(
+            "SELECT secret FROM methods WHERE id = ?1",
+            [&totp_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        sealed.starts_with("v1:") && !sealed.contains(&plain_secret),
+        "{sealed}"
+    );
+
+    let code = totp_rs::Totp::from_url_unchecked(uri.expose())
+        .unwrap()
+        .generate_current()
+        .to_string();
+    let ch = w.alice_challenge("laptop").await;
+    let r = w.answer(&ch, &totp_id, Some(&code), false, None).await;
+    assert!(matches!(r.ok::<AuthResult>(), AuthResult::SignedIn(_)));
+    let ch = w.alice_challenge("laptop").await;
+    let r = w
+        .answer(&ch, "recovery_code", Some("ABCDE-23456"), false, None)
+        .await;
+    assert!(matches!(r.ok::<AuthResult>(), AuthResult::SignedIn(_)));
 }

@@ -257,9 +257,17 @@ pub(crate) fn add_method(
     secret: Option<&str>,
 ) -> Result<String> {
     let id = new_id("m_");
+    let sealed = match secret {
+        Some(s) => Some(
+            super::keys::for_conn(conn)
+                .and_then(|k| k.seal(s))
+                .map_err(api)?,
+        ),
+        None => None,
+    };
     conn.execute(
         "INSERT INTO methods (id, user_id, kind, label, secret, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![id, user_id, kind, label, secret, now()],
+        params![id, user_id, kind, label, sealed, now()],
     )?;
     methods::repair_default(conn, user_id).map_err(api)?;
     Ok(id)

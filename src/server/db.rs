@@ -198,6 +198,10 @@ ALTER TABLE challenges ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
 -- never the client's own free-text name
 ALTER TABLE challenges ADD COLUMN client_type TEXT NOT NULL DEFAULT 'Unknown app';
 "#,
+    // From here on TOTP secrets are sealed and recovery codes keyed with the
+    // server key (keys.rs, which converts older rows); a build that predates
+    // this must refuse the database rather than misread it.
+    "-- secrets under the server key",
 ];
 
 /// Open a connection with the pragmas every connection needs.
@@ -253,6 +257,7 @@ pub fn migrate(path: &Path) -> Result<()> {
     for step in &MIGRATIONS[version as usize..] {
         tx.execute_batch(step)?;
     }
+    super::keys::upgrade_rows(&tx, path)?;
     tx.pragma_update(None, "user_version", known)?;
     tx.commit()?;
     #[cfg(unix)]

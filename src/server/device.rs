@@ -124,7 +124,7 @@ pub fn register(
     )?;
     conn.execute(
         "INSERT INTO methods (id, user_id, kind, label, secret, device_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![new_id("m_"), user_id, TOTP, name, secret, device_id, t],
+        params![new_id("m_"), user_id, TOTP, name, super::keys::for_conn(conn)?.seal(&secret)?, device_id, t],
     )?;
     if enrollment_id.is_none() {
         conn.execute(

@@ -9,7 +9,7 @@ use super::error::{ApiError, ApiResult, JsonBody};
 use super::me::{require_fresh_mfa, title};
 use super::methods::{self, ALT_PHONE, EMAIL, PHONE, PUSH, TOTP};
 use super::tokens::{self, Caller};
-use super::{AppState, Settings, admin, names, outbox, totp};
+use super::{AppState, Settings, admin, keys, names, outbox, totp};
 use crate::domain::{mask_email, mask_phone};
 use crate::protocol::*;
 use axum::Json;
@@ -17,6 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use rand::Rng;
 use rusqlite::{Connection, OptionalExtension, params};
+use subtle::ConstantTimeEq;
 
 struct Row {
     id: String,
@@ -174,7 +175,8 @@ pub async fn begin(
             conn.execute(
                 "INSERT INTO enrollments (id, user_id, session_id, kind, label, secret, code_hash, created_at, expires_at, replaces)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![id, me.user_id, me.session_id, req.kind, label, secret,
+                params![id, me.user_id, me.session_id, req.kind, label,
+                    secret.as_deref().map(|p| keys::for_conn(conn)?.seal(p)).transpose()?,
                     code.as_ref().map(|c| hash(&format!("{id}:{c}"))), t, t + s.enrollment_ttl as i64, req.replaces],
             )?;
             let row = load(conn, &me.user_id, &id)?;
@@ -183,7 +185,8 @@ pub async fn begin(
                 TOTP => {
                     let username: String =
                         conn.query_row("SELECT username FROM users WHERE id = ?1", [&me.user_id], |r| r.get(0))?;
-                    let secret = row.secret.clone().unwrap_or_default();
+                    // Shown once, now; the database keeps it sealed.
+                    let secret = secret.clone().unwrap_or_default();
                     out.qr_payload = totp::uri(&secret, &username, s);
                     out.secret = Some(secret);
                 }
@@ -323,8 +326,23 @@ fn advance(
         ));
     }
     let step = match row.kind.as_str() {
-        TOTP => totp::matching_step(row.secret.as_deref().unwrap_or(""), code, s),
-        _ => (row.code_hash.as_deref() == Some(hash(&format!("{}:{code}", row.id)).as_str()))
+        TOTP => {
+            let sealed = row
+                .secret
+                .as_deref()
+                .ok_or_else(|| ApiError::internal("TOTP enrollment without a secret"))?;
+            totp::matching_step(&keys::for_conn(conn)?.open(sealed)?, code, s)
+        }
+        // Constant time: how much of a guess matched must not show in the timing.
+        _ => row
+            .code_hash
+            .as_deref()
+            .is_some_and(|want| {
+                bool::from(
+                    want.as_bytes()
+                        .ct_eq(hash(&format!("{}:{code}", row.id)).as_bytes()),
+                )
+            })
             .then_some(0),
     };
     let Some(step) = step else {

@@ -321,7 +321,8 @@ pub fn check(
                 "TOTP method without a secret",
             )));
         };
-        let Some(step) = totp::matching_step(secret, code, settings) else {
+        let secret = super::keys::for_conn(conn)?.open(secret)?;
+        let Some(step) = totp::matching_step(&secret, code, settings) else {
             return Ok(wrong());
         };
         // Atomic: of two requests racing with one code, only one can move the step on.

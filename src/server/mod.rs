@@ -37,6 +37,7 @@ mod db;
 mod device;
 mod enroll;
 mod error;
+mod keys;
 mod limits;
 mod me;
 mod methods;
