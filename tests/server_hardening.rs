@@ -724,3 +724,51 @@ async fn a_database_from_before_the_server_key_is_converted_at_start_and_keeps_w
         .await;
     assert!(matches!(r.ok::<AuthResult>(), AuthResult::SignedIn(_)));
 }
+
+#[tokio::test]
+async fn activation_links_name_the_server_not_the_host_header_a_client_sent() {
+    let w = World::default().await;
+    let t = w.alice_signs_in("laptop", false).await;
+    let r = w
+        .http
+        .post(w.url("/v1/me/enrollments"))
+        .bearer_auth(&t.access_token)
+        .header("host", "evil.example")
+        .header("x-forwarded-proto", "https")
+        .json(&EnrollmentRequest {
+            kind: "authenticator_push".into(),
+            target: None,
+            name: None,
+            replaces: None,
+        })
+        .send()
+        .await
+        .unwrap();
+    let e: EnrollmentDto = r.json().await.unwrap();
+    assert_eq!(e.server_url.as_deref(), Some(w.server.url.as_str()));
+    assert!(!e.qr_payload.unwrap().contains("evil.example"));
+}
+
+#[tokio::test]
+async fn listening_off_loopback_needs_a_public_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", 0)).await.unwrap();
+    let refused = secinfo::server::serve(listener, &db, Settings::default()).await;
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("--public-url"), "{message}");
+
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", 0)).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let settings = Settings {
+        public_url: Some("https://id.example.com/".into()),
+        ..Settings::default()
+    };
+    let serving =
+        tokio::spawn(async move { secinfo::server::serve(listener, &db, settings).await });
+    let meta = reqwest::get(format!("http://127.0.0.1:{port}/v1/meta"))
+        .await
+        .unwrap();
+    assert_eq!(meta.status(), 200, "it serves with --public-url");
+    serving.abort();
+}

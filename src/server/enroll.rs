@@ -14,7 +14,7 @@ use crate::domain::{mask_email, mask_phone};
 use crate::protocol::*;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use rand::Rng;
 use rusqlite::{Connection, OptionalExtension, params};
 use subtle::ConstantTimeEq;
@@ -110,32 +110,15 @@ fn new_code() -> String {
     format!("{:06}", rand::thread_rng().gen_range(0..1_000_000u32))
 }
 
-/// The URL a phone reaches this server at: the setting, else the request's Host.
-fn public_url(settings: &Settings, headers: &HeaderMap) -> String {
-    if let Some(url) = &settings.public_url {
-        return url.clone();
-    }
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("http");
-    format!("{proto}://{host}")
-}
-
 #[utoipa::path(post, path = "/v1/me/enrollments", tag = "enroll", request_body = EnrollmentRequest,
     responses((status = 200, body = EnrollmentDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn begin(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Caller(bearer): Caller,
     JsonBody(req): JsonBody<EnrollmentRequest>,
 ) -> ApiResult<Json<EnrollmentDto>> {
-    let base_url = public_url(state.settings(), &headers);
+    let base_url = state.public_url().to_string();
     state
         .run(move |conn, s| {
             let me = bearer.require(conn)?;

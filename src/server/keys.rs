@@ -53,14 +53,17 @@ pub fn for_conn(conn: &Connection) -> ApiResult<Arc<ServerKey>> {
 /// Read the key, creating it when `create` (the first start of a database).
 pub fn load(db: &Path, create: bool) -> Result<Arc<ServerKey>> {
     let db = std::fs::canonicalize(db)?;
+    let path = key_path(&db);
+    // Trust the cache only while the file is there: `secinfo demo reset`
+    // removes database and key together, and a new world gets a new key.
     if let Some(key) = cache()
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .get(&db)
+        .filter(|_| path.exists())
     {
         return Ok(key.clone());
     }
-    let path = key_path(&db);
     let key = match read(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => make(&path)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

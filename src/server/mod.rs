@@ -135,8 +135,10 @@ pub struct Settings {
     /// How long "Add sign-in method" may take before it must start over (s).
     #[arg(long, default_value_t = 600)]
     pub enrollment_ttl: u64,
-    /// The URL phones use to reach this server, put into activation links
-    /// (default: from the request's Host header, http).
+    /// The URL phones use to reach this server, put into activation links.
+    /// Required when listening off loopback; on loopback the default is the
+    /// address listened on (never the request's Host header, which the
+    /// client chooses).
     #[arg(long)]
     pub public_url: Option<String>,
 }
@@ -172,6 +174,8 @@ impl Default for Settings {
 struct Inner {
     db: PathBuf,
     settings: Settings,
+    /// Put into activation links: `--public-url`, else the loopback address listened on.
+    public_url: String,
     per_ip: limits::IpLimiter,
     /// Bounds concurrent Argon2 work, so a flood of sign-ins cannot take
     /// every core and gigabytes of memory.
@@ -190,12 +194,17 @@ impl AppState {
         &self.0.settings
     }
 
-    fn new(db: PathBuf, settings: Settings) -> Self {
+    pub(crate) fn public_url(&self) -> &str {
+        &self.0.public_url
+    }
+
+    fn new(db: PathBuf, settings: Settings, public_url: String) -> Self {
         let per_ip = limits::IpLimiter::new(settings.ip_burst, settings.ip_refill_per_minute);
         let workers = settings.hashing_workers.max(1) as usize;
         AppState(Arc::new(Inner {
             db,
             settings,
+            public_url,
             per_ip,
             hashing: Arc::new(tokio::sync::Semaphore::new(workers)),
         }))
@@ -351,13 +360,14 @@ async fn serve_until(
     settings: Settings,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    let public_url = public_url(&settings, listener.local_addr()?)?;
     let path = db.to_path_buf();
     let migrate_path = path.clone();
     tokio::task::spawn_blocking(move || db::migrate(&migrate_path))
         .await
         .map_err(|e| ServerError::Task(e.to_string()))??;
     let janitor = tokio::spawn(purge_regularly(path.clone()));
-    let app = router(AppState::new(path, settings));
+    let app = router(AppState::new(path, settings, public_url));
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "reference server listening");
     }
@@ -370,6 +380,34 @@ async fn serve_until(
     janitor.abort();
     served?;
     Ok(())
+}
+
+/// The URL for activation links. Off loopback it must be given: a phone
+/// that follows a link built from a request's Host header (or
+/// X-Forwarded-Proto) can be sent to a server the attacker runs.
+fn public_url(settings: &Settings, addr: SocketAddr) -> Result<String, ServerError> {
+    match &settings.public_url {
+        Some(raw) => {
+            let url = url::Url::parse(raw.trim()).map_err(|e| {
+                ServerError::Invalid(format!("--public-url {raw} is not a URL: {e}"))
+            })?;
+            if !matches!(url.scheme(), "http" | "https")
+                || !url.username().is_empty()
+                || url.password().is_some()
+                || url.host().is_none()
+            {
+                return Err(ServerError::Invalid(format!(
+                    "--public-url must be an http(s) URL with a host and no user name, not {raw}"
+                )));
+            }
+            Ok(url.as_str().trim_end_matches('/').to_string())
+        }
+        None if addr.ip().is_loopback() => Ok(format!("http://{addr}")),
+        None => Err(ServerError::Invalid(format!(
+            "listening on {addr}, which is not loopback: pass --public-url with the address \
+             phones reach this server at (e.g. https://id.example.com)"
+        ))),
+    }
 }
 
 /// Purge dead rows at start-up and then every few minutes.
@@ -455,7 +493,7 @@ mod tests {
             hashing_workers: 2,
             ..Settings::default()
         };
-        let state = AppState::new(dir.path().join("t.db"), settings);
+        let state = AppState::new(dir.path().join("t.db"), settings, String::new());
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
         let jobs = (0..8).map(|_| {
