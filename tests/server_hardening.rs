@@ -772,3 +772,88 @@ async fn listening_off_loopback_needs_a_public_url() {
     assert_eq!(meta.status(), 200, "it serves with --public-url");
     serving.abort();
 }
+
+/// A device of our own: activated with a fresh key, so the test can sign.
+async fn own_device(w: &World) -> (String, ed25519_dalek::SigningKey) {
+    let link =
+        secinfo::server::admin::new_activation(&w.db, "bob@contoso.test", &w.server.url).unwrap();
+    let code = url::Url::parse(&link)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .to_string();
+    let (key, public_key) = secinfo::phone::new_key();
+    let done: ActivateResponse = w
+        .post(
+            "/v1/device/activate",
+            ActivateRequest {
+                activation_code: code,
+                public_key,
+                name: "Bob's phone".into(),
+                platform: "Android".into(),
+            },
+            None,
+        )
+        .await
+        .ok();
+    (done.device_id, key)
+}
+
+fn proof(
+    key: &ed25519_dalek::SigningKey,
+    action: &str,
+    device: &str,
+    nonce: Option<&str>,
+) -> serde_json::Value {
+    use base64::Engine;
+    use ed25519_dalek::Signer;
+    let ts = chrono::Utc::now().timestamp();
+    let message = match nonce {
+        Some(n) => format!("{action}:{device}:{ts}:{n}"),
+        None => format!("{action}:{device}:{ts}"),
+    };
+    let signature =
+        base64::engine::general_purpose::STANDARD.encode(key.sign(message.as_bytes()).to_bytes());
+    serde_json::json!({ "timestamp": ts, "nonce": nonce, "signature": signature })
+}
+
+#[tokio::test]
+async fn a_captured_device_request_with_a_nonce_cannot_be_replayed() {
+    let w = World::default().await;
+    let (device, key) = own_device(&w).await;
+    let path = format!("/v1/device/{device}/pending");
+    let signed = proof(&key, "pending", &device, Some("n0nce-0000000000001"));
+    assert_eq!(w.post(&path, &signed, None).await.status, 200);
+    let replayed = w.post(&path, &signed, None).await;
+    assert_eq!(replayed.status, 401);
+    assert!(
+        replayed.message().contains("already used"),
+        "{}",
+        replayed.message()
+    );
+    // Having signed with nonces, the device cannot be downgraded to proofs without one.
+    let legacy = w
+        .post(&path, proof(&key, "pending", &device, None), None)
+        .await;
+    assert_eq!(legacy.status, 401);
+    let next = proof(&key, "pending", &device, Some("n0nce-0000000000002"));
+    assert_eq!(w.post(&path, &next, None).await.status, 200);
+}
+
+#[tokio::test]
+async fn with_require_device_nonce_a_proof_without_one_is_refused() {
+    let w = World::start(Settings {
+        require_device_nonce: true,
+        ..Settings::default()
+    })
+    .await;
+    let (device, key) = own_device(&w).await;
+    let path = format!("/v1/device/{device}/pending");
+    let legacy = w
+        .post(&path, proof(&key, "pending", &device, None), None)
+        .await;
+    assert_eq!(legacy.status, 401);
+    assert!(legacy.message().contains("nonce"), "{}", legacy.message());
+}

@@ -202,6 +202,17 @@ ALTER TABLE challenges ADD COLUMN client_type TEXT NOT NULL DEFAULT 'Unknown app
     // server key (keys.rs, which converts older rows); a build that predates
     // this must refuse the database rather than misread it.
     "-- secrets under the server key",
+    r#"
+-- device proof nonces seen, kept until the proof's timestamp leaves the window
+CREATE TABLE device_nonces (
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    nonce TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (device_id, nonce)
+);
+-- once a device has signed with a nonce, proofs without one are refused from it
+ALTER TABLE devices ADD COLUMN uses_nonces INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// Open a connection with the pragmas every connection needs.
@@ -320,6 +331,7 @@ pub fn purge(conn: &Connection) -> Result<()> {
     conn.execute("DELETE FROM access_tokens WHERE expires_at <= ?1", [t])?;
     conn.execute("DELETE FROM refresh_tokens WHERE expires_at <= ?1", [t])?;
     conn.execute("DELETE FROM remembered WHERE expires_at <= ?1", [t])?;
+    conn.execute("DELETE FROM device_nonces WHERE expires_at < ?1", [t])?;
     conn.execute("DELETE FROM challenges WHERE expires_at <= ?1", [day_ago])?;
     conn.execute("DELETE FROM activations WHERE expires_at <= ?1", [day_ago])?;
     conn.execute(

@@ -123,6 +123,11 @@ pub struct Settings {
     /// more requests wait their turn.
     #[arg(long, default_value_t = 2)]
     pub hashing_workers: u16,
+    /// Refuse device proofs without a nonce (replayable within the clock
+    /// window). Off until every authenticator app sends one; a device that
+    /// has sent one is held to it either way.
+    #[arg(long)]
+    pub require_device_nonce: bool,
     /// How long a code sent by SMS or email stays valid (s).
     #[arg(long, default_value_t = 600)]
     pub code_ttl: u64,
@@ -162,6 +167,7 @@ impl Default for Settings {
             ip_burst: 60,
             ip_refill_per_minute: 30,
             hashing_workers: 2,
+            require_device_nonce: false,
             code_ttl: 600,
             code_resend: 30,
             activation_ttl: 900,
@@ -491,6 +497,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let settings = Settings {
             hashing_workers: 2,
+            require_device_nonce: false,
             ..Settings::default()
         };
         let state = AppState::new(dir.path().join("t.db"), settings, String::new());
