@@ -26,8 +26,13 @@
 //!   `/v1/me/enrollments/{id}[/verify]` → `done`; `DELETE` cancels. The
 //!   authenticator app is saved only after its test push is approved.
 //! - The phone (`crate::phone`): activation with a one-time code, then
-//!   Ed25519-signed requests; "Remove account" makes pushes fail at once with
-//!   `push_unavailable` while the methods stay listed.
+//!   Ed25519-signed requests (single-use with a nonce); "Remove account"
+//!   makes pushes fail at once with `push_unavailable` while the methods
+//!   stay listed (no longer counting as usable).
+//! - Guessing is limited per IP (`limits.rs`), per username typed and per
+//!   account's codes (`throttle.rs`), and per sign-in attempt; TOTP secrets
+//!   and recovery codes are kept under a key beside the database (`keys.rs`).
+//!   RELIABILITY.md lists each protection and its test.
 
 mod account;
 pub mod admin;
