@@ -6,26 +6,16 @@ use super::error::{ApiError, ApiResult, JsonBody};
 use super::me::require_fresh_mfa;
 use super::methods::{self, TOTP};
 use super::tokens::{self, Caller};
-use super::{AppState, outbox, password};
+use super::{AppState, app_passwords, names, outbox, password, throttle};
 use crate::protocol::*;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use rusqlite::{OptionalExtension, params};
 
-const MAX_NAME: usize = 60;
-
-fn clean_name(raw: &str) -> ApiResult<String> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(format!(
-            "a name needs 1 to {MAX_NAME} printable characters"
-        )));
-    }
-    Ok(name.to_string())
-}
-
 /// Current password, then the new one. Needs a recent second factor too;
-/// afterwards every other session is signed out.
+/// afterwards every other session is signed out and every app password
+/// revoked (an app password is a password: one set up by whoever knew the
+/// old one must not outlive it).
 #[utoipa::path(post, path = "/v1/me/password", tag = "me", request_body = ChangePasswordRequest,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)), security(("bearer" = [])))]
@@ -35,33 +25,39 @@ pub async fn change_password(
     JsonBody(req): JsonBody<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
     state
-        .run(move |conn, s| {
+        .run_hashing(move |conn, s| {
             let me = bearer.require(conn)?;
             require_fresh_mfa(conn, s, &me)?;
-            tokens::check_throttle(conn, &me.user_id)?;
             let (username, phc): (String, String) = conn.query_row(
                 "SELECT username, password_hash FROM users WHERE id = ?1",
                 [&me.user_id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
+            let key = throttle::password_key(&username);
+            throttle::reserve(conn, s, &key)?;
             if !password::verify(&req.current_password, &phc) {
-                tokens::record_failure(conn, s, &me.user_id)?;
+                throttle::fail(conn, s, &key)?;
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     codes::INVALID_CREDENTIALS,
                     "the current password is not right",
                 ));
             }
+            throttle::succeed(conn, &key)?;
             let new = &req.new_password;
             if new.chars().count() < 8 {
-                return Err(ApiError::bad_request("the new password needs at least 8 characters"));
+                return Err(ApiError::bad_request(
+                    "the new password needs at least 8 characters",
+                ));
             }
             if *new == req.current_password || new.eq_ignore_ascii_case(&username) {
-                return Err(ApiError::bad_request("choose a new password that is not your old one or your username"));
+                return Err(ApiError::bad_request(
+                    "choose a new password that is not your old one or your username",
+                ));
             }
             let phc = password::hash(new).map_err(ApiError::from)?;
             conn.execute(
-                "UPDATE users SET password_hash = ?2, password_changed_at = ?3, failed_count = 0 WHERE id = ?1",
+                "UPDATE users SET password_hash = ?2, password_changed_at = ?3 WHERE id = ?1",
                 params![me.user_id, phc, now()],
             )?;
             let others: Vec<String> = conn
@@ -71,16 +67,26 @@ pub async fn change_password(
             for sid in others {
                 tokens::revoke_session(conn, &sid)?;
             }
-            outbox::notice(conn, &me.user_id, "your password was changed and your other sessions were signed out")?;
+            let app_passwords = app_passwords::revoke_all(conn, &me.user_id)?;
+            outbox::notice(
+                conn,
+                &me.user_id,
+                &format!(
+                    "your password was changed and your other sessions were signed out{}",
+                    app_passwords::revoked_note(app_passwords)
+                ),
+            )?;
             Ok(StatusCode::NO_CONTENT)
         })
         .await
 }
 
 /// Rename a TOTP app, or the phone an authenticator method lives on.
-/// Phone numbers and addresses are changed by adding the new one.
+/// Phone numbers and addresses are changed by adding the new one. Like
+/// every change, it needs a recent second factor: a name is what the
+/// last-method guard asks the user to type, and what notices show.
 #[utoipa::path(patch, path = "/v1/me/methods/{id}", tag = "me", params(("id" = String, Path)),
-    request_body = RenameRequest, responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    request_body = RenameRequest, responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn rename_method(
     State(state): State<AppState>,
@@ -89,9 +95,10 @@ pub async fn rename_method(
     JsonBody(req): JsonBody<RenameRequest>,
 ) -> ApiResult<StatusCode> {
     state
-        .run(move |conn, _| {
+        .run(move |conn, s| {
             let me = bearer.require(conn)?;
-            let name = clean_name(&req.name)?;
+            let name = names::user_chosen(&req.name)?;
+            require_fresh_mfa(conn, s, &me)?;
             let m = methods::get(conn, &me.user_id, &id)?.ok_or_else(|| ApiError::not_found("that method"))?;
             match (&m.device_id, m.kind.as_str()) {
                 (Some(dev), _) => {
@@ -112,7 +119,7 @@ pub async fn rename_method(
 }
 
 #[utoipa::path(patch, path = "/v1/me/devices/{id}", tag = "me", params(("id" = String, Path)),
-    request_body = RenameRequest, responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    request_body = RenameRequest, responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn rename_device(
     State(state): State<AppState>,
@@ -121,9 +128,10 @@ pub async fn rename_device(
     JsonBody(req): JsonBody<RenameRequest>,
 ) -> ApiResult<StatusCode> {
     state
-        .run(move |conn, _| {
+        .run(move |conn, s| {
             let me = bearer.require(conn)?;
-            let name = clean_name(&req.name)?;
+            let name = names::user_chosen(&req.name)?;
+            require_fresh_mfa(conn, s, &me)?;
             let found: Option<String> = conn
                 .query_row(
                     "UPDATE devices SET name = ?3 WHERE id = ?1 AND user_id = ?2 AND enrollment_id IS NULL RETURNING id",

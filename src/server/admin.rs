@@ -91,44 +91,95 @@ pub(crate) fn insert_user(
     Ok(id)
 }
 
+/// Set a new password. An administrator does this when an account may be
+/// in someone else's hands, so everything that outlives a password is
+/// revoked too (see [`revoke_everything`]).
 pub fn set_password(db: &Path, username: &str, password: &SecretString) -> Result<()> {
     check_password(password)?;
-    let conn = conn(db)?;
-    let id = user_id(&conn, username)?;
     let phc = password::hash(password.expose())?;
-    conn.execute(
-        "UPDATE users SET password_hash = ?2, password_changed_at = ?3, failed_count = 0, locked_until = 0 WHERE id = ?1",
-        params![id, phc, now()],
-    )?;
-    super::outbox::notice(&conn, &id, "your password was changed by an administrator")
-        .map_err(api)?;
-    Ok(())
-}
-
-/// Remove every second factor, device and remembered grant: the user signs
-/// in with the password alone and is asked to set up MFA again.
-pub fn reset_mfa(db: &Path, username: &str) -> Result<()> {
     let mut conn = conn(db)?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let id = user_id(&tx, username)?;
-    tx.execute("DELETE FROM methods WHERE user_id = ?1", [&id])?;
-    tx.execute("DELETE FROM devices WHERE user_id = ?1", [&id])?;
-    tx.execute("DELETE FROM remembered WHERE user_id = ?1", [&id])?;
-    tx.execute("UPDATE users SET default_method_id = NULL, failed_count = 0, locked_until = 0 WHERE id = ?1", [&id])?;
+    tx.execute(
+        "UPDATE users SET password_hash = ?2, password_changed_at = ?3 WHERE id = ?1",
+        params![id, phc, now()],
+    )?;
+    revoke_everything(&tx, username, &id)?;
     super::outbox::notice(
         &tx,
         &id,
-        "an administrator removed all your sign-in methods",
+        "your password was changed by an administrator; every session, remembered device, \
+         app password and recovery code was revoked",
     )
     .map_err(api)?;
     tx.commit()?;
     Ok(())
 }
 
+/// Remove every second factor and device, and revoke everything else (see
+/// [`revoke_everything`]): the user signs in with the password alone, and
+/// only a session begun after this may add the first new method.
+pub fn reset_mfa(db: &Path, username: &str) -> Result<()> {
+    let mut conn = conn(db)?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let id = user_id(&tx, username)?;
+    revoke_everything(&tx, username, &id)?;
+    tx.execute("DELETE FROM methods WHERE user_id = ?1", [&id])?;
+    tx.execute("DELETE FROM devices WHERE user_id = ?1", [&id])?;
+    tx.execute(
+        "UPDATE users SET default_method_id = NULL WHERE id = ?1",
+        [&id],
+    )?;
+    super::outbox::notice(
+        &tx,
+        &id,
+        "an administrator removed all your sign-in methods; every session, remembered device, \
+         app password and recovery code was revoked",
+    )
+    .map_err(api)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// What an administrator's reset takes away, so that nothing an intruder
+/// set up survives it: every session and token (and, by the epoch, any
+/// session or sign-in attempt still in flight), remembered devices, open
+/// sign-in attempts, enrollments in progress and their activation codes,
+/// recovery codes and app passwords. The failure counters start afresh.
+fn revoke_everything(conn: &Connection, username: &str, user_id: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE users SET epoch = epoch + 1 WHERE id = ?1",
+        [user_id],
+    )?;
+    super::tokens::revoke_all_sessions(conn, user_id).map_err(api)?;
+    conn.execute(
+        "DELETE FROM devices WHERE user_id = ?1 AND enrollment_id IS NOT NULL",
+        [user_id],
+    )?;
+    conn.execute("DELETE FROM enrollments WHERE user_id = ?1", [user_id])?;
+    conn.execute("DELETE FROM activations WHERE user_id = ?1", [user_id])?;
+    conn.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [user_id])?;
+    super::app_passwords::revoke_all(conn, user_id).map_err(api)?;
+    unlock(conn, username, user_id)
+}
+
+/// The administrator answered for the account: clear its failure counters.
+fn unlock(conn: &Connection, username: &str, user_id: &str) -> Result<()> {
+    conn.execute(
+        "DELETE FROM throttle WHERE key IN (?1, ?2)",
+        params![
+            super::throttle::password_key(username),
+            super::throttle::mfa_key(user_id)
+        ],
+    )?;
+    Ok(())
+}
+
 pub fn list_users(db: &Path) -> Result<Vec<UserSummary>> {
     let conn = conn(db)?;
     let mut stmt = conn.prepare(
-        "SELECT u.id, u.username, u.display_name, u.created_at, u.locked_until,
+        "SELECT u.id, u.username, u.display_name, u.created_at,
+           (SELECT MAX(t.locked_until) FROM throttle t WHERE t.key IN ('pw:' || LOWER(u.username), 'mfa:' || u.id)),
            (SELECT COUNT(*) FROM devices d WHERE d.user_id = u.id AND d.enrollment_id IS NULL)
          FROM users u ORDER BY u.username",
     )?;
@@ -139,7 +190,7 @@ pub fn list_users(db: &Path) -> Result<Vec<UserSummary>> {
                 r.get(1)?,
                 r.get(2)?,
                 r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
+                r.get::<_, Option<i64>>(4)?.unwrap_or(0),
                 r.get::<_, i64>(5)?,
             ))
         })?
@@ -149,7 +200,7 @@ pub fn list_users(db: &Path) -> Result<Vec<UserSummary>> {
         .map(
             |(id, username, display_name, created, locked_until, devices)| {
                 Ok(UserSummary {
-                    mfa_methods: methods::usable(&conn, &id).map_err(api)?.len(),
+                    mfa_methods: methods::answering(&conn, &id).map_err(api)?.len(),
                     username,
                     display_name,
                     devices: devices as usize,
@@ -206,9 +257,17 @@ pub(crate) fn add_method(
     secret: Option<&str>,
 ) -> Result<String> {
     let id = new_id("m_");
+    let sealed = match secret {
+        Some(s) => Some(
+            super::keys::for_conn(conn)
+                .and_then(|k| k.seal(s))
+                .map_err(api)?,
+        ),
+        None => None,
+    };
     conn.execute(
         "INSERT INTO methods (id, user_id, kind, label, secret, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![id, user_id, kind, label, secret, now()],
+        params![id, user_id, kind, label, sealed, now()],
     )?;
     methods::repair_default(conn, user_id).map_err(api)?;
     Ok(id)

@@ -5,15 +5,16 @@
 use super::db::{hash, new_id, now, opt_rfc3339, rfc3339};
 use super::error::{ApiError, ApiResult, JsonBody};
 use super::me::require_fresh_mfa;
-use super::tokens::{self, Caller};
-use super::{AppState, outbox};
+use super::tokens::Caller;
+use super::{AppState, names, outbox, throttle};
 use crate::protocol::*;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use base64::Engine;
 use rand::Rng;
 use rusqlite::{OptionalExtension, params};
+use std::net::SocketAddr;
 
 /// 16 lowercase letters in groups of four: easy to type into an old mail client.
 fn generate() -> String {
@@ -76,10 +77,9 @@ pub async fn create(
         .run(move |conn, s| {
             let me = bearer.require(conn)?;
             require_fresh_mfa(conn, s, &me)?;
-            let name = req.name.trim();
-            if name.is_empty() || name.chars().count() > 60 {
-                return Err(ApiError::bad_request("give the app password a name of 1 to 60 characters"));
-            }
+            let name = names::user_chosen(&req.name)
+                .map_err(|_| ApiError::bad_request("give the app password a name of 1 to 60 printable characters"))?;
+            let name = name.as_str();
             let password = generate();
             let (id, t) = (new_id("ap_"), now());
             conn.execute(
@@ -121,6 +121,21 @@ pub async fn delete(
         .await
 }
 
+/// Revoke every app password of the account (password change, sign out
+/// everywhere, an administrator's reset); returns how many there were.
+pub fn revoke_all(conn: &rusqlite::Connection, user_id: &str) -> ApiResult<usize> {
+    Ok(conn.execute("DELETE FROM app_passwords WHERE user_id = ?1", [user_id])?)
+}
+
+/// The clause a notice adds when app passwords were revoked.
+pub fn revoked_note(count: usize) -> String {
+    match count {
+        0 => String::new(),
+        1 => "; your app password was revoked, so make a new one for that app".into(),
+        n => format!("; your {n} app passwords were revoked, so make new ones for those apps"),
+    }
+}
+
 fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ")?;
@@ -138,8 +153,10 @@ fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
     (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)), security(("basic" = [])))]
 pub async fn legacy_ping(
     State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> ApiResult<Json<LegacyPing>> {
+    state.limit_ip(addr.ip())?;
     let creds = basic_auth(&headers);
     state
         .run(move |conn, s| {
@@ -147,23 +164,22 @@ pub async fn legacy_ping(
                 ApiError::new(StatusCode::UNAUTHORIZED, codes::INVALID_CREDENTIALS, "use an app password for this client")
             };
             let (username, pass) = creds.ok_or_else(refuse)?;
-            let user_id: String = conn
-                .query_row("SELECT id FROM users WHERE username = ?1", [&username], |r| r.get(0))
-                .optional()?
-                .ok_or_else(refuse)?;
-            tokens::check_throttle(conn, &user_id)?;
+            // Counted under the name typed, like sign-in: unknown names lock the same way.
+            let key = throttle::password_key(&username);
+            throttle::reserve(conn, s, &key)?;
             let found: Option<(String, String)> = conn
                 .query_row(
-                    "UPDATE app_passwords SET last_used_at = ?3 WHERE user_id = ?1 AND hash = ?2 RETURNING id, name",
-                    params![user_id, hash(&normalize(&pass)), now()],
+                    "UPDATE app_passwords SET last_used_at = ?3
+                     WHERE user_id = (SELECT id FROM users WHERE username = ?1) AND hash = ?2 RETURNING user_id, name",
+                    params![username, hash(&normalize(&pass)), now()],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            let Some((_, name)) = found else {
-                tokens::record_failure(conn, s, &user_id)?;
+            let Some((user_id, name)) = found else {
+                throttle::fail(conn, s, &key)?;
                 return Err(refuse());
             };
-            tokens::record_success(conn, &user_id)?;
+            throttle::succeed(conn, &key)?;
             let username: String = conn.query_row("SELECT username FROM users WHERE id = ?1", [&user_id], |r| r.get(0))?;
             Ok(Json(LegacyPing { username, app_password: name }))
         })

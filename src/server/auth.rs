@@ -5,12 +5,12 @@ use super::db::{hash, now};
 use super::error::{ApiError, ApiResult, JsonBody};
 use super::methods::{self, PUSH};
 use super::mfa::{self, Checked, Origin};
-use super::password;
 use super::tokens::{self, Bearer, Caller, NewSession};
+use super::{names, password, throttle};
 use crate::protocol::*;
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use rusqlite::{OptionalExtension, params};
 use std::net::SocketAddr;
 
@@ -45,35 +45,53 @@ fn invalid_credentials() -> ApiError {
 
 /// Password first. A valid "Don't ask again" grant for this client, or an
 /// account without any second factor, signs in at once; else a challenge.
+///
+/// The address spends a token and, before the password is checked, the
+/// typed username reserves an attempt: the same whether the account exists or not.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = AuthResult), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> ApiResult<Json<AuthResult>> {
+    state.limit_ip(addr.ip())?;
+    let client_type = mfa::client_type(&headers);
+    let client_name = names::clean(&req.client_name, "Unknown client");
     let ip = addr.ip().to_string();
+    let key = throttle::password_key(&req.username);
+    // A locked name is refused at once instead of queueing for a hashing slot.
+    let check_key = key.clone();
     state
-        .run(move |conn, s| {
-            let user: Option<(String, String)> = conn
-                .query_row("SELECT id, password_hash FROM users WHERE username = ?1", [&req.username], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
+        .run(move |conn, _| throttle::check(conn, &check_key))
+        .await?;
+    state
+        .run_hashing(move |conn, s| {
+            // Reserved inside the slot, so the attempts in flight are the few
+            // being hashed, and parallel guesses still cannot pass the limit.
+            throttle::reserve(conn, s, &key)?;
+            // The epoch is read with the hash: an administrator's reset that
+            // lands while this password is being checked ends what it creates.
+            let user: Option<(String, String, i64)> = conn
+                .query_row("SELECT id, password_hash, epoch FROM users WHERE username = ?1", [&req.username], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })
                 .optional()?;
-            let Some((user_id, phc)) = user else {
+            let Some((user_id, phc, epoch)) = user else {
                 password::burn(&req.password);
+                throttle::fail(conn, s, &key)?;
                 return Err(invalid_credentials());
             };
-            tokens::check_throttle(conn, &user_id)?;
             if !password::verify(&req.password, &phc) {
-                tokens::record_failure(conn, s, &user_id)?;
+                throttle::fail(conn, s, &key)?;
                 return Err(invalid_credentials());
             }
-            tokens::record_success(conn, &user_id)?;
+            throttle::succeed(conn, &key)?;
             let session = |mfa_at| {
                 tokens::create_session(
                     conn,
-                    NewSession { user_id: &user_id, client_id: &req.client_id, client_name: &req.client_name, ip: &ip, mfa_at },
+                    NewSession { user_id: &user_id, client_id: &req.client_id, client_name: &client_name, ip: &ip, mfa_at, epoch },
                 )
             };
             if let Some(grant) = &req.remembered_grant {
@@ -98,7 +116,12 @@ pub async fn login(
                 t.mfa_setup_required = true;
                 return Ok(AuthResult::SignedIn(t));
             }
-            let origin = Origin { client_id: &req.client_id, client_name: &req.client_name, ip: &ip, session_id: None };
+            // Codes are locked after too many wrong ones: the right password
+            // does not open a new round of guessing.
+            throttle::check(conn, &throttle::mfa_key(&user_id))?;
+            let origin = Origin {
+                client_id: &req.client_id, client_name: &client_name, ip: &ip, session_id: None, epoch, client_type,
+            };
             mfa::open_challenge(conn, s, &user_id, &usable, origin)
         })
         .await
@@ -119,6 +142,7 @@ pub async fn mfa_send(
             // A sign-in challenge ignores a stale token; a step-up needs a live one.
             let caller = bearer.optional(conn).ok().flatten();
             let (ch, m) = mfa::load(conn, &req.challenge_id, &req.method_id, caller.as_ref())?;
+            mfa::ensure_guesses_left(s, &ch)?;
             mfa::send(conn, s, &ch, &m)
         })
         .await
@@ -126,29 +150,52 @@ pub async fn mfa_send(
 }
 
 /// Answer the challenge with a code, or poll a push with `code: null`.
+/// A code reserves an attempt on the account's second-factor counter and
+/// one of the challenge's guesses before it is checked.
 #[utoipa::path(post, path = "/v1/auth/mfa", tag = "auth", request_body = MfaVerifyRequest, responses(
     (status = 200, body = AuthResult), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)),
     security((), ("bearer" = [])))]
 pub async fn mfa_verify(
     State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     bearer: Bearer,
     JsonBody(req): JsonBody<MfaVerifyRequest>,
 ) -> ApiResult<Json<AuthResult>> {
+    if req.code.is_some() {
+        state.limit_ip(addr.ip())?;
+    }
     state
         .run(move |conn, s| {
             let caller = bearer.optional(conn).ok().flatten();
             let (ch, m) = mfa::load(conn, &req.challenge_id, &req.method_id, caller.as_ref())?;
-            if m.kind != PUSH {
-                tokens::check_throttle(conn, &ch.user_id)?;
+            let key = throttle::mfa_key(&ch.user_id);
+            if m.kind == PUSH {
+                mfa::ensure_guesses_left(s, &ch)?;
+                return match mfa::check(conn, s, &ch, &m, None)? {
+                    Checked::Ok => mfa::finish(conn, s, &ch, &m, req.remember),
+                    Checked::Pending => Ok(AuthResult::Pending),
+                    Checked::WrongCode(e) | Checked::Refused(e) => Err(e),
+                };
             }
-            match mfa::check(conn, s, &ch, &m, req.code.as_deref())? {
-                Checked::Ok => mfa::finish(conn, s, &ch, &m, req.remember),
-                Checked::Pending => Ok(AuthResult::Pending),
-                Checked::WrongCode(e) => {
-                    tokens::record_failure(conn, s, &ch.user_id)?;
+            // The account's lock first (429), then this attempt's own cap.
+            throttle::reserve(conn, s, &key)?;
+            if let Err(e) = mfa::take_guess(conn, s, &ch) {
+                throttle::release(conn, &key)?;
+                return Err(e);
+            }
+            match mfa::check(conn, s, &ch, &m, req.code.as_deref()) {
+                Ok(Checked::Ok) => mfa::finish(conn, s, &ch, &m, req.remember),
+                Ok(Checked::Pending) => Ok(AuthResult::Pending),
+                Ok(Checked::WrongCode(e)) => {
+                    if let Some(secs) = throttle::fail(conn, s, &key)? {
+                        mfa::warn_locked(conn, &ch, secs)?;
+                    }
                     Err(e)
                 }
-                Checked::Refused(e) => Err(e),
+                Ok(Checked::Refused(e)) | Err(e) => {
+                    throttle::release(conn, &key)?;
+                    Err(e)
+                }
             }
         })
         .await
@@ -168,8 +215,9 @@ pub async fn refresh(
             let h = hash(&req.refresh_token);
             let found: Option<(String, i64, bool, String, bool)> = conn
                 .query_row(
-                    "SELECT r.session_id, r.expires_at, r.used, s.client_id, s.revoked
-                     FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id WHERE r.hash = ?1",
+                    "SELECT r.session_id, r.expires_at, r.used, s.client_id, s.revoked OR s.epoch != u.epoch
+                     FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id JOIN users u ON u.id = s.user_id
+                     WHERE r.hash = ?1",
                     [&h],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0, r.get(3)?, r.get::<_, i64>(4)? != 0)),
                 )
@@ -224,9 +272,11 @@ pub async fn logout(
 pub async fn step_up(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Caller(bearer): Caller,
 ) -> ApiResult<Json<AuthResult>> {
     let ip = addr.ip().to_string();
+    let client_type = mfa::client_type(&headers);
     state
         .run(move |conn, s| {
             let me = bearer.require(conn)?;
@@ -246,6 +296,8 @@ pub async fn step_up(
                 client_name: &client_name,
                 ip: &ip,
                 session_id: Some(&me.session_id),
+                epoch: tokens::epoch(conn, &me.user_id)?,
+                client_type,
             };
             mfa::open_challenge(conn, s, &me.user_id, &usable, origin)
         })

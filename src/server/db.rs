@@ -172,6 +172,47 @@ CREATE INDEX recovery_codes_user ON recovery_codes(user_id);
     r#"
 ALTER TABLE enrollments ADD COLUMN replaces TEXT;
 "#,
+    r#"
+-- failure counters (see throttle.rs); users.failed_count and locked_until are no longer read
+CREATE TABLE throttle (
+    key TEXT PRIMARY KEY,
+    failed INTEGER NOT NULL DEFAULT 0,
+    locked_until INTEGER NOT NULL DEFAULT 0,
+    -- locks so far: each one lasts twice as long as the one before
+    level INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL
+);
+-- wrong codes so far: past max_code_guesses the attempt is void
+ALTER TABLE challenges ADD COLUMN guesses INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE enrollments ADD COLUMN guesses INTEGER NOT NULL DEFAULT 0;
+"#,
+    r#"
+-- bumped when an administrator resets the password or the MFA: sessions and
+-- sign-in attempts begun under an older epoch are dead, even ones in flight
+ALTER TABLE users ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE challenges ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+"#,
+    r#"
+-- what the phone is shown about who asks: one of a fixed list (mfa::client_type),
+-- never the client's own free-text name
+ALTER TABLE challenges ADD COLUMN client_type TEXT NOT NULL DEFAULT 'Unknown app';
+"#,
+    // From here on TOTP secrets are sealed and recovery codes keyed with the
+    // server key (keys.rs, which converts older rows); a build that predates
+    // this must refuse the database rather than misread it.
+    "-- secrets under the server key",
+    r#"
+-- device proof nonces seen, kept until the proof's timestamp leaves the window
+CREATE TABLE device_nonces (
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    nonce TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (device_id, nonce)
+);
+-- once a device has signed with a nonce, proofs without one are refused from it
+ALTER TABLE devices ADD COLUMN uses_nonces INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// Open a connection with the pragmas every connection needs.
@@ -227,6 +268,7 @@ pub fn migrate(path: &Path) -> Result<()> {
     for step in &MIGRATIONS[version as usize..] {
         tx.execute_batch(step)?;
     }
+    super::keys::upgrade_rows(&tx, path)?;
     tx.pragma_update(None, "user_version", known)?;
     tx.commit()?;
     #[cfg(unix)]
@@ -289,6 +331,7 @@ pub fn purge(conn: &Connection) -> Result<()> {
     conn.execute("DELETE FROM access_tokens WHERE expires_at <= ?1", [t])?;
     conn.execute("DELETE FROM refresh_tokens WHERE expires_at <= ?1", [t])?;
     conn.execute("DELETE FROM remembered WHERE expires_at <= ?1", [t])?;
+    conn.execute("DELETE FROM device_nonces WHERE expires_at < ?1", [t])?;
     conn.execute("DELETE FROM challenges WHERE expires_at <= ?1", [day_ago])?;
     conn.execute("DELETE FROM activations WHERE expires_at <= ?1", [day_ago])?;
     conn.execute(
@@ -297,6 +340,11 @@ pub fn purge(conn: &Connection) -> Result<()> {
         [t],
     )?;
     conn.execute("DELETE FROM enrollments WHERE expires_at <= ?1", [day_ago])?;
+    // Counters of names nobody tried for a day (most are unknown usernames).
+    conn.execute(
+        "DELETE FROM throttle WHERE updated_at <= ?1 AND locked_until <= ?2",
+        [day_ago, t],
+    )?;
     conn.execute(
         "DELETE FROM sessions WHERE last_active_at <= ?1
            AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.session_id = sessions.id)

@@ -5,15 +5,16 @@
 use super::db::{hash, new_id, now, rfc3339};
 use super::error::{ApiError, ApiResult, JsonBody};
 use super::methods::{PUSH, TOTP};
-use super::{AppState, Settings, outbox, totp};
+use super::{AppState, Settings, names, outbox, totp};
 use crate::protocol::*;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, VerifyingKey};
 use rusqlite::{Connection, OptionalExtension, params};
+use std::net::SocketAddr;
 
 /// How far a device's clock may be off for a signed proof.
 const PROOF_WINDOW_SECS: i64 = 300;
@@ -63,11 +64,36 @@ fn device_key(conn: &Connection, device_id: &str) -> ApiResult<String> {
     }
 }
 
+/// A device request's proof, as the server reads it: `protocol::DeviceProof`
+/// plus an optional `nonce`. With a nonce the signature covers
+/// `"{action}:{device_id}:{timestamp}:{nonce}"` and the proof works once
+/// (the nonce is remembered until the timestamp leaves the window);
+/// without one it covers `"{action}:{device_id}:{timestamp}"` and can be
+/// replayed within the window, so it is accepted only from devices that
+/// never sent a nonce, and not at all with `--require-device-nonce`.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = DeviceProof)]
+pub struct SignedProof {
+    pub timestamp: i64,
+    /// 16 to 64 characters of A-Z, a-z, 0-9, `-` and `_`, new for each request.
+    #[serde(default)]
+    pub nonce: Option<String>,
+    pub signature: String,
+}
+
+fn valid_nonce(nonce: &str) -> bool {
+    (16..=64).contains(&nonce.len())
+        && nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 fn check_proof(
     conn: &Connection,
+    settings: &Settings,
     action: &str,
     device_id: &str,
-    proof: &DeviceProof,
+    proof: &SignedProof,
 ) -> ApiResult<()> {
     let key = device_key(conn, device_id)?;
     if (now() - proof.timestamp).abs() > PROOF_WINDOW_SECS {
@@ -77,11 +103,54 @@ fn check_proof(
             "the device's clock is too far from the server's; set the time automatically",
         ));
     }
+    let Some(nonce) = &proof.nonce else {
+        let uses_nonces: bool = conn.query_row(
+            "SELECT uses_nonces FROM devices WHERE id = ?1",
+            [device_id],
+            |r| Ok(r.get::<_, i64>(0)? != 0),
+        )?;
+        if settings.require_device_nonce || uses_nonces {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                codes::UNAUTHORIZED,
+                "this request must carry a nonce; update the authenticator app",
+            ));
+        }
+        return verify(
+            &key,
+            &format!("{action}:{device_id}:{}", proof.timestamp),
+            &proof.signature,
+        );
+    };
+    if !valid_nonce(nonce) {
+        return Err(ApiError::bad_request(
+            "nonce must be 16 to 64 characters of letters, digits, - and _",
+        ));
+    }
+    // The signature first: only the device itself can spend its nonces.
     verify(
         &key,
-        &format!("{action}:{device_id}:{}", proof.timestamp),
+        &format!("{action}:{device_id}:{}:{nonce}", proof.timestamp),
         &proof.signature,
-    )
+    )?;
+    let fresh = conn.execute(
+        "INSERT INTO device_nonces (device_id, nonce, expires_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT DO NOTHING",
+        params![device_id, nonce, proof.timestamp + PROOF_WINDOW_SECS],
+    )?;
+    if fresh == 0 {
+        tracing::warn!(device_id, "a device proof was replayed");
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            codes::UNAUTHORIZED,
+            "this signed request was already used",
+        ));
+    }
+    conn.execute(
+        "UPDATE devices SET uses_nonces = 1 WHERE id = ?1",
+        [device_id],
+    )?;
+    Ok(())
 }
 
 /// Register a phone with its public key and create the methods that live
@@ -124,7 +193,7 @@ pub fn register(
     )?;
     conn.execute(
         "INSERT INTO methods (id, user_id, kind, label, secret, device_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![new_id("m_"), user_id, TOTP, name, secret, device_id, t],
+        params![new_id("m_"), user_id, TOTP, name, super::keys::for_conn(conn)?.seal(&secret)?, device_id, t],
     )?;
     if enrollment_id.is_none() {
         conn.execute(
@@ -145,8 +214,11 @@ pub fn register(
     responses((status = 200, body = ActivateResponse), (status = 400, body = ErrorBody)))]
 pub async fn activate(
     State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     JsonBody(req): JsonBody<ActivateRequest>,
 ) -> ApiResult<Json<ActivateResponse>> {
+    // An activation code is a secret too: guessing it costs the address tokens.
+    state.limit_ip(addr.ip())?;
     state
         .run(move |conn, s| {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -177,17 +249,14 @@ pub async fn activate(
                 "UPDATE activations SET used = 1 WHERE code_hash = ?1",
                 [hash(req.activation_code.trim())],
             )?;
-            let name = if req.name.trim().is_empty() {
-                "Phone"
-            } else {
-                req.name.trim()
-            };
+            let name = names::clean(&req.name, "Phone");
+            let platform = names::clean(&req.platform, "Unknown");
             let (device_id, uri) = register(
                 &tx,
                 s,
                 &user_id,
-                name,
-                req.platform.trim(),
+                &name,
+                &platform,
                 &req.public_key,
                 enrollment.as_deref(),
             )?;
@@ -215,20 +284,22 @@ pub async fn activate(
         .await
 }
 
-/// Sign-ins waiting for this device's approval.
-#[utoipa::path(post, path = "/v1/device/{device_id}/pending", tag = "device", request_body = DeviceProof,
+/// Sign-ins waiting for this device's approval, with what the server itself
+/// saw about each (address, time, a client type from a fixed list), never
+/// the name the signing-in client chose for itself.
+#[utoipa::path(post, path = "/v1/device/{device_id}/pending", tag = "device", request_body = SignedProof,
     params(("device_id" = String, Path)), responses((status = 200, body = [PendingPush]), (status = 401, body = ErrorBody),
     (status = 404, body = ErrorBody)))]
 pub async fn pending(
     State(state): State<AppState>,
     Path(device_id): Path<String>,
-    JsonBody(proof): JsonBody<DeviceProof>,
+    JsonBody(proof): JsonBody<SignedProof>,
 ) -> ApiResult<Json<Vec<PendingPush>>> {
     state
-        .run(move |conn, _| {
-            check_proof(conn, "pending", &device_id, &proof)?;
+        .run(move |conn, s| {
+            check_proof(conn, s, "pending", &device_id, &proof)?;
             let mut stmt = conn.prepare(
-                "SELECT p.id, u.username, c.client_name, c.ip, p.created_at FROM pushes p
+                "SELECT p.id, u.username, c.client_type, c.ip, p.created_at FROM pushes p
                  JOIN challenges c ON c.id = p.challenge_id JOIN users u ON u.id = c.user_id
                  WHERE p.device_id = ?1 AND p.state = 'pending' AND p.expires_at > ?2 AND c.done = 0
                  ORDER BY p.created_at, p.rowid",
@@ -340,20 +411,23 @@ pub async fn deny(
 
 /// The app's "Remove account": pushes to this device fail at once; its
 /// methods stay listed until the user deletes them on Security info.
-#[utoipa::path(post, path = "/v1/device/{device_id}/unregister", tag = "device", request_body = DeviceProof,
+#[utoipa::path(post, path = "/v1/device/{device_id}/unregister", tag = "device", request_body = SignedProof,
     params(("device_id" = String, Path)), responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn unregister(
     State(state): State<AppState>,
     Path(device_id): Path<String>,
-    JsonBody(proof): JsonBody<DeviceProof>,
+    JsonBody(proof): JsonBody<SignedProof>,
 ) -> ApiResult<StatusCode> {
     state
-        .run(move |conn, _| {
-            check_proof(conn, "unregister", &device_id, &proof)?;
-            conn.execute(
-                "UPDATE devices SET unregistered = 1 WHERE id = ?1",
+        .run(move |conn, s| {
+            check_proof(conn, s, "unregister", &device_id, &proof)?;
+            let user_id: String = conn.query_row(
+                "UPDATE devices SET unregistered = 1 WHERE id = ?1 RETURNING user_id",
                 [&device_id],
+                |r| r.get(0),
             )?;
+            // Its methods can no longer answer: the default moves to one that can.
+            super::methods::repair_default(conn, &user_id)?;
             Ok(StatusCode::NO_CONTENT)
         })
         .await

@@ -9,14 +9,15 @@ use super::error::{ApiError, ApiResult, JsonBody};
 use super::me::{require_fresh_mfa, title};
 use super::methods::{self, ALT_PHONE, EMAIL, PHONE, PUSH, TOTP};
 use super::tokens::{self, Caller};
-use super::{AppState, Settings, admin, outbox, totp};
+use super::{AppState, Settings, admin, keys, names, outbox, totp};
 use crate::domain::{mask_email, mask_phone};
 use crate::protocol::*;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use rand::Rng;
 use rusqlite::{Connection, OptionalExtension, params};
+use subtle::ConstantTimeEq;
 
 struct Row {
     id: String,
@@ -81,27 +82,12 @@ fn normalize_phone(raw: &str) -> Option<String> {
 }
 
 fn valid_email(raw: &str) -> bool {
-    crate::validate::email(raw).is_ok()
+    // The one address rule, and nothing a terminal would act on.
+    crate::validate::email(raw).is_ok() && !names::has_unwanted(raw)
 }
 
 fn new_code() -> String {
     format!("{:06}", rand::thread_rng().gen_range(0..1_000_000u32))
-}
-
-/// The URL a phone reaches this server at: the setting, else the request's Host.
-fn public_url(settings: &Settings, headers: &HeaderMap) -> String {
-    if let Some(url) = &settings.public_url {
-        return url.clone();
-    }
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("http");
-    format!("{proto}://{host}")
 }
 
 #[utoipa::path(post, path = "/v1/me/enrollments", tag = "enroll", request_body = EnrollmentRequest,
@@ -109,11 +95,10 @@ fn public_url(settings: &Settings, headers: &HeaderMap) -> String {
     security(("bearer" = [])))]
 pub async fn begin(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Caller(bearer): Caller,
     JsonBody(req): JsonBody<EnrollmentRequest>,
 ) -> ApiResult<Json<EnrollmentDto>> {
-    let base_url = public_url(state.settings(), &headers);
+    let base_url = state.public_url().to_string();
     state
         .run(move |conn, s| {
             let me = bearer.require(conn)?;
@@ -127,10 +112,10 @@ pub async fn begin(
             let t = now();
             let id = new_id("enr_");
             let target = req.target.as_deref().unwrap_or("").trim().to_string();
-            let name = req.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+            let name = req.name.as_deref().unwrap_or("");
             let (label, secret, code) = match req.kind.as_str() {
-                TOTP => (name.unwrap_or("Authenticator app").to_string(), Some(totp::new_secret()), None),
-                PUSH => (name.unwrap_or("Phone").to_string(), None, None),
+                TOTP => (names::clean(name, "Authenticator app"), Some(totp::new_secret()), None),
+                PUSH => (names::clean(name, "Phone"), None, None),
                 PHONE | ALT_PHONE => {
                     let number = normalize_phone(&target).ok_or_else(|| {
                         ApiError::bad_request("enter the phone number in international format, e.g. +1 425 555 0123")
@@ -153,7 +138,8 @@ pub async fn begin(
             conn.execute(
                 "INSERT INTO enrollments (id, user_id, session_id, kind, label, secret, code_hash, created_at, expires_at, replaces)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![id, me.user_id, me.session_id, req.kind, label, secret,
+                params![id, me.user_id, me.session_id, req.kind, label,
+                    secret.as_deref().map(|p| keys::for_conn(conn)?.seal(p)).transpose()?,
                     code.as_ref().map(|c| hash(&format!("{id}:{c}"))), t, t + s.enrollment_ttl as i64, req.replaces],
             )?;
             let row = load(conn, &me.user_id, &id)?;
@@ -162,7 +148,8 @@ pub async fn begin(
                 TOTP => {
                     let username: String =
                         conn.query_row("SELECT username FROM users WHERE id = ?1", [&me.user_id], |r| r.get(0))?;
-                    let secret = row.secret.clone().unwrap_or_default();
+                    // Shown once, now; the database keeps it sealed.
+                    let secret = secret.clone().unwrap_or_default();
                     out.qr_payload = totp::uri(&secret, &username, s);
                     out.secret = Some(secret);
                 }
@@ -287,14 +274,41 @@ fn advance(
     if code.is_empty() {
         return Err(ApiError::bad_request("enter the code"));
     }
-    tokens::check_throttle(conn, &row.user_id)?;
+    // A fresh code is only ever a few guesses away from the right one:
+    // past the cap the enrollment is dropped and must start over.
+    let taken = conn.execute(
+        "UPDATE enrollments SET guesses = guesses + 1 WHERE id = ?1 AND guesses < ?2",
+        params![row.id, s.max_failed_attempts.max(1)],
+    )?;
+    if taken == 0 {
+        discard(conn, &row)?;
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::CHALLENGE_EXPIRED,
+            "too many wrong codes were entered, so adding this method was stopped; start again",
+        ));
+    }
     let step = match row.kind.as_str() {
-        TOTP => totp::matching_step(row.secret.as_deref().unwrap_or(""), code, s),
-        _ => (row.code_hash.as_deref() == Some(hash(&format!("{}:{code}", row.id)).as_str()))
+        TOTP => {
+            let sealed = row
+                .secret
+                .as_deref()
+                .ok_or_else(|| ApiError::internal("TOTP enrollment without a secret"))?;
+            totp::matching_step(&keys::for_conn(conn)?.open(sealed)?, code, s)
+        }
+        // Constant time: how much of a guess matched must not show in the timing.
+        _ => row
+            .code_hash
+            .as_deref()
+            .is_some_and(|want| {
+                bool::from(
+                    want.as_bytes()
+                        .ct_eq(hash(&format!("{}:{code}", row.id)).as_bytes()),
+                )
+            })
             .then_some(0),
     };
     let Some(step) = step else {
-        tokens::record_failure(conn, s, &row.user_id)?;
         let hint = if row.kind == TOTP {
             "; check that the time on the phone is right"
         } else {
@@ -306,7 +320,6 @@ fn advance(
             format!("that code is not right{hint}; try again"),
         ));
     };
-    tokens::record_success(conn, &row.user_id)?;
     let method_id = new_id("m_");
     conn.execute(
         "INSERT INTO methods (id, user_id, kind, label, secret, created_at, last_totp_step) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -406,9 +419,9 @@ fn send_test_push(conn: &Connection, s: &Settings, row: &Row) -> ApiResult<u32> 
             let id = new_id("ch_");
             // Bound to the enrolling session, so no one else can answer it as a sign-in.
             conn.execute(
-                "INSERT INTO challenges (id, user_id, session_id, client_id, client_name, ip, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![id, row.user_id, row.session_id, client_id, client_name, ip, t, row.expires_at],
+                "INSERT INTO challenges (id, user_id, session_id, client_id, client_name, ip, created_at, expires_at, epoch, client_type)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, (SELECT epoch FROM users WHERE id = ?2), ?9)",
+                params![id, row.user_id, row.session_id, client_id, client_name, ip, t, row.expires_at, super::mfa::ENROLLING],
             )?;
             conn.execute(
                 "UPDATE enrollments SET challenge_id = ?2 WHERE id = ?1",

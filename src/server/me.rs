@@ -140,8 +140,8 @@ pub async fn delete_method(
                 let m = methods::get(conn, &me.user_id, &id)?
                     .ok_or_else(|| ApiError::not_found("that method"))?;
                 require_fresh_mfa(conn, s, &me)?;
-                if m.usable()
-                    && methods::usable(conn, &me.user_id)?.len() == 1
+                if m.can_answer()
+                    && methods::answering(conn, &me.user_id)?.len() == 1
                     && q.confirm.as_deref() != Some(&m.detail())
                 {
                     return Err(last_method(
@@ -180,7 +180,7 @@ pub async fn set_default(
             in_tx(conn, |conn| {
                 let me = bearer.require(conn)?;
                 let m = methods::get(conn, &me.user_id, &req.method_id)?
-                    .filter(MethodRow::usable)
+                    .filter(MethodRow::can_answer)
                     .ok_or_else(|| {
                         ApiError::bad_request("that method cannot be the default sign-in method")
                     })?;
@@ -257,7 +257,7 @@ pub async fn delete_device(
                     .optional()?
                     .ok_or_else(|| ApiError::not_found("that device"))?;
                 require_fresh_mfa(conn, s, &me)?;
-                let usable = methods::usable(conn, &me.user_id)?;
+                let usable = methods::answering(conn, &me.user_id)?;
                 let on_device = usable
                     .iter()
                     .filter(|m| m.device_id.as_deref() == Some(id.as_str()))

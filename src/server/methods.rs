@@ -41,8 +41,18 @@ pub struct MethodRow {
 }
 
 impl MethodRow {
+    /// A kind this server verifies as a second factor: offered at sign-in
+    /// (a phone that dropped the account is still offered, so choosing it
+    /// says clearly why it fails).
     pub fn usable(&self) -> bool {
         is_usable_kind(&self.kind)
+    }
+
+    /// Usable and still able to answer: push and TOTP on a phone whose app
+    /// removed the account cannot. Only these count for the last-method
+    /// guard, can be the default, and are reported as `usable_mfa`.
+    pub fn can_answer(&self) -> bool {
+        self.usable() && !self.device_unregistered
     }
 
     /// What the portal shows beside the kind; also the name typed to confirm
@@ -85,7 +95,7 @@ impl MethodRow {
             created_at: Some(rfc3339(self.created_at)),
             last_used_at: opt_rfc3339(self.last_used_at),
             is_default: default_id == Some(self.id.as_str()),
-            usable_mfa: self.usable(),
+            usable_mfa: self.can_answer(),
             device_id: self.device_id.clone(),
         }
     }
@@ -127,6 +137,14 @@ pub fn usable(conn: &Connection, user_id: &str) -> ApiResult<Vec<MethodRow>> {
         .collect())
 }
 
+/// The methods that can still answer (see [`MethodRow::can_answer`]).
+pub fn answering(conn: &Connection, user_id: &str) -> ApiResult<Vec<MethodRow>> {
+    Ok(list(conn, user_id)?
+        .into_iter()
+        .filter(MethodRow::can_answer)
+        .collect())
+}
+
 pub fn get(conn: &Connection, user_id: &str, id: &str) -> ApiResult<Option<MethodRow>> {
     let mut stmt = conn.prepare(&format!("{SELECT} AND m.user_id = ?1 AND m.id = ?2"))?;
     Ok(stmt.query_row(params![user_id, id], row).optional()?)
@@ -140,11 +158,12 @@ pub fn default_id(conn: &Connection, user_id: &str) -> ApiResult<Option<String>>
     )?)
 }
 
-/// After a removal: keep the default if it still exists, else pick the
-/// strongest remaining usable method. Returns the new default if it changed.
+/// After a removal (or a phone dropping the account): keep the default if
+/// it can still answer, else pick the strongest method that can. Returns
+/// the new default if it changed.
 pub fn repair_default(conn: &Connection, user_id: &str) -> ApiResult<Option<String>> {
     let current = default_id(conn, user_id)?;
-    let usable = usable(conn, user_id)?;
+    let usable = answering(conn, user_id)?;
     if let Some(id) = &current
         && usable.iter().any(|m| &m.id == id)
     {

@@ -6,7 +6,7 @@ use super::db::{hash, new_id, new_secret, now};
 use super::error::{ApiError, ApiResult};
 use super::methods::{self, MethodRow, PUSH, TOTP};
 use super::tokens::{self, Authed, NewSession};
-use super::{outbox, recovery, totp};
+use super::{outbox, recovery, throttle, totp};
 use crate::protocol::{AuthResult, MfaChallenge, MfaSent, codes};
 use axum::http::StatusCode;
 use rand::Rng;
@@ -20,6 +20,9 @@ pub struct ChallengeRow {
     pub client_id: String,
     pub client_name: String,
     pub ip: String,
+    /// Wrong codes given so far.
+    pub guesses: u32,
+    pub epoch: i64,
 }
 
 pub struct Origin<'a> {
@@ -28,6 +31,31 @@ pub struct Origin<'a> {
     pub ip: &'a str,
     /// A step-up refreshes this session instead of creating one.
     pub session_id: Option<&'a str>,
+    /// The account's epoch when the password (or the session) was checked.
+    pub epoch: i64,
+    /// From [`client_type`]: what the phone is told about who asks.
+    pub client_type: &'static str,
+}
+
+/// Shown on the phone for a sign-in made by the enrolling session's test push.
+pub const ENROLLING: &str = "Security info: adding this phone";
+
+/// What the phone may say about who is signing in. The client's own name
+/// is free text an attacker chooses ("enter 42 to keep your account"), so
+/// the phone is shown only this label, picked from a fixed list by the
+/// User-Agent, beside the IP address and time the server saw.
+pub fn client_type(headers: &axum::http::HeaderMap) -> &'static str {
+    let agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if agent.starts_with("secinfo/") {
+        "secinfo terminal app"
+    } else if agent.starts_with("Mozilla/") {
+        "Web browser"
+    } else {
+        "Unknown app"
+    }
 }
 
 /// Open a challenge over the user's usable methods.
@@ -41,10 +69,10 @@ pub fn open_challenge(
     let id = new_id("ch_");
     let t = now();
     conn.execute(
-        "INSERT INTO challenges (id, user_id, session_id, client_id, client_name, ip, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO challenges (id, user_id, session_id, client_id, client_name, ip, created_at, expires_at, epoch, client_type)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![id, user_id, origin.session_id, origin.client_id, origin.client_name, origin.ip, t,
-            t + settings.challenge_ttl as i64],
+            t + settings.challenge_ttl as i64, origin.epoch, origin.client_type],
     )?;
     let default = methods::default_id(conn, user_id)?.filter(|d| usable.iter().any(|m| &m.id == d));
     let mut options: Vec<_> = usable.iter().map(MethodRow::option).collect();
@@ -68,8 +96,9 @@ pub fn load(
 ) -> ApiResult<(ChallengeRow, MethodRow)> {
     let found = conn
         .query_row(
-            "SELECT id, user_id, session_id, client_id, client_name, ip, expires_at, done
-             FROM challenges WHERE id = ?1",
+            "SELECT c.id, c.user_id, c.session_id, c.client_id, c.client_name, c.ip, c.expires_at,
+                    c.done OR c.epoch != u.epoch, c.guesses, c.epoch
+             FROM challenges c JOIN users u ON u.id = c.user_id WHERE c.id = ?1",
             [challenge_id],
             |r| {
                 Ok((
@@ -80,6 +109,8 @@ pub fn load(
                         client_id: r.get(3)?,
                         client_name: r.get(4)?,
                         ip: r.get(5)?,
+                        guesses: r.get(8)?,
+                        epoch: r.get(9)?,
                     },
                     r.get::<_, i64>(6)?,
                     r.get::<_, i64>(7)? != 0,
@@ -118,6 +149,56 @@ pub fn load(
             ApiError::bad_request("that method cannot be used to sign in to this account")
         })?;
     Ok((ch, method))
+}
+
+fn too_many_guesses() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        codes::CHALLENGE_EXPIRED,
+        "too many wrong codes were entered for this sign-in attempt, so it was stopped; sign in again",
+    )
+}
+
+/// A challenge that took too many wrong codes answers nothing more, not
+/// even a push (which could otherwise be approved by a tired user).
+pub fn ensure_guesses_left(settings: &Settings, ch: &ChallengeRow) -> ApiResult<()> {
+    if ch.guesses >= u32::from(settings.max_code_guesses.max(1)) {
+        return Err(too_many_guesses());
+    }
+    Ok(())
+}
+
+/// Count one code against the challenge before checking it (atomically, so
+/// parallel guesses cannot exceed the cap); past the cap the challenge is void.
+pub fn take_guess(conn: &Connection, settings: &Settings, ch: &ChallengeRow) -> ApiResult<()> {
+    let taken = conn.execute(
+        "UPDATE challenges SET guesses = guesses + 1 WHERE id = ?1 AND guesses < ?2",
+        params![ch.id, settings.max_code_guesses.max(1)],
+    )?;
+    if taken == 0 {
+        return Err(too_many_guesses());
+    }
+    Ok(())
+}
+
+/// Codes for this account were just locked: tell the holder, who may be
+/// the only one to know the guesses were not theirs.
+pub fn warn_locked(conn: &Connection, ch: &ChallengeRow, secs: u64) -> ApiResult<()> {
+    outbox::alert(
+        conn,
+        &ch.user_id,
+        &format!(
+            "several wrong verification codes were entered after your password, from {}. \
+             Signing in with a code is paused for {} minute(s). If this wasn't you, someone knows your \
+             password: change it and sign out everywhere",
+            if ch.ip.is_empty() {
+                "an unknown address"
+            } else {
+                &ch.ip
+            },
+            secs.div_ceil(60)
+        ),
+    )
 }
 
 /// Send a push (returns the number to match) or a code.
@@ -240,7 +321,8 @@ pub fn check(
                 "TOTP method without a secret",
             )));
         };
-        let Some(step) = totp::matching_step(secret, code, settings) else {
+        let secret = super::keys::for_conn(conn)?.open(secret)?;
+        let Some(step) = totp::matching_step(&secret, code, settings) else {
             return Ok(wrong());
         };
         // Atomic: of two requests racing with one code, only one can move the step on.
@@ -341,7 +423,7 @@ pub fn finish(
             "this sign-in attempt is already complete; sign in again",
         ));
     }
-    tokens::record_success(conn, &ch.user_id)?;
+    throttle::succeed(conn, &throttle::mfa_key(&ch.user_id))?;
     methods::touch(conn, m)?;
     let session_id = match &ch.session_id {
         Some(sid) => {
@@ -362,6 +444,7 @@ pub fn finish(
                 client_name: &ch.client_name,
                 ip: &ch.ip,
                 mfa_at: Some(t),
+                epoch: ch.epoch,
             },
         )?,
     };

@@ -26,8 +26,13 @@
 //!   `/v1/me/enrollments/{id}[/verify]` → `done`; `DELETE` cancels. The
 //!   authenticator app is saved only after its test push is approved.
 //! - The phone (`crate::phone`): activation with a one-time code, then
-//!   Ed25519-signed requests; "Remove account" makes pushes fail at once with
-//!   `push_unavailable` while the methods stay listed.
+//!   Ed25519-signed requests (single-use with a nonce); "Remove account"
+//!   makes pushes fail at once with `push_unavailable` while the methods
+//!   stay listed (no longer counting as usable).
+//! - Guessing is limited per IP (`limits.rs`), per username typed and per
+//!   account's codes (`throttle.rs`), and per sign-in attempt; TOTP secrets
+//!   and recovery codes are kept under a key beside the database (`keys.rs`).
+//!   RELIABILITY.md lists each protection and its test.
 
 mod account;
 pub mod admin;
@@ -37,15 +42,19 @@ mod db;
 mod device;
 mod enroll;
 mod error;
+mod keys;
+mod limits;
 mod me;
 mod methods;
 mod mfa;
+mod names;
 mod openapi;
 mod outbox;
 mod password;
 mod recovery;
 mod seed;
 mod sessions;
+mod throttle;
 mod tokens;
 mod totp;
 
@@ -63,6 +72,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Server settings. Every duration is in seconds, so tests can shorten them.
+/// (Newer fields use small integer types: this struct sits inside the CLI's
+/// `Command` enum, whose variants should stay close in size.)
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
     /// Access token lifetime (s).
@@ -92,12 +103,36 @@ pub struct Settings {
     /// Issuer shown in authenticator apps.
     #[arg(long, default_value = "secinfo demo")]
     pub totp_issuer: String,
-    /// Failed password or code attempts before the account is locked for a while.
+    /// Failed attempts before a lock: wrong passwords (per username typed)
+    /// and wrong second-factor codes (per account) are counted apart, and a
+    /// correct password never clears the code count.
     #[arg(long, default_value_t = 5)]
     pub max_failed_attempts: u32,
-    /// How long that lock lasts (s).
+    /// How long the first lock lasts (s); each further lock doubles it.
     #[arg(long, default_value_t = 60)]
     pub lockout: u64,
+    /// The longest a lock can grow to by doubling (s).
+    #[arg(long, default_value_t = 3600)]
+    pub max_lockout: u32,
+    /// Wrong codes one sign-in attempt may take before it is void.
+    #[arg(long, default_value_t = 3)]
+    pub max_code_guesses: u16,
+    /// Guessing requests (password, code, app password, activation code) one
+    /// IP address may make in a burst; 0 turns the per-IP limit off.
+    #[arg(long, default_value_t = 60)]
+    pub ip_burst: u16,
+    /// How many of those requests an IP address earns back per minute.
+    #[arg(long, default_value_t = 30)]
+    pub ip_refill_per_minute: u16,
+    /// Password hashes (Argon2, ~19 MiB each) computed at the same time;
+    /// more requests wait their turn.
+    #[arg(long, default_value_t = 2)]
+    pub hashing_workers: u16,
+    /// Refuse device proofs without a nonce (replayable within the clock
+    /// window). Off until every authenticator app sends one; a device that
+    /// has sent one is held to it either way.
+    #[arg(long)]
+    pub require_device_nonce: bool,
     /// How long a code sent by SMS or email stays valid (s).
     #[arg(long, default_value_t = 600)]
     pub code_ttl: u64,
@@ -110,8 +145,10 @@ pub struct Settings {
     /// How long "Add sign-in method" may take before it must start over (s).
     #[arg(long, default_value_t = 600)]
     pub enrollment_ttl: u64,
-    /// The URL phones use to reach this server, put into activation links
-    /// (default: from the request's Host header, http).
+    /// The URL phones use to reach this server, put into activation links.
+    /// Required when listening off loopback; on loopback the default is the
+    /// address listened on (never the request's Host header, which the
+    /// client chooses).
     #[arg(long)]
     pub public_url: Option<String>,
 }
@@ -130,6 +167,12 @@ impl Default for Settings {
             totp_issuer: "secinfo demo".into(),
             max_failed_attempts: 5,
             lockout: 60,
+            max_lockout: 3600,
+            max_code_guesses: 3,
+            ip_burst: 60,
+            ip_refill_per_minute: 30,
+            hashing_workers: 2,
+            require_device_nonce: false,
             code_ttl: 600,
             code_resend: 30,
             activation_ttl: 900,
@@ -142,7 +185,16 @@ impl Default for Settings {
 struct Inner {
     db: PathBuf,
     settings: Settings,
+    /// Put into activation links: `--public-url`, else the loopback address listened on.
+    public_url: String,
+    per_ip: limits::IpLimiter,
+    /// Bounds concurrent Argon2 work, so a flood of sign-ins cannot take
+    /// every core and gigabytes of memory.
+    hashing: Arc<tokio::sync::Semaphore>,
 }
+
+/// How long a request waits for a hashing slot before it is told to retry.
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What every handler gets: where the database is and the settings.
 #[derive(Clone)]
@@ -151,6 +203,49 @@ pub(crate) struct AppState(Arc<Inner>);
 impl AppState {
     pub(crate) fn settings(&self) -> &Settings {
         &self.0.settings
+    }
+
+    pub(crate) fn public_url(&self) -> &str {
+        &self.0.public_url
+    }
+
+    fn new(db: PathBuf, settings: Settings, public_url: String) -> Self {
+        let per_ip = limits::IpLimiter::new(settings.ip_burst, settings.ip_refill_per_minute);
+        let workers = settings.hashing_workers.max(1) as usize;
+        AppState(Arc::new(Inner {
+            db,
+            settings,
+            public_url,
+            per_ip,
+            hashing: Arc::new(tokio::sync::Semaphore::new(workers)),
+        }))
+    }
+
+    /// Spend one guessing token of this address (429 when it has none left).
+    /// Known and unknown usernames cost the same, so the answer says nothing
+    /// about which accounts exist.
+    pub(crate) fn limit_ip(&self, ip: std::net::IpAddr) -> ApiResult<()> {
+        self.0.per_ip.take(ip)
+    }
+
+    /// Like [`AppState::run`], for work that hashes a password: at most
+    /// `hashing_workers` run at once.
+    pub(crate) async fn run_hashing<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &Settings) -> ApiResult<T> + Send + 'static,
+    {
+        let permit = tokio::time::timeout(HASHING_WAIT, self.0.hashing.clone().acquire_owned())
+            .await
+            .map_err(|_| error::ApiError::throttled(1))?
+            .map_err(error::ApiError::internal)?;
+        // The permit moves into the blocking task: a client that hangs up
+        // does not free the slot while its hash is still being computed.
+        self.run(move |conn, s| {
+            let _permit = permit;
+            f(conn, s)
+        })
+        .await
     }
 
     /// Run `f` on the blocking pool with a fresh connection.
@@ -276,13 +371,14 @@ async fn serve_until(
     settings: Settings,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    let public_url = public_url(&settings, listener.local_addr()?)?;
     let path = db.to_path_buf();
     let migrate_path = path.clone();
     tokio::task::spawn_blocking(move || db::migrate(&migrate_path))
         .await
         .map_err(|e| ServerError::Task(e.to_string()))??;
     let janitor = tokio::spawn(purge_regularly(path.clone()));
-    let app = router(AppState(Arc::new(Inner { db: path, settings })));
+    let app = router(AppState::new(path, settings, public_url));
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "reference server listening");
     }
@@ -295,6 +391,34 @@ async fn serve_until(
     janitor.abort();
     served?;
     Ok(())
+}
+
+/// The URL for activation links. Off loopback it must be given: a phone
+/// that follows a link built from a request's Host header (or
+/// X-Forwarded-Proto) can be sent to a server the attacker runs.
+fn public_url(settings: &Settings, addr: SocketAddr) -> Result<String, ServerError> {
+    match &settings.public_url {
+        Some(raw) => {
+            let url = url::Url::parse(raw.trim()).map_err(|e| {
+                ServerError::Invalid(format!("--public-url {raw} is not a URL: {e}"))
+            })?;
+            if !matches!(url.scheme(), "http" | "https")
+                || !url.username().is_empty()
+                || url.password().is_some()
+                || url.host().is_none()
+            {
+                return Err(ServerError::Invalid(format!(
+                    "--public-url must be an http(s) URL with a host and no user name, not {raw}"
+                )));
+            }
+            Ok(url.as_str().trim_end_matches('/').to_string())
+        }
+        None if addr.ip().is_loopback() => Ok(format!("http://{addr}")),
+        None => Err(ServerError::Invalid(format!(
+            "listening on {addr}, which is not loopback: pass --public-url with the address \
+             phones reach this server at (e.g. https://id.example.com)"
+        ))),
+    }
 }
 
 /// Purge dead rows at start-up and then every few minutes.
@@ -366,4 +490,37 @@ pub async fn spawn(db: &Path, settings: Settings) -> Result<RunningServer, Serve
         stop: Some(stop),
         task: Some(task),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_than_the_configured_hashes_run_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            hashing_workers: 2,
+            require_device_nonce: false,
+            ..Settings::default()
+        };
+        let state = AppState::new(dir.path().join("t.db"), settings, String::new());
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let jobs = (0..8).map(|_| {
+            let (running, most) = (running.clone(), most.clone());
+            state.run_hashing(move |_, _| {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(30));
+                running.fetch_sub(1, Ordering::SeqCst);
+                Ok(())
+            })
+        });
+        for done in futures::future::join_all(jobs).await {
+            assert!(done.is_ok());
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+    }
 }

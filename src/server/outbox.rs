@@ -30,6 +30,17 @@ pub fn notice(conn: &Connection, user_id: &str, what: &str) -> ApiResult<()> {
     write(conn, "email", &username, &body)
 }
 
+/// Warn the account holder about something that happened to the account
+/// without a change to it (e.g. codes locked after wrong guesses).
+pub fn alert(conn: &Connection, user_id: &str, what: &str) -> ApiResult<()> {
+    let username: String =
+        conn.query_row("SELECT username FROM users WHERE id = ?1", [user_id], |r| {
+            r.get(0)
+        })?;
+    let body = format!("Security alert for your account {username}: {what}.");
+    write(conn, "email", &username, &body)
+}
+
 /// Every message sent so far, oldest first; only those to `recipient` if given.
 pub fn outbox(db: &Path, recipient: Option<&str>) -> Result<Vec<OutboxMessage>> {
     db::migrate(db)?;

@@ -7,7 +7,7 @@ use super::error::ApiResult;
 use super::me::require_fresh_mfa;
 use super::methods::MethodRow;
 use super::tokens::Caller;
-use super::{AppState, outbox};
+use super::{AppState, keys, outbox};
 use crate::protocol::*;
 use axum::Json;
 use axum::extract::State;
@@ -70,12 +70,19 @@ pub fn pseudo_method() -> MethodRow {
     }
 }
 
+/// What is stored for a code: HMAC-SHA256 under the server key (over the
+/// code's SHA-256, the form older rows were converted from), so a copy of
+/// the database alone cannot test guesses offline.
+fn stored_hash(conn: &Connection, code: &str) -> ApiResult<String> {
+    Ok(keys::for_conn(conn)?.mac(keys::RECOVERY, &hash(&normalize(code))))
+}
+
 /// Spend one code; true if it was a valid unused one.
 pub fn spend(conn: &Connection, user_id: &str, typed: &str) -> ApiResult<bool> {
     let used = conn.execute(
         "UPDATE recovery_codes SET used_at = ?3 WHERE id = (
            SELECT id FROM recovery_codes WHERE user_id = ?1 AND code_hash = ?2 AND used_at IS NULL LIMIT 1)",
-        params![user_id, hash(&normalize(typed)), now()],
+        params![user_id, stored_hash(conn, typed)?, now()],
     )?;
     if used > 0 {
         let left = remaining(conn, user_id)?;
@@ -128,7 +135,7 @@ pub async fn regenerate(
             for c in &codes {
                 conn.execute(
                     "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES (?1, ?2, ?3)",
-                    params![me.user_id, hash(&normalize(c)), t],
+                    params![me.user_id, stored_hash(conn, c)?, t],
                 )?;
             }
             outbox::notice(conn, &me.user_id, "new recovery codes were made; the old ones no longer work")?;

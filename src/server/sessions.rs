@@ -128,7 +128,8 @@ pub async fn forget_trusted_device(
         .await
 }
 
-/// Revoke every session, access and refresh token and remembered device of the account.
+/// Revoke every session, access and refresh token, remembered device and
+/// app password of the account: "everywhere" includes the old mail client.
 #[utoipa::path(post, path = "/v1/me/signout-everywhere", tag = "me", responses((status = 204), (status = 401, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn signout_everywhere(
@@ -140,18 +141,16 @@ pub async fn signout_everywhere(
             in_tx(conn, |conn| {
                 let me = bearer.require(conn)?;
                 let u = &me.user_id;
-                conn.execute(
-                    "DELETE FROM access_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",
-                    [u],
+                tokens::revoke_all_sessions(conn, u)?;
+                let app_passwords = super::app_passwords::revoke_all(conn, u)?;
+                outbox::notice(
+                    conn,
+                    u,
+                    &format!(
+                        "you signed out everywhere: every session and remembered device was revoked{}",
+                        super::app_passwords::revoked_note(app_passwords)
+                    ),
                 )?;
-                conn.execute(
-                    "DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",
-                    [u],
-                )?;
-                conn.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [u])?;
-                conn.execute("DELETE FROM remembered WHERE user_id = ?1", [u])?;
-                conn.execute("UPDATE challenges SET done = 1 WHERE user_id = ?1", [u])?;
-                outbox::notice(conn, u, "you signed out everywhere: every session and remembered device was revoked")?;
                 Ok(StatusCode::NO_CONTENT)
             })
         })

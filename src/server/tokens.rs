@@ -1,4 +1,4 @@
-//! Sessions, their tokens, the bearer extractor and the per-account throttle.
+//! Sessions, their tokens and the bearer extractor.
 //! Tokens are opaque random strings stored only as SHA-256 hashes, so
 //! revoking one in the database takes effect on the very next request.
 
@@ -75,8 +75,8 @@ fn authenticate(conn: &Connection, token: &str) -> ApiResult<Authed> {
     let found = conn
         .query_row(
             "SELECT s.user_id, s.id, s.client_id, s.mfa_at FROM access_tokens a
-             JOIN sessions s ON s.id = a.session_id
-             WHERE a.hash = ?1 AND a.expires_at > ?2 AND s.revoked = 0",
+             JOIN sessions s ON s.id = a.session_id JOIN users u ON u.id = s.user_id
+             WHERE a.hash = ?1 AND a.expires_at > ?2 AND s.revoked = 0 AND s.epoch = u.epoch",
             params![hash(token), t],
             |r| {
                 Ok(Authed {
@@ -102,15 +102,17 @@ pub struct NewSession<'a> {
     pub client_name: &'a str,
     pub ip: &'a str,
     pub mfa_at: Option<i64>,
+    /// The account's epoch when the password was checked.
+    pub epoch: i64,
 }
 
 pub fn create_session(conn: &Connection, s: NewSession<'_>) -> ApiResult<String> {
     let id = new_id("ses_");
     let t = now();
     conn.execute(
-        "INSERT INTO sessions (id, user_id, client_id, client_name, ip, created_at, last_active_at, mfa_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
-        params![id, s.user_id, s.client_id, s.client_name, s.ip, t, s.mfa_at],
+        "INSERT INTO sessions (id, user_id, client_id, client_name, ip, created_at, last_active_at, mfa_at, epoch)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)",
+        params![id, s.user_id, s.client_id, s.client_name, s.ip, t, s.mfa_at, s.epoch],
     )?;
     Ok(id)
 }
@@ -146,6 +148,43 @@ pub fn issue(conn: &Connection, settings: &Settings, session_id: &str) -> ApiRes
     })
 }
 
+/// The account's current epoch (see the `users.epoch` column).
+pub fn epoch(conn: &Connection, user_id: &str) -> ApiResult<i64> {
+    Ok(
+        conn.query_row("SELECT epoch FROM users WHERE id = ?1", [user_id], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+/// End every session of an account, with its tokens, remembered devices and
+/// open sign-in attempts.
+pub fn revoke_all_sessions(conn: &Connection, user_id: &str) -> ApiResult<()> {
+    conn.execute(
+        "DELETE FROM access_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",
+        [user_id],
+    )?;
+    conn.execute(
+        "DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE user_id = ?1)",
+        [user_id],
+    )?;
+    conn.execute(
+        "UPDATE sessions SET revoked = 1 WHERE user_id = ?1",
+        [user_id],
+    )?;
+    conn.execute("DELETE FROM remembered WHERE user_id = ?1", [user_id])?;
+    conn.execute(
+        "UPDATE pushes SET state = 'cancelled' WHERE state = 'pending'
+           AND challenge_id IN (SELECT id FROM challenges WHERE user_id = ?1)",
+        [user_id],
+    )?;
+    conn.execute(
+        "UPDATE challenges SET done = 1 WHERE user_id = ?1",
+        [user_id],
+    )?;
+    Ok(())
+}
+
 /// End a session: its tokens stop working at once.
 pub fn revoke_session(conn: &Connection, session_id: &str) -> ApiResult<()> {
     conn.execute(
@@ -160,41 +199,5 @@ pub fn revoke_session(conn: &Connection, session_id: &str) -> ApiResult<()> {
         "DELETE FROM refresh_tokens WHERE session_id = ?1",
         [session_id],
     )?;
-    Ok(())
-}
-
-/// Refuse while the account is locked after too many failures.
-pub fn check_throttle(conn: &Connection, user_id: &str) -> ApiResult<()> {
-    let locked_until: i64 = conn.query_row(
-        "SELECT locked_until FROM users WHERE id = ?1",
-        [user_id],
-        |r| r.get(0),
-    )?;
-    let t = now();
-    if locked_until > t {
-        return Err(ApiError::throttled((locked_until - t) as u64));
-    }
-    Ok(())
-}
-
-/// Count a wrong password or code; at the limit, lock the account for a while.
-pub fn record_failure(conn: &Connection, settings: &Settings, user_id: &str) -> ApiResult<()> {
-    let count: u32 = conn.query_row(
-        "UPDATE users SET failed_count = failed_count + 1 WHERE id = ?1 RETURNING failed_count",
-        [user_id],
-        |r| r.get(0),
-    )?;
-    if count >= settings.max_failed_attempts {
-        tracing::warn!(user_id, "account locked after repeated failures");
-        conn.execute(
-            "UPDATE users SET failed_count = 0, locked_until = ?2 WHERE id = ?1",
-            params![user_id, now() + settings.lockout as i64],
-        )?;
-    }
-    Ok(())
-}
-
-pub fn record_success(conn: &Connection, user_id: &str) -> ApiResult<()> {
-    conn.execute("UPDATE users SET failed_count = 0 WHERE id = ?1", [user_id])?;
     Ok(())
 }

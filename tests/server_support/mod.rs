@@ -108,6 +108,10 @@ impl World {
         self.send(self.http.put(self.url(path)).json(&body), token)
             .await
     }
+    pub async fn send_patch(&self, path: &str, body: impl Serialize, token: &str) -> Reply {
+        self.send(self.http.patch(self.url(path)).json(&body), Some(token))
+            .await
+    }
     pub async fn get(&self, path: &str, token: &str) -> Reply {
         self.send(self.http.get(self.url(path)), Some(token)).await
     }
@@ -244,6 +248,44 @@ impl World {
             .into_iter()
             .map(|m| m.body)
             .collect()
+    }
+
+    /// A legacy client's basic-auth call with an app password: its status.
+    pub async fn legacy_ping(&self, username: &str, app_password: &str) -> StatusCode {
+        self.http
+            .get(self.url("/v1/legacy/ping"))
+            .basic_auth(username, Some(app_password))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    /// Create an app password (needs a session with a recent second factor).
+    pub async fn new_app_password(&self, token: &str, name: &str) -> String {
+        let created: AppPasswordCreated = self
+            .post(
+                "/v1/me/app-passwords",
+                AppPasswordRequest { name: name.into() },
+                Some(token),
+            )
+            .await
+            .ok();
+        created.password
+    }
+
+    /// How many rows of `table` belong to `username` (straight from the database).
+    pub fn rows_of(&self, table: &str, username: &str) -> i64 {
+        rusqlite::Connection::open(&self.db)
+            .unwrap()
+            .query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM {table} WHERE user_id = (SELECT id FROM users WHERE username = ?1)"
+                ),
+                [username],
+                |r| r.get(0),
+            )
+            .unwrap()
     }
 
     pub async fn methods(&self, token: &str) -> Vec<MethodDto> {
