@@ -102,9 +102,9 @@ pub enum UserCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
-    /// Set a user's password (read from stdin).
+    /// Set a user's password (read from stdin); ends every session, token and app password.
     Passwd { username: String },
-    /// Remove every MFA method, device and remembered grant of a user.
+    /// Remove every MFA method, device and remembered grant of a user, and end every session, token, open sign-in, enrollment, recovery code and app password.
     ResetMfa { username: String },
     /// List users.
     List {

@@ -180,7 +180,7 @@ fn done(state: &mut State, change: Change, new_default: Option<String>) -> Vec<E
             (format!("Renamed the device to {name}."), fx)
         }
         Change::ChangePassword { .. } => (
-            "Your password was changed. Your other sessions were signed out.".into(),
+            "Your password was changed. Your other sessions and your app passwords were signed out.".into(),
             home::reload_methods(state),
         ),
         Change::DeleteAppPassword { name, .. } => (
