@@ -389,3 +389,113 @@ async fn deleting_the_default_in_plain_mode_names_the_new_default_and_change_def
     s.send(&number_of(&home, "Quit"));
     s.finish().await;
 }
+
+impl Session {
+    /// The change needs a fresh second factor: choose the emailed code and type it.
+    async fn confirm_it_is_me(&mut self, world: &World, what: &str) {
+        let asked = self.expect("This change needs you to confirm it is you.").await;
+        assert!(!asked.contains("Error"), "{what}: {asked}");
+        let choices = self.expect("Enter a number:").await;
+        self.send(&number_of(&choices, "mail"));
+        self.expect("Enter the code").await;
+        self.send(&latest_code(world));
+        self.expect("Verified.").await;
+    }
+}
+
+/// Past the server's window for a fresh second factor (1 s; it counts whole seconds).
+async fn let_the_sign_in_get_old() {
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_plain_mode_every_change_after_the_window_steps_up_then_goes_through() {
+    let world = World::start(Settings {
+        mfa_max_age: 1,
+        ..Settings::default()
+    })
+    .await;
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start(&world, state.path());
+    sign_in_by_email(&mut s, &world, "n").await;
+
+    // Add an authenticator code app.
+    let home = s.expect("Enter a number:").await;
+    let_the_sign_in_get_old().await;
+    s.send(&number_of(&home, "Add sign-in method"));
+    let kinds = s.expect("Enter a number:").await;
+    s.send(&number_of(&kinds, "Authenticator app (code)"));
+    s.confirm_it_is_me(&world, "add TOTP").await;
+    let shown = s.expect("Enter the 6-digit code").await;
+    let uri = shown
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("otpauth://"))
+        .unwrap_or_else(|| panic!("no URI in {shown}"))
+        .to_string();
+    let totp = totp_rs::Totp::from_url_unchecked(&uri).unwrap();
+    s.send(&totp.generate_current().to_string());
+    s.expect("Added Authenticator app (code)").await;
+
+    // Add a phone.
+    let home = s.expect("Enter a number:").await;
+    let_the_sign_in_get_old().await;
+    s.send(&number_of(&home, "Add sign-in method"));
+    let kinds = s.expect("Enter a number:").await;
+    s.send(&number_of(&kinds, "Phone"));
+    s.expect("Country calling code").await;
+    s.send("");
+    s.expect("Phone number").await;
+    s.send("2025550188");
+    s.confirm_it_is_me(&world, "add phone").await;
+    s.expect("We sent a code to").await;
+    s.expect("Enter the 6-digit code").await;
+    s.send(&latest_code(&world));
+    s.expect("Added Phone").await;
+
+    // Create an app password.
+    let home = s.expect("Enter a number:").await;
+    let_the_sign_in_get_old().await;
+    s.send(&number_of(&home, "App passwords"));
+    let page = s.expect("Enter a number:").await;
+    s.send(&number_of(&page, "Create an app password"));
+    s.expect("Name").await;
+    s.send("Thunderbird");
+    s.confirm_it_is_me(&world, "create an app password").await;
+    s.expect("App password for Thunderbird:").await;
+    let page = s.expect("Enter a number:").await;
+    s.send(&number_of(&page, "Back"));
+
+    // Generate recovery codes.
+    let home = s.expect("Enter a number:").await;
+    let_the_sign_in_get_old().await;
+    s.send(&number_of(&home, "Recovery codes"));
+    s.expect("Type generate to confirm").await;
+    s.send("generate");
+    s.confirm_it_is_me(&world, "generate recovery codes").await;
+    s.expect("Your recovery codes").await;
+
+    // Make the new phone the default.
+    let home = s.expect("Enter a number:").await;
+    let_the_sign_in_get_old().await;
+    s.send(&number_of(&home, "Change default sign-in method"));
+    let eligible = s.expect("Enter a number:").await;
+    s.send(&number_of(&eligible, "88"));
+    s.confirm_it_is_me(&world, "change the default").await;
+    s.expect("is now your default sign-in method.").await;
+
+    // Delete the code app.
+    let home = s.expect("Enter a number:").await;
+    assert!(home.contains("Default sign-in method: Phone"), "{home}");
+    let_the_sign_in_get_old().await;
+    s.send(&number_of(&home, "Delete a sign-in method"));
+    let which = s.expect("Enter a number:").await;
+    s.send(&number_of(&which, "Authenticator app (code)"));
+    s.expect("Type delete to confirm").await;
+    s.send("delete");
+    s.confirm_it_is_me(&world, "delete").await;
+    s.expect("Deleted Authenticator app (code)").await;
+    let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "Quit"));
+    s.finish().await;
+}
