@@ -79,7 +79,13 @@ impl Run {
 
 fn methods(world: &World) -> Vec<serde_json::Value> {
     let list = world.secinfo(
-        &["methods", "list", "--json", "--passphrase-from", &world.pass_arg()],
+        &[
+            "methods",
+            "list",
+            "--json",
+            "--passphrase-from",
+            &world.pass_arg(),
+        ],
         "",
     );
     let doc: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
@@ -133,23 +139,26 @@ async fn past_the_window_every_cli_change_asks_for_the_second_factor_then_goes_t
     let mut run = Run::start(&world, &["app-passwords", "create", "Thunderbird"]);
     run.confirm_it_is_me(&world);
     let (out, _) = run.finish();
-    assert!(out.trim().len() >= 12, "the password is printed once: {out}");
+    assert!(
+        out.trim().len() >= 12,
+        "the password is printed once: {out}"
+    );
 
     // Generate recovery codes.
     let mut run = Run::start(&world, &["recovery-codes", "generate", "--yes"]);
     run.confirm_it_is_me(&world);
     let (out, _) = run.finish();
-    assert!(out.lines().filter(|l| !l.trim().is_empty()).count() >= 5, "{out}");
+    assert!(
+        out.lines().filter(|l| !l.trim().is_empty()).count() >= 5,
+        "{out}"
+    );
 
     // Make the phone the default: said as every front end says it.
     let id = phone["id"].as_str().unwrap().to_string();
     let mut run = Run::start(&world, &["methods", "default", &id]);
     run.confirm_it_is_me(&world);
     let (out, _) = run.finish();
-    assert!(
-        out.contains("is now your default sign-in method."),
-        "{out}"
-    );
+    assert!(out.contains("is now your default sign-in method."), "{out}");
 
     // Delete it: the default moves on, and the sentence names where.
     let mut run = Run::start(&world, &["methods", "delete", &id]);

@@ -393,7 +393,9 @@ async fn deleting_the_default_in_plain_mode_names_the_new_default_and_change_def
 impl Session {
     /// The change needs a fresh second factor: choose the emailed code and type it.
     async fn confirm_it_is_me(&mut self, world: &World, what: &str) {
-        let asked = self.expect("This change needs you to confirm it is you.").await;
+        let asked = self
+            .expect("This change needs you to confirm it is you.")
+            .await;
         assert!(!asked.contains("Error"), "{what}: {asked}");
         let choices = self.expect("Enter a number:").await;
         self.send(&number_of(&choices, "mail"));
@@ -498,4 +500,218 @@ async fn in_plain_mode_every_change_after_the_window_steps_up_then_goes_through(
     let home = s.expect("Enter a number:").await;
     s.send(&number_of(&home, "Quit"));
     s.finish().await;
+}
+
+/// The `secinfo` binary against `world` with its own config, dirs and passphrase file.
+fn cli(home: &std::path::Path, world: &World, args: &[&str]) -> std::process::Command {
+    let config = home.join("config.toml");
+    if !config.exists() {
+        std::fs::write(
+            &config,
+            format!(
+                "[profiles.test]\nbackend = \"native\"\nurl = \"{}\"\nsecret_store = \"passphrase\"\n",
+                world.server.url
+            ),
+        )
+        .unwrap();
+        std::fs::write(home.join("passphrase"), "a passphrase for this test\n").unwrap();
+    }
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_secinfo"));
+    let pass = format!("@{}", home.join("passphrase").display());
+    c.args(args)
+        .args(["--passphrase-from", &pass])
+        .env("SECINFO_CONFIG", &config)
+        .env("SECINFO_DATA_DIR", home.join("data"))
+        .env("SECINFO_STATE_DIR", home.join("state"))
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("SECINFO_PROFILE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    c
+}
+
+/// An answer to give once `prompt` has appeared `n` times, made from what was said so far.
+type Answer<'a> = (&'a str, usize, &'a dyn Fn(&str) -> String);
+
+/// Feeds `answers` one per prompt: each waits until `prompt` appears `n` times on stderr.
+fn cli_talk(mut cmd: std::process::Command, answers: &[Answer]) -> (String, String) {
+    use std::io::Read;
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let err = Arc::new(Mutex::new(String::new()));
+    let out = Arc::new(Mutex::new(String::new()));
+    for (pipe, sink) in [
+        (
+            Box::new(child.stderr.take().unwrap()) as Box<dyn Read + Send>,
+            err.clone(),
+        ),
+        (Box::new(child.stdout.take().unwrap()), out.clone()),
+    ] {
+        let mut pipe = pipe;
+        std::thread::spawn(move || {
+            let mut b = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut b) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&b[..n]));
+            }
+        });
+    }
+    for (prompt, n, answer) in answers {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while err.lock().unwrap().matches(prompt).count() < *n {
+            assert!(
+                Instant::now() < deadline,
+                "no {prompt:?}: {}",
+                err.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let said = format!("{}\n{}", out.lock().unwrap(), err.lock().unwrap());
+        writeln!(stdin, "{}", answer(&said)).unwrap();
+    }
+    drop(stdin);
+    let status = child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let (out, err) = (out.lock().unwrap().clone(), err.lock().unwrap().clone());
+    assert!(status.success(), "{status}: {err}");
+    (out, err)
+}
+
+fn uri_in(text: &str) -> String {
+    text.split_whitespace()
+        .find(|w| w.starts_with("otpauth://"))
+        .unwrap_or_else(|| panic!("no URI in {text}"))
+        .to_string()
+}
+
+fn code_for(uri: &str) -> String {
+    totp_rs::Totp::from_url_unchecked(uri)
+        .unwrap()
+        .generate_current()
+        .to_string()
+}
+
+fn kinds_of(world: &World, username: &str) -> Vec<String> {
+    let db = rusqlite::Connection::open(&world.db).unwrap();
+    let mut q = db
+        .prepare(
+            "SELECT m.kind FROM methods m JOIN users u ON u.id = m.user_id \
+             WHERE u.username = ?1 ORDER BY m.kind",
+        )
+        .unwrap();
+    q.query_map([username], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_journey_in_plain_mode_and_the_cli_ends_the_same_and_is_said_the_same() {
+    // TOTP steps of 2 s: the step-up's code is never the enrollment's (replays are refused).
+    let world = World::start(Settings {
+        totp_step: 2,
+        ..Settings::default()
+    })
+    .await;
+    let password = "a-long-test-password";
+    for user in ["pat@contoso.test", "kim@contoso.test"] {
+        secinfo::server::admin::add_user(&world.db, user, "New User", &password.into()).unwrap();
+    }
+
+    // Plain mode: sign in, add a code app, delete it past the last-method guard.
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start(&world, state.path());
+    s.expect("Username:").await;
+    s.send("pat@contoso.test");
+    s.expect("Password:").await;
+    s.send(password);
+    s.expect("Signed in as").await;
+    let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "Add sign-in method"));
+    let kinds = s.expect("Enter a number:").await;
+    s.send(&number_of(&kinds, "Authenticator app (code)"));
+    let shown = s.expect("Enter the 6-digit code").await;
+    let uri = uri_in(&shown);
+    s.send(&code_for(&uri));
+    s.expect("Added").await;
+    let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "Delete a sign-in method"));
+    let which = s.expect("Enter a number:").await;
+    s.send(&number_of(&which, "Authenticator app (code)"));
+    s.expect("Type delete to confirm").await;
+    s.send("delete");
+    s.expect("Enter the code").await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    s.send(&code_for(&uri));
+    let asked = s.expect("to confirm, or press Enter to cancel:").await;
+    let name = asked
+        .rsplit("Type ")
+        .next()
+        .and_then(|r| r.split(" to confirm").next())
+        .unwrap()
+        .to_string();
+    s.send(&name);
+    let said = s.expect("Enter a number:").await;
+    let plain_said = said
+        .lines()
+        .find(|l| l.starts_with("Deleted "))
+        .unwrap_or_else(|| panic!("{said}"))
+        .to_string();
+    s.send(&number_of(&said, "Quit"));
+    s.finish().await;
+
+    // The CLI: the same steps.
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let pw = |_: &str| password.to_string();
+    cli_talk(
+        cli(h, &world, &["login", "--username", "kim@contoso.test"]),
+        &[("Password", 1, &pw)],
+    );
+    let code = |said: &str| code_for(&uri_in(said));
+    let (out, _) = cli_talk(
+        cli(h, &world, &["methods", "add", "totp"]),
+        &[("Enter the code", 1, &code)],
+    );
+    let cli_uri = uri_in(&out);
+    let list = cli(h, &world, &["methods", "list", "--json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let totp = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "totp")
+        .unwrap()
+        .clone();
+    let id = totp["id"].as_str().unwrap();
+    let confirm = format!("--confirm={}", totp["detail"].as_str().unwrap());
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let step_up = |_: &str| code_for(&cli_uri);
+    let (out, _) = cli_talk(
+        cli(h, &world, &["methods", "delete", id, &confirm]),
+        &[("Enter the code", 1, &step_up)],
+    );
+    let cli_said = out
+        .lines()
+        .find(|l| l.starts_with("Deleted "))
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_string();
+
+    assert_eq!(plain_said, cli_said, "the same words for the same outcome");
+    assert!(
+        kinds_of(&world, "pat@contoso.test").is_empty(),
+        "the code app is gone (the password is not a stored method)"
+    );
+    assert_eq!(
+        kinds_of(&world, "pat@contoso.test"),
+        kinds_of(&world, "kim@contoso.test"),
+        "the same result on the server"
+    );
 }
