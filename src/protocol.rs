@@ -381,6 +381,10 @@ pub struct PushAnswer {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DeviceProof {
     pub timestamp: i64,
+    /// New for every request (16–64 of A-Z a-z 0-9 - _): the server refuses it a second
+    /// time, so a captured request cannot be replayed. Signed with the rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
     pub signature: String,
 }
 

@@ -203,6 +203,7 @@ async fn requests_signed_with_another_key_are_refused() {
     let (_, _) = secinfo::phone::new_key();
     let forged = DeviceProof {
         timestamp: chrono::Utc::now().timestamp(),
+        nonce: None,
         signature: base64_of(&[7u8; 64]),
     };
     let r = w
@@ -214,6 +215,7 @@ async fn requests_signed_with_another_key_are_refused() {
             &format!("/v1/device/{device_id}/unregister"),
             DeviceProof {
                 timestamp: 0,
+                nonce: None,
                 signature: String::new(),
             },
             None,
@@ -257,4 +259,27 @@ async fn a_bad_activation_link_is_refused_clearly() {
 fn base64_of(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[tokio::test]
+async fn the_simulated_phone_signs_each_request_with_a_fresh_nonce_so_none_can_be_replayed() {
+    let w = World::default().await;
+    let device_id = w.phone().accounts()[0].device_id.clone();
+    // Two requests in the same second: different nonces, both accepted.
+    assert!(w.phone().pending().await.is_ok());
+    assert!(w.phone().pending().await.is_ok());
+    let db = rusqlite::Connection::open(&w.db).unwrap();
+    let (nonces, held): (i64, i64) = db
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM device_nonces WHERE device_id = ?1),
+                    (SELECT uses_nonces FROM devices WHERE id = ?1)",
+            [&device_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(nonces, 2, "one nonce spent per request");
+    assert_eq!(
+        held, 1,
+        "the server now refuses this device's requests without one"
+    );
 }

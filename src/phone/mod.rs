@@ -165,10 +165,12 @@ impl Phone {
 
     fn proof(a: &Account, action: &str) -> DeviceProof {
         let timestamp = chrono::Utc::now().timestamp();
-        let message = format!("{action}:{}:{timestamp}", a.info.device_id);
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let message = format!("{action}:{}:{timestamp}:{nonce}", a.info.device_id);
         DeviceProof {
             timestamp,
             signature: STANDARD.encode(a.key.sign(message.as_bytes()).to_bytes()),
+            nonce: Some(nonce),
         }
     }
 
