@@ -4,6 +4,21 @@
 
 use chrono::{DateTime, Utc};
 
+/// Text from a server or a user-chosen name, made safe for any terminal: C0
+/// and C1 controls (escape sequences, OSC 52 clipboard writes, bells, line
+/// breaks) and bidi overrides become U+FFFD, so what was there stays visible
+/// but nothing acts. The one sanitizer: the TUI, plain mode and the CLI call it.
+pub fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if unsafe_char(c) { '\u{fffd}' } else { c })
+        .collect()
+}
+
+fn unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// A date as lists show it (`2025-03-07`), or `-` when there is none.
 pub fn date(when: Option<DateTime<Utc>>) -> String {
     when.map_or_else(|| "-".into(), |d| d.format("%Y-%m-%d").to_string())
@@ -42,6 +57,19 @@ pub fn not_available(reason: &str, portal_url: Option<&str>, action: &str) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_sequences_osc52_and_bidi_overrides_are_neutralised() {
+        let evil =
+            "evil\x1b]0;TITLE\x07\x1b[31mRED\x1b]52;c;aGk=\x07\u{202e}gnp.exe\u{9b}31m\nnext";
+        let safe = clean(evil);
+        assert!(!safe.chars().any(unsafe_char), "{safe:?}");
+        assert!(
+            safe.starts_with("evil\u{fffd}]0;TITLE"),
+            "what was there stays visible: {safe:?}"
+        );
+        assert_eq!(clean("Alice's phone · Pixel 8"), "Alice's phone · Pixel 8");
+    }
     use chrono::TimeZone;
 
     #[test]

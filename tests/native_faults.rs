@@ -165,3 +165,50 @@ async fn an_expired_session_asks_to_sign_in_again() {
         "a refused refresh token must be dropped"
     );
 }
+
+/// A hostile server names itself with escape sequences (a window title, red
+/// text, an OSC 52 clipboard write) and a bidi override: `secinfo doctor`
+/// prints what it said, with nothing a terminal would act on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_servers_text_reaches_the_terminal_without_escape_sequences() {
+    let evil = "evil\u{1b}]0;TITLE\u{7}\u{1b}[31mRED\u{1b}]52;c;aGk=\u{7}\u{202e}gnp";
+    let meta = serde_json::json!({"name": evil, "version": evil, "api": "v1", "remember_days": 30,
+        "mfa_max_age_secs": 600, "enrollable": []})
+    .to_string();
+    let app = axum::Router::new().route("/v1/meta", get(move || async move { meta }));
+    let url = serve(app).await;
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("[profiles.evil]\nbackend = \"native\"\nurl = \"{url}\"\nsecret_store = \"passphrase\"\n"),
+    )
+    .unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_secinfo"))
+            .args(["doctor", "--profile", "evil"])
+            .env("SECINFO_CONFIG", &config)
+            .env("SECINFO_DATA_DIR", home.path().join("data"))
+            .env("SECINFO_STATE_DIR", home.path().join("state"))
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("evil"),
+        "the server's words are still shown: {text}"
+    );
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "no control characters: {text:?}"
+    );
+    assert!(!text.contains('\u{202e}'), "no bidi override: {text:?}");
+}

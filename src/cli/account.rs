@@ -32,9 +32,10 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
         .or_else(|| ctx.preset_username.clone())
         .or_else(|| ctx.last_account());
     if let Some(demo) = &ctx.demo {
-        eprintln!(
+        esay!(
             "This is the secinfo demo. Account: {}  Password: {}",
-            demo.account.username, demo.account.password
+            demo.account.username,
+            demo.account.password
         );
     }
     let username = match args.username {
@@ -65,15 +66,17 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
             SignIn::Done { mfa_setup_required } => {
                 let account = ctx.backend.account().await?;
                 let warning = ctx.signed_in(&username, &account.display_name);
-                eprintln!(
+                esay!(
                     "Signed in as {} ({}) on {}.",
-                    account.display_name, account.username, ctx.profile
+                    account.display_name,
+                    account.username,
+                    ctx.profile
                 );
                 if let Some(w) = warning {
-                    eprintln!("Note: {w}");
+                    esay!("Note: {w}");
                 }
                 if mfa_setup_required {
-                    eprintln!(
+                    esay!(
                         "Let's keep your account secure: add a sign-in method with `secinfo methods add totp` \
                          (or `authenticator`, `email ADDRESS`, `phone NUMBER`), or in the app: \"+ Add sign-in method\"."
                     );
@@ -127,7 +130,7 @@ where
 pub async fn logout(g: &Global) -> Outcome {
     let ctx = Context::open(g).await?;
     let Some(user) = ctx.last_account() else {
-        eprintln!("Not signed in.");
+        esay!("Not signed in.");
         return Ok(());
     };
     ctx.restore_account(&user);
@@ -138,7 +141,7 @@ pub async fn logout(g: &Global) -> Outcome {
         tracing::warn!(error = %e, "cannot update saved sign-in");
     }
     result?;
-    eprintln!("Signed out of {} on {}.", user, ctx.profile);
+    esay!("Signed out of {} on {}.", user, ctx.profile);
     Ok(())
 }
 
@@ -168,20 +171,21 @@ pub async fn status(g: &Global, json: bool) -> Outcome {
     if json {
         output::print_json(&out)
     } else {
-        println!(
+        say!(
             "Profile:  {}{}",
             out.profile,
             if out.demo { " (the built-in demo)" } else { "" }
         );
-        println!("Server:   {}", out.server);
+        say!("Server:   {}", out.server);
         match (&out.display_name, &out.username) {
-            (Some(d), Some(u)) => println!("Signed in as {d} ({u})"),
-            (None, Some(u)) => println!("Not signed in (last account: {u}); run `secinfo login`"),
-            _ => println!("Not signed in; run `secinfo login`"),
+            (Some(d), Some(u)) => say!("Signed in as {d} ({u})"),
+            (None, Some(u)) => say!("Not signed in (last account: {u}); run `secinfo login`"),
+            _ => say!("Not signed in; run `secinfo login`"),
         }
-        println!(
+        say!(
             "Secrets:  {} ({})",
-            out.secret_store, out.secret_persistence
+            out.secret_store,
+            out.secret_persistence
         );
         Ok(())
     }
@@ -196,10 +200,10 @@ pub async fn accounts(g: &Global, command: Option<AccountsCommand>) -> Outcome {
             if j.json {
                 output::print_json(&list)?;
             } else if list.accounts.is_empty() {
-                println!("No accounts yet; run `secinfo login`.");
+                say!("No accounts yet; run `secinfo login`.");
             } else {
                 for a in &list.accounts {
-                    println!("{}  {}  ({})", a.profile, a.username, a.display_name);
+                    say!("{}  {}  ({})", a.profile, a.username, a.display_name);
                 }
             }
             Ok(())
@@ -210,7 +214,7 @@ pub async fn accounts(g: &Global, command: Option<AccountsCommand>) -> Outcome {
                 tracing::warn!(error = %e, "cannot forget saved sign-in");
             }
             if ctx.accounts.remove(&profile, &username)? {
-                println!("Removed {username} from this client.");
+                say!("Removed {username} from this client.");
                 Ok(())
             } else {
                 Err(Failure::new(

@@ -81,12 +81,12 @@ pub async fn run(g: &Global, json: bool) -> Outcome {
         return Ok(output::print_json(&report)?);
     }
     let mark = |ok: bool| if ok { "ok  " } else { "FAIL" };
-    println!(
+    say!(
         "{} config        {}",
         mark(report.config.ok),
         report.config.detail
     );
-    println!(
+    say!(
         "     profile       {}{}",
         report.profile,
         if report.demo {
@@ -95,36 +95,36 @@ pub async fn run(g: &Global, json: bool) -> Outcome {
             ""
         }
     );
-    println!("     secret store  {}", report.secret_store.name);
-    println!("                   why: {}", report.secret_store.why);
-    println!(
+    say!("     secret store  {}", report.secret_store.name);
+    say!("                   why: {}", report.secret_store.why);
+    say!(
         "                   kept: {}",
         report.secret_store.persistence
     );
-    println!(
+    say!(
         "{} server        {}",
         mark(report.server.ok),
         report.server.detail
     );
-    println!("     transport     {}", report.transport);
+    say!("     transport     {}", report.transport);
     match report.clock_skew_secs {
-        Some(s) if s.abs() > 30 => println!(
+        Some(s) if s.abs() > 30 => say!(
             "FAIL clock          {s:+} s from the server: codes from an authenticator app will be refused"
         ),
-        Some(s) => println!("ok   clock          {s:+} s from the server"),
-        None => println!("     clock          the server sent no Date header"),
+        Some(s) => say!("ok   clock          {s:+} s from the server"),
+        None => say!("     clock          the server sent no Date header"),
     }
     let t = &report.terminal;
     let size = t
         .size
         .map(|(w, h)| format!("{w}x{h}"))
         .unwrap_or_else(|| "not a terminal".into());
-    println!(
+    say!(
         "     terminal      {size}, colors: {}, unicode: {}",
         t.colors,
         if t.unicode { "yes" } else { "no" }
     );
-    println!("     log file      {}", report.log_file);
+    say!("     log file      {}", report.log_file);
     if report.server.ok {
         Ok(())
     } else {

@@ -106,8 +106,8 @@ async fn delete(ctx: &Context, target: Target<'_>, confirm: Option<String>) -> O
         _ => e,
     })?;
     match deleted {
-        Some(d) => println!("{}", d.message()),
-        None => println!("Nothing was deleted."),
+        Some(d) => say!("{}", d.message()),
+        None => say!("Nothing was deleted."),
     }
     Ok(())
 }
@@ -124,11 +124,11 @@ pub async fn methods(g: &Global, command: MethodsCommand) -> Outcome {
                 ))?);
             }
             match list.iter().find(|m| m.is_default) {
-                Some(d) => println!("Default sign-in method: {} - {}", d.kind.title(), d.detail),
-                None => println!("Default sign-in method: none"),
+                Some(d) => say!("Default sign-in method: {} - {}", d.kind.title(), d.detail),
+                None => say!("Default sign-in method: none"),
             }
             for m in &list {
-                println!(
+                say!(
                     "{}  {:<26} {:<32} added {}",
                     m.id,
                     m.kind.title(),
@@ -141,8 +141,8 @@ pub async fn methods(g: &Global, command: MethodsCommand) -> Outcome {
         MethodsCommand::Delete { id, confirm } => delete(&ctx, Target::Method(&id), confirm).await,
         MethodsCommand::Default { id } => {
             match change::set_default(&*ctx.backend, &mut Terminal, &id).await? {
-                Some(said) => println!("{said}"),
-                None => println!("Nothing was changed."),
+                Some(said) => say!("{said}"),
+                None => say!("Nothing was changed."),
             }
             Ok(())
         }
@@ -155,7 +155,7 @@ pub async fn methods(g: &Global, command: MethodsCommand) -> Outcome {
         }
         MethodsCommand::Rename { id, name } => {
             with_step_up(&ctx, || ctx.backend.rename_method(&id, &name)).await?;
-            println!("Renamed method {id} to \"{name}\".");
+            say!("Renamed method {id} to \"{name}\".");
             Ok(())
         }
     }
@@ -170,7 +170,7 @@ pub async fn devices(g: &Global, command: DevicesCommand) -> Outcome {
                 return Ok(output::print_json(&output::Devices::new(&list))?);
             }
             if list.is_empty() {
-                println!("No authenticator devices.");
+                say!("No authenticator devices.");
             }
             for d in &list {
                 let note = if d.reachable {
@@ -178,7 +178,7 @@ pub async fn devices(g: &Global, command: DevicesCommand) -> Outcome {
                 } else {
                     "  (the app no longer has this account)"
                 };
-                println!(
+                say!(
                     "{}  {:<24} {:<10} added {}  last used {}{note}",
                     d.id,
                     d.name,
@@ -192,7 +192,7 @@ pub async fn devices(g: &Global, command: DevicesCommand) -> Outcome {
         DevicesCommand::Delete { id, confirm } => delete(&ctx, Target::Device(&id), confirm).await,
         DevicesCommand::Rename { id, name } => {
             with_step_up(&ctx, || ctx.backend.rename_device(&id, &name)).await?;
-            println!("Renamed device {id} to \"{name}\".");
+            say!("Renamed device {id} to \"{name}\".");
             Ok(())
         }
     }
@@ -208,7 +208,7 @@ pub async fn sessions(g: &Global, command: SessionsCommand) -> Outcome {
             }
             for s in &list {
                 let this = if s.current { "  (this session)" } else { "" };
-                println!(
+                say!(
                     "{}  {:<30} {:<15} signed in {}{this}",
                     s.id,
                     s.client,
@@ -220,7 +220,7 @@ pub async fn sessions(g: &Global, command: SessionsCommand) -> Outcome {
         }
         SessionsCommand::Revoke { id } => {
             ctx.backend.revoke_session(&id).await?;
-            println!("Signed out session {id}.");
+            say!("Signed out session {id}.");
             Ok(())
         }
     }
@@ -235,11 +235,11 @@ pub async fn remembered(g: &Global, command: RememberedCommand) -> Outcome {
                 return Ok(output::print_json(&output::Remembered::new(&list))?);
             }
             if list.is_empty() {
-                println!("No remembered devices.");
+                say!("No remembered devices.");
             }
             for r in &list {
                 let this = if r.current { "  (this client)" } else { "" };
-                println!(
+                say!(
                     "{}  {:<30} expires {}{this}",
                     r.id,
                     r.client,
@@ -250,7 +250,7 @@ pub async fn remembered(g: &Global, command: RememberedCommand) -> Outcome {
         }
         RememberedCommand::Revoke { id } => {
             ctx.backend.forget_device(&id).await?;
-            println!("Revoked {id}: that client will ask for a second factor again.");
+            say!("Revoked {id}: that client will ask for a second factor again.");
             Ok(())
         }
     }
@@ -295,6 +295,6 @@ pub async fn signout_all(g: &Global, yes: bool) -> Outcome {
     {
         let _ = ctx.store.forget(&ctx.profile, &user);
     }
-    println!("Signed out everywhere. The next sign-in on any device will ask for a second factor.");
+    say!("Signed out everywhere. The next sign-in on any device will ask for a second factor.");
     Ok(())
 }

@@ -1,6 +1,21 @@
 //! The command line: clap subcommands mirroring every screen, `--json`
 //! output with `"schema": 1`, and stable exit codes (see README).
 
+/// `println!` for a line that may hold text from a server or a user-chosen
+/// name: it goes through the one sanitizer (`present::clean`) first.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        println!("{}", $crate::present::clean(&format!($($arg)*)))
+    };
+}
+
+/// `say!` for stderr.
+macro_rules! esay {
+    ($($arg:tt)*) => {
+        eprintln!("{}", $crate::present::clean(&format!($($arg)*)))
+    };
+}
+
 mod account;
 mod contact;
 mod context;
@@ -219,7 +234,7 @@ pub fn main() -> ExitCode {
                 let body = serde_json::json!({ "schema": 1, "error": { "kind": f.kind, "message": f.message } });
                 eprintln!("{body}");
             } else {
-                eprintln!("secinfo: {}", f.message);
+                eprintln!("secinfo: {}", crate::present::clean(&f.message));
             }
             ExitCode::from(f.code)
         }

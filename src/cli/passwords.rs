@@ -96,9 +96,7 @@ pub async fn password(g: &Global, command: PasswordCommand) -> Outcome {
     }
     drop(again);
     with_step_up(&ctx, || ctx.backend.change_password(&current, &new)).await?;
-    println!(
-        "Your password was changed. Other sessions were signed out; this one stays signed in."
-    );
+    say!("Your password was changed. Other sessions were signed out; this one stays signed in.");
     Ok(())
 }
 
@@ -118,10 +116,10 @@ pub async fn app_passwords(g: &Global, command: AppPasswordsCommand) -> Outcome 
                 return Ok(output::print_json(&output::AppPasswords::new(&list))?);
             }
             if list.is_empty() {
-                println!("No app passwords.");
+                say!("No app passwords.");
             }
             for a in &list {
-                println!(
+                say!(
                     "{}  {:<30} created {}  last used {}",
                     a.id,
                     a.name,
@@ -148,13 +146,13 @@ pub async fn app_passwords(g: &Global, command: AppPasswordsCommand) -> Outcome 
                     password: password.expose().to_string(),
                 })?);
             }
-            println!(
+            say!(
                 "App password for \"{}\" ({}): {}",
                 app.name,
                 app.id,
                 password.expose()
             );
-            eprintln!(
+            esay!(
                 "Copy it now: it is not shown again. Use it in the app in place of your password; \
                  it cannot sign in to Security info."
             );
@@ -173,7 +171,7 @@ pub async fn app_passwords(g: &Global, command: AppPasswordsCommand) -> Outcome 
                 ));
             }
             with_step_up(&ctx, || ctx.backend.delete_app_password(&id)).await?;
-            println!("Deleted app password {id}.");
+            say!("Deleted app password {id}.");
             Ok(())
         }
     }
@@ -192,10 +190,10 @@ pub async fn recovery_codes(g: &Global, command: RecoveryCodesCommand) -> Outcom
                 })?);
             }
             match left {
-                Some(n) => println!("{n} unused recovery codes left."),
-                None => println!(
-                    "No recovery codes yet: `secinfo recovery-codes generate` makes a set."
-                ),
+                Some(n) => say!("{n} unused recovery codes left."),
+                None => {
+                    say!("No recovery codes yet: `secinfo recovery-codes generate` makes a set.")
+                }
             }
             Ok(())
         }
@@ -221,9 +219,9 @@ pub async fn recovery_codes(g: &Global, command: RecoveryCodesCommand) -> Outcom
                 })?);
             }
             for c in &codes {
-                println!("{}", c.expose());
+                say!("{}", c.expose());
             }
-            eprintln!(
+            esay!(
                 "Keep these {} codes somewhere safe: each signs in once, in place of a second factor \
                  (\"Use a recovery code\"). They are not shown again.",
                 codes.len()

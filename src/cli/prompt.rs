@@ -47,7 +47,7 @@ impl Asker for Terminal {
     type Error = Failure;
 
     fn say(&mut self, line: &str) -> Result<(), Failure> {
-        eprintln!("{line}");
+        eprintln!("{}", crate::present::clean(line));
         Ok(())
     }
 

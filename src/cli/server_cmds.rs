@@ -49,16 +49,19 @@ pub async fn serve(a: ServeArgs) -> Outcome {
             super::output::print_json(&serde_json::json!({ "schema": 1, "messages": messages }))?;
         } else {
             for m in &messages {
-                println!(
+                say!(
                     "{}  {} to {}: {}",
-                    m.sent_at, m.channel, m.recipient, m.body
+                    m.sent_at,
+                    m.channel,
+                    m.recipient,
+                    m.body
                 );
             }
         }
         return Ok(());
     }
     if !a.listen.ip().is_loopback() {
-        eprintln!(
+        esay!(
             "warning: serving plain HTTP on {}; put a TLS proxy in front of it",
             a.listen
         );
@@ -70,7 +73,7 @@ pub async fn serve(a: ServeArgs) -> Outcome {
             format!("cannot listen on {}: {e}", a.listen),
         )
     })?;
-    eprintln!(
+    esay!(
         "secinfo reference server on http://{} (database {})",
         a.listen,
         a.db.display()
@@ -140,15 +143,15 @@ pub fn admin(a: AdminArgs) -> Outcome {
                 &pw,
             )
             .map_err(server_failure)?;
-            println!("Added {username}.");
+            say!("Added {username}.");
         }
         AdminCommand::User(UserCommand::Passwd { username }) => {
             admin::set_password(db, &username, &new_password()?).map_err(server_failure)?;
-            println!("Password of {username} changed.");
+            say!("Password of {username} changed.");
         }
         AdminCommand::User(UserCommand::ResetMfa { username }) => {
             admin::reset_mfa(db, &username).map_err(server_failure)?;
-            println!("MFA of {username} reset: the next sign-in goes straight to adding a method.");
+            say!("MFA of {username} reset: the next sign-in goes straight to adding a method.");
         }
         AdminCommand::User(UserCommand::List { json }) => {
             let users = admin::list_users(db).map_err(server_failure)?;
@@ -157,15 +160,18 @@ pub fn admin(a: AdminArgs) -> Outcome {
             } else {
                 for u in &users {
                     let locked = if u.locked { "  (locked)" } else { "" };
-                    println!(
+                    say!(
                         "{:<28} {:<20} {} MFA methods, {} devices{locked}",
-                        u.username, u.display_name, u.mfa_methods, u.devices
+                        u.username,
+                        u.display_name,
+                        u.mfa_methods,
+                        u.devices
                     );
                 }
             }
         }
         AdminCommand::User(UserCommand::Activation { username, url }) => {
-            println!(
+            say!(
                 "{}",
                 admin::new_activation(db, &username, &url).map_err(server_failure)?
             );
@@ -239,45 +245,50 @@ pub async fn phone(a: PhoneArgs) -> Outcome {
                 .activate(&payload, &name)
                 .await
                 .map_err(phone_failure)?;
-            println!(
+            say!(
                 "Added {} on this phone (device {}).",
-                r.username, r.device_id
+                r.username,
+                r.device_id
             );
         }
         PhoneCommand::Pending => {
             let list = phone.pending().await.map_err(phone_failure)?;
             if list.is_empty() {
-                println!("Nothing waiting.");
+                say!("Nothing waiting.");
             }
             for p in list {
-                println!(
+                say!(
                     "{}  {} from {} ({})  {}",
-                    p.push_id, p.username, p.client, p.ip, p.created_at
+                    p.push_id,
+                    p.username,
+                    p.client,
+                    p.ip,
+                    p.created_at
                 );
             }
         }
         PhoneCommand::Approve { number } => {
             phone.approve(number).await.map_err(phone_failure)?;
-            println!("Approved.");
+            say!("Approved.");
         }
         PhoneCommand::Deny => {
             phone.deny().await.map_err(phone_failure)?;
-            println!("Denied.");
+            say!("Denied.");
         }
         PhoneCommand::Code { username } => {
             let code = phone.code(username.as_deref()).map_err(phone_failure)?;
-            println!("{}", code.expose());
+            say!("{}", code.expose());
         }
         PhoneCommand::RemoveAccount { username } => {
             phone
                 .remove_account(&username)
                 .await
                 .map_err(phone_failure)?;
-            println!("Removed {username} from this phone.");
+            say!("Removed {username} from this phone.");
         }
         PhoneCommand::Accounts => {
             for acc in phone.accounts() {
-                println!("{}  {} ({})", acc.username, acc.name, acc.device_id);
+                say!("{}  {} ({})", acc.username, acc.name, acc.device_id);
             }
         }
     }
@@ -303,7 +314,7 @@ pub fn demo(c: DemoCommand) -> Outcome {
             for u in demo_users {
                 known.remove(crate::demo::PROFILE, &u)?;
             }
-            println!(
+            say!(
                 "Demo reset ({} removed). The next run starts over.",
                 dir.display()
             );
@@ -327,7 +338,7 @@ pub enum ConfigCommand {
 pub fn config(c: ConfigCommand) -> Outcome {
     let path = super::config_path();
     match c {
-        ConfigCommand::Path => println!("{}", path.display()),
+        ConfigCommand::Path => say!("{}", path.display()),
         ConfigCommand::Init { force } => {
             if path.exists() && !force {
                 return Err(Failure::new(
@@ -340,7 +351,7 @@ pub fn config(c: ConfigCommand) -> Outcome {
                 std::fs::create_dir_all(dir)?;
             }
             std::fs::write(&path, crate::config::EXAMPLE)?;
-            println!(
+            say!(
                 "Wrote {}. Edit the [profiles.work] table, then run `secinfo`.",
                 path.display()
             );

@@ -31,8 +31,7 @@ impl<R: BufRead, W: Write> Io<R, W> {
     }
 
     pub fn say(&mut self, line: &str) -> anyhow::Result<()> {
-        let clean: String = line.chars().filter(|c| !c.is_control()).collect();
-        writeln!(self.output, "{clean}")?;
+        writeln!(self.output, "{}", crate::present::clean(line))?;
         Ok(self.output.flush()?)
     }
 

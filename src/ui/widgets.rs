@@ -21,9 +21,7 @@ pub fn spinner(tick: usize) -> char {
 
 /// Text from a server never reaches the terminal with control characters in it.
 pub fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
+    crate::present::clean(s)
 }
 
 /// Pads or cuts `s` to exactly `w` columns.
