@@ -212,3 +212,95 @@ async fn a_hostile_servers_text_reaches_the_terminal_without_escape_sequences() 
     );
     assert!(!text.contains('\u{202e}'), "no bidi override: {text:?}");
 }
+
+#[tokio::test]
+async fn a_redirect_to_another_host_is_not_followed() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let elsewhere = serve(axum::Router::new().route(
+        "/v1/auth/login",
+        post(move || {
+            h.fetch_add(1, Ordering::SeqCst);
+            async { "{}" }
+        }),
+    ))
+    .await;
+    let to = format!("{elsewhere}/v1/auth/login");
+    let app = axum::Router::new().route(
+        "/v1/auth/login",
+        post(move || async move {
+            (
+                StatusCode::TEMPORARY_REDIRECT,
+                [(axum::http::header::LOCATION, to)],
+            )
+        }),
+    );
+    let b = backend(&serve(app).await);
+    let err = b
+        .sign_in("alice", &"the password".into())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "the password never went elsewhere"
+    );
+    assert!(err.to_string().contains("does not follow"), "{err}");
+}
+
+#[tokio::test]
+async fn a_huge_reply_is_refused_not_read_into_memory() {
+    let app = axum::Router::new().route(
+        "/v1/meta",
+        get(|| async { "x".repeat(secinfo::backend::http::MAX_BODY + 1) }),
+    );
+    let b = backend(&serve(app).await);
+    let err = b.server_info().await.unwrap_err();
+    assert!(err.to_string().contains("larger than"), "{err}");
+}
+
+#[tokio::test]
+async fn an_unreadable_reply_is_described_never_echoed() {
+    let app = axum::Router::new().route(
+        "/v1/meta",
+        get(|| async { "access_token=secret-token-value; not json" }),
+    );
+    let b = backend(&serve(app).await);
+    let err = b.server_info().await.unwrap_err();
+    assert!(matches!(err, BackendError::Malformed(_)), "{err:?}");
+    assert!(!err.to_string().contains("secret-token-value"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn loopback_requests_bypass_a_configured_proxy() {
+    let app = axum::Router::new().route("/v1/meta", get(|| async { meta_json() }));
+    let url = serve(app).await;
+    // A proxy that does not exist: going through it would fail.
+    let out = tokio::task::spawn_blocking(move || {
+        let home = tempfile::tempdir().unwrap();
+        let config = home.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!("[profiles.local]\nbackend = \"native\"\nurl = \"{url}\"\nsecret_store = \"passphrase\"\n"),
+        )
+        .unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_secinfo"))
+            .args(["doctor", "--json", "--profile", "local"])
+            .env("SECINFO_CONFIG", &config)
+            .env("SECINFO_DATA_DIR", home.path().join("data"))
+            .env("SECINFO_STATE_DIR", home.path().join("state"))
+            .env("HTTP_PROXY", "http://127.0.0.1:9")
+            .env("http_proxy", "http://127.0.0.1:9")
+            .env("ALL_PROXY", "http://127.0.0.1:9")
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(doc["server"]["ok"], true, "{doc}");
+}

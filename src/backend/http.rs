@@ -16,6 +16,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 const MAX_RETRIES: u32 = 2;
 /// The longest `Retry-After` secinfo waits by itself; beyond it the user is told.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
+/// The largest reply read: a hostile server cannot exhaust memory.
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
 
 #[derive(Clone, Debug)]
 pub struct HttpClient {
@@ -41,6 +43,13 @@ pub fn parse_base_url(raw: &str) -> Result<Url> {
                 "'{raw}' has scheme '{other}'; use https://"
             )));
         }
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // Never echoed: the part before '@' may be a password.
+        return Err(BackendError::Insecure(format!(
+            "the server URL for {} carries a user name or password; put credentials in the sign-in, not the URL",
+            url.host_str().unwrap_or("the server")
+        )));
     }
     if !url.path().ends_with('/') {
         let p = format!("{}/", url.path());
@@ -70,7 +79,13 @@ impl HttpClient {
             .user_agent(concat!("secinfo/", env!("CARGO_PKG_VERSION")))
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .https_only(!is_loopback(&base));
+            .https_only(!is_loopback(&base))
+            // A redirect would carry a bearer header or a password body to wherever it points.
+            .redirect(reqwest::redirect::Policy::none());
+        if is_loopback(&base) {
+            // A proxy has no business seeing loopback traffic (plain http:// is allowed there).
+            builder = builder.no_proxy();
+        }
         if let Some(path) = ca_file {
             let pem = std::fs::read(path).map_err(|e| {
                 BackendError::Insecure(format!("cannot read CA file {}: {e}", path.display()))
@@ -94,10 +109,22 @@ impl HttpClient {
         &self.base
     }
 
+    /// `path` under the base URL, exactly: URL parsing treats `..` (even
+    /// percent-encoded) as a step up, so a joined path that is not the one
+    /// asked for means an id tried to change which resource is named.
     pub fn url(&self, path: &str) -> Result<Url> {
-        self.base
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| BackendError::Malformed(format!("bad path {path}: {e}")))
+        let path = path.trim_start_matches('/');
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| BackendError::Malformed(format!("bad path {path}: {e}")))?;
+        let asked = path.split(['?', '#']).next().unwrap_or_default();
+        if url.path() != format!("{}{asked}", self.base.path()) {
+            return Err(BackendError::Malformed(
+                "an id from the server would change the request's path; refused".into(),
+            ));
+        }
+        Ok(url)
     }
 
     /// A request builder for `path` relative to the base URL.
@@ -172,11 +199,8 @@ impl HttpClient {
             .await
             .map_err(|e| self.transport_error(&url, e))?;
         let status = resp.status();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(&url, e))?;
-        Ok((status, body.to_vec()))
+        let body = read_capped(resp).await?;
+        Ok((status, body))
     }
 
     /// A diagnostic GET for `secinfo doctor`: the status and the server's
@@ -229,27 +253,78 @@ fn retry_after(resp: &Response) -> Option<Duration> {
 
 /// Decode a success body; a body that is not the expected JSON is `Malformed`.
 pub async fn decode_json<T: DeserializeOwned>(resp: Response) -> Result<T> {
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| BackendError::Malformed(e.to_string()))?;
+    let bytes = read_capped(resp).await?;
     serde_json::from_slice(&bytes)
-        .map_err(|e| BackendError::Malformed(format!("{e} (body starts: {:?})", preview(&bytes))))
+        .map_err(|e| BackendError::Malformed(format!("{e} ({})", describe(&bytes))))
 }
 
-fn preview(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(&bytes[..bytes.len().min(80)]).into_owned()
+/// The body, up to `MAX_BODY`; a longer one is refused, not read.
+pub async fn read_capped(mut resp: Response) -> Result<Vec<u8>> {
+    let too_big = || {
+        BackendError::Malformed(format!(
+            "the reply is larger than {} MiB",
+            MAX_BODY / 1024 / 1024
+        ))
+    };
+    if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| BackendError::Malformed(format!("the reply broke off: {e}")))?
+    {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// One path segment (or query value), fully percent-encoded: only letters,
+/// digits, `-` and `_` stay as they are, so an id of `..` or `a/b` cannot
+/// change which resource a request names.
+pub fn segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// What an unreadable body looks like, without echoing it: it may hold a token.
+pub fn describe(bytes: &[u8]) -> String {
+    let start = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    match start {
+        None => "an empty reply".into(),
+        Some(b'<') => format!("{} bytes of HTML: a proxy or login page?", bytes.len()),
+        Some(_) => format!("{} bytes that are not the expected JSON", bytes.len()),
+    }
 }
 
 /// Turn a non-success response into the matching error, reading the
 /// native error shape when the body has it.
 async fn error_from(resp: Response, retry_after: Option<Duration>) -> BackendError {
     let status = resp.status();
-    let bytes = resp.bytes().await.unwrap_or_default();
+    let bytes = read_capped(resp).await.unwrap_or_default();
     let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
     let (code, message) = match &body {
         Some(b) => (b.error.code.clone(), b.error.message.clone()),
-        None => (String::new(), preview(&bytes)),
+        None if status.is_redirection() => (
+            String::new(),
+            "it redirects elsewhere, which secinfo does not follow (a redirect could carry your \
+             sign-in to another host); set the profile's url to the final address"
+                .into(),
+        ),
+        // A refusal's own words are worth showing (short); a page of HTML is not.
+        None if bytes.first() == Some(&b'<') => (String::new(), describe(&bytes)),
+        None => (
+            String::new(),
+            String::from_utf8_lossy(&bytes[..bytes.len().min(80)]).into_owned(),
+        ),
     };
     let retry = retry_after
         .map(|d| d.as_secs())
@@ -297,6 +372,28 @@ mod tests {
         assert!(parse_base_url("https://idp.example.com").is_ok());
         assert!(parse_base_url("ftp://x").is_err());
         assert!(parse_base_url("not a url").is_err());
+    }
+
+    #[test]
+    fn ids_cannot_change_the_request_path() {
+        assert_eq!(segment(".."), "%2E%2E");
+        assert_eq!(segment("a/b?c#d"), "a%2Fb%3Fc%23d");
+        assert_eq!(segment("enr_12-ab"), "enr_12-ab");
+        let c = HttpClient::new("https://idp.example.com/api", DEFAULT_TIMEOUT, None).unwrap();
+        // URL parsing takes even an encoded `..` as a step up: the client refuses it.
+        assert!(c.url(&format!("v1/me/methods/{}", segment(".."))).is_err());
+        assert!(c.url("v1/me/methods/../../admin").is_err());
+        let fine = c
+            .url(&format!("v1/me/methods/{}?confirm=a%20b", segment("m 1")))
+            .unwrap();
+        assert_eq!(fine.path(), "/api/v1/me/methods/m%201");
+    }
+
+    #[test]
+    fn a_url_with_a_user_name_or_password_is_refused_without_echoing_it() {
+        let err = parse_base_url("https://alice:hunter2@idp.example.com").unwrap_err();
+        assert!(err.to_string().contains("user name or password"), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]

@@ -254,9 +254,7 @@ fn app_password(a: p::AppPasswordDto) -> AppPassword {
     }
 }
 
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
+use super::http::segment as enc;
 
 fn time(s: &Option<String>) -> Option<DateTime<Utc>> {
     s.as_deref()

@@ -92,8 +92,8 @@ pub fn parse_reply(status: StatusCode, bytes: &[u8]) -> Result<Outcome> {
         Ok(v) => v,
         Err(_) if status.is_success() => {
             return Err(BackendError::Malformed(format!(
-                "not a privacyIDEA reply (body starts: {:?})",
-                String::from_utf8_lossy(&bytes[..bytes.len().min(80)])
+                "not a privacyIDEA reply ({})",
+                crate::backend::http::describe(bytes)
             )));
         }
         Err(_) => {
