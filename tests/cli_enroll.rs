@@ -831,3 +831,21 @@ async fn plain_mode_gives_the_secret_and_uri_without_a_drawing() {
         .unwrap();
     assert_eq!(enrollments, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_phone_takes_its_one_time_activation_link_from_stdin_not_the_command_line() {
+    let world = signed_in_world(Settings::default()).await;
+    let (mut live, _stdin) = spawn(&world, &["methods", "add", "authenticator"]);
+    let link = value_after(&live.out, "Activation link: ");
+    let dir = world.dir.path().join("phone").to_str().unwrap().to_string();
+    let act = world.secinfo(&["phone", "--dir", &dir, "activate"], &format!("{link}\n"));
+    assert!(act.status.success(), "{}", text(&act.stderr));
+    assert!(
+        text(&act.stdout).contains("Added "),
+        "{}",
+        text(&act.stdout)
+    );
+    let nothing = world.secinfo(&["phone", "--dir", &dir, "activate", "-"], "");
+    assert_eq!(nothing.status.code(), Some(2), "no link is a usage error");
+    let _ = live.child.kill();
+}

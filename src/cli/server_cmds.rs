@@ -191,8 +191,11 @@ pub struct PhoneArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum PhoneCommand {
-    /// Add an account from an activation link (the QR code's text).
+    /// Add an account from an activation link (the QR code's text). The link is a
+    /// one-time secret: give `-` (or nothing) to read it from stdin rather than
+    /// leave it in the shell's history and the process list.
     Activate {
+        #[arg(default_value = "-")]
         payload: String,
         #[arg(long, default_value = "Simulated phone")]
         name: String,
@@ -241,6 +244,19 @@ pub async fn phone(a: PhoneArgs) -> Outcome {
     }
     match a.command {
         PhoneCommand::Activate { payload, name } => {
+            let payload = match payload.as_str() {
+                "-" => super::prompt::line("Activation link: ")
+                    .map(|l| l.trim().to_string())
+                    .filter(|l| !l.is_empty())
+                    .ok_or_else(|| {
+                        Failure::new(
+                            exit::USAGE,
+                            "usage",
+                            "no activation link given (end of input)",
+                        )
+                    })?,
+                _ => payload,
+            };
             let r = phone
                 .activate(&payload, &name)
                 .await
