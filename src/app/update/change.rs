@@ -2,6 +2,7 @@
 //! between) → maybe the typed-name override of the last-method guard →
 //! result and reload.
 
+use super::note;
 use super::{home, lists, session_ended, to_sign_in};
 use crate::app::effects::Effect;
 use crate::app::state::{
@@ -9,13 +10,6 @@ use crate::app::state::{
 };
 use crate::backend::{BackendError, Refusal};
 use crate::journeys::rules;
-
-fn note(state: &mut State, text: impl Into<String>, tone: Tone) {
-    state.notice = Some(Notice {
-        text: text.into(),
-        tone,
-    });
-}
 
 /// Sends a change, unless another one is still running.
 pub(super) fn start(state: &mut State, change: Change) -> Vec<Effect> {

@@ -2,11 +2,12 @@
 //! change: confirm → send → maybe step up and retry once → result.
 
 use super::change::start;
+use super::note;
 use super::{home, step};
 use crate::app::effects::Effect;
 use crate::app::keymap::Command;
 use crate::app::state::{
-    Change, Confirm, Loadable, MenuChoice, Notice, Overlay, PhonePanel, ReqId, State, Tone,
+    Change, Confirm, Loadable, MenuChoice, Overlay, PhonePanel, ReqId, State, Tone,
 };
 
 /// Asks before `change`; Cancel has focus.
@@ -24,13 +25,6 @@ pub(super) fn confirm(
         change,
         yes_focused: false,
     }));
-}
-
-fn note(state: &mut State, text: impl Into<String>, tone: Tone) {
-    state.notice = Some(Notice {
-        text: text.into(),
-        tone,
-    });
 }
 
 pub(super) fn command(state: &mut State, cmd: Command) -> Vec<Effect> {

@@ -2,23 +2,17 @@
 //! passwords and recovery codes screens, and secrets shown once.
 
 use super::change::start;
+use super::note;
 use super::{dialogs, session_ended, step};
 use crate::app::effects::Effect;
 use crate::app::keymap::Command;
 use crate::app::state::{
-    Change, Form, FormField, FormPurpose, Loadable, Notice, Overlay, ReqId, Screen, ShowOnce,
-    State, Tone, method_name,
+    Change, Form, FormField, FormPurpose, Loadable, Overlay, ReqId, Screen, ShowOnce, State, Tone,
+    method_name,
 };
 use crate::backend::BackendError;
 use crate::domain::AppPassword;
 use crate::secrets::SecretString;
-
-fn note(state: &mut State, text: impl Into<String>, tone: Tone) {
-    state.notice = Some(Notice {
-        text: text.into(),
-        tone,
-    });
-}
 
 /// "Change" on a method row: a method on a device renames the device (as the portal does).
 pub(super) fn open_rename(state: &mut State, method_id: &str) -> Vec<Effect> {

@@ -349,6 +349,14 @@ fn settled<T>(
     Vec::new()
 }
 
+/// Says one thing on the status line (the notice), in a tone.
+pub(crate) fn note(state: &mut State, text: impl Into<String>, tone: Tone) {
+    state.notice = Some(Notice {
+        text: text.into(),
+        tone,
+    });
+}
+
 pub(crate) fn session_ended(state: &mut State) {
     to_sign_in(
         state,

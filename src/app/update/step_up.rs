@@ -5,18 +5,12 @@
 //! A leaf module: it returns effects and never calls a screen's handler
 //! except through `update` with the refused request's own answer.
 
+use super::note;
 use super::verify;
 use crate::app::effects::Effect;
 use crate::app::keymap::Command;
-use crate::app::state::{Notice, Purpose, ReqId, State, StepUp, Tone};
+use crate::app::state::{Purpose, ReqId, State, StepUp, Tone};
 use crate::backend::{BackendError, SignIn};
-
-fn note(state: &mut State, text: impl Into<String>, tone: Tone) {
-    state.notice = Some(Notice {
-        text: text.into(),
-        tone,
-    });
-}
 
 /// `retry` was refused: step up, unless it already is the retry after one.
 pub(super) fn needed(state: &mut State, retry: Effect) -> Vec<Effect> {
