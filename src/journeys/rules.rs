@@ -34,12 +34,19 @@ pub fn code_prompt(resend: bool, other_ways: bool) -> String {
 
 /// A wrong code, said once: the server's reason, then what to do.
 pub fn try_again(message: &str) -> String {
-    let mut chars = message.trim_end_matches('.').chars();
+    let message = message.trim_end_matches('.');
+    let mut chars = message.chars();
     let first: String = chars
         .next()
         .map(|c| c.to_uppercase().collect())
         .unwrap_or_default();
-    format!("{first}{}. Try again.", chars.as_str())
+    // Some servers already say it ("…; check it and try again"): say it once.
+    let then = if message.to_lowercase().contains("try again") {
+        ""
+    } else {
+        " Try again."
+    };
+    format!("{first}{}.{then}", chars.as_str())
 }
 
 /// Said before the typed-name override of the last-method guard.
@@ -76,4 +83,19 @@ pub const BROWSER_STEP_IN_CLI: &str = "This provider finishes this step in a bro
 /// The browser step, in one sentence.
 pub fn open_in_browser(url: &str, code: &str) -> String {
     format!("To finish, open {url} in a browser on any device and enter the code {code}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_wrong_code_is_said_once() {
+        assert_eq!(
+            super::try_again("that code is not right; check it and try again"),
+            "That code is not right; check it and try again."
+        );
+        assert_eq!(
+            super::try_again("that code is not right (or has expired)"),
+            "That code is not right (or has expired). Try again."
+        );
+    }
 }
