@@ -1,7 +1,8 @@
 //! `--plain`: the accessible linear mode. No raw mode, no escape codes, no
 //! drawing characters: numbered lines read top to bottom and prompts such as
-//! "Enter a number:". It runs the same effects as the TUI (sign-in restore,
-//! keeping the sign-in, changes) and the same step-up and last-method rules.
+//! "Enter a number:". It calls the shared journeys (`crate::journeys`):
+//! keeping and restoring the sign-in, the second factor, step-up, adding a
+//! method, deleting one with the last-method override, and the rest.
 
 mod add;
 mod change;
@@ -9,8 +10,7 @@ mod io;
 mod lists;
 mod verify;
 
-use crate::app::Action;
-use crate::app::effects::{self, Deps, Effect};
+use crate::app::effects::Deps;
 use crate::app::state::{DemoInfo, Purpose, method_name};
 use crate::backend::SignIn;
 use crate::journeys;
@@ -66,23 +66,10 @@ pub async fn run_with(
                 .await
                 .map(|a| a.display_name)
                 .unwrap_or_else(|_| username.clone());
-            for a in effects::run(
-                Effect::Keep {
-                    username,
-                    display_name: display,
-                },
-                deps.clone(),
-            )
-            .await
-            {
-                match a {
-                    Action::Kept(Err(reason)) => {
-                        io.say(&format!("Your sign-in will not be kept: {reason}"))?
-                    }
-                    Action::AccountsChanged(list) => accounts = list,
-                    _ => {}
-                }
+            if let Err(e) = deps.keeper.keep(&*deps.backend, &username, &display).await {
+                io.say(&format!("Your sign-in will not be kept: {e}"))?;
             }
+            accounts = deps.keeper.accounts();
         }
         match home(&mut io, &deps, state.demo.is_some()).await? {
             After::Quit => return Ok(()),
@@ -129,40 +116,14 @@ async fn sign_in<R: BufRead, W: Write>(
                 let Some(j) = io.choose(&names)? else {
                     return Ok(None);
                 };
-                for a in effects::run(
-                    Effect::ForgetAccount {
-                        username: names[j].clone(),
-                    },
-                    deps.clone(),
-                )
-                .await
-                {
-                    if let Action::AccountsChanged(list) = a {
-                        *accounts = list;
-                    }
-                }
+                deps.keeper.forget_account(&names[j]).await;
+                *accounts = deps.keeper.accounts();
                 io.say(&format!("Removed {} from this list.", names[j]))?;
                 continue;
             }
             if let Some(a) = accounts.get(i) {
                 let user = a.username.clone();
-                let restored = effects::run(
-                    Effect::Restore {
-                        id: 0,
-                        username: user.clone(),
-                    },
-                    deps.clone(),
-                )
-                .await;
-                if restored.iter().any(|a| {
-                    matches!(
-                        a,
-                        Action::Restored {
-                            result: Ok(Some(_)),
-                            ..
-                        }
-                    )
-                }) {
+                if deps.keeper.restore(&*deps.backend, &user).await.is_some() {
                     io.say(&format!("Signed in as {user}."))?;
                     return Ok(Some(user));
                 }
@@ -183,18 +144,11 @@ async fn sign_in<R: BufRead, W: Write>(
         let Some(password) = io.ask_secret("Password:")? else {
             return Ok(None);
         };
-        let result = effects::run(
-            Effect::SignIn {
-                id: 0,
-                username: username.clone(),
-                password,
-            },
-            deps.clone(),
-        )
-        .await;
-        let Some(Action::PasswordChecked { result, .. }) = result.into_iter().next() else {
-            continue;
-        };
+        deps.keeper
+            .restore_grant_only(&*deps.backend, &username)
+            .await;
+        let result = deps.backend.sign_in(&username, &password).await;
+        drop(password);
         let mut step = match result {
             Ok(step) => step,
             Err(e) => {
@@ -303,14 +257,14 @@ async fn home<R: BufRead, W: Write>(
             6 => lists::sign_out_everywhere(io, deps).await?,
             7 => {
                 let user = deps.backend.account().await.ok().map(|a| a.username);
-                effects::run(
-                    Effect::SignOut {
-                        id: 0,
-                        username: user,
-                    },
-                    deps.clone(),
-                )
-                .await;
+                let signed_out = match user {
+                    Some(user) => deps.keeper.sign_out(&*deps.backend, &user).await,
+                    None => deps.backend.sign_out().await,
+                };
+                if let Err(e) = signed_out {
+                    // This client is signed out all the same; the server's session expires.
+                    tracing::warn!(code = e.code(), "the server did not end the session");
+                }
                 io.say("You are signed out.")?;
                 return Ok(After::SignIn);
             }

@@ -5,12 +5,13 @@
 //! SIGINT, SIGHUP, errors and panics (ratatui's hook restores, then chains).
 
 use crate::accounts::KnownAccounts;
-use crate::app::effects::{self, DemoServices, Deps, Effect};
+use crate::app::effects::{self, DemoServices, Deps, Effect, SimulatedPhone};
 use crate::app::keymap::Keymap;
 use crate::app::state::{DemoInfo, State};
 use crate::app::{Action, init, update};
 use crate::backend::Backend;
 use crate::config::ThemeName;
+use crate::journeys::session::Keeper;
 use crate::protocol::OutboxMessage;
 use crate::secrets::SessionStore;
 use async_trait::async_trait;
@@ -41,7 +42,8 @@ pub struct Context {
 pub fn prepare(ctx: Context) -> (State, Deps, bool) {
     let mut state = State::new(&ctx.profile, &ctx.server_url, ctx.keymap, ctx.theme);
     state.truecolor = crate::qr::QrPalette::from_env() == crate::qr::QrPalette::TrueColor;
-    state.accounts = ctx.accounts.for_profile(&ctx.profile).cloned().collect();
+    let keeper = Keeper::new(ctx.store, &ctx.profile, Arc::new(Mutex::new(ctx.accounts)));
+    state.accounts = keeper.accounts();
     let demo: Option<Arc<dyn DemoServices>> = ctx.demo.as_ref().map(|d| {
         Arc::new(DemoPanel {
             db: d.db_path.clone(),
@@ -52,9 +54,7 @@ pub fn prepare(ctx: Context) -> (State, Deps, bool) {
     state.demo = ctx.demo;
     let deps = Deps {
         backend: ctx.backend,
-        store: ctx.store,
-        profile: ctx.profile,
-        accounts: Arc::new(Mutex::new(ctx.accounts)),
+        keeper,
         demo,
     };
     (state, deps, ctx.signed_in)
@@ -68,7 +68,7 @@ struct DemoPanel {
 }
 
 #[async_trait]
-impl DemoServices for DemoPanel {
+impl SimulatedPhone for DemoPanel {
     async fn approve(&self, number: u32) -> Result<(), String> {
         let phone = crate::phone::Phone::open(&self.phone).map_err(|e| e.to_string())?;
         phone
@@ -86,6 +86,10 @@ impl DemoServices for DemoPanel {
             .map_err(|e| e.to_string())?;
         Ok(format!("{name} activated for {}.", resp.username))
     }
+}
+
+#[async_trait]
+impl DemoServices for DemoPanel {
     async fn outbox(&self) -> Result<Vec<OutboxMessage>, String> {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || {

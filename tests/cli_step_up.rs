@@ -117,7 +117,7 @@ async fn past_the_window_every_cli_change_asks_for_the_second_factor_then_goes_t
         .to_string();
     run.send(&totp_now(&new_uri));
     let (out, _) = run.finish();
-    assert!(out.contains("Saved: Authenticator app (code)"), "{out}");
+    assert!(out.contains("Added Authenticator app (code)"), "{out}");
     let totps = methods(&world)
         .iter()
         .filter(|m| m["kind"] == "totp")

@@ -7,6 +7,7 @@ use secinfo::accounts::KnownAccounts;
 use secinfo::app::effects::{self, Deps, Effect};
 use secinfo::backend::Credentials;
 use secinfo::backend::native::NativeBackend;
+use secinfo::journeys::session::Keeper;
 use secinfo::secrets::{SecretsError, SessionStore, StoreInfo};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -62,11 +63,13 @@ async fn keeping_restoring_and_forgetting_run_off_the_async_workers() {
         NativeBackend::new("http://127.0.0.1:9", "test", "test", Duration::from_secs(1)).unwrap();
     let deps = Deps {
         backend: Arc::new(backend),
-        store: store.clone(),
-        profile: "work".into(),
-        accounts: Arc::new(Mutex::new(KnownAccounts::load(
-            &dir.path().join("accounts.json"),
-        ))),
+        keeper: Keeper::new(
+            store.clone(),
+            "work",
+            Arc::new(Mutex::new(KnownAccounts::load(
+                &dir.path().join("accounts.json"),
+            ))),
+        ),
         demo: None,
     };
     let user = || "alice@contoso.test".to_string();

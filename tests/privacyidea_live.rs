@@ -1076,7 +1076,7 @@ async fn a_cli_sign_in_lasts_as_long_as_privacyideas_token_without_asking_again(
     assert_eq!(ids, vec![method.id.as_str()]);
 
     // Nothing to sign out of everywhere: said plainly, with the backend exit code.
-    let out = run(&["signout-all"], "y\n");
+    let out = run(&["signout-all"], "sign out everywhere\n");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("privacyIDEA has no way"));
 

@@ -2,15 +2,16 @@
 //! the accounts list. `update` returns them; the runtime spawns `run` for each
 //! on tokio and feeds the actions it returns back into `update`.
 
-use crate::accounts::{KnownAccount, KnownAccounts};
 use crate::app::action::Action;
 use crate::app::state::{Change, ReqId};
-use crate::backend::{Backend, BackendError, Challenge, Credentials};
+use crate::backend::{Backend, BackendError, Challenge};
 use crate::domain::{Enrollment, MethodKind};
+pub use crate::journeys::add::SimulatedPhone;
+use crate::journeys::session::Keeper;
 use crate::protocol::OutboxMessage;
-use crate::secrets::{SecretString, SecretsError, SessionStore};
+use crate::secrets::SecretString;
 use async_trait::async_trait;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -226,111 +227,17 @@ pub fn osc52(text: &str) -> String {
 /// The demo's simulated phone and outbox, behind a trait so the TUI does not
 /// depend on how they are built.
 #[async_trait]
-pub trait DemoServices: Send + Sync {
-    async fn approve(&self, number: u32) -> Result<(), String>;
+pub trait DemoServices: SimulatedPhone {
     async fn outbox(&self) -> Result<Vec<OutboxMessage>, String>;
-    /// Activate the simulated phone from an activation payload; says what was added.
-    async fn activate(&self, payload: &str) -> Result<String, String>;
 }
 
 /// What effects run against.
 #[derive(Clone)]
 pub struct Deps {
     pub backend: Arc<dyn Backend>,
-    pub store: Arc<dyn SessionStore>,
-    pub profile: String,
-    pub accounts: Arc<Mutex<KnownAccounts>>,
+    /// The profile's kept sign-ins and accounts list.
+    pub keeper: Keeper,
     pub demo: Option<Arc<dyn DemoServices>>,
-}
-
-impl Deps {
-    fn accounts_for_profile(&self) -> Vec<KnownAccount> {
-        match self.accounts.lock() {
-            Ok(a) => a.for_profile(&self.profile).cloned().collect(),
-            Err(_) => Vec::new(),
-        }
-    }
-
-    /// Only the remembered-device grant of what is kept: the part that lets
-    /// this client skip the second factor. Tokens of another account never leak in.
-    async fn restore_grant_only(&self, username: &str) {
-        let mut fresh = Credentials::default();
-        match self.load_kept(username).await {
-            Ok(Some(kept)) => fresh.remembered_grant = kept.remembered_grant.clone(),
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot read the kept sign-in"),
-        }
-        self.backend.restore(fresh);
-    }
-}
-
-// The secret store reads and writes files under a lock and may ask the OS
-// keyring; the accounts list writes a file. Both run on tokio's blocking pool
-// so that no async worker (the one drawing, or one with requests in flight)
-// waits on a disk or a keyring.
-impl Deps {
-    /// Runs `op` on the secret store, for this profile and `username`, off the workers.
-    async fn with_store<T: Send + 'static>(
-        &self,
-        username: &str,
-        op: impl FnOnce(&dyn SessionStore, &str, &str) -> Result<T, SecretsError> + Send + 'static,
-    ) -> Result<T, SecretsError> {
-        let (store, profile, username) = (
-            self.store.clone(),
-            self.profile.clone(),
-            username.to_owned(),
-        );
-        // The outer `?` is the blocking task's own failure; the value is the store's answer.
-        off_the_workers(move || op(&*store, &profile, &username)).await?
-    }
-
-    async fn load_kept(&self, username: &str) -> Result<Option<Credentials>, SecretsError> {
-        self.with_store(username, |store, profile, user| store.load(profile, user))
-            .await
-    }
-
-    async fn save_kept(&self, username: &str, kept: Credentials) -> Result<(), SecretsError> {
-        self.with_store(username, move |store, profile, user| {
-            store.save(profile, user, &kept)
-        })
-        .await
-    }
-
-    async fn forget_kept(&self, username: &str) -> Result<(), SecretsError> {
-        self.with_store(username, |store, profile, user| store.forget(profile, user))
-            .await
-    }
-
-    /// Changes the accounts list (which saves it to its file).
-    async fn change_accounts(
-        &self,
-        change: impl FnOnce(&mut KnownAccounts) -> std::io::Result<()> + Send + 'static,
-    ) {
-        let accounts = self.accounts.clone();
-        let changed = off_the_workers(move || {
-            if let Ok(mut list) = accounts.lock()
-                && let Err(e) = change(&mut list)
-            {
-                tracing::warn!(error = %e, "cannot update the accounts list");
-            }
-        });
-        // Fails only while quitting, when the list is read again at the next start anyway.
-        let _ = changed.await;
-    }
-}
-
-/// Runs blocking `work` on tokio's blocking pool. It fails only when the
-/// runtime is shutting down; a panic in `work` carries on as a panic here.
-async fn off_the_workers<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, SecretsError> {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(value) => Ok(value),
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => Err(SecretsError::Unavailable(format!(
-            "stopped while quitting: {e}"
-        ))),
-    }
 }
 
 fn no_demo() -> String {
@@ -356,30 +263,7 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
     let one = |a: Action| vec![a];
     match effect {
         Effect::Restore { id, username } => {
-            let result = match deps.load_kept(&username).await {
-                Ok(Some(kept)) => {
-                    b.restore(kept);
-                    match b.account().await {
-                        Ok(acc) => Ok(Some(acc)),
-                        Err(e) => {
-                            tracing::info!(
-                                code = e.code(),
-                                "kept sign-in not usable; asking for the password"
-                            );
-                            deps.restore_grant_only(&username).await;
-                            Ok(None)
-                        }
-                    }
-                }
-                Ok(None) => {
-                    b.restore(Credentials::default());
-                    Ok(None)
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read the kept sign-in");
-                    Ok(None)
-                }
-            };
+            let result = Ok(deps.keeper.restore(&*b, &username).await);
             one(Action::Restored { id, result })
         }
         Effect::SignIn {
@@ -387,7 +271,7 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
             username,
             password,
         } => {
-            deps.restore_grant_only(&username).await;
+            deps.keeper.restore_grant_only(&*b, &username).await;
             one(Action::PasswordChecked {
                 id,
                 result: b.sign_in(&username, &password).await,
@@ -454,40 +338,33 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
             display_name,
         } => {
             let kept = deps
-                .save_kept(&username, b.credentials())
+                .keeper
+                .keep(&*b, &username, &display_name)
                 .await
                 .map_err(|e| {
                     tracing::warn!(error = %e, "sign-in not kept");
                     e.to_string()
                 });
-            let profile = deps.profile.clone();
-            deps.change_accounts(move |list| list.remember(&profile, &username, &display_name))
-                .await;
             vec![
                 Action::Kept(kept),
-                Action::AccountsChanged(deps.accounts_for_profile()),
+                Action::AccountsChanged(deps.keeper.accounts()),
             ]
         }
         Effect::ForgetAccount { username } => {
-            let (profile, user) = (deps.profile.clone(), username.clone());
-            deps.change_accounts(move |list| list.remove(&profile, &user).map(|_| ()))
-                .await;
-            if let Err(e) = deps.forget_kept(&username).await {
-                tracing::warn!(error = %e, "cannot forget the kept sign-in");
-            }
-            one(Action::AccountsChanged(deps.accounts_for_profile()))
+            deps.keeper.forget_account(&username).await;
+            one(Action::AccountsChanged(deps.keeper.accounts()))
         }
         Effect::ForgetCredentials { username } => {
-            if let Err(e) = deps.forget_kept(&username).await {
+            if let Err(e) = deps.keeper.forget_sign_in(&username).await {
                 tracing::warn!(error = %e, "cannot forget the kept sign-in");
             }
             vec![]
         }
         Effect::SignOut { id, username } => {
-            let result = b.sign_out().await;
-            if let Some(user) = username {
-                keep_grant_after_sign_out(&deps, &user).await;
-            }
+            let result = match username {
+                Some(user) => deps.keeper.sign_out(&*b, &user).await,
+                None => b.sign_out().await,
+            };
             one(Action::SignedOut { id, result })
         }
         Effect::PhoneApprove { id, number } => {
@@ -563,21 +440,6 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
             id,
             result: b.generate_recovery_codes().await,
         }),
-    }
-}
-
-/// Signing out ends the session, not "Don't ask again": the grant stays kept.
-async fn keep_grant_after_sign_out(deps: &Deps, username: &str) {
-    let left = deps.backend.credentials();
-    let outcome = if left.remembered_grant.is_some() {
-        let mut only = Credentials::default();
-        only.remembered_grant = left.remembered_grant.clone();
-        deps.save_kept(username, only).await
-    } else {
-        deps.forget_kept(username).await
-    };
-    if let Err(e) = outcome {
-        tracing::warn!(error = %e, "cannot update the kept sign-in after signing out");
     }
 }
 

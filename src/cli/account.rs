@@ -25,7 +25,7 @@ pub enum AccountsCommand {
 }
 
 pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
-    let mut ctx = Context::open(g).await?;
+    let ctx = Context::open(g).await?;
     let last = args
         .username
         .clone()
@@ -56,7 +56,10 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
         }
     };
     // Brings back this account's "Don't ask again" grant, if it has one.
-    ctx.restore_account(&username);
+    ctx.set_user(&username);
+    ctx.keeper()
+        .restore_grant_only(&*ctx.backend, &username)
+        .await;
     let password = prompt::secret("Password: ")
         .ok_or_else(|| Failure::new(exit::USAGE, "usage", "no password given"))?;
     let mut step = ctx.backend.sign_in(&username, &password).await?;
@@ -65,7 +68,7 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
         match step {
             SignIn::Done { mfa_setup_required } => {
                 let account = ctx.backend.account().await?;
-                let warning = ctx.signed_in(&username, &account.display_name);
+                let warning = ctx.signed_in(&username, &account.display_name).await;
                 esay!(
                     "Signed in as {} ({}) on {}.",
                     account.display_name,
@@ -87,7 +90,8 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
                 step = second_factor(&ctx, &challenge, args.remember).await?;
             }
             SignIn::Browser(b) => {
-                step = crate::journeys::browser::finish(&*ctx.backend, &mut Terminal, b).await?;
+                step = crate::journeys::browser::finish(&*ctx.backend, &mut Terminal::default(), b)
+                    .await?;
             }
             SignIn::Pending => {
                 return Err(Failure::new(
@@ -111,9 +115,14 @@ pub async fn second_factor(
     } else {
         Remember::No
     };
-    second_factor::verify(&*ctx.backend, &mut Terminal, challenge.clone(), remember)
-        .await?
-        .ok_or_else(|| Failure::new(exit::FAILURE, "cancelled", "cancelled: not signed in"))
+    second_factor::verify(
+        &*ctx.backend,
+        &mut Terminal::default(),
+        challenge.clone(),
+        remember,
+    )
+    .await?
+    .ok_or_else(|| Failure::new(exit::FAILURE, "cancelled", "cancelled: not signed in"))
 }
 
 /// Run a change; if the server wants a fresh second factor, ask for it and retry once.
@@ -122,7 +131,7 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Result<T, BackendError>>,
 {
-    crate::journeys::step_up::guarded(&*ctx.backend, &mut Terminal, change)
+    crate::journeys::step_up::guarded(&*ctx.backend, &mut Terminal::default(), change)
         .await??
         .ok_or_else(|| Failure::new(exit::FAILURE, "cancelled", "cancelled: nothing was changed"))
 }
@@ -133,21 +142,16 @@ pub async fn logout(g: &Global) -> Outcome {
         esay!("Not signed in.");
         return Ok(());
     };
-    ctx.restore_account(&user);
-    let result = ctx.backend.sign_out().await;
+    ctx.restore_account(&user).await;
     // The grant stays: "Don't ask again" outlives a sign-out, as on the portal.
-    let keep = ctx.backend.credentials();
-    if let Err(e) = ctx.store.save(&ctx.profile, &user, &keep) {
-        tracing::warn!(error = %e, "cannot update saved sign-in");
-    }
-    result?;
+    ctx.keeper().sign_out(&*ctx.backend, &user).await?;
     esay!("Signed out of {} on {}.", user, ctx.profile);
     Ok(())
 }
 
 pub async fn status(g: &Global, json: bool) -> Outcome {
     let ctx = Context::open(g).await?;
-    let restored = ctx.restore();
+    let restored = ctx.restore().await;
     let account = if restored {
         ctx.backend.account().await.ok()
     } else {
@@ -193,10 +197,11 @@ pub async fn status(g: &Global, json: bool) -> Outcome {
 }
 
 pub async fn accounts(g: &Global, command: Option<AccountsCommand>) -> Outcome {
-    let mut ctx = Context::open(g).await?;
+    let ctx = Context::open(g).await?;
     match command.unwrap_or(AccountsCommand::List(super::JsonFlag { json: false })) {
         AccountsCommand::List(j) => {
-            let list = output::Accounts::from(ctx.accounts.list());
+            let all = ctx.keeper().all_accounts();
+            let list = output::Accounts::from(all.as_slice());
             if j.json {
                 output::print_json(&list)?;
             } else if list.accounts.is_empty() {
@@ -210,10 +215,7 @@ pub async fn accounts(g: &Global, command: Option<AccountsCommand>) -> Outcome {
         }
         AccountsCommand::Remove { username } => {
             let profile = ctx.profile.clone();
-            if let Err(e) = ctx.store.forget(&profile, &username) {
-                tracing::warn!(error = %e, "cannot forget saved sign-in");
-            }
-            if ctx.accounts.remove(&profile, &username)? {
+            if ctx.keeper().forget_account(&username).await {
                 say!("Removed {username} from this client.");
                 Ok(())
             } else {

@@ -7,6 +7,7 @@ use crate::accounts::KnownAccounts;
 use crate::backend::{Backend, Credentials, native::NativeBackend, privacyidea::PrivacyIdea};
 use crate::config::{BackendKind, Config, Profile, SecretStoreChoice};
 use crate::demo::{self, Demo};
+use crate::journeys::session::Keeper;
 use crate::secrets::{
     DemoStore, OrderedStore, PassphraseSource, SessionStore, StoreChoice, StoreOptions,
     open_store_or_none,
@@ -20,7 +21,7 @@ pub struct Context {
     pub backend: Arc<dyn Backend>,
     /// An `OrderedStore`: the credentials hook saves in the background, in order.
     pub store: Arc<dyn SessionStore>,
-    pub accounts: KnownAccounts,
+    pub accounts: Arc<Mutex<KnownAccounts>>,
     pub config: Option<Config>,
     /// The signed-in account, once known: the credentials hook saves under it.
     pub username: Arc<Mutex<Option<String>>>,
@@ -36,7 +37,9 @@ impl Context {
     pub async fn open(g: &Global) -> Result<Self, Failure> {
         let path = crate::paths::config_file();
         let config = Config::load(&path)?;
-        let accounts = KnownAccounts::load(&KnownAccounts::default_path());
+        let accounts = Arc::new(Mutex::new(KnownAccounts::load(
+            &KnownAccounts::default_path(),
+        )));
         let passphrase = match &g.passphrase_from {
             Some(s) => PassphraseSource::parse(s)
                 .map_err(|e| Failure::new(exit::USAGE, "usage", e.to_string()))?,
@@ -125,39 +128,27 @@ impl Context {
             }));
     }
 
+    /// The profile's kept sign-ins: the shared session journey.
+    pub fn keeper(&self) -> Keeper {
+        Keeper::new(self.store.clone(), &self.profile, self.accounts.clone())
+    }
+
     /// The account this profile used last, if any.
     pub fn last_account(&self) -> Option<String> {
-        self.accounts
-            .for_profile(&self.profile)
-            .next()
-            .map(|a| a.username.clone())
+        self.keeper().last_account()
     }
 
     /// Restore the last account's saved credentials; true when there were some.
-    pub fn restore(&self) -> bool {
+    pub async fn restore(&self) -> bool {
         let Some(user) = self.last_account() else {
             return false;
         };
-        self.restore_account(&user)
+        self.restore_account(&user).await
     }
 
-    pub fn restore_account(&self, user: &str) -> bool {
-        match self.store.load(&self.profile, user) {
-            Ok(Some(c)) => {
-                self.backend.restore(c);
-                self.set_user(user);
-                true
-            }
-            Ok(None) => {
-                // Keep a remembered grant from an older sign-in out of reach: none here.
-                self.set_user(user);
-                false
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read saved sign-in");
-                false
-            }
-        }
+    pub async fn restore_account(&self, user: &str) -> bool {
+        self.set_user(user);
+        self.keeper().restore_quietly(&*self.backend, user).await
     }
 
     pub fn set_user(&self, user: &str) {
@@ -165,23 +156,19 @@ impl Context {
     }
 
     /// After a successful sign-in: remember the account and keep its tokens.
-    pub fn signed_in(&mut self, user: &str, display_name: &str) -> Option<String> {
+    /// `Some(why)` when the sign-in will not be kept.
+    pub async fn signed_in(&self, user: &str, display_name: &str) -> Option<String> {
         self.set_user(user);
-        if let Err(e) = self.accounts.remember(&self.profile, user, display_name) {
-            tracing::warn!(error = %e, "accounts list not saved");
-        }
-        match self
-            .store
-            .save(&self.profile, user, &self.backend.credentials())
-        {
-            Ok(()) => None,
-            Err(e) => Some(format!("your sign-in will not be kept: {e}")),
-        }
+        self.keeper()
+            .keep(&*self.backend, user, display_name)
+            .await
+            .err()
+            .map(|e| format!("your sign-in will not be kept: {e}"))
     }
 
     /// Fail with "sign in again" unless a saved session was restored.
-    pub fn require_session(&self) -> Result<(), Failure> {
-        if self.restore() {
+    pub async fn require_session(&self) -> Result<(), Failure> {
+        if self.restore().await {
             Ok(())
         } else {
             Err(Failure::new(

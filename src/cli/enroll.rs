@@ -1,21 +1,19 @@
-//! `methods add` and `methods verify`: the "Add sign-in method" wizard on the
-//! command line. The QR code and the text a person copies go to stdout;
-//! questions and progress to stderr. Codes are read from stdin, never taken as
-//! arguments. Anything that ends the wizard before the method is saved (end of
-//! input, Ctrl-C, a denied test notification, an error) cancels the pending
-//! enrollment on the server, so nothing is left half-enrolled.
+//! `methods add`, `methods change` and `methods verify`: the shared "Add
+//! sign-in method" journey on the command line. The QR code and the text a
+//! person copies go to stdout; questions and progress to stderr. Codes are
+//! read from stdin, never taken as arguments. Anything that ends the journey
+//! before the method is saved (end of input, Ctrl-C, a denied test
+//! notification, an error) cancels the pending enrollment on the server.
 
 use super::account::with_step_up;
+use super::prompt::Terminal;
 use super::{Context, Failure, Global, Outcome, contact, exit, output, prompt};
-use crate::backend::{BackendError, Refusal};
-use crate::domain::{Ability, Enrollment, EnrollmentState, Method, MethodKind};
-use crate::present::{self, grouped};
-use crate::protocol::codes;
-use crate::qr::{QrCode, QrPalette, ansi_lines, plain_lines, short_otpauth};
-use crate::secrets::SecretString;
+use crate::backend::BackendError;
+use crate::domain::{Enrollment, EnrollmentState, MethodKind, method_name};
+use crate::journeys::add::{self, Adding};
+use crate::journeys::rules;
 use clap::{Subcommand, ValueEnum};
 use std::io::IsTerminal;
-use std::time::Duration;
 
 #[derive(Debug, Subcommand)]
 pub enum AddCommand {
@@ -79,96 +77,62 @@ pub async fn add(g: &Global, ctx: &Context, command: AddCommand) -> Outcome {
         AddCommand::Passkey => MethodKind::Passkey,
     };
     let caps = ctx.backend.capabilities().await?;
-    if !caps.can_enroll(&kind) {
-        let reason = match caps.enroll.iter().find(|(k, _)| *k == kind) {
-            Some((_, Ability::No { reason, portal_url })) => {
-                present::unavailable(reason, portal_url.as_deref(), "add it")
-            }
-            _ => "this backend cannot add it".into(),
-        };
-        return Err(Failure::new(
-            exit::NOT_SUPPORTED,
-            "not_supported",
-            format!("{} cannot be added here: {reason}", kind.title()),
-        ));
+    if let Some(why) = add::unavailable(&caps, &kind) {
+        return Err(Failure::new(exit::NOT_SUPPORTED, "not_supported", why));
     }
     // Checked before anything is sent, so a typo costs no code.
     let target = match &command {
-        AddCommand::Email { address } => {
-            let address = address.trim();
-            if !contact::valid_email(address) {
-                return Err(Failure::new(
-                    exit::USAGE,
-                    "usage",
-                    format!(
-                        "'{address}' is not an email address; enter one such as name@example.com"
-                    ),
-                ));
-            }
-            Some(address.to_string())
-        }
+        AddCommand::Email { address } => Some(email_address(address)?),
         AddCommand::Phone {
             number, country, ..
         } => Some(phone_number(number, country.as_deref())?),
         _ => None,
     };
-    let interrupt = Interrupt::listen();
-    let enrollment = with_step_up(ctx, || {
-        ctx.backend.begin_enrollment(&kind, target.as_deref())
-    })
-    .await?;
-    if let Some(method) = &enrollment.finished {
-        saved(method);
-        return Ok(());
-    }
     if let AddCommand::Totp { json: true } = command {
-        let out = output::EnrollmentStarted {
-            schema: output::SCHEMA,
-            enrollment_id: enrollment.id.clone(),
-            uri: enrollment
-                .qr_payload
-                .as_ref()
-                .map(|s| s.expose().to_string()),
-            secret: enrollment.secret.as_ref().map(|s| s.expose().to_string()),
-        };
-        return Ok(output::print_json(&out)?);
+        return start_for_a_script(ctx, &kind).await;
     }
-    let mut wizard = Wizard {
-        ctx,
-        enrollment: &enrollment,
-        interrupt,
-        plain: g.plain,
+    let adding = Adding::Method {
+        kind: &kind,
+        target: target.as_deref(),
     };
-    let result = match kind {
-        MethodKind::Totp => {
-            wizard.show_totp();
-            wizard.read_codes().await
-        }
-        MethodKind::AuthenticatorPush => wizard.authenticator().await,
-        _ => wizard.code_sent().await,
-    };
-    settle(ctx, &enrollment, result).await
+    let mut terminal = Terminal::listening(g.plain);
+    let added = add::add(&*ctx.backend, &mut terminal, adding, None)
+        .await?
+        .ok_or_else(cancelled)?;
+    say!("{}", added.message());
+    Ok(())
 }
 
-/// Saved: say so. Anything else: cancel on the server, so nothing half-enrolled
-/// stays behind (an expired one is already gone).
-async fn settle(
-    ctx: &Context,
-    enrollment: &Enrollment,
-    result: Result<Method, Failure>,
-) -> Outcome {
-    match result {
-        Ok(method) => {
-            saved(&method);
-            Ok(())
-        }
-        Err(f) => {
-            if let Err(e) = ctx.backend.cancel_enrollment(enrollment).await {
-                tracing::warn!(error = %e, "cancelling the enrollment failed");
-            }
-            Err(f)
-        }
+/// `methods add totp --json`: begin, print what a script needs, and leave the
+/// enrollment open for `methods verify`.
+async fn start_for_a_script(ctx: &Context, kind: &MethodKind) -> Outcome {
+    let enrollment = with_step_up(ctx, || ctx.backend.begin_enrollment(kind, None)).await?;
+    let out = output::EnrollmentStarted {
+        schema: output::SCHEMA,
+        enrollment_id: enrollment.id.clone(),
+        uri: enrollment
+            .qr_payload
+            .as_ref()
+            .map(|s| s.expose().to_string()),
+        secret: enrollment.secret.as_ref().map(|s| s.expose().to_string()),
+    };
+    Ok(output::print_json(&out)?)
+}
+
+fn cancelled() -> Failure {
+    Failure::new(exit::REFUSED, "cancelled", "cancelled; nothing was added")
+}
+
+fn email_address(typed: &str) -> Result<String, Failure> {
+    let address = typed.trim();
+    if contact::valid_email(address) {
+        return Ok(address.to_string());
     }
+    Err(Failure::new(
+        exit::USAGE,
+        "usage",
+        format!("'{address}' is not an email address; enter one such as name@example.com"),
+    ))
 }
 
 /// `methods change ID NEW`: a phone number or an address, re-verified. The old
@@ -194,19 +158,7 @@ pub async fn change(
             )
         })?;
     let target = match method.kind {
-        MethodKind::Email => {
-            let address = new.trim();
-            if !contact::valid_email(address) {
-                return Err(Failure::new(
-                    exit::USAGE,
-                    "usage",
-                    format!(
-                        "'{address}' is not an email address; enter one such as name@example.com"
-                    ),
-                ));
-            }
-            address.to_string()
-        }
+        MethodKind::Email => email_address(new)?,
         MethodKind::Phone | MethodKind::AlternatePhone | MethodKind::OfficePhone => {
             phone_number(new, country)?
         }
@@ -221,16 +173,16 @@ pub async fn change(
             ));
         }
     };
-    let interrupt = Interrupt::listen();
-    let enrollment = with_step_up(ctx, || ctx.backend.begin_phone_change(id, &target)).await?;
-    let mut wizard = Wizard {
-        ctx,
-        enrollment: &enrollment,
-        interrupt,
-        plain: g.plain,
+    let adding = Adding::Contact {
+        method_id: id,
+        target: &target,
     };
-    let result = wizard.code_sent().await;
-    settle(ctx, &enrollment, result).await
+    let mut terminal = Terminal::listening(g.plain);
+    let added = add::add(&*ctx.backend, &mut terminal, adding, None)
+        .await?
+        .ok_or_else(cancelled)?;
+    say!("{}", added.message());
+    Ok(())
 }
 
 /// `methods verify ENROLLMENT_ID`: finish a scripted enrollment with a code from stdin.
@@ -248,14 +200,14 @@ pub async fn verify(ctx: &Context, enrollment_id: &str) -> Outcome {
     };
     let code = prompt::secret("Enter the code: ")
         .ok_or_else(|| Failure::new(exit::USAGE, "usage", "no code given (end of input)"))?;
-    let code = checked_code(&code).map_err(|m| Failure::new(exit::USAGE, "usage", m))?;
+    let code = add::checked_code(&code).map_err(|m| Failure::new(exit::USAGE, "usage", m))?;
     match ctx
         .backend
         .verify_enrollment(&enrollment, Some(&code))
         .await
     {
         Ok(EnrollmentState::Done(method)) => {
-            saved(&method);
+            say!("{}", rules::added(&method_name(&method)));
             Ok(())
         }
         Ok(_) => Err(Failure::new(
@@ -273,18 +225,6 @@ pub async fn verify(ctx: &Context, enrollment_id: &str) -> Outcome {
             ))
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-fn saved(method: &Method) {
-    println!(
-        "Saved: {} - {} ({}).",
-        method.kind.title(),
-        method.detail,
-        method.id
-    );
-    if method.is_default {
-        println!("It is your default sign-in method.");
     }
 }
 
@@ -307,297 +247,4 @@ fn phone_number(number: &str, country: Option<&str>) -> Result<String, Failure> 
         None => None,
     };
     contact::e164(number, cc.as_deref()).map_err(usage)
-}
-
-/// The digits of a code, or what is wrong with it (checked before it is sent).
-fn checked_code(code: &SecretString) -> Result<SecretString, String> {
-    let digits: String = code
-        .expose()
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
-    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() > 10 {
-        Err("enter the code's digits only".into())
-    } else {
-        Ok(SecretString::new(digits))
-    }
-}
-
-/// Ctrl-C, noticed from the start of the wizard to its end.
-struct Interrupt(tokio::sync::watch::Receiver<bool>);
-
-impl Interrupt {
-    fn listen() -> Self {
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                let _ = tx.send(true);
-            }
-        });
-        Self(rx)
-    }
-
-    async fn wait(&mut self) {
-        if self.0.wait_for(|hit| *hit).await.is_err() {
-            // No signal handler could be installed: Ctrl-C keeps its default meaning.
-            std::future::pending::<()>().await;
-        }
-    }
-}
-
-enum Answer {
-    Given(SecretString),
-    Ended,
-    Interrupted,
-}
-
-fn cancelled() -> Failure {
-    Failure::new(exit::REFUSED, "cancelled", "cancelled; nothing was added")
-}
-
-struct Wizard<'a> {
-    ctx: &'a Context,
-    enrollment: &'a Enrollment,
-    interrupt: Interrupt,
-    plain: bool,
-}
-
-impl Wizard<'_> {
-    /// Ask on stderr, read a secret from stdin; Ctrl-C wins over a pending read.
-    async fn ask(&mut self, question: &str) -> Answer {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let question = question.to_string();
-        // A plain thread, not spawn_blocking: a read still waiting after Ctrl-C
-        // must not keep the runtime (and the process) from ending.
-        std::thread::spawn(move || {
-            let _ = tx.send(prompt::secret(&question));
-        });
-        tokio::select! {
-            a = rx => match a {
-                Ok(Some(s)) => Answer::Given(s),
-                _ if std::io::stdin().is_terminal() => {
-                    // On a terminal Ctrl-C ends the hidden read first, then raises
-                    // SIGINT: let the signal say what happened.
-                    match tokio::time::timeout(Duration::from_millis(300), self.interrupt.wait()).await {
-                        Ok(()) => Answer::Interrupted,
-                        Err(_) => Answer::Ended,
-                    }
-                }
-                _ => Answer::Ended,
-            },
-            _ = self.interrupt.wait() => Answer::Interrupted,
-        }
-    }
-
-    /// Rich QR only where it will be drawn right: a color terminal, not --plain.
-    fn fancy(&self) -> bool {
-        !self.plain
-            && std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-    }
-
-    fn print_qr(&self, payload: &str) {
-        match QrCode::new(payload) {
-            Ok(code) => {
-                let code = code.palette(QrPalette::from_env());
-                let lines = if self.fancy() {
-                    ansi_lines(&code)
-                } else {
-                    plain_lines(&code)
-                };
-                for line in lines {
-                    println!("{line}");
-                }
-            }
-            Err(e) => eprintln!("The QR code cannot be drawn ({e}); use the text instead."),
-        }
-    }
-
-    fn show_totp(&self) {
-        let uri = self.enrollment.qr_payload.as_ref().map(|u| u.expose());
-        let secret = self.enrollment.secret.as_ref().map(|s| grouped(s.expose()));
-        let text = || {
-            if let Some(s) = &secret {
-                println!("Secret key: {s}");
-            }
-            if let Some(u) = uri {
-                println!("URI: {u}");
-            }
-        };
-        let Some(uri) = uri else {
-            text();
-            return;
-        };
-        let qr = short_otpauth(uri);
-        if self.fancy() {
-            println!("Scan this QR code with your authenticator app:");
-            self.print_qr(&qr);
-            println!("Can't scan the image? Enter this in the app instead:");
-            text();
-        } else {
-            // Text first: a screen reader or a script reads it without the drawing.
-            text();
-            if self.plain {
-                println!(
-                    "(The QR code is left out in --plain mode: type the secret key into the app.)"
-                );
-            } else {
-                println!("Or scan this QR code:");
-                self.print_qr(&qr);
-            }
-        }
-        if let Some(t) = self.enrollment.expires_in {
-            eprintln!("This expires in {} minutes.", t.div_ceil(60).max(1));
-        }
-    }
-
-    async fn code_sent(&mut self) -> Result<Method, Failure> {
-        match &self.enrollment.sent_to {
-            Some(to) => eprintln!("We sent a code to {to}."),
-            None => eprintln!("We sent a code."),
-        }
-        self.read_codes().await
-    }
-
-    /// Read codes until one is right; a wrong one keeps the enrollment (and the QR) as it is.
-    async fn read_codes(&mut self) -> Result<Method, Failure> {
-        loop {
-            let code = match self.ask("Enter the code: ").await {
-                Answer::Given(c) => c,
-                Answer::Ended => {
-                    return Err(Failure::new(
-                        exit::USAGE,
-                        "usage",
-                        "no code given (end of input); nothing was added",
-                    ));
-                }
-                Answer::Interrupted => return Err(cancelled()),
-            };
-            let code = match checked_code(&code) {
-                Ok(c) => c,
-                Err(m) => {
-                    eprintln!("{m}; try again.");
-                    continue;
-                }
-            };
-            match self
-                .ctx
-                .backend
-                .verify_enrollment(self.enrollment, Some(&code))
-                .await
-            {
-                Ok(EnrollmentState::Done(m)) => return Ok(m),
-                Ok(_) => eprintln!("Not finished yet; enter the code again."),
-                Err(BackendError::Rejected { reason, message }) if reason.is_wrong_code() => {
-                    let still = if self.enrollment.kind == MethodKind::Totp {
-                        " The QR code above still works."
-                    } else {
-                        ""
-                    };
-                    eprintln!("{}.{still}", message.trim_end_matches('.'));
-                }
-                Err(BackendError::Rejected {
-                    reason: Refusal::Expired,
-                    message,
-                }) => {
-                    return Err(expired(&message));
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-
-    /// Activation QR and text, wait for the phone, then the test notification.
-    async fn authenticator(&mut self) -> Result<Method, Failure> {
-        let payload = self.enrollment.qr_payload.as_ref().map(|p| p.expose());
-        println!("In your authenticator app, add an account and scan this QR code:");
-        if let Some(p) = payload
-            && !self.plain
-        {
-            self.print_qr(p);
-        }
-        println!("Can't scan the image? Enter this in the app instead:");
-        for (label, value) in &self.enrollment.manual {
-            println!("{label}: {value}");
-        }
-        if let Some(p) = payload {
-            println!("Activation link: {p}");
-        }
-        eprintln!("Waiting for the app to be activated (Ctrl-C cancels)...");
-        let waiting_since = std::time::Instant::now();
-        // The server says "expired" for the enrollment and for its test notification alike:
-        // while the enrollment itself is young, it was the notification.
-        let enrollment_expired = || {
-            self.enrollment
-                .expires_in
-                .is_some_and(|secs| waiting_since.elapsed().as_secs() >= secs)
-        };
-        let mut shown = None;
-        loop {
-            match self
-                .ctx
-                .backend
-                .verify_enrollment(self.enrollment, None)
-                .await
-            {
-                Ok(EnrollmentState::Done(m)) => return Ok(m),
-                Ok(EnrollmentState::Pending) => {}
-                Ok(EnrollmentState::AwaitingApproval { number }) => {
-                    if shown != Some(number) {
-                        match number {
-                            Some(n) => eprintln!(
-                                "Let's try it out: approve the notification we're sending to your app. Number to match: {n}"
-                            ),
-                            None => eprintln!(
-                                "Let's try it out: approve the notification we're sending to your app."
-                            ),
-                        }
-                        shown = Some(number);
-                    }
-                }
-                Err(BackendError::Rejected { reason, message }) => {
-                    let why = match reason {
-                        Refusal::PushDenied => "the test notification was denied on the phone",
-                        Refusal::WrongNumber => "the number entered on the phone did not match",
-                        Refusal::Expired if shown.is_some() || !enrollment_expired() => {
-                            "the test notification timed out without an answer"
-                        }
-                        Refusal::Expired => return Err(expired(&message)),
-                        _ => return Err(BackendError::Rejected { reason, message }.into()),
-                    };
-                    return Err(Failure::new(
-                        exit::REFUSED,
-                        reason.code(),
-                        format!(
-                            "{why}; nothing was added. Run `secinfo methods add authenticator` to try again."
-                        ),
-                    ));
-                }
-                Err(e) => return Err(e.into()),
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(700)) => {}
-                _ = self.interrupt.wait() => return Err(cancelled()),
-            }
-        }
-    }
-}
-
-fn expired(message: &str) -> Failure {
-    Failure::new(
-        exit::REFUSED,
-        codes::CHALLENGE_EXPIRED,
-        format!("{message}; nothing was added"),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn secrets_are_grouped_in_fours() {
-        assert_eq!(
-            super::grouped("JBSWY3DPEHPK3PXPAB"),
-            "JBSW Y3DP EHPK 3PXP AB"
-        );
-    }
 }

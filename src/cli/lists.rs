@@ -1,12 +1,13 @@
 //! `methods`, `devices`, `sessions`, `remembered`, `signout-all`: the lists
 //! on the Security info page and what can be done to their rows.
 
-use super::account::with_step_up;
 use super::output;
 use super::prompt::Terminal;
-use super::{Context, Failure, Global, JsonFlag, Outcome, exit, prompt};
-use crate::backend::{BackendError, Refusal};
+use super::{Context, Failure, Global, JsonFlag, Outcome, exit};
+use crate::backend::Refusal;
+use crate::journeys::asker::Confirm;
 use crate::journeys::change::{self, Override, Target};
+use crate::journeys::{rules, sign_out};
 use crate::present::date;
 use clap::Subcommand;
 
@@ -79,7 +80,7 @@ pub enum RememberedCommand {
 
 async fn signed_in(g: &Global) -> Result<Context, Failure> {
     let ctx = Context::open(g).await?;
-    ctx.require_session()?;
+    ctx.require_session().await?;
     Ok(ctx)
 }
 
@@ -89,7 +90,7 @@ async fn delete(ctx: &Context, target: Target<'_>, confirm: Option<String>) -> O
     let (Target::Method(id) | Target::Device(id)) = target;
     let deleted = change::delete(
         &*ctx.backend,
-        &mut Terminal,
+        &mut Terminal::default(),
         target,
         Override::Given(confirm),
     )
@@ -140,7 +141,7 @@ pub async fn methods(g: &Global, command: MethodsCommand) -> Outcome {
         }
         MethodsCommand::Delete { id, confirm } => delete(&ctx, Target::Method(&id), confirm).await,
         MethodsCommand::Default { id } => {
-            match change::set_default(&*ctx.backend, &mut Terminal, &id).await? {
+            match change::set_default(&*ctx.backend, &mut Terminal::default(), &id).await? {
                 Some(said) => say!("{said}"),
                 None => say!("Nothing was changed."),
             }
@@ -153,12 +154,18 @@ pub async fn methods(g: &Global, command: MethodsCommand) -> Outcome {
         MethodsCommand::Change { id, new, country } => {
             super::enroll::change(g, &ctx, &id, &new, country.as_deref()).await
         }
-        MethodsCommand::Rename { id, name } => {
-            with_step_up(&ctx, || ctx.backend.rename_method(&id, &name)).await?;
-            say!("Renamed method {id} to \"{name}\".");
-            Ok(())
-        }
+        MethodsCommand::Rename { id, name } => rename(&ctx, Target::Method(&id), &name).await,
     }
+}
+
+async fn rename(ctx: &Context, target: Target<'_>, name: &str) -> Outcome {
+    let said = change::rename(&*ctx.backend, &mut Terminal::default(), target, name)
+        .await?
+        .ok_or_else(|| {
+            Failure::new(exit::REFUSED, "cancelled", "cancelled; nothing was changed")
+        })?;
+    say!("{said}");
+    Ok(())
 }
 
 pub async fn devices(g: &Global, command: DevicesCommand) -> Outcome {
@@ -190,11 +197,7 @@ pub async fn devices(g: &Global, command: DevicesCommand) -> Outcome {
             Ok(())
         }
         DevicesCommand::Delete { id, confirm } => delete(&ctx, Target::Device(&id), confirm).await,
-        DevicesCommand::Rename { id, name } => {
-            with_step_up(&ctx, || ctx.backend.rename_device(&id, &name)).await?;
-            say!("Renamed device {id} to \"{name}\".");
-            Ok(())
-        }
+        DevicesCommand::Rename { id, name } => rename(&ctx, Target::Device(&id), &name).await,
     }
 }
 
@@ -271,11 +274,22 @@ pub async fn signout_all(g: &Global, yes: bool) -> Outcome {
             reason.to_string(),
         ));
     }
-    if !yes
-        && !prompt::confirm(
-            "Sign out everywhere? Every session on every device ends, remembered devices are forgotten, \
-             and the next sign-in anywhere asks for a second factor.",
-        )
+    let user = ctx
+        .username
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let confirm = if yes { Confirm::Given } else { Confirm::Ask };
+    let keeper = ctx.keeper();
+    let mut terminal = Terminal::default();
+    if !sign_out::everywhere(
+        &*ctx.backend,
+        &keeper,
+        &mut terminal,
+        user.as_deref(),
+        confirm,
+    )
+    .await?
     {
         return Err(Failure::new(
             exit::REFUSED,
@@ -283,18 +297,6 @@ pub async fn signout_all(g: &Global, yes: bool) -> Outcome {
             "cancelled; nothing was changed",
         ));
     }
-    match ctx.backend.sign_out_everywhere().await {
-        Ok(()) | Err(BackendError::SignInRequired) => {}
-        Err(e) => return Err(e.into()),
-    }
-    if let Some(user) = ctx
-        .username
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
-    {
-        let _ = ctx.store.forget(&ctx.profile, &user);
-    }
-    say!("Signed out everywhere. The next sign-in on any device will ask for a second factor.");
+    say!("{}", rules::SIGNED_OUT_EVERYWHERE);
     Ok(())
 }

@@ -33,7 +33,7 @@ impl SessionStore for Tracking {
 
 pub async fn open_app(g: &Global) -> Outcome {
     let ctx = Context::open(g).await?;
-    let signed_in = ctx.restore();
+    let signed_in = ctx.restore().await;
     let keymap = match &ctx.config {
         Some(cfg) => {
             Keymap::with_overrides(&cfg.key_overrides()).map_err(|e| keymap_failure(cfg, &e))?
@@ -65,7 +65,11 @@ pub async fn open_app(g: &Global) -> Outcome {
         profile: ctx.profile.clone(),
         server_url: ctx.server_url.clone(),
         demo,
-        accounts: ctx.accounts.clone(),
+        accounts: ctx
+            .accounts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone(),
         keymap,
         theme,
         signed_in,

@@ -4,7 +4,10 @@
 
 use super::account::with_step_up;
 use super::output;
+use super::prompt::Terminal;
 use super::{Context, Failure, Global, JsonFlag, Outcome, exit, prompt};
+use crate::journeys::asker::Confirm;
+use crate::journeys::{app_passwords, recovery_codes, rules};
 use crate::present::date;
 use clap::Subcommand;
 
@@ -70,7 +73,7 @@ pub fn wants_json_recovery(c: &RecoveryCodesCommand) -> bool {
 
 async fn signed_in(g: &Global) -> Result<Context, Failure> {
     let ctx = Context::open(g).await?;
-    ctx.require_session()?;
+    ctx.require_session().await?;
     Ok(ctx)
 }
 
@@ -134,10 +137,16 @@ pub async fn app_passwords(g: &Global, command: AppPasswordsCommand) -> Outcome 
             service,
             json,
         } => {
-            let (app, password) = with_step_up(&ctx, || {
-                ctx.backend.create_app_password(&name, service.as_deref())
-            })
-            .await?;
+            let (app, password) = app_passwords::create(
+                &*ctx.backend,
+                &mut Terminal::default(),
+                &name,
+                service.as_deref(),
+            )
+            .await?
+            .ok_or_else(|| {
+                Failure::new(exit::REFUSED, "cancelled", "cancelled; nothing was created")
+            })?;
             if json {
                 return Ok(output::print_json(&output::AppPasswordCreated {
                     schema: output::SCHEMA,
@@ -152,26 +161,17 @@ pub async fn app_passwords(g: &Global, command: AppPasswordsCommand) -> Outcome 
                 app.id,
                 password.expose()
             );
-            esay!(
-                "Copy it now: it is not shown again. Use it in the app in place of your password; \
-                 it cannot sign in to Security info."
-            );
+            esay!("{}", rules::APP_PASSWORD_SHOWN_ONCE);
             Ok(())
         }
         AppPasswordsCommand::Delete { id, yes } => {
-            if !yes
-                && !prompt::confirm(&format!(
-                    "Delete app password {id}? The app using it will stop signing in."
-                ))
-            {
-                return Err(Failure::new(
-                    exit::REFUSED,
-                    "cancelled",
-                    "cancelled; nothing was changed",
-                ));
-            }
-            with_step_up(&ctx, || ctx.backend.delete_app_password(&id)).await?;
-            say!("Deleted app password {id}.");
+            let confirm = if yes { Confirm::Given } else { Confirm::Ask };
+            let said = app_passwords::delete(&*ctx.backend, &mut Terminal::default(), &id, confirm)
+                .await?
+                .ok_or_else(|| {
+                    Failure::new(exit::REFUSED, "cancelled", "cancelled; nothing was changed")
+                })?;
+            say!("{said}");
             Ok(())
         }
     }
@@ -198,20 +198,16 @@ pub async fn recovery_codes(g: &Global, command: RecoveryCodesCommand) -> Outcom
             Ok(())
         }
         RecoveryCodesCommand::Generate { yes, json } => {
-            let left = ctx.backend.recovery_codes_left().await?;
-            if let Some(n) = left.filter(|n| *n > 0)
-                && !yes
-                && !prompt::confirm(&format!(
-                    "You still have {n} unused recovery codes; a new set makes them stop working. Go on?"
-                ))
-            {
-                return Err(Failure::new(
-                    exit::REFUSED,
-                    "cancelled",
-                    "cancelled; your codes are as they were",
-                ));
-            }
-            let codes = with_step_up(&ctx, || ctx.backend.generate_recovery_codes()).await?;
+            let confirm = if yes { Confirm::Given } else { Confirm::Ask };
+            let codes = recovery_codes::generate(&*ctx.backend, &mut Terminal::default(), confirm)
+                .await?
+                .ok_or_else(|| {
+                    Failure::new(
+                        exit::REFUSED,
+                        "cancelled",
+                        "cancelled; your codes are as they were",
+                    )
+                })?;
             if json {
                 return Ok(output::print_json(&output::RecoveryCodes {
                     schema: output::SCHEMA,
@@ -221,11 +217,7 @@ pub async fn recovery_codes(g: &Global, command: RecoveryCodesCommand) -> Outcom
             for c in &codes {
                 say!("{}", c.expose());
             }
-            esay!(
-                "Keep these {} codes somewhere safe: each signs in once, in place of a second factor \
-                 (\"Use a recovery code\"). They are not shown again.",
-                codes.len()
-            );
+            esay!("{}", rules::keep_recovery_codes(codes.len()));
             Ok(())
         }
     }

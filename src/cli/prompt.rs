@@ -4,8 +4,14 @@
 
 use super::{Failure, exit};
 use crate::journeys::Asker;
+use crate::journeys::asker::Setup;
+use crate::qr::{QrCode, QrPalette, ansi_lines, plain_lines};
 use crate::secrets::SecretString;
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
 
 /// Ask and read one line; `None` at end of input.
 pub fn line(question: &str) -> Option<String> {
@@ -37,7 +43,94 @@ pub fn confirm(question: &str) -> bool {
 
 /// The terminal as a journey's questioner: prompts on stderr, and an answer
 /// that never comes (end of input) is a usage error naming what was missing.
-pub struct Terminal;
+#[derive(Default)]
+pub struct Terminal {
+    /// Set by Ctrl-C once `listening` installed the handler: the journey
+    /// stops and cleans up instead of the process dying mid-way.
+    interrupted: Option<Arc<AtomicBool>>,
+    /// `--plain`: no drawings, the QR code left out.
+    plain: bool,
+}
+
+impl Terminal {
+    /// A terminal for a journey that must clean up on Ctrl-C (a begun enrollment).
+    pub fn listening(plain: bool) -> Self {
+        let flag = Arc::new(AtomicBool::new(false));
+        let set = flag.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                set.store(true, Ordering::SeqCst);
+            }
+        });
+        Self {
+            interrupted: Some(flag),
+            plain,
+        }
+    }
+
+    fn hit(&self) -> bool {
+        self.interrupted
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::SeqCst))
+    }
+
+    /// Reads a secret on its own thread, so Ctrl-C wins over a read that
+    /// waits. `None` when the user interrupted.
+    fn interruptible_secret(&self, question: String) -> Result<Option<SecretString>, Failure> {
+        let (tx, rx) = channel();
+        // A plain thread: a read still waiting after Ctrl-C must not keep the process alive.
+        std::thread::spawn(move || {
+            let _ = tx.send(secret(&question));
+        });
+        loop {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(Some(s)) => return Ok(Some(s)),
+                Ok(None) | Err(RecvTimeoutError::Disconnected) => {
+                    // On a terminal Ctrl-C ends the hidden read first, then raises
+                    // SIGINT: give the signal a moment to say what happened.
+                    let since = Instant::now();
+                    while std::io::stdin().is_terminal()
+                        && !self.hit()
+                        && since.elapsed() < Duration::from_millis(300)
+                    {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    return if self.hit() {
+                        Ok(None)
+                    } else {
+                        Err(missing("no code given"))
+                    };
+                }
+                Err(RecvTimeoutError::Timeout) if self.hit() => return Ok(None),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+        }
+    }
+
+    /// Rich QR only where it will be drawn right: a color terminal, not --plain.
+    fn fancy(&self) -> bool {
+        !self.plain
+            && std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    }
+
+    fn print_qr(&self, payload: &str) {
+        match QrCode::new(payload) {
+            Ok(code) => {
+                let code = code.palette(QrPalette::from_env());
+                let lines = if self.fancy() {
+                    ansi_lines(&code)
+                } else {
+                    plain_lines(&code)
+                };
+                for line in lines {
+                    println!("{line}");
+                }
+            }
+            Err(e) => eprintln!("The QR code cannot be drawn ({e}); use the text instead."),
+        }
+    }
+}
 
 fn missing(what: &str) -> Failure {
     Failure::new(exit::USAGE, "usage", format!("{what} (end of input)"))
@@ -82,9 +175,51 @@ impl Asker for Terminal {
     }
 
     fn code(&mut self, prompt: &str) -> Result<Option<SecretString>, Failure> {
+        if self.interrupted.is_some() {
+            return self.interruptible_secret(format!("{prompt} "));
+        }
         secret(&format!("{prompt} "))
             .map(Some)
             .ok_or_else(|| missing("no code given"))
+    }
+
+    /// The text on stdout (it is what a person copies), the QR code beside
+    /// it: drawn first on a color terminal, after the text otherwise (a
+    /// screen reader or a script reads the text first), left out in --plain.
+    fn setup(&mut self, setup: &Setup) -> Result<(), Failure> {
+        let text = || {
+            for (label, value) in &setup.text {
+                println!("{}", crate::present::clean(&format!("{label}: {value}")));
+            }
+        };
+        match &setup.qr {
+            Some(qr) if self.fancy() => {
+                println!("{}", setup.scan);
+                self.print_qr(qr);
+                println!("Can't scan the image? Enter this in the app instead:");
+                text();
+            }
+            Some(qr) if !self.plain => {
+                println!("{}", setup.by_hand);
+                text();
+                println!("Or scan this QR code:");
+                self.print_qr(qr);
+            }
+            _ => {
+                println!("{}", setup.by_hand);
+                text();
+                if setup.qr.is_some() {
+                    println!(
+                        "(The QR code is left out in --plain mode: type the details into the app.)"
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn interrupted(&self) -> bool {
+        self.hit()
     }
 
     fn yes(&mut self, question: &str) -> Result<bool, Failure> {

@@ -36,4 +36,38 @@ pub trait Asker {
     fn link(&mut self, url: &str) -> Result<(), Self::Error> {
         self.say(url)
     }
+
+    /// What to set up an app with: a QR code where the front end draws one,
+    /// and always the same as text (screen readers, --plain, a second device).
+    fn setup(&mut self, setup: &Setup) -> Result<(), Self::Error> {
+        self.say(setup.by_hand)?;
+        for (label, value) in &setup.text {
+            self.say(&format!("  {label}: {value}"))?;
+        }
+        Ok(())
+    }
+
+    /// The user asked to stop (Ctrl-C) while the journey waits on the server.
+    fn interrupted(&self) -> bool {
+        false
+    }
+}
+
+/// Whether a journey asks before an irreversible step (the CLI's `--yes` gives it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    Ask,
+    Given,
+}
+
+/// A new app's setup: what to scan, and the same as text to type.
+pub struct Setup {
+    /// Said above the QR code.
+    pub scan: &'static str,
+    /// Said above the text, when it is all the user gets.
+    pub by_hand: &'static str,
+    /// The QR code's payload (a short otpauth URI, an activation link).
+    pub qr: Option<String>,
+    /// Label and value, in the order to type them.
+    pub text: Vec<(String, String)>,
 }

@@ -6,7 +6,47 @@
 use super::asker::Asker;
 use super::rules;
 use crate::backend::{Backend, BackendError, BrowserPoll, BrowserStep, Refusal, SignIn};
-use tokio::time::Instant;
+use std::time::Duration;
+
+/// When to ask the provider next: every `every` (the provider's interval,
+/// plus `SLOW_DOWN` each time it says so), and not once the code would have
+/// expired first. Counted in the waits themselves, so the TUI's pure update
+/// and the async journey pace alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pacing {
+    pub every: Duration,
+    pub left: Duration,
+}
+
+impl Pacing {
+    pub fn new(step: &BrowserStep) -> Self {
+        Self {
+            every: step.interval,
+            left: step.expires_in,
+        }
+    }
+
+    /// The wait before the next poll; `None` once the code has expired.
+    pub fn next_wait(&mut self) -> Option<Duration> {
+        if self.every > self.left {
+            return None;
+        }
+        self.left -= self.every;
+        Some(self.every)
+    }
+
+    /// What a poll said about the pace.
+    pub fn heard(&mut self, poll: &BrowserPoll) {
+        if *poll == BrowserPoll::SlowDown {
+            self.every += rules::SLOW_DOWN;
+        }
+    }
+}
+
+/// The error once the code expired before the browser step was finished.
+pub fn expired() -> BackendError {
+    BackendError::rejected(Refusal::Expired, rules::BROWSER_EXPIRED)
+}
 
 /// Shows `step` and waits for it. What the provider said once it was finished.
 pub async fn finish<A: Asker>(
@@ -21,17 +61,15 @@ pub async fn finish<A: Asker>(
     if let Some(full) = &step.verification_uri_complete {
         ask.link(full)?;
     }
-    let deadline = Instant::now() + step.expires_in;
-    let mut every = step.interval;
+    let mut pacing = Pacing::new(&step);
     loop {
-        if Instant::now() + every > deadline {
-            return Err(BackendError::rejected(Refusal::Expired, rules::BROWSER_EXPIRED).into());
-        }
-        tokio::time::sleep(every).await;
+        let Some(wait) = pacing.next_wait() else {
+            return Err(expired().into());
+        };
+        tokio::time::sleep(wait).await;
         match backend.poll_browser(&step).await? {
-            BrowserPoll::Pending => {}
-            BrowserPoll::SlowDown => every += rules::SLOW_DOWN,
             BrowserPoll::Finished(done) => return Ok(done),
+            poll => pacing.heard(&poll),
         }
     }
 }

@@ -144,3 +144,19 @@ pub async fn set_default<A: Asker>(
         .await??
         .map(|()| rules::now_default(&name)))
 }
+
+/// Renames a method or a device, stepping up when asked. `Ok(None)`: the
+/// user cancelled the step-up; `Ok(Some(sentence))`: renamed.
+pub async fn rename<A: Asker>(
+    backend: &dyn Backend,
+    ask: &mut A,
+    target: Target<'_>,
+    name: &str,
+) -> Result<Option<String>, A::Error> {
+    let name = name.trim();
+    let renamed = match target {
+        Target::Method(id) => guarded(backend, ask, || backend.rename_method(id, name)).await??,
+        Target::Device(id) => guarded(backend, ask, || backend.rename_device(id, name)).await??,
+    };
+    Ok(renamed.map(|()| rules::renamed(matches!(target, Target::Device(_)), name)))
+}

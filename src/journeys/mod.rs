@@ -4,11 +4,16 @@
 //! as async functions, asking their questions through small callbacks; the
 //! TUI's pure `update` follows the same rules through `rules`.
 
+pub mod add;
+pub mod app_passwords;
 pub mod asker;
 pub mod browser;
 pub mod change;
+pub mod recovery_codes;
 pub mod rules;
 pub mod second_factor;
+pub mod session;
+pub mod sign_out;
 pub mod step_up;
 
 pub use asker::Asker;

@@ -49,6 +49,89 @@ pub fn try_again(message: &str) -> String {
     format!("{first}{}.{then}", chars.as_str())
 }
 
+/// Polls of a new authenticator app (its activation, then its test
+/// notification), at most: as long as the enrollment lives, or
+/// `PUSH_POLL_FOR` when the server does not say.
+pub fn enrollment_polls(expires_in: Option<u64>) -> u32 {
+    let lives = expires_in.map_or(PUSH_POLL_FOR, Duration::from_secs);
+    (lives.as_millis() / PUSH_POLL_EVERY.as_millis()).max(1) as u32
+}
+
+/// The prompt for a new method's code.
+pub const ENROLL_CODE_PROMPT: &str = "Enter the code (an empty line cancels):";
+
+/// After a wrong code for a new authenticator app: the same QR code still works.
+pub const QR_STILL_WORKS: &str = "The QR code above still works.";
+
+/// What is said after a new method was saved.
+pub fn added(name: &str) -> String {
+    format!("Added {name}. You can use it the next time you sign in.")
+}
+
+/// What is said after a new number or address replaced the old one.
+pub fn changed(name: &str) -> String {
+    format!("Changed: {name} is verified and in use.")
+}
+
+/// Said when the user stops adding a method.
+pub const ADD_CANCELLED: &str = "Cancelled: nothing was added.";
+
+/// Said when adding a method failed: the begun enrollment is gone too.
+pub const NOTHING_ADDED: &str = "Nothing was added.";
+
+/// Said when a new authenticator's test notification is sent.
+pub fn test_notification(number: Option<u32>) -> String {
+    let ask = "Let's try it out: approve the notification we're sending to your app.";
+    match number {
+        Some(n) => format!("{ask} Number to match: {n}"),
+        None => ask.into(),
+    }
+}
+
+/// Said when a new authenticator app never answered.
+pub const TEST_UNANSWERED: &str = "the test notification timed out without an answer";
+
+/// Asked before deleting an app password.
+pub fn delete_app_password(name: &str) -> String {
+    format!("Delete the app password {name}? The app that uses it stops signing in.")
+}
+
+/// Said after an app password was deleted.
+pub fn app_password_deleted(name: &str) -> String {
+    format!("Deleted the app password {name}.")
+}
+
+/// Said under a new app password.
+pub const APP_PASSWORD_SHOWN_ONCE: &str = "Copy it now: it is not shown again. Use it in the app in place of your password; it cannot sign in to Security info.";
+
+/// Asked before a new set of recovery codes replaces `left` unused ones.
+pub fn replace_recovery_codes(left: u32) -> String {
+    format!(
+        "You still have {left} unused recovery codes; a new set makes them stop working. Go on?"
+    )
+}
+
+/// Said under new recovery codes.
+pub fn keep_recovery_codes(count: usize) -> String {
+    format!(
+        "Keep these {count} codes somewhere safe: each signs in once, in place of a second factor \
+         (\"Use a recovery code\"). They are not shown again."
+    )
+}
+
+/// What signing out everywhere ends, said before the user confirms it.
+pub const SIGN_OUT_EVERYWHERE_ENDS: [&str; 2] = [
+    "Sign out everywhere ends every session on every device, this one included.",
+    "It also forgets every remembered device, so the next sign-in anywhere asks for a second factor.",
+];
+
+/// Typed to confirm signing out everywhere.
+pub const SIGN_OUT_EVERYWHERE_WORDS: &str = "sign out everywhere";
+
+/// Said after signing out everywhere.
+pub const SIGNED_OUT_EVERYWHERE: &str =
+    "Signed out everywhere. The next sign-in on any device will ask for a second factor.";
+
 /// Said before the typed-name override of the last-method guard.
 pub const LAST_METHOD_WARNING: &str = "Without it, signing in needs only your password.";
 
@@ -63,6 +146,12 @@ pub fn after_delete(label: &str, new_default: Option<&str>) -> String {
 
 /// Said when a change needs a fresh second factor first.
 pub const STEP_UP_NEEDED: &str = "This change needs you to confirm it is you.";
+
+/// Said after a rename.
+pub fn renamed(device: bool, name: &str) -> String {
+    let what = if device { "device" } else { "method" };
+    format!("Renamed the {what} to {name}.")
+}
 
 /// What is said after the default changed.
 pub fn now_default(name: &str) -> String {

@@ -1,18 +1,19 @@
-//! Plain mode's "Add sign-in method" (the secret and URI as text, never a
-//! drawing), app passwords and recovery codes, as numbered questions. An
-//! empty answer cancels, and a begun enrollment is cancelled on the server.
+//! Plain mode's "Add sign-in method" (the shared journey; the secret and URI
+//! as text, never a drawing), app passwords and recovery codes, as numbered
+//! questions. An empty answer cancels.
 
 use super::After;
-use super::change::{change, guarded};
 use super::io::Io;
-use crate::app::effects::Deps;
-use crate::app::state::{Change, TargetForm, WIZARD_KINDS, is_phone, method_name};
+use crate::app::effects::{Deps, SimulatedPhone};
+use crate::app::state::{TargetForm, WIZARD_KINDS, is_phone};
 use crate::backend::BackendError;
-use crate::domain::{Ability, Enrollment, EnrollmentState, MethodKind};
-use crate::present::{self, date, grouped};
-use crate::qr::short_otpauth;
+use crate::domain::{Ability, MethodKind};
+use crate::journeys::Asker;
+use crate::journeys::add::{self, Adding};
+use crate::journeys::asker::Confirm;
+use crate::journeys::{app_passwords, recovery_codes, rules};
+use crate::present::{self, date};
 use std::io::{BufRead, Write};
-use std::time::Duration;
 
 type Next = anyhow::Result<Option<After>>;
 
@@ -51,17 +52,16 @@ pub async fn add_method<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) ->
     let Some(i) = io.choose(&items)? else {
         return Ok(Some(After::Quit));
     };
-    let (kind, ability) = &choices[i];
-    if let Ability::No { reason, portal_url } = ability {
-        let why = present::unavailable(reason, portal_url.as_deref(), "add it");
-        io.say(&format!("{} cannot be added here: {why}.", kind.title()))?;
+    let (kind, _) = &choices[i];
+    if let Some(why) = add::unavailable(&caps, kind) {
+        io.say(&format!("{why}."))?;
         return Ok(None);
     }
     let target = if is_phone(kind) || *kind == MethodKind::Email {
         match ask_target(io, kind.clone())? {
             Some(t) => Some(t),
             None => {
-                io.say("Cancelled: nothing was added.")?;
+                io.say(rules::ADD_CANCELLED)?;
                 return Ok(None);
             }
         }
@@ -71,33 +71,25 @@ pub async fn add_method<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) ->
     if *kind == MethodKind::AuthenticatorPush {
         io.say("Start by getting the app: install an authenticator app that approves sign-ins.")?;
     }
-    let begin = || deps.backend.begin_enrollment(kind, target.as_deref());
-    let e = match guarded(io, deps, begin).await? {
-        Ok(Some(e)) => e,
+    let adding = Adding::Method {
+        kind,
+        target: target.as_deref(),
+    };
+    let phone = deps.demo.as_deref().map(|d| d as &dyn SimulatedPhone);
+    match split(add::add(&*deps.backend, io, adding, phone).await)? {
+        Ok(Some(added)) => {
+            io.say(&added.message())?;
+            Ok(None)
+        }
         Ok(None) => {
-            io.say("Cancelled: nothing was added.")?;
-            return Ok(None);
+            io.say(rules::ADD_CANCELLED)?;
+            Ok(None)
         }
         Err(e) => {
-            io.say(&format!("Could not start: {e}"))?;
-            return Ok(gone(&e));
-        }
-    };
-    let done = match (&e.finished, kind) {
-        (Some(m), _) => Some(m.clone()),
-        (None, MethodKind::AuthenticatorPush) => push(io, deps, &e).await?,
-        (None, _) => code(io, deps, &e).await?,
-    };
-    match done {
-        Some(m) => io.say(&format!("Added {}.", method_name(&m)))?,
-        None => {
-            if let Err(err) = deps.backend.cancel_enrollment(&e).await {
-                tracing::warn!(code = err.code(), "could not cancel the enrollment");
-            }
-            io.say("Cancelled: nothing was added.")?;
+            io.say(&format!("Error: {e}"))?;
+            Ok(gone(&e))
         }
     }
-    Ok(None)
 }
 
 /// Asks for the phone number (country first) or address until it is valid.
@@ -134,93 +126,6 @@ fn ask_target<R: BufRead, W: Write>(
         match form.target() {
             Ok(t) => return Ok(Some(t)),
             Err(why) => io.say(&why)?,
-        }
-    }
-}
-
-/// TOTP, phone, email: the details as text, then codes until one is right.
-async fn code<R: BufRead, W: Write>(
-    io: &mut Io<R, W>,
-    deps: &Deps,
-    e: &Enrollment,
-) -> anyhow::Result<Option<crate::domain::Method>> {
-    if let Some(secret) = &e.secret {
-        io.say("In your authenticator app, choose to enter a setup key, and type this key:")?;
-        io.say(&format!("  {}", grouped(secret.expose())))?;
-    }
-    if let Some(uri) = &e.qr_payload {
-        io.say("Or the full setup link:")?;
-        io.say(&format!("  {}", short_otpauth(uri.expose())))?;
-    }
-    if let Some(to) = &e.sent_to {
-        io.say(&format!("We sent a code to {to}."))?;
-    }
-    loop {
-        let Some(c) = io.ask_secret("Enter the 6-digit code (Enter cancels):")? else {
-            return Ok(None);
-        };
-        if c.is_empty() {
-            return Ok(None);
-        }
-        match deps.backend.verify_enrollment(e, Some(&c)).await {
-            Ok(EnrollmentState::Done(m)) => return Ok(Some(m)),
-            Ok(_) => io.say("The server has not accepted it yet; try the code again.")?,
-            Err(BackendError::Rejected { message, .. }) => io.say(&format!("{message}."))?,
-            Err(err) => {
-                io.say(&format!("Error: {err}"))?;
-                return Ok(None);
-            }
-        }
-    }
-}
-
-/// Authenticator app: activation details as text, then the test notification.
-async fn push<R: BufRead, W: Write>(
-    io: &mut Io<R, W>,
-    deps: &Deps,
-    e: &Enrollment,
-) -> anyhow::Result<Option<crate::domain::Method>> {
-    io.say("In the app, add an account and enter these details:")?;
-    for (k, v) in &e.manual {
-        io.say(&format!("  {k}: {v}"))?;
-    }
-    if let Some(p) = &e.qr_payload {
-        io.say(&format!("  Activation link: {}", p.expose()))?;
-    }
-    loop {
-        let Some(a) =
-            io.ask("When the app has added the account, press Enter (type c to cancel):")?
-        else {
-            return Ok(None);
-        };
-        if a.trim() == "c" {
-            return Ok(None);
-        }
-        let mut said = None;
-        // Bounded: the enrollment expires on the server anyway.
-        for _ in 0..600 {
-            match deps.backend.verify_enrollment(e, None).await {
-                Ok(EnrollmentState::Done(m)) => return Ok(Some(m)),
-                Ok(EnrollmentState::AwaitingApproval { number }) if said != Some(number) => {
-                    said = Some(number);
-                    io.say(
-                        "Let's try it out: approve the notification we're sending to your app.",
-                    )?;
-                    if let Some(n) = number {
-                        io.say(&format!("Enter this number in the app: {n}"))?;
-                    }
-                }
-                Ok(_) => {}
-                Err(BackendError::Rejected { message, .. }) => {
-                    io.say(&format!("{message}."))?;
-                    break;
-                }
-                Err(err) => {
-                    io.say(&format!("Error: {err}"))?;
-                    return Ok(None);
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
 }
@@ -273,15 +178,13 @@ pub async fn app_passwords<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps)
                     };
                     Some(services[i].0.clone())
                 };
-                let create = || {
-                    deps.backend
-                        .create_app_password(name.trim(), service.as_deref())
-                };
-                match guarded(io, deps, create).await? {
+                match split(
+                    app_passwords::create(&*deps.backend, io, &name, service.as_deref()).await,
+                )? {
                     Ok(Some((a, secret))) => {
                         io.say(&format!("App password for {}:", a.name))?;
                         io.say(&format!("  {}", secret.expose()))?;
-                        io.say("It is shown only now: save it in the app.")?;
+                        io.say(rules::APP_PASSWORD_SHOWN_ONCE)?;
                     }
                     Ok(None) => io.say("Cancelled: nothing was created.")?,
                     Err(e) => {
@@ -302,25 +205,17 @@ pub async fn app_passwords<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps)
                 let Some(i) = io.choose(&names)? else {
                     return Ok(Some(After::Quit));
                 };
-                io.say(&format!(
-                    "Apps that sign in with {} stop working.",
-                    names[i]
-                ))?;
-                if !io.confirm_word("delete")? {
-                    io.say("Nothing was deleted.")?;
-                    continue;
-                }
-                let next = change(
-                    io,
-                    deps,
-                    Change::DeleteAppPassword {
-                        id: list[i].id.clone(),
-                        name: names[i].clone(),
-                    },
-                )
-                .await?;
-                if next.is_some() {
-                    return Ok(next);
+                match split(
+                    app_passwords::delete(&*deps.backend, io, &list[i].id, Confirm::Ask).await,
+                )? {
+                    Ok(Some(said)) => io.say(&said)?,
+                    Ok(None) => io.say("Nothing was deleted.")?,
+                    Err(e) => {
+                        io.say(&format!("Error: {e}"))?;
+                        if let Some(next) = gone(&e) {
+                            return Ok(Some(next));
+                        }
+                    }
                 }
             }
             _ => return Ok(None),
@@ -329,31 +224,27 @@ pub async fn app_passwords<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps)
 }
 
 pub async fn recovery_codes<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) -> Next {
-    let left = match deps.backend.recovery_codes_left().await {
-        Ok(l) => l,
+    match deps.backend.recovery_codes_left().await {
+        // The journey asks before a new set replaces these.
+        Ok(Some(n)) if n > 0 => io.say(&format!("You have {n} unused recovery codes."))?,
+        Ok(_) => {
+            io.say("You have no unused recovery codes.")?;
+            if !Asker::yes(io, "Generate a set now?")? {
+                return Ok(None);
+            }
+        }
         Err(e) => {
             io.say(&format!("Error: {e}"))?;
             return Ok(gone(&e));
         }
-    };
-    match left {
-        Some(n) => {
-            io.say(&format!("You have {n} unused recovery codes."))?;
-            io.say("A new set replaces them: the old codes stop working.")?;
-        }
-        None => io.say("You have no recovery codes yet.")?,
     }
-    if !io.confirm_word("generate")? {
-        io.say("Nothing was changed.")?;
-        return Ok(None);
-    }
-    let generate = || deps.backend.generate_recovery_codes();
-    match guarded(io, deps, generate).await? {
+    match split(recovery_codes::generate(&*deps.backend, io, Confirm::Ask).await)? {
         Ok(Some(codes)) => {
-            io.say("Your recovery codes (each works once; shown only now):")?;
-            for c in codes {
+            io.say("Your recovery codes:")?;
+            for c in &codes {
                 io.say(&format!("  {}", c.expose()))?;
             }
+            io.say(&rules::keep_recovery_codes(codes.len()))?;
             Ok(None)
         }
         Ok(None) => {
@@ -364,5 +255,14 @@ pub async fn recovery_codes<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps
             io.say(&format!("Error: {e}"))?;
             Ok(gone(&e))
         }
+    }
+}
+
+/// A journey's error: the server's answer (said and acted on by the caller),
+/// or plain mode's own (its input or output failed), which ends it.
+pub(super) fn split<T>(result: anyhow::Result<T>) -> anyhow::Result<Result<T, BackendError>> {
+    match result {
+        Ok(value) => Ok(Ok(value)),
+        Err(e) => e.downcast::<BackendError>().map(Err),
     }
 }

@@ -1,12 +1,15 @@
 //! Plain mode's pages: numbered lists, and changes confirmed by a typed word.
 
 use super::After;
+use super::add::split;
 use super::change::change;
 use super::io::Io;
-use crate::app::effects::{self, Deps, Effect};
+use crate::app::effects::Deps;
 use crate::app::state::{Change, method_name};
 use crate::backend::BackendError;
 use crate::domain::Method;
+use crate::journeys::asker::Confirm;
+use crate::journeys::{rules, sign_out};
 use crate::present::date;
 use std::io::{BufRead, Write};
 
@@ -225,22 +228,25 @@ pub async fn remembered<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) ->
 }
 
 pub async fn sign_out_everywhere<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) -> Next {
-    io.say(
-        "Sign out everywhere signs you out of every session on every device, this one included.",
-    )?;
-    io.say("It also revokes every remembered device, so the next sign-in anywhere asks for your second factor again.")?;
-    if !io.confirm_word("sign out everywhere")? {
-        io.say("Nothing was changed.")?;
-        return Ok(None);
-    }
     let user = deps.backend.account().await.ok().map(|a| a.username);
-    let next = change(io, deps, Change::SignOutEverywhere).await?;
-    if matches!(next, Some(After::SignIn))
-        && let Some(username) = user
-    {
-        effects::run(Effect::ForgetCredentials { username }, deps.clone()).await;
+    let journey = sign_out::everywhere(
+        &*deps.backend,
+        &deps.keeper,
+        io,
+        user.as_deref(),
+        Confirm::Ask,
+    );
+    match split(journey.await)? {
+        Ok(true) => {
+            io.say(rules::SIGNED_OUT_EVERYWHERE)?;
+            Ok(Some(After::SignIn))
+        }
+        Ok(false) => {
+            io.say("Nothing was changed.")?;
+            Ok(None)
+        }
+        Err(e) => say_err(io, e),
     }
-    Ok(next)
 }
 
 pub async fn outbox<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) -> Next {

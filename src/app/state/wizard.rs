@@ -70,6 +70,9 @@ pub struct Wizard {
     pub phone_said: Option<Result<String, String>>,
     /// Changing this method's number or address instead of adding a method.
     pub replaces: Option<String>,
+    /// Wrong codes and polls so far: both are limited (`journeys::rules`).
+    pub wrong_codes: u32,
+    pub polls: u32,
 }
 
 impl Wizard {
@@ -86,6 +89,8 @@ impl Wizard {
             phone_busy: None,
             phone_said: None,
             replaces: None,
+            wrong_codes: 0,
+            polls: 0,
         }
     }
 
@@ -97,6 +102,8 @@ impl Wizard {
             .as_ref()
             .and_then(|payload| QrCode::new(&short_otpauth(payload.expose())).ok());
         self.enrollment = Some(enrollment);
+        self.wrong_codes = 0;
+        self.polls = 0;
     }
 
     pub fn kind(&self) -> Option<&MethodKind> {

@@ -163,7 +163,7 @@ fn done(state: &mut State, change: Change, new_default: Option<String>) -> Vec<E
             )
         }
         Change::RenameMethod { name, .. } => (
-            format!("Renamed it to {name}."),
+            rules::renamed(false, name),
             home::reload_methods(state),
         ),
         Change::RenameDevice { name, .. } => {
@@ -171,20 +171,20 @@ fn done(state: &mut State, change: Change, new_default: Option<String>) -> Vec<E
             if state.screen == Screen::Devices {
                 fx.extend(lists::load(state));
             }
-            (format!("Renamed the device to {name}."), fx)
+            (rules::renamed(true, name), fx)
         }
         Change::ChangePassword { .. } => (
             "Your password was changed. Your other sessions and your app passwords were signed out.".into(),
             home::reload_methods(state),
         ),
         Change::DeleteAppPassword { name, .. } => (
-            format!("Deleted app password {name}; apps using it can no longer sign in."),
+            rules::app_password_deleted(name),
             super::extras::open(state, Screen::AppPasswords),
         ),
         Change::GenerateRecoveryCodes => (String::new(), Vec::new()),
         Change::SignOutEverywhere => {
             let username = state.account.ready().map(|a| a.username.clone());
-            let text = "Signed out everywhere. Every sign-in, this one included, now asks for your second factor again.";
+            let text = rules::SIGNED_OUT_EVERYWHERE;
             to_sign_in(
                 state,
                 Some(Notice {

@@ -7,10 +7,12 @@ use crate::app::effects::Effect;
 use crate::app::keymap::Command;
 use crate::app::state::{
     KindChoice, Loadable, Notice, ReqId, State, TargetForm, Tone, Wizard, WizardStep, is_phone,
-    kind_choices, method_name,
+    kind_choices,
 };
 use crate::backend::BackendError;
 use crate::domain::{Ability, Enrollment, EnrollmentState, MethodKind};
+use crate::journeys::add::Added;
+use crate::journeys::rules;
 use crate::present;
 use crate::secrets::SecretString;
 use std::time::Duration;
@@ -45,7 +47,7 @@ fn cancel(state: &mut State) -> Vec<Effect> {
     let fx = abandon(state);
     if had {
         state.notice = Some(Notice {
-            text: "Cancelled: nothing was added.".into(),
+            text: rules::ADD_CANCELLED.into(),
             tone: Tone::Info,
         });
     }
@@ -141,6 +143,13 @@ fn poll(state: &mut State, delay: Duration) -> Vec<Effect> {
     let Some(enrollment) = w.enrollment.clone() else {
         return Vec::new();
     };
+    if w.polls >= rules::enrollment_polls(enrollment.expires_in) {
+        w.step = WizardStep::Failed {
+            message: capitalize(rules::TEST_UNANSWERED),
+        };
+        return Vec::new();
+    }
+    w.polls += 1;
     w.pending = Some(id);
     vec![Effect::VerifyEnrollment {
         id,
@@ -405,12 +414,11 @@ pub(super) fn begun(
 /// Saved on the server: close the wizard and say what was added (or changed).
 fn added(state: &mut State, m: crate::domain::Method) -> Vec<Effect> {
     let changed = state.wizard.take().is_some_and(|w| w.replaces.is_some());
-    let name = method_name(&m);
-    let text = if changed {
-        format!("Changed: {name} is verified and in use.")
-    } else {
-        format!("Added {name}. You can use it the next time you sign in.")
-    };
+    let text = Added {
+        method: m,
+        replaced: changed,
+    }
+    .message();
     state.notice = Some(Notice {
         text,
         tone: Tone::Success,
@@ -459,8 +467,21 @@ pub(super) fn checked(
             };
             Vec::new()
         }
+        Err(BackendError::Rejected { reason, message })
+            if reason.is_wrong_code() && w.wrong_codes + 1 >= rules::WRONG_CODES =>
+        {
+            w.step = WizardStep::Failed {
+                message: format!(
+                    "{}. {}",
+                    capitalize(message.trim_end_matches('.')),
+                    rules::NOTHING_ADDED
+                ),
+            };
+            Vec::new()
+        }
         Err(e) => {
             // Wrong code: say so, keep the QR code, let them type another.
+            w.wrong_codes += 1;
             w.error = Some(match &e {
                 BackendError::Rejected { message, .. } => capitalize(message),
                 other => capitalize(&other.to_string()),

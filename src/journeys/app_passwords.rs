@@ -1,0 +1,44 @@
+//! App passwords: create one (stepping up when the server wants it; the
+//! password is shown once) and delete one (asked first). Written once for
+//! plain mode and the CLI; the TUI says the same sentences from `rules`.
+
+use super::asker::{Asker, Confirm};
+use super::rules;
+use super::step_up::guarded;
+use crate::backend::{Backend, BackendError, Refusal};
+use crate::domain::AppPassword;
+use crate::secrets::SecretString;
+
+/// Creates an app password named `name` for `service`. `Ok(None)`: cancelled.
+pub async fn create<A: Asker>(
+    backend: &dyn Backend,
+    ask: &mut A,
+    name: &str,
+    service: Option<&str>,
+) -> Result<Option<(AppPassword, SecretString)>, A::Error> {
+    let name = name.trim();
+    Ok(guarded(backend, ask, || backend.create_app_password(name, service)).await??)
+}
+
+/// Deletes the app password `id`, after asking unless `confirm` is `Given`.
+/// `Ok(None)`: the user said no; `Ok(Some(sentence))`: deleted.
+pub async fn delete<A: Asker>(
+    backend: &dyn Backend,
+    ask: &mut A,
+    id: &str,
+    confirm: Confirm,
+) -> Result<Option<String>, A::Error> {
+    let list = backend.app_passwords().await?;
+    let name = list
+        .iter()
+        .find(|a| a.id == id)
+        .map(|a| a.name.clone())
+        .ok_or_else(|| {
+            BackendError::rejected(Refusal::NotFound, format!("there is no app password {id}"))
+        })?;
+    if confirm == Confirm::Ask && !ask.yes(&rules::delete_app_password(&name))? {
+        return Ok(None);
+    }
+    let deleted = guarded(backend, ask, || backend.delete_app_password(id)).await??;
+    Ok(deleted.map(|()| rules::app_password_deleted(&name)))
+}
