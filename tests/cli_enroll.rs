@@ -363,12 +363,7 @@ async fn user_adds_an_authenticator_app_activating_the_phone_and_approving_the_t
     );
     assert!(ok.status.success(), "{}", text(&ok.stderr));
     assert!(live.finish().success(), "{}", live.err.lock().unwrap());
-    assert!(
-        live.out
-            .lock()
-            .unwrap()
-            .contains("Added Authenticator app")
-    );
+    assert!(live.out.lock().unwrap().contains("Added Authenticator app"));
     assert!(kinds(&world).contains(&"authenticator_push".to_string()));
 
     // The phone can be renamed afterwards.

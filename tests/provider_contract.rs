@@ -471,3 +471,184 @@ fn what_a_provider_cannot_do_is_greyed_with_its_reason_before_anyone_tries() {
         s.notice
     );
 }
+
+/// The TUI against the scripted provider: effects run for real (paused clock).
+struct Tui {
+    state: State,
+    deps: secinfo::app::effects::Deps,
+    provider: std::sync::Arc<Scripted>,
+    _dir: tempfile::TempDir,
+}
+
+impl Tui {
+    fn new(script: Script, state: State) -> Tui {
+        let provider = std::sync::Arc::new(Scripted::new(script));
+        let dir = tempfile::tempdir().unwrap();
+        let accounts = secinfo::accounts::KnownAccounts::load(&dir.path().join("accounts.json"));
+        let deps = secinfo::app::effects::Deps {
+            backend: provider.clone(),
+            keeper: secinfo::journeys::session::Keeper::new(
+                std::sync::Arc::new(MemoryStore::default()),
+                "work",
+                std::sync::Arc::new(Mutex::new(accounts)),
+            ),
+            demo: None,
+        };
+        Tui {
+            state,
+            deps,
+            provider,
+            _dir: dir,
+        }
+    }
+
+    /// Runs `fx` and everything that follows, one effect at a time.
+    async fn run(&mut self, fx: Vec<Effect>) {
+        let mut queue: VecDeque<Effect> = fx.into();
+        while let Some(e) = queue.pop_front() {
+            for a in secinfo::app::effects::run(e, self.deps.clone()).await {
+                queue.extend(update(&mut self.state, a));
+            }
+        }
+    }
+
+    fn screen(&self) -> String {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        t.draw(|f| secinfo::ui::render(&self.state, f)).unwrap();
+        let buf = t.backend().buffer().clone();
+        (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn in_the_tui_a_user_signs_in_in_a_browser_and_lands_on_security_info() {
+    let script = Script {
+        polls: [
+            BrowserPoll::Pending,
+            BrowserPoll::SlowDown,
+            BrowserPoll::Finished(SignIn::Done {
+                mfa_setup_required: false,
+            }),
+        ]
+        .into(),
+        ..Script::default()
+    };
+    let mut signin = state();
+    secinfo::app::init(&mut signin, false);
+    let mut tui = Tui::new(script, signin);
+    type_text(&mut tui.state, "alice@contoso.test");
+    press(&mut tui.state, crossterm::event::KeyCode::Tab);
+    type_text(&mut tui.state, "a password");
+    let fx = press(&mut tui.state, crossterm::event::KeyCode::Enter);
+    // The password goes out; the provider answers with the browser step.
+    let [sign_in @ Effect::SignIn { .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    let answer = secinfo::app::effects::run(sign_in.clone(), tui.deps.clone()).await;
+    let mut fx = Vec::new();
+    for a in answer {
+        fx.extend(update(&mut tui.state, a));
+    }
+    let shown = tui.screen();
+    for needed in [
+        "Finish signing in in a browser",
+        "https://login.example.test/device",
+        "WDJB-MJHT",
+    ] {
+        assert!(shown.contains(needed), "{needed:?} on screen:\n{shown}");
+    }
+    assert!(
+        shown.contains('█') || shown.contains('▀'),
+        "the page as a QR code beside the text at 80×24:\n{shown}"
+    );
+    assert!(!shown.contains("device-code-never-shown"));
+    insta::assert_snapshot!("browser_sign_in_80x24", shown);
+
+    let started = Instant::now();
+    tui.run(fx).await;
+    let at: Vec<u64> = tui
+        .provider
+        .script(|s| s.polled_at.clone())
+        .iter()
+        .map(|t| t.duration_since(started).as_secs())
+        .collect();
+    assert_eq!(
+        at,
+        vec![5, 10, 20],
+        "paced, slowed down once, stopped after success"
+    );
+    assert_eq!(tui.state.screen, Screen::Home, "{:?}", tui.state.signin);
+    assert!(tui.state.methods.ready().is_some(), "Security info loaded");
+}
+
+#[tokio::test(start_paused = true)]
+async fn in_the_tui_a_step_up_answered_by_a_browser_step_finishes_there_and_the_delete_goes_through()
+ {
+    let script = Script {
+        polls: [BrowserPoll::Finished(SignIn::Done {
+            mfa_setup_required: false,
+        })]
+        .into(),
+        needs_step_up: true,
+        ..Script::default()
+    };
+    let mut tui = Tui::new(script, home());
+    let target = alice_methods()[1].clone();
+    let id = tui.state.next_id();
+    let delete = Effect::Change {
+        id,
+        change: Change::DeleteMethod {
+            id: target.id.clone(),
+            name: confirm_name(&target),
+            label: method_name(&target),
+            confirm: None,
+        },
+    };
+    let fx = update(&mut tui.state, Action::StepUpNeeded(Box::new(delete)));
+    let [ask @ Effect::StepUp { .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    let mut next = Vec::new();
+    for a in secinfo::app::effects::run(ask.clone(), tui.deps.clone()).await {
+        next.extend(update(&mut tui.state, a));
+    }
+    let shown = tui.screen();
+    assert!(
+        shown.contains("Confirm it is you in a browser") && shown.contains("WDJB-MJHT"),
+        "{shown}"
+    );
+    tui.run(next).await;
+    assert_eq!(
+        tui.provider.script(|s| s.deleted.clone()),
+        vec![target.id.clone()],
+        "sent again once the browser step was done"
+    );
+    assert!(tui.state.step_up.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn in_the_tui_backing_out_of_the_browser_step_returns_to_the_password() {
+    let mut signin = state();
+    secinfo::app::init(&mut signin, false);
+    let mut tui = Tui::new(Script::default(), signin);
+    type_text(&mut tui.state, "alice@contoso.test");
+    press(&mut tui.state, crossterm::event::KeyCode::Tab);
+    type_text(&mut tui.state, "a password");
+    let fx = press(&mut tui.state, crossterm::event::KeyCode::Enter);
+    for a in secinfo::app::effects::run(fx[0].clone(), tui.deps.clone()).await {
+        update(&mut tui.state, a);
+    }
+    assert!(matches!(tui.state.signin, SignInStep::Browser(_)));
+    press(&mut tui.state, crossterm::event::KeyCode::Esc);
+    let SignInStep::Password(form) = &tui.state.signin else {
+        panic!("{:?}", tui.state.signin)
+    };
+    assert_eq!(form.username, "alice@contoso.test");
+}

@@ -6,7 +6,7 @@ use crate::accounts::KnownAccount;
 use crate::app::effects::Effect;
 use crate::app::keymap::Command;
 use crate::app::state::ReqId;
-use crate::backend::{BackendError, FactorStarted, SignIn};
+use crate::backend::{BackendError, BrowserPoll, FactorStarted, SignIn};
 use crate::domain::{
     Account, Capabilities, Device, Enrollment, EnrollmentState, Method, RememberedDevice, Session,
 };
@@ -52,6 +52,11 @@ pub enum Action {
     SteppedUp {
         id: ReqId,
         result: R<SignIn>,
+    },
+    /// One poll of a browser step.
+    BrowserPolled {
+        id: ReqId,
+        result: R<BrowserPoll>,
     },
     Account {
         id: ReqId,

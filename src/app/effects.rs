@@ -4,7 +4,7 @@
 
 use crate::app::action::Action;
 use crate::app::state::{Change, ReqId};
-use crate::backend::{Backend, BackendError, Challenge};
+use crate::backend::{Backend, BackendError, BrowserStep, Challenge};
 use crate::domain::{Enrollment, MethodKind};
 pub use crate::journeys::add::SimulatedPhone;
 use crate::journeys::session::Keeper;
@@ -46,6 +46,12 @@ pub enum Effect {
     },
     StepUp {
         id: ReqId,
+    },
+    /// Ask whether the browser step is finished, after `delay` (the provider's pace).
+    PollBrowser {
+        id: ReqId,
+        step: BrowserStep,
+        delay: Duration,
     },
     LoadAccount {
         id: ReqId,
@@ -305,6 +311,13 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
             id,
             result: b.step_up().await,
         }),
+        Effect::PollBrowser { id, step, delay } => {
+            tokio::time::sleep(delay).await;
+            one(Action::BrowserPolled {
+                id,
+                result: b.poll_browser(&step).await,
+            })
+        }
         Effect::LoadAccount { id } => one(Action::Account {
             id,
             result: b.account().await,

@@ -12,11 +12,13 @@ use crate::secrets::SecretString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod browser;
 mod change;
 mod overlay;
 mod verify;
 mod wizard;
 
+pub use browser::*;
 pub use change::*;
 pub use overlay::*;
 pub use verify::*;
@@ -97,6 +99,8 @@ pub enum SignInStep {
     },
     Password(PasswordForm),
     Verify(Verify),
+    /// The provider finishes the sign-in in a browser.
+    Browser(BrowserWait),
     /// Signed in; loading who it is before showing Security info.
     Finishing {
         username: String,
@@ -221,6 +225,7 @@ impl State {
             SignInStep::Checking { .. } | SignInStep::Finishing { .. } => true,
             SignInStep::Password(f) => f.pending.is_some(),
             SignInStep::Verify(v) => verify_busy(v),
+            SignInStep::Browser(b) => b.pending.is_some(),
             SignInStep::Accounts { .. } => false,
         };
         let overlay = match &self.overlay {
@@ -236,10 +241,11 @@ impl State {
                 .as_ref()
                 .is_some_and(|w| w.pending.is_some() || w.phone_busy.is_some())
             || self.signing_out.is_some()
-            || self
-                .step_up
-                .as_ref()
-                .is_some_and(|s| s.pending.is_some() || s.verify.as_ref().is_some_and(verify_busy))
+            || self.step_up.as_ref().is_some_and(|s| {
+                s.pending.is_some()
+                    || s.verify.as_ref().is_some_and(verify_busy)
+                    || s.browser.as_ref().is_some_and(|b| b.pending.is_some())
+            })
             || self.account.is_loading()
             || self.caps.is_loading()
             || self.methods.is_loading()
@@ -279,6 +285,17 @@ impl State {
     }
 
     /// The verify flow on screen, whether for sign-in or a step-up.
+    /// The browser step on screen, for sign-in or a step-up.
+    pub fn active_browser(&self) -> Option<&BrowserWait> {
+        if let Some(s) = &self.step_up {
+            return s.browser.as_ref();
+        }
+        match (&self.screen, &self.signin) {
+            (Screen::SignIn, SignInStep::Browser(b)) => Some(b),
+            _ => None,
+        }
+    }
+
     pub fn active_verify(&self) -> Option<&Verify> {
         if let Some(s) = &self.step_up {
             return s.verify.as_ref();
@@ -327,9 +344,10 @@ impl State {
             }
             cmds.push(Back);
         } else if let Some(s) = &self.step_up {
-            match &s.verify {
-                Some(v) => (cmds, text) = verify_context(v, self.demo.is_some()),
-                None => cmds = vec![Back],
+            match (&s.verify, &s.browser) {
+                (Some(v), _) => (cmds, text) = verify_context(v, self.demo.is_some()),
+                (None, Some(_)) => cmds = vec![Copy, Back],
+                (None, None) => cmds = vec![Back],
             }
         } else if let Some(w) = &self.wizard {
             (cmds, text) = wizard_context(w, self.demo.is_some());
@@ -348,6 +366,7 @@ impl State {
                     }
                     c
                 }
+                (Screen::SignIn, SignInStep::Browser(_)) => vec![Copy, Back],
                 (Screen::SignIn, _) => vec![],
                 (Screen::Home, _) => vec![MoveUp, MoveDown, Activate, Delete, Refresh],
                 (Screen::Devices, _) => vec![MoveUp, MoveDown, Activate, Delete, Refresh, Back],

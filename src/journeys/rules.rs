@@ -165,10 +165,6 @@ pub const SLOW_DOWN: Duration = Duration::from_secs(5);
 pub const BROWSER_EXPIRED: &str =
     "the code expired before the sign-in was finished in the browser; start again";
 
-/// Where the TUI meets a browser step it cannot show yet (the CLI and plain mode can).
-pub const BROWSER_STEP_IN_CLI: &str = "This provider finishes this step in a browser, which this screen cannot show yet: \
-     run `secinfo login` (or use --plain), which shows the page and the code";
-
 /// The browser step, in one sentence.
 pub fn open_in_browser(url: &str, code: &str) -> String {
     format!("To finish, open {url} in a browser on any device and enter the code {code}")

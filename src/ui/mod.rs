@@ -2,6 +2,7 @@
 //! network, no mutation. Layout from top: demo banner, the screen, the
 //! notice line, the key bar, the status line (profile and server).
 
+pub mod browser;
 pub mod demo;
 pub mod devices;
 pub mod dialogs;

@@ -14,6 +14,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
         SignInStep::Accounts { focus } => accounts(state, *focus, frame, area, theme),
         SignInStep::Password(form) => password(state, form, frame, area, theme),
         SignInStep::Verify(v) => super::verify::render(state, v, None, frame, area, theme),
+        SignInStep::Browser(b) => super::browser::render(state, b, None, frame, area, theme),
         SignInStep::Checking { username, .. } => waiting(
             state,
             &format!("Signing in as {}…", clean(username)),

@@ -18,6 +18,9 @@ pub fn render_step_up(
 ) -> Option<Position> {
     let s = state.step_up.as_ref()?;
     let why = format!("This change needs a fresh second factor: {}", s.what);
+    if let Some(b) = &s.browser {
+        return super::browser::render(state, b, Some(why), frame, area, theme);
+    }
     match &s.verify {
         Some(v) => render(state, v, Some(why), frame, area, theme),
         None => {

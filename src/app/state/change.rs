@@ -94,5 +94,7 @@ pub struct StepUp {
     pub what: String,
     pub pending: Option<ReqId>,
     pub verify: Option<Verify>,
+    /// The provider steps up in a browser instead.
+    pub browser: Option<super::BrowserWait>,
     pub error: Option<String>,
 }

@@ -2,6 +2,7 @@
 //! resolved through the keymap here (so tests can send raw keys), then each
 //! screen's module handles its commands and the results meant for it.
 
+mod browser;
 mod change;
 mod dialogs;
 mod extras;
@@ -16,10 +17,10 @@ use crate::app::action::Action;
 use crate::app::effects::Effect;
 use crate::app::keymap::{Command, Key};
 use crate::app::state::{
-    FactorItem, Loadable, Notice, Overlay, PasswordForm, Screen, SentMessage, SignInStep, State,
-    Tone,
+    FactorItem, Loadable, Notice, Overlay, PasswordForm, Purpose, Screen, SentMessage, SignInStep,
+    State, Tone,
 };
-use crate::backend::BackendError;
+use crate::backend::{BackendError, SignIn};
 use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
 
 /// The first effects: load Security info when already signed in, else start signing in.
@@ -123,6 +124,10 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Waited { id } => verify::waited(state, id),
         Action::FactorAnswered { id, result } => verify::answered(state, id, result),
         Action::SteppedUp { id, result } => step_up::stepped_up(state, id, result),
+        Action::BrowserPolled { id, result } => match browser::polled(state, id, result) {
+            browser::Polled::Waiting(fx) => fx,
+            browser::Polled::Finished(purpose, finished) => proceed(state, purpose, *finished),
+        },
         Action::StepUpNeeded(retry) => step_up::needed(state, *retry),
         Action::Account { id, result } => signin::account_loaded(state, id, result),
         Action::Capabilities { id, result } => {
@@ -210,6 +215,55 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
                     Err(e) => Loadable::Failed(BackendError::NotSupported(e)),
                 };
             }
+            Vec::new()
+        }
+    }
+}
+
+/// What the provider said after a step of signing in (a password, a second
+/// factor, a browser), for whichever purpose: signed in, stepped up, or the
+/// next step on screen. The one place the sign-in steps meet, so the
+/// screens' handlers need not call each other.
+fn proceed(state: &mut State, purpose: Purpose, next: SignIn) -> Vec<Effect> {
+    match next {
+        SignIn::Done { mfa_setup_required } => match purpose {
+            Purpose::SignIn { username } => signin::finish(state, username, mfa_setup_required),
+            Purpose::StepUp => step_up::resume(state),
+        },
+        SignIn::SecondFactor(challenge) => {
+            let (v, fx) = verify::begin(state, challenge, purpose.clone());
+            match purpose {
+                Purpose::SignIn { .. } => state.signin = SignInStep::Verify(v),
+                Purpose::StepUp => {
+                    if let Some(s) = &mut state.step_up {
+                        s.pending = None;
+                        s.browser = None;
+                        s.verify = Some(v);
+                    }
+                }
+            }
+            fx
+        }
+        SignIn::Browser(step) => {
+            let (wait, fx) = browser::begin(state, step, purpose.clone());
+            match purpose {
+                Purpose::SignIn { .. } => state.signin = SignInStep::Browser(wait),
+                Purpose::StepUp => {
+                    if let Some(s) = &mut state.step_up {
+                        s.pending = None;
+                        s.verify = None;
+                        s.browser = Some(wait);
+                    }
+                }
+            }
+            fx
+        }
+        SignIn::Pending => {
+            note(
+                state,
+                "The server is still working on it; try again.",
+                Tone::Error,
+            );
             Vec::new()
         }
     }

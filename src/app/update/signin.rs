@@ -1,7 +1,7 @@
 //! Sign-in: the account picker, username and password, then verification,
 //! then loading who signed in before Security info shows.
 
-use super::{home, step, verify};
+use super::{browser, home, step, verify};
 use crate::app::effects::Effect;
 use crate::app::keymap::Command;
 use crate::app::state::{
@@ -14,24 +14,27 @@ pub(super) fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
     match state.signin.clone() {
         SignInStep::Accounts { focus } => accounts(state, focus, cmd),
         SignInStep::Password(form) => password(state, form, cmd),
-        SignInStep::Verify(_) => match verify::command(state, cmd) {
-            Some(fx) => fx,
-            None => {
-                // Backing out of verification returns to the password, username kept.
-                if let SignInStep::Verify(v) = &state.signin
-                    && let Purpose::SignIn { username } = &v.purpose
-                {
-                    state.signin = SignInStep::Password(PasswordForm {
-                        username: username.clone(),
-                        focus: 1,
-                        ..Default::default()
-                    });
-                }
-                Vec::new()
-            }
-        },
+        SignInStep::Verify(_) => verify::command(state, cmd).unwrap_or_else(|| back(state)),
+        SignInStep::Browser(_) => browser::command(state, cmd).unwrap_or_else(|| back(state)),
         SignInStep::Checking { .. } | SignInStep::Finishing { .. } => Vec::new(),
     }
+}
+
+/// Backing out of a second step returns to the password, username kept.
+fn back(state: &mut State) -> Vec<Effect> {
+    let purpose = match &state.signin {
+        SignInStep::Verify(v) => &v.purpose,
+        SignInStep::Browser(b) => &b.purpose,
+        _ => return Vec::new(),
+    };
+    if let Purpose::SignIn { username } = purpose {
+        state.signin = SignInStep::Password(PasswordForm {
+            username: username.clone(),
+            focus: 1,
+            ..Default::default()
+        });
+    }
+    Vec::new()
 }
 
 fn accounts(state: &mut State, focus: usize, cmd: Command) -> Vec<Effect> {
@@ -170,20 +173,11 @@ pub(super) fn password_checked(
     form.pending = None;
     let username = form.username.trim().to_string();
     match result {
-        Ok(SignIn::Done { mfa_setup_required }) => finish(state, username, mfa_setup_required),
-        Ok(SignIn::SecondFactor(challenge)) => {
-            let (v, fx) = verify::begin(state, challenge, Purpose::SignIn { username });
-            state.signin = SignInStep::Verify(v);
-            fx
-        }
         Ok(SignIn::Pending) => {
             form.error = Some("The server is still working on it; try again.".into());
             Vec::new()
         }
-        Ok(SignIn::Browser(_)) => {
-            form.error = Some(crate::journeys::rules::BROWSER_STEP_IN_CLI.into());
-            Vec::new()
-        }
+        Ok(next) => super::proceed(state, Purpose::SignIn { username }, next),
         Err(e) => {
             form.error = Some(e.to_string());
             form.password = Default::default();

@@ -26,6 +26,7 @@ pub(super) fn needed(state: &mut State, retry: Effect) -> Vec<Effect> {
         retry,
         pending: Some(ask),
         verify: None,
+        browser: None,
         error: None,
     });
     vec![Effect::StepUp { id: ask }]
@@ -45,22 +46,9 @@ pub(super) fn stepped_up(
     }
     match result {
         Ok(SignIn::Done { .. }) => resume(state),
-        Ok(SignIn::SecondFactor(challenge)) => {
-            let (v, fx) = verify::begin(state, challenge, Purpose::StepUp);
-            if let Some(s) = &mut state.step_up {
-                s.pending = None;
-                s.verify = Some(v);
-            }
-            fx
+        Ok(next @ (SignIn::SecondFactor(_) | SignIn::Browser(_))) => {
+            super::proceed(state, Purpose::StepUp, next)
         }
-        Ok(SignIn::Browser(_)) => give_up(
-            state,
-            format!(
-                "{}. Nothing was changed.",
-                crate::journeys::rules::BROWSER_STEP_IN_CLI
-            ),
-            Tone::Error,
-        ),
         Ok(SignIn::Pending) | Err(_) => {
             let why = match result {
                 Err(e) => e.to_string(),
@@ -87,7 +75,13 @@ pub(super) fn resume(state: &mut State) -> Vec<Effect> {
 
 /// Keys while the step-up is on screen: the verify flow's, and Back to cancel.
 pub(super) fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
-    match verify::command(state, cmd) {
+    let in_browser = state.step_up.as_ref().is_some_and(|s| s.browser.is_some());
+    let handled = if in_browser {
+        super::browser::command(state, cmd)
+    } else {
+        verify::command(state, cmd)
+    };
+    match handled {
         Some(fx) => fx,
         None if cmd == Command::Back => {
             give_up(state, "Cancelled: nothing was changed.", Tone::Info)

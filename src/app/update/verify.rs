@@ -2,7 +2,7 @@
 //! waiting for a push with number matching. Shared by sign-in and step-up;
 //! the caller decides what a finished verification means.
 
-use super::{signin, step};
+use super::step;
 use crate::app::effects::Effect;
 use crate::app::keymap::Command;
 use crate::app::state::{Factor, FactorItem, Purpose, ReqId, State, Verify, VerifyStep};
@@ -311,15 +311,6 @@ pub(super) fn answered(
     let (challenge, purpose, mut f) = (v.challenge.clone(), v.purpose.clone(), f.clone());
     f.answering = None;
     match result {
-        Ok(SignIn::Done { mfa_setup_required }) => match purpose {
-            Purpose::SignIn { username } => signin::finish(state, username, mfa_setup_required),
-            Purpose::StepUp => super::step_up::resume(state),
-        },
-        Ok(SignIn::Browser(_)) => {
-            f.error = Some(rules::BROWSER_STEP_IN_CLI.into());
-            put_factor(state, f);
-            Vec::new()
-        }
         Ok(SignIn::Pending) if f.is_push() => {
             let fx = poll(state, &challenge, &mut f);
             put_factor(state, f);
@@ -330,13 +321,7 @@ pub(super) fn answered(
             put_factor(state, f);
             Vec::new()
         }
-        Ok(SignIn::SecondFactor(next)) => {
-            let (v2, fx) = begin(state, next, purpose);
-            if let Some(slot) = verify_mut(state) {
-                *slot = v2;
-            }
-            fx
-        }
+        Ok(next) => super::proceed(state, purpose, next),
         Err(e) => {
             let wrong = e.refusal().is_some_and(Refusal::is_wrong_code);
             f.wrong_codes += u32::from(wrong);
