@@ -55,7 +55,17 @@ fn caps_with_everything() -> Capabilities {
 
 fn wizard_home() -> State {
     let mut s = home();
-    s.caps = Loadable::Ready(caps_with_everything());
+    // As the capabilities arrive: the portal links' QR codes are encoded then, once.
+    let id = s.next_id();
+    s.caps = Loadable::Loading(id);
+    update(
+        &mut s,
+        Action::Capabilities {
+            id,
+            result: Ok(caps_with_everything()),
+        },
+    );
+    assert!(s.caps.ready().is_some());
     s
 }
 

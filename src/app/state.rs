@@ -146,6 +146,9 @@ pub struct State {
     pub accounts: Vec<KnownAccount>,
     pub account: Loadable<Account>,
     pub caps: Loadable<Capabilities>,
+    /// The portal links' QR codes (handoffs), encoded once when the
+    /// capabilities arrive, not on every frame.
+    pub portal_qrs: Vec<(String, crate::qr::QrCode)>,
     pub methods: Loadable<Vec<Method>>,
     pub devices: Loadable<Vec<Device>>,
     pub sessions: Loadable<Vec<Session>>,
@@ -189,6 +192,7 @@ impl State {
             accounts: Vec::new(),
             account: Loadable::NotAsked,
             caps: Loadable::NotAsked,
+            portal_qrs: Vec::new(),
             methods: Loadable::NotAsked,
             devices: Loadable::NotAsked,
             sessions: Loadable::NotAsked,
@@ -285,6 +289,14 @@ impl State {
     }
 
     /// The verify flow on screen, whether for sign-in or a step-up.
+    /// The encoded QR code of a portal link, when it was given with the capabilities.
+    pub fn portal_qr(&self, url: &str) -> Option<&crate::qr::QrCode> {
+        self.portal_qrs
+            .iter()
+            .find(|(u, _)| u == url)
+            .map(|(_, qr)| qr)
+    }
+
     /// The browser step on screen, for sign-in or a step-up.
     pub fn active_browser(&self) -> Option<&BrowserWait> {
         if let Some(s) = &self.step_up {

@@ -8,7 +8,7 @@ use crate::app::state::{State, Wizard, WizardStep, is_phone, kind_choices};
 use crate::config::ThemeName;
 use crate::domain::{Ability, MethodKind};
 use crate::present::{self, grouped};
-use crate::qr::{MIN_QUIET_ZONE, QrCode, QrPalette, short_otpauth};
+use crate::qr::{MIN_QUIET_ZONE, QrPalette, short_otpauth};
 use crate::ui::theme::Theme;
 use crate::ui::widgets::{clean, field, row, scrolled, spinner, wrap};
 use ratatui::Frame;
@@ -129,7 +129,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
                 // The portal's QR code goes top right; the text beside it keeps clear of it.
                 let qr_w = portal_url
                     .as_deref()
-                    .map_or(0, |u| portal_qr(u, frame, area));
+                    .map_or(0, |u| portal_qr(state, u, frame, area));
                 let tw = width.saturating_sub(qr_w + 1).max(20);
                 lines.push(Line::raw(""));
                 // The portal goes on its own line below, in the link style.
@@ -174,7 +174,9 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
                     Ability::Yes => None,
                 });
             // The portal's QR code top right; the text keeps clear of it.
-            let qr_w = url.as_deref().map_or(0, |u| portal_qr(u, frame, area));
+            let qr_w = url
+                .as_deref()
+                .map_or(0, |u| portal_qr(state, u, frame, area));
             let tw = width.saturating_sub(qr_w + 1).max(20);
             lines.push(Line::styled(name.clone(), theme.heading));
             lines.push(Line::raw(""));
@@ -380,14 +382,16 @@ fn tail(state: &State, w: &Wizard, lines: &mut Vec<Line<'static>>, width: u16, t
 
 /// A portal URL's QR code at the top right of `area`, only where it fits whole
 /// and leaves room for the list; returns the columns it took (0: not drawn).
-fn portal_qr(url: &str, frame: &mut Frame, area: Rect) -> u16 {
-    let Ok(qr) = QrCode::new(url) else { return 0 };
+fn portal_qr(state: &State, url: &str, frame: &mut Frame, area: Rect) -> u16 {
+    let Some(qr) = state.portal_qr(url) else {
+        return 0;
+    };
     let (w, h) = qr.size_for(MIN_QUIET_ZONE);
     if area.height < h || area.width < w + 40 {
         return 0;
     }
     let spot = Rect::new(area.right() - w, area.y, w, h);
-    frame.render_widget(&qr, spot);
+    frame.render_widget(qr, spot);
     w
 }
 

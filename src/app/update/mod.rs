@@ -131,6 +131,9 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
         Action::StepUpNeeded(retry) => step_up::needed(state, *retry),
         Action::Account { id, result } => signin::account_loaded(state, id, result),
         Action::Capabilities { id, result } => {
+            if let Ok(caps) = &result {
+                state.portal_qrs = portal_qrs(caps);
+            }
             settled(state, |s| s.caps.settle(id, result.clone()), &result)
         }
         Action::Methods { id, result } => {
@@ -218,6 +221,23 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// Each distinct portal link of the handoffs, as a QR code.
+fn portal_qrs(caps: &crate::domain::Capabilities) -> Vec<(String, crate::qr::QrCode)> {
+    let mut qrs: Vec<(String, crate::qr::QrCode)> = Vec::new();
+    for (_, ability) in &caps.enroll {
+        if let crate::domain::Ability::No {
+            portal_url: Some(url),
+            ..
+        } = ability
+            && !qrs.iter().any(|(u, _)| u == url)
+            && let Ok(qr) = crate::qr::QrCode::new(url)
+        {
+            qrs.push((url.clone(), qr));
+        }
+    }
+    qrs
 }
 
 /// What the provider said after a step of signing in (a password, a second
