@@ -122,7 +122,7 @@ pub async fn second_factor(
         remember,
     )
     .await?
-    .ok_or_else(|| Failure::new(exit::FAILURE, "cancelled", "cancelled: not signed in"))
+    .ok_or_else(|| Failure::cancelled("not signed in"))
 }
 
 /// Run a change; if the server wants a fresh second factor, ask for it and retry once.
@@ -133,7 +133,7 @@ where
 {
     crate::journeys::step_up::guarded(&*ctx.backend, &mut Terminal::default(), change)
         .await??
-        .ok_or_else(|| Failure::new(exit::FAILURE, "cancelled", "cancelled: nothing was changed"))
+        .ok_or_else(|| Failure::cancelled("nothing was changed"))
 }
 
 pub async fn logout(g: &Global) -> Outcome {

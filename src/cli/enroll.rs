@@ -95,12 +95,7 @@ pub async fn add(g: &Global, ctx: &Context, command: AddCommand) -> Outcome {
         kind: &kind,
         target: target.as_deref(),
     };
-    let mut terminal = Terminal::listening(g.plain);
-    let added = add::add(&*ctx.backend, &mut terminal, adding, None)
-        .await?
-        .ok_or_else(cancelled)?;
-    say!("{}", added.message());
-    Ok(())
+    run(g, ctx, adding).await
 }
 
 /// `methods add totp --json`: begin, print what a script needs, and leave the
@@ -120,7 +115,17 @@ async fn start_for_a_script(ctx: &Context, kind: &MethodKind) -> Outcome {
 }
 
 fn cancelled() -> Failure {
-    Failure::new(exit::REFUSED, "cancelled", "cancelled; nothing was added")
+    Failure::cancelled("nothing was added")
+}
+
+/// Runs the shared journey on the terminal and says what was added.
+async fn run(g: &Global, ctx: &Context, adding: Adding<'_>) -> Outcome {
+    let mut terminal = Terminal::listening(g.plain);
+    let added = add::add(&*ctx.backend, &mut terminal, adding, None)
+        .await?
+        .ok_or_else(cancelled)?;
+    say!("{}", added.message());
+    Ok(())
 }
 
 fn email_address(typed: &str) -> Result<String, Failure> {
@@ -177,12 +182,7 @@ pub async fn change(
         method_id: id,
         target: &target,
     };
-    let mut terminal = Terminal::listening(g.plain);
-    let added = add::add(&*ctx.backend, &mut terminal, adding, None)
-        .await?
-        .ok_or_else(cancelled)?;
-    say!("{}", added.message());
-    Ok(())
+    run(g, ctx, adding).await
 }
 
 /// `methods verify ENROLLMENT_ID`: finish a scripted enrollment with a code from stdin.

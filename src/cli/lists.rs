@@ -161,9 +161,7 @@ pub async fn methods(g: &Global, command: MethodsCommand) -> Outcome {
 async fn rename(ctx: &Context, target: Target<'_>, name: &str) -> Outcome {
     let said = change::rename(&*ctx.backend, &mut Terminal::default(), target, name)
         .await?
-        .ok_or_else(|| {
-            Failure::new(exit::REFUSED, "cancelled", "cancelled; nothing was changed")
-        })?;
+        .ok_or_else(|| Failure::cancelled("nothing was changed"))?;
     say!("{said}");
     Ok(())
 }
@@ -291,11 +289,7 @@ pub async fn signout_all(g: &Global, yes: bool) -> Outcome {
     )
     .await?
     {
-        return Err(Failure::new(
-            exit::REFUSED,
-            "cancelled",
-            "cancelled; nothing was changed",
-        ));
+        return Err(Failure::cancelled("nothing was changed"));
     }
     say!("{}", rules::SIGNED_OUT_EVERYWHERE);
     Ok(())

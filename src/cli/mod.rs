@@ -172,6 +172,11 @@ impl Failure {
             refusal: None,
         }
     }
+
+    /// The user said no, or stopped: `what` says what stayed as it was.
+    pub fn cancelled(what: &str) -> Self {
+        Self::new(exit::REFUSED, "cancelled", format!("cancelled; {what}"))
+    }
 }
 
 impl From<crate::backend::BackendError> for Failure {

@@ -144,9 +144,7 @@ pub async fn app_passwords(g: &Global, command: AppPasswordsCommand) -> Outcome 
                 service.as_deref(),
             )
             .await?
-            .ok_or_else(|| {
-                Failure::new(exit::REFUSED, "cancelled", "cancelled; nothing was created")
-            })?;
+            .ok_or_else(|| Failure::cancelled("nothing was created"))?;
             if json {
                 return Ok(output::print_json(&output::AppPasswordCreated {
                     schema: output::SCHEMA,
@@ -168,9 +166,7 @@ pub async fn app_passwords(g: &Global, command: AppPasswordsCommand) -> Outcome 
             let confirm = if yes { Confirm::Given } else { Confirm::Ask };
             let said = app_passwords::delete(&*ctx.backend, &mut Terminal::default(), &id, confirm)
                 .await?
-                .ok_or_else(|| {
-                    Failure::new(exit::REFUSED, "cancelled", "cancelled; nothing was changed")
-                })?;
+                .ok_or_else(|| Failure::cancelled("nothing was changed"))?;
             say!("{said}");
             Ok(())
         }
@@ -201,13 +197,7 @@ pub async fn recovery_codes(g: &Global, command: RecoveryCodesCommand) -> Outcom
             let confirm = if yes { Confirm::Given } else { Confirm::Ask };
             let codes = recovery_codes::generate(&*ctx.backend, &mut Terminal::default(), confirm)
                 .await?
-                .ok_or_else(|| {
-                    Failure::new(
-                        exit::REFUSED,
-                        "cancelled",
-                        "cancelled; your codes are as they were",
-                    )
-                })?;
+                .ok_or_else(|| Failure::cancelled("your codes are as they were"))?;
             if json {
                 return Ok(output::print_json(&output::RecoveryCodes {
                     schema: output::SCHEMA,
