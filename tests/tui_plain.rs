@@ -574,6 +574,14 @@ fn cli_talk(mut cmd: std::process::Command, answers: &[Answer]) -> (String, Stri
     (out, err)
 }
 
+fn line_starting(text: &str, start: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("no line starting {start:?} in {text}"))
+        .to_string()
+}
+
 fn uri_in(text: &str) -> String {
     text.split_whitespace()
         .find(|w| w.starts_with("otpauth://"))
@@ -630,8 +638,8 @@ async fn the_same_journey_in_plain_mode_and_the_cli_ends_the_same_and_is_said_th
     let shown = s.expect("Enter the code (an empty line cancels)").await;
     let uri = uri_in(&shown);
     s.send(&code_for(&uri));
-    s.expect("Added").await;
     let home = s.expect("Enter a number:").await;
+    let plain_added = line_starting(&home, "Added ");
     s.send(&number_of(&home, "Delete a sign-in method"));
     let which = s.expect("Enter a number:").await;
     s.send(&number_of(&which, "Authenticator app (code)"));
@@ -671,6 +679,7 @@ async fn the_same_journey_in_plain_mode_and_the_cli_ends_the_same_and_is_said_th
         &[("Enter the code", 1, &code)],
     );
     let cli_uri = uri_in(&out);
+    let cli_added = line_starting(&out, "Added ");
     let list = cli(h, &world, &["methods", "list", "--json"])
         .output()
         .unwrap();
@@ -696,6 +705,7 @@ async fn the_same_journey_in_plain_mode_and_the_cli_ends_the_same_and_is_said_th
         .unwrap_or_else(|| panic!("{out}"))
         .to_string();
 
+    assert_eq!(plain_added, cli_added, "the same words for the same addition");
     assert_eq!(plain_said, cli_said, "the same words for the same outcome");
     assert!(
         kinds_of(&world, "pat@contoso.test").is_empty(),
