@@ -12,6 +12,7 @@ use crate::app::state::{
 };
 use crate::backend::BackendError;
 use crate::domain::AppPassword;
+use crate::journeys::rules;
 use crate::secrets::SecretString;
 
 /// "Change" on a method row: a method on a device renames the device (as the portal does).
@@ -384,11 +385,7 @@ pub(super) fn created(
         Ok((a, secret)) => {
             state.overlay = Some(Overlay::ShowOnce(ShowOnce {
                 title: format!("App password {}", a.name),
-                lines: vec![
-                    "Type this in the app instead of your password. It is shown only now: \
-                     secinfo cannot show it again."
-                        .into(),
-                ],
+                lines: vec![rules::APP_PASSWORD_SHOWN_ONCE.into()],
                 secrets: vec![secret],
                 copied: false,
             }));
@@ -422,11 +419,7 @@ pub(super) fn codes(
         Ok(codes) => {
             state.overlay = Some(Overlay::ShowOnce(ShowOnce {
                 title: "Your recovery codes".into(),
-                lines: vec![
-                    "Each works once. Keep them somewhere safe: they are shown only now, \
-                     and any older codes no longer work."
-                        .into(),
-                ],
+                lines: vec![rules::keep_recovery_codes(codes.len())],
                 secrets: codes,
                 copied: false,
             }));
