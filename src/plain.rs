@@ -41,6 +41,10 @@ pub async fn run_with(
 ) -> anyhow::Result<()> {
     let (state, deps, signed_in) = prepare(ctx);
     let mut io = Io::new(input, output, secrets);
+    io.phone = deps
+        .demo
+        .clone()
+        .map(|d| d as std::sync::Arc<dyn crate::journeys::asker::SimulatedPhone>);
     io.say("secinfo: Security info (plain mode)")?;
     io.say(&format!(
         "Profile {}, server {}",

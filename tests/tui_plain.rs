@@ -6,6 +6,7 @@ mod tui_support;
 
 use secinfo::accounts::KnownAccounts;
 use secinfo::app::keymap::Keymap;
+use secinfo::app::state::DemoInfo;
 use secinfo::backend::native::NativeBackend;
 use secinfo::config::ThemeName;
 use secinfo::secrets::NoStore;
@@ -52,6 +53,29 @@ impl Session {
         state_dir: &std::path::Path,
         store: Arc<dyn secinfo::secrets::SessionStore>,
     ) -> Session {
+        Self::start_ctx(world, state_dir, store, None)
+    }
+
+    /// The demo: its banner, and its simulated phone offered where a phone would approve.
+    fn start_demo(world: &World, state_dir: &std::path::Path) -> Session {
+        let demo = DemoInfo {
+            username: world.demo.username.clone(),
+            password: world.demo.password.clone(),
+            db_path: world.db.clone(),
+            phone_dir: world.phone_dir.clone(),
+        };
+        let store = Arc::new(NoStore {
+            reason: "tests keep nothing".into(),
+        });
+        Self::start_ctx(world, state_dir, store, Some(demo))
+    }
+
+    fn start_ctx(
+        world: &World,
+        state_dir: &std::path::Path,
+        store: Arc<dyn secinfo::secrets::SessionStore>,
+        demo: Option<DemoInfo>,
+    ) -> Session {
         let backend = NativeBackend::new(
             &world.server.url,
             "plain-test",
@@ -64,7 +88,7 @@ impl Session {
             store,
             profile: "test".into(),
             server_url: world.server.url.clone(),
-            demo: None,
+            demo,
             accounts: KnownAccounts::load(&state_dir.join("accounts.json")),
             keymap: Keymap::default(),
             theme: ThemeName::Default,
@@ -161,6 +185,49 @@ async fn sign_in_by_email(s: &mut Session, world: &World, remember: &str) {
     s.expect("Enter the code").await;
     s.send(&latest_code(world));
     s.expect("Signed in as").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_the_plain_demo_the_simulated_phone_adds_the_authenticator_app_and_approves_sign_ins() {
+    let world = World::start(Settings::default()).await;
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start_demo(&world, state.path());
+    s.expect("This is the demo").await;
+    sign_in_by_email(&mut s, &world, "n").await;
+    let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "Add sign-in method"));
+    let kinds = s.expect("Enter a number:").await;
+    s.send(&number_of(&kinds, "Authenticator app"));
+    s.expect("Activate the demo's simulated phone with it? Enter y or n:")
+        .await;
+    s.send("y");
+    let asked = s
+        .expect("Approve it on the demo's simulated phone? Enter y or n:")
+        .await;
+    assert!(asked.contains("Number to match: "), "{asked}");
+    s.send("y");
+    s.expect("Added Authenticator app").await;
+
+    // Signing in again: the push is approved on the same simulated phone.
+    let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "Sign out"));
+    let picker = s.expect("Enter a number:").await;
+    s.send(&number_of(&picker, &world.demo.username));
+    s.expect("Password:").await;
+    s.send(&world.demo.password);
+    let choices = s.expect("Enter a number:").await;
+    s.send(&number_of(&choices, "Approve a request on Simulated phone"));
+    s.expect("Enter y or n:").await;
+    s.send("n");
+    let asked = s
+        .expect("Approve it on the demo's simulated phone? Enter y or n:")
+        .await;
+    assert!(asked.contains("enter the number shown to sign in: "), "{asked}");
+    s.send("y");
+    s.expect("Signed in as").await;
+    let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "Quit"));
+    s.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -705,7 +772,10 @@ async fn the_same_journey_in_plain_mode_and_the_cli_ends_the_same_and_is_said_th
         .unwrap_or_else(|| panic!("{out}"))
         .to_string();
 
-    assert_eq!(plain_added, cli_added, "the same words for the same addition");
+    assert_eq!(
+        plain_added, cli_added,
+        "the same words for the same addition"
+    );
     assert_eq!(plain_said, cli_said, "the same words for the same outcome");
     assert!(
         kinds_of(&world, "pat@contoso.test").is_empty(),

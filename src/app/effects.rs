@@ -6,7 +6,7 @@ use crate::app::action::Action;
 use crate::app::state::{Change, ReqId};
 use crate::backend::{Backend, BackendError, BrowserStep, Challenge};
 use crate::domain::{Enrollment, MethodKind};
-pub use crate::journeys::add::SimulatedPhone;
+pub use crate::journeys::asker::SimulatedPhone;
 use crate::journeys::session::Keeper;
 use crate::protocol::OutboxMessage;
 use crate::secrets::SecretString;

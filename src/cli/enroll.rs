@@ -121,7 +121,7 @@ fn cancelled() -> Failure {
 /// Runs the shared journey on the terminal and says what was added.
 async fn run(g: &Global, ctx: &Context, adding: Adding<'_>) -> Outcome {
     let mut terminal = Terminal::listening(g.plain);
-    let added = add::add(&*ctx.backend, &mut terminal, adding, None)
+    let added = add::add(&*ctx.backend, &mut terminal, adding)
         .await?
         .ok_or_else(cancelled)?;
     say!("{}", added.message());

@@ -15,7 +15,6 @@ use crate::domain::{Ability, Capabilities, Enrollment, EnrollmentState, Method, 
 use crate::present::{self, grouped};
 use crate::qr::short_otpauth;
 use crate::secrets::SecretString;
-use async_trait::async_trait;
 use std::time::Instant;
 
 /// What to add.
@@ -29,14 +28,6 @@ pub enum Adding<'a> {
     /// A new number or address for an existing phone or email method: the
     /// old one stays until the new one is verified.
     Contact { method_id: &'a str, target: &'a str },
-}
-
-/// The demo's simulated phone: offered where a real phone would scan or approve.
-#[async_trait]
-pub trait SimulatedPhone: Send + Sync {
-    /// Activates the phone from an activation payload; says what was added.
-    async fn activate(&self, payload: &str) -> Result<String, String>;
-    async fn approve(&self, number: u32) -> Result<(), String>;
 }
 
 /// Why `kind` cannot be added with this provider, in one sentence; `None` when it can.
@@ -82,7 +73,6 @@ pub async fn add<A: Asker>(
     backend: &dyn Backend,
     ask: &mut A,
     adding: Adding<'_>,
-    phone: Option<&dyn SimulatedPhone>,
 ) -> Result<Option<Added>, A::Error> {
     let begin = || async move {
         match adding {
@@ -99,7 +89,7 @@ pub async fn add<A: Asker>(
     };
     let outcome = match &enrollment.finished {
         Some(method) => Ok(Some(method.clone())),
-        None => finish(backend, ask, &enrollment, phone).await,
+        None => finish(backend, ask, &enrollment).await,
     };
     match outcome {
         Ok(Some(method)) => Ok(Some(Added {
@@ -129,7 +119,6 @@ async fn finish<A: Asker>(
     backend: &dyn Backend,
     ask: &mut A,
     enrollment: &Enrollment,
-    phone: Option<&dyn SimulatedPhone>,
 ) -> Result<Option<Method>, A::Error> {
     match enrollment.kind {
         MethodKind::Totp => {
@@ -144,7 +133,7 @@ async fn finish<A: Asker>(
         }
         MethodKind::AuthenticatorPush => {
             ask.setup(&authenticator_setup(enrollment))?;
-            wait_for_app(backend, ask, enrollment, phone).await
+            wait_for_app(backend, ask, enrollment).await
         }
         _ => {
             match &enrollment.sent_to {
@@ -244,9 +233,9 @@ async fn wait_for_app<A: Asker>(
     backend: &dyn Backend,
     ask: &mut A,
     enrollment: &Enrollment,
-    phone: Option<&dyn SimulatedPhone>,
 ) -> Result<Option<Method>, A::Error> {
-    if let (Some(phone), Some(payload)) = (phone, &enrollment.qr_payload)
+    let phone = ask.simulated_phone();
+    if let (Some(phone), Some(payload)) = (&phone, &enrollment.qr_payload)
         && ask.yes("Activate the demo's simulated phone with it?")?
     {
         match phone.activate(payload.expose()).await {
@@ -274,11 +263,8 @@ async fn wait_for_app<A: Asker>(
             Ok(EnrollmentState::AwaitingApproval { number }) if shown != Some(number) => {
                 shown = Some(number);
                 ask.say(&rules::test_notification(number))?;
-                if let (Some(phone), Some(n)) = (phone, number)
-                    && ask.yes("Approve it on the simulated phone?")?
-                    && let Err(why) = phone.approve(n).await
-                {
-                    ask.say(&format!("The simulated phone could not: {why}"))?;
+                if let (Some(phone), Some(n)) = (&phone, number) {
+                    super::asker::approve_on(&**phone, ask, n).await?;
                 }
             }
             Ok(EnrollmentState::AwaitingApproval { .. }) => {}

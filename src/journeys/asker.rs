@@ -4,6 +4,8 @@
 
 use crate::backend::BackendError;
 use crate::secrets::SecretString;
+use async_trait::async_trait;
+use std::sync::Arc;
 
 pub trait Asker {
     /// The front end's own failure (input that ended, an I/O error). A
@@ -51,6 +53,19 @@ pub trait Asker {
     fn interrupted(&self) -> bool {
         false
     }
+
+    /// The demo's simulated phone, where the front end has one to offer.
+    fn simulated_phone(&self) -> Option<Arc<dyn SimulatedPhone>> {
+        None
+    }
+}
+
+/// The demo's simulated phone: offered where a real phone would scan or approve.
+#[async_trait]
+pub trait SimulatedPhone: Send + Sync {
+    /// Activates the phone from an activation payload; says what was added.
+    async fn activate(&self, payload: &str) -> Result<String, String>;
+    async fn approve(&self, number: u32) -> Result<(), String>;
 }
 
 /// Whether a journey asks before an irreversible step (the CLI's `--yes` gives it).
@@ -70,4 +85,18 @@ pub struct Setup {
     pub qr: Option<String>,
     /// Label and value, in the order to type them.
     pub text: Vec<(String, String)>,
+}
+
+/// In the demo, offers to approve a notification on the simulated phone.
+pub async fn approve_on<A: Asker>(
+    phone: &dyn SimulatedPhone,
+    ask: &mut A,
+    number: u32,
+) -> Result<(), A::Error> {
+    if ask.yes("Approve it on the demo's simulated phone?")?
+        && let Err(why) = phone.approve(number).await
+    {
+        ask.say(&format!("The simulated phone could not: {why}"))?;
+    }
+    Ok(())
 }

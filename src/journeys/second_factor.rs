@@ -67,6 +67,9 @@ pub async fn verify<A: Asker>(
                 ask.say(&format!(
                     "Open your Authenticator app and enter the number shown to sign in: {n}"
                 ))?;
+                if let Some(phone) = ask.simulated_phone() {
+                    super::asker::approve_on(&*phone, ask, n).await?;
+                }
             } else {
                 ask.say("Approve the sign-in request in your Authenticator app.")?;
             }

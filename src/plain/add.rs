@@ -4,7 +4,7 @@
 
 use super::After;
 use super::io::Io;
-use crate::app::effects::{Deps, SimulatedPhone};
+use crate::app::effects::Deps;
 use crate::app::state::{TargetForm, WIZARD_KINDS, is_phone};
 use crate::backend::BackendError;
 use crate::domain::{Ability, MethodKind};
@@ -75,8 +75,7 @@ pub async fn add_method<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) ->
         kind,
         target: target.as_deref(),
     };
-    let phone = deps.demo.as_deref().map(|d| d as &dyn SimulatedPhone);
-    match split(add::add(&*deps.backend, io, adding, phone).await)? {
+    match split(add::add(&*deps.backend, io, adding).await)? {
         Ok(Some(added)) => {
             io.say(&added.message())?;
             Ok(None)

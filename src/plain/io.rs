@@ -1,13 +1,17 @@
 //! Line input and output for plain mode: one fact per line, numbered choices.
 
 use super::Secrets;
+use crate::journeys::asker::SimulatedPhone;
 use crate::secrets::SecretString;
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
 
 pub struct Io<R, W> {
     input: R,
     output: W,
     secrets: Secrets,
+    /// The demo's simulated phone, offered where a real one would approve.
+    pub phone: Option<Arc<dyn SimulatedPhone>>,
 }
 
 impl<R: BufRead, W: Write> Io<R, W> {
@@ -16,6 +20,7 @@ impl<R: BufRead, W: Write> Io<R, W> {
             input,
             output,
             secrets,
+            phone: None,
         }
     }
 

@@ -72,4 +72,10 @@ impl<R: BufRead, W: Write> Asker for Io<R, W> {
     fn typed_name(&mut self, name: &str) -> anyhow::Result<bool> {
         self.confirm_word(name)
     }
+
+    fn simulated_phone(
+        &self,
+    ) -> Option<std::sync::Arc<dyn crate::journeys::asker::SimulatedPhone>> {
+        self.phone.clone()
+    }
 }
