@@ -222,7 +222,10 @@ async fn in_the_plain_demo_the_simulated_phone_adds_the_authenticator_app_and_ap
     let asked = s
         .expect("Approve it on the demo's simulated phone? Enter y or n:")
         .await;
-    assert!(asked.contains("enter the number shown to sign in: "), "{asked}");
+    assert!(
+        asked.contains("enter the number shown to sign in: "),
+        "{asked}"
+    );
     s.send("y");
     s.expect("Signed in as").await;
     let home = s.expect("Enter a number:").await;

@@ -49,7 +49,9 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
             match (typed.trim(), last) {
                 ("", Some(l)) => l,
                 ("", None) => {
-                    return Err(Failure::new(exit::USAGE, "usage", "a username is needed"));
+                    return Err(prompt::missing(
+                        "a username is needed: give it with --username NAME",
+                    ));
                 }
                 (t, _) => t.to_string(),
             }

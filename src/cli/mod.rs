@@ -58,6 +58,9 @@ pub struct Global {
     /// Where the secret-store passphrase comes from, for scripts: @FILE or fd:N (never the passphrase itself).
     #[arg(long, global = true, value_name = "@FILE|fd:N")]
     pub passphrase_from: Option<String>,
+    /// Never ask: a missing answer is a usage error (exit 2) that says how to give it.
+    #[arg(long, global = true, env = "SECINFO_NO_INPUT")]
+    pub no_input: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +135,13 @@ pub enum Command {
         #[command(subcommand)]
         command: server_cmds::ConfigCommand,
     },
+    /// Shell completions, written to stdout (e.g. `secinfo completions bash > /etc/bash_completion.d/secinfo`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The manual page (roff), written to stdout (e.g. `secinfo man | man -l -`).
+    Man,
 }
 
 #[derive(Debug, Args, Clone, Copy)]
@@ -219,6 +229,10 @@ pub type Outcome = Result<(), Failure>;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Some(Command::Serve(_)) | None) {
+        ends_quietly_when_the_reader_goes();
+    }
+    prompt::set_no_input(cli.global.no_input);
     let json = wants_json(&cli.command);
     let _log = crate::logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -293,6 +307,28 @@ async fn run(cli: Cli) -> Outcome {
         Some(Command::Phone(a)) => server_cmds::phone(a).await,
         Some(Command::Demo { command }) => server_cmds::demo(command),
         Some(Command::Config { command }) => server_cmds::config(command),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "secinfo", &mut std::io::stdout());
+            Ok(())
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            Ok(())
+        }
+    }
+}
+
+/// `secinfo methods list --json | head -c 200`: when the reader goes away,
+/// end as every Unix tool does (SIGPIPE), not with a panic from `println!`.
+/// Not for `serve` (sockets never raise it: Rust writes them with
+/// MSG_NOSIGNAL) nor the TUI, which keeps its own terminal.
+fn ends_quietly_when_the_reader_goes() {
+    #[cfg(unix)]
+    // SAFETY: called at start-up, before any thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -13,8 +13,24 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-/// Ask and read one line; `None` at end of input.
+/// `--no-input`: nothing is asked on a terminal (answers piped on stdin
+/// are still read: that is not asking).
+static NO_INPUT: AtomicBool = AtomicBool::new(false);
+
+pub fn set_no_input(on: bool) {
+    NO_INPUT.store(on, Ordering::SeqCst);
+}
+
+/// Whether a question may be put: not with --no-input on a terminal.
+fn may_ask() -> bool {
+    !NO_INPUT.load(Ordering::SeqCst) || !std::io::stdin().is_terminal()
+}
+
+/// Ask and read one line; `None` at end of input (or under --no-input).
 pub fn line(question: &str) -> Option<String> {
+    if !may_ask() {
+        return None;
+    }
     eprint!("{question}");
     let _ = std::io::stderr().flush();
     let mut s = String::new();
@@ -26,6 +42,9 @@ pub fn line(question: &str) -> Option<String> {
 
 /// Ask for a secret: no echo on a terminal.
 pub fn secret(question: &str) -> Option<SecretString> {
+    if !may_ask() {
+        return None;
+    }
     if std::io::stdin().is_terminal() {
         rpassword::prompt_password(question)
             .ok()
@@ -132,8 +151,15 @@ impl Terminal {
     }
 }
 
-fn missing(what: &str) -> Failure {
-    Failure::new(exit::USAGE, "usage", format!("{what} (end of input)"))
+/// An answer that never came: what was missing, and how to give it.
+pub fn missing(what: &str) -> Failure {
+    let how = if may_ask() {
+        "(end of input)".to_string()
+    } else {
+        "(--no-input is set: pipe the answer on stdin, or give it as an option where there is one)"
+            .to_string()
+    };
+    Failure::new(exit::USAGE, "usage", format!("{what} {how}"))
 }
 
 impl Asker for Terminal {
@@ -223,10 +249,20 @@ impl Asker for Terminal {
     }
 
     fn yes(&mut self, question: &str) -> Result<bool, Failure> {
+        if !may_ask() {
+            return Err(missing(&format!(
+                "\"{question}\" needs an answer (--yes gives it)"
+            )));
+        }
         Ok(confirm(question))
     }
 
     fn typed_name(&mut self, name: &str) -> Result<bool, Failure> {
+        if !may_ask() {
+            return Err(missing(&format!(
+                "this needs \"{name}\" typed to confirm (--yes or --confirm=NAME gives it)"
+            )));
+        }
         Ok(line(&format!("Type {name} to confirm: ")).is_some_and(|a| a.trim() == name))
     }
 }
