@@ -1,0 +1,98 @@
+//! Reading the methods: `GET /me/authentication/methods` page by page
+//! ("List methods": `@odata.nextLink` until there is none), with the default
+//! kind from the sign-in preferences (beta).
+
+use super::GraphBackend;
+use super::call::Op;
+use super::methods::{self, Collection};
+use super::wire::{MethodWire, Page};
+use crate::backend::{BackendError, Refusal, Result};
+use crate::domain::Method;
+
+/// More pages than any account has methods; a server that never stops is cut off.
+const MAX_PAGES: usize = 50;
+const READ: Op = Op::Read {
+    permission: "UserAuthenticationMethod.Read",
+};
+
+impl GraphBackend {
+    pub(super) async fn list_methods(&self) -> Result<Vec<Method>> {
+        let mut path = "v1.0/me/authentication/methods".to_string();
+        let mut wires: Vec<MethodWire> = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let page: Page<MethodWire> = self.get_json(&path, READ).await?;
+            wires.extend(page.value);
+            match page.next_link {
+                Some(next) => path = self.relative(&next)?,
+                None => break,
+            }
+        }
+        let preferences = match self.preferences().await {
+            Ok(p) => Some(p),
+            Err(e @ (BackendError::SignInRequired | BackendError::Unreachable { .. })) => {
+                return Err(e);
+            }
+            // Beta, and not granted everywhere: the list is still worth showing.
+            Err(e) => {
+                tracing::info!(error = %e, "sign-in preferences not read");
+                None
+            }
+        };
+        let preferred = preferences
+            .as_ref()
+            .and_then(|p| p.user_preferred_method_for_secondary_authentication.clone());
+        let system = preferences
+            .as_ref()
+            .and_then(|p| p.is_system_preferred_authentication_method_enabled)
+            .unwrap_or(false);
+        let mut list = Vec::with_capacity(wires.len());
+        let mut known = std::collections::HashMap::new();
+        for w in &wires {
+            let mut m = methods::method(w);
+            if let Some(p) = &preferred {
+                m.is_default = m.usable_mfa && methods::preferred(&m.kind, p);
+                if m.is_default && system {
+                    m.notes.push((
+                        "Default".into(),
+                        "your choice; not used while system-preferred MFA is on".into(),
+                    ));
+                }
+            }
+            known.insert(
+                m.id.clone(),
+                (
+                    m.clone(),
+                    methods::collection(methods::short_type(&w.odata_type)),
+                ),
+            );
+            list.push(m);
+        }
+        self.listed(|l| *l = known);
+        Ok(list)
+    }
+
+    /// A method by id, with its collection: from the last listing, else listed again.
+    pub(super) async fn find(&self, id: &str) -> Result<(Method, Option<Collection>)> {
+        if let Some(found) = self.listed(|l| l.get(id).cloned()) {
+            return Ok(found);
+        }
+        self.list_methods().await?;
+        self.listed(|l| l.get(id).cloned()).ok_or_else(|| {
+            BackendError::rejected(
+                Refusal::NotFound,
+                format!("there is no method {id} on your account"),
+            )
+        })
+    }
+
+    /// A `@odata.nextLink` as a path under the Graph base. A link to any
+    /// other place is refused: the bearer token must not travel there.
+    fn relative(&self, next: &str) -> Result<String> {
+        let base = self.graph.base().as_str();
+        next.strip_prefix(base).map(str::to_string).ok_or_else(|| {
+            BackendError::Malformed(
+                "Microsoft Graph's next page points outside its own address; not followed".into(),
+            )
+        })
+    }
+}
