@@ -90,7 +90,11 @@ impl Provider {
             .send()
             .await
             .unwrap();
-        assert!(resp.status().is_success(), "the browser step failed: {}", resp.status());
+        assert!(
+            resp.status().is_success(),
+            "the browser step failed: {}",
+            resp.status()
+        );
         resp.json().await.unwrap()
     }
 }
@@ -112,17 +116,29 @@ async fn a_person_approves_in_the_browser_and_polling_stops_at_the_first_success
         step.verification_uri_complete.as_deref(),
         Some(format!("{}/device?user_code={}", op.issuer, step.user_code).as_str())
     );
-    assert_eq!(client.poll_device(&step).await.unwrap(), DevicePoll::Pending);
+    assert_eq!(
+        client.poll_device(&step).await.unwrap(),
+        DevicePoll::Pending
+    );
 
     op.browser(&step, "approve").await;
     let tokens = granted(client.poll_device(&step).await.unwrap());
     assert!(tokens.refresh_token.is_some());
-    assert_eq!(tokens.scope.as_deref(), Some("openid offline_access methods.readwrite"));
-    assert!(!format!("{tokens:?}").contains(tokens.access_token.expose()), "tokens stay out of Debug");
+    assert_eq!(
+        tokens.scope.as_deref(),
+        Some("openid offline_access methods.readwrite")
+    );
+    assert!(
+        !format!("{tokens:?}").contains(tokens.access_token.expose()),
+        "tokens stay out of Debug"
+    );
 
     // Asking again would replay a spent device code, which revokes the whole
     // grant at this server: the client refuses without sending it...
-    assert_eq!(client.poll_device(&step).await.unwrap_err(), OAuthError::AlreadyUsed);
+    assert_eq!(
+        client.poll_device(&step).await.unwrap_err(),
+        OAuthError::AlreadyUsed
+    );
     // ...so the grant is intact: its refresh token still works.
     let refresh = tokens.refresh_token.unwrap();
     assert!(client.refresh(refresh.expose(), SCOPES).await.is_ok());
@@ -133,10 +149,23 @@ async fn polling_faster_than_the_interval_is_told_to_slow_down() {
     let op = provider(&[("INTERVAL", "60")]);
     let client = op.client();
     let step = client.start_device(SCOPES, None).await.unwrap();
-    assert_eq!(step.interval, Duration::from_secs(60), "the server's interval is kept");
-    assert_eq!(client.poll_device(&step).await.unwrap(), DevicePoll::Pending);
-    assert_eq!(client.poll_device(&step).await.unwrap(), DevicePoll::SlowDown);
-    assert_eq!(client.poll_device(&step).await.unwrap(), DevicePoll::SlowDown);
+    assert_eq!(
+        step.interval,
+        Duration::from_secs(60),
+        "the server's interval is kept"
+    );
+    assert_eq!(
+        client.poll_device(&step).await.unwrap(),
+        DevicePoll::Pending
+    );
+    assert_eq!(
+        client.poll_device(&step).await.unwrap(),
+        DevicePoll::SlowDown
+    );
+    assert_eq!(
+        client.poll_device(&step).await.unwrap(),
+        DevicePoll::SlowDown
+    );
 }
 
 #[tokio::test]
@@ -174,9 +203,9 @@ async fn refresh_tokens_rotate_into_the_store_and_a_spent_one_ends_the_session()
     let session = OAuthSession::new(op.client(), BackendError::from);
     let saved: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
     let into = saved.clone();
-    session
-        .tokens()
-        .watch(Arc::new(move |c: &Credentials| into.lock().unwrap().push(c.refresh_token.clone())));
+    session.tokens().watch(Arc::new(move |c: &Credentials| {
+        into.lock().unwrap().push(c.refresh_token.clone())
+    }));
 
     let step = session.client.start_device(SCOPES, None).await.unwrap();
     op.browser(&step, "approve").await;
@@ -189,7 +218,10 @@ async fn refresh_tokens_rotate_into_the_store_and_a_spent_one_ends_the_session()
     let second = session.tokens().refresh_token().unwrap();
     assert_ne!(first, second, "rotated");
     assert_ne!(session.access_token(), stale);
-    assert_eq!(*saved.lock().unwrap(), [Some(first.clone()), Some(second.clone())]);
+    assert_eq!(
+        *saved.lock().unwrap(),
+        [Some(first.clone()), Some(second.clone())]
+    );
 
     // Someone replays the spent one: the server sees reuse and ends the grant.
     assert!(matches!(
@@ -227,7 +259,10 @@ async fn a_step_up_carries_its_claims_and_a_new_scope_is_asked_for_only_when_nee
     let claims = r#"{"id_token":{"amr":{"essential":true,"values":["mfa"]}}}"#;
     let step = client.start_device(&wider, Some(claims)).await.unwrap();
     let seen = op.browser(&step, "approve").await;
-    assert_eq!(seen["claims"], serde_json::from_str::<serde_json::Value>(claims).unwrap());
+    assert_eq!(
+        seen["claims"],
+        serde_json::from_str::<serde_json::Value>(claims).unwrap()
+    );
     let tokens = granted(client.poll_device(&step).await.unwrap());
     assert!(tokens.scope.unwrap().contains("sessions.revoke"));
 }
