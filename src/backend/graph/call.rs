@@ -59,7 +59,7 @@ impl GraphBackend {
                 .ok_or(BackendError::SignInRequired)?;
             let again = self.send(&verb, path, body, &fresh).await?;
             if again.status() == StatusCode::UNAUTHORIZED && challenge(&again).is_none() {
-                log_refusal(&again, "");
+                tracing::warn!(ids = %log_ids(&again), "Microsoft Graph refused a refreshed token");
                 self.oauth.forget();
                 return Err(BackendError::SignInRequired);
             }
@@ -228,8 +228,4 @@ fn log_ids(resp: &Response) -> String {
         h("request-id"),
         h("client-request-id")
     )
-}
-
-fn log_refusal(resp: &Response, code: &str) {
-    tracing::warn!(status = resp.status().as_u16(), code, ids = %log_ids(resp), "Microsoft Graph refused");
 }

@@ -74,6 +74,7 @@ pub(super) async fn post_form(
     path: &str,
     form: &[(&str, &str)],
 ) -> Result<(reqwest::StatusCode, Vec<u8>), OAuthError> {
+    // An empty value is left out: OAuth reads an empty parameter as absent, some servers reject it.
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form.iter().filter(|(_, v)| !v.is_empty()))
         .finish();
