@@ -718,3 +718,22 @@ async fn a_password_change_asks_for_its_scope_then_posts_both_passwords() {
     );
     assert_eq!(server.world().password, "a-new-long-password");
 }
+
+#[tokio::test]
+async fn a_refused_read_names_the_permission_and_beta_preferences_are_optional() {
+    let server = GraphServer::start().await;
+    let b = signed_in(&server).await;
+    server.world().forbidden = vec!["/beta/me/authentication/signInPreferences".into()];
+    let methods = b.methods().await.unwrap();
+    assert_eq!(methods.len(), 13, "the list is shown without the default");
+    assert!(methods.iter().all(|m| !m.is_default));
+
+    server.world().forbidden = vec!["/v1.0/me".into()];
+    let said = b.account().await.unwrap_err().to_string();
+    assert!(
+        said.contains("User.Read") && said.contains("Authorization_RequestDenied"),
+        "{said}"
+    );
+    let said = b.methods().await.unwrap_err().to_string();
+    assert!(said.contains("UserAuthenticationMethod.Read"), "{said}");
+}

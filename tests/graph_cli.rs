@@ -309,3 +309,31 @@ async fn user_signs_out_everywhere_and_must_sign_in_again() {
         text(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_plain_mode_user_is_stepped_up_deletes_a_key_and_signs_out_everywhere() {
+    let g = Graph::start().await;
+    g.server
+        .world()
+        .consented
+        .insert("User.RevokeSessions.All".into());
+    g.login().await;
+    // 3: Delete a sign-in method; 7: Passkey Red key; then 7: Sign out everywhere.
+    let input = "3\n7\ndelete\n7\nsign out everywhere\n";
+    let out = g.secinfo(&["--plain"], input).await;
+    let said = text(&out.stdout);
+    assert!(said.contains("Your sign-in methods (13):"), "{said}");
+    assert!(said.contains("confirm it is you"), "{said}");
+    assert!(said.contains("enter the code GRAPH002"), "{said}");
+    assert!(said.contains("Your sign-in methods (12):"), "{said}");
+    assert!(!g.server.method_ids().contains(&FIDO_ID.to_string()));
+    assert!(
+        said.contains("enter the code GRAPH003"),
+        "the scope is asked for in the browser: {said}"
+    );
+    assert_eq!(
+        g.server.seen("POST", "/v1.0/me/revokeSignInSessions").len(),
+        2
+    );
+    assert!(!said.contains('\x1b'), "no escape codes in plain mode");
+}

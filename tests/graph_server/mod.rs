@@ -93,6 +93,8 @@ pub struct World {
     pub approve_after_polls: Option<u32>,
     pub decline: bool,
     pub throttle: u32,
+    /// GETs under these paths answer 403 (a permission the tenant did not grant).
+    pub forbidden: Vec<String>,
     pub password: String,
     devices: HashMap<String, DeviceCode>,
     access: HashMap<String, Grant>,
@@ -140,6 +142,7 @@ impl GraphServer {
             approve_after_polls: Some(1),
             decline: false,
             throttle: 0,
+            forbidden: Vec::new(),
             password: "old-password".into(),
             devices: HashMap::new(),
             access: HashMap::new(),
@@ -306,6 +309,13 @@ async fn record(State(world): State<Shared>, req: Request, next: Next) -> Respon
             body: String::from_utf8_lossy(&bytes).into_owned(),
         });
         let graph = !parts.uri.path().contains("/oauth2/");
+        if parts.method == axum::http::Method::GET
+            && w.forbidden
+                .iter()
+                .any(|p| parts.uri.path().starts_with(p.as_str()))
+        {
+            return insufficient_privileges();
+        }
         if graph && w.throttle > 0 {
             w.throttle -= 1;
             true
