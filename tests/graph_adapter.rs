@@ -509,8 +509,13 @@ async fn the_default_is_a_kind_and_changes_through_sign_in_preferences() {
     assert_eq!(defaults, [MethodKind::Totp, MethodKind::HardwareToken]);
 }
 
+/// A browser step is never needed for a scope: only an administrator can grant these.
+async fn no_browser(_: SignIn) -> Result<bool, BackendError> {
+    panic!("a scope is asked for by a refresh, not in a browser")
+}
+
 #[tokio::test]
-async fn sign_out_everywhere_asks_for_its_scope_once_then_ends_this_session_too() {
+async fn sign_out_everywhere_asks_for_its_scope_when_needed_then_ends_this_session_too() {
     let server = GraphServer::start().await;
     server
         .world()
@@ -518,27 +523,26 @@ async fn sign_out_everywhere_asks_for_its_scope_once_then_ends_this_session_too(
         .insert("User.RevokeSessions.All".into());
     let b = signed_in(&server).await;
     let request = || b.sign_out_everywhere();
-    let confirm = |step| async {
-        let SignIn::Browser(step) = step else {
-            panic!("a browser step")
-        };
-        browser::finish(&b, &mut Transcript::default(), step)
-            .await
-            .map(|_| true)
-    };
     assert_eq!(
-        step_up::with_step_up(&b, confirm, request).await.unwrap(),
+        step_up::with_step_up(&b, no_browser, request)
+            .await
+            .unwrap(),
         Ok(Some(()))
     );
-    let asked = &server.seen("POST", &format!("/{TENANT}/oauth2/v2.0/devicecode"))[1];
+    // Refused without the scope; a refresh asks for it; sent once more.
+    let revokes = server.seen("POST", "/v1.0/me/revokeSignInSessions");
+    assert_eq!(revokes.len(), 2);
+    let refresh = server
+        .seen("POST", &format!("/{TENANT}/oauth2/v2.0/token"))
+        .pop()
+        .unwrap()
+        .form();
+    assert_eq!(refresh["grant_type"], "refresh_token");
     assert_eq!(
-        asked.form()["scope"],
+        refresh["scope"],
         format!("{BASE_SCOPES} User.RevokeSessions.All")
     );
-    assert_eq!(
-        server.seen("POST", "/v1.0/me/revokeSignInSessions").len(),
-        2
-    );
+    assert_eq!(revokes[1].authorization.as_deref(), Some("Bearer at-2"));
     assert_eq!(
         b.credentials(),
         Credentials::default(),
@@ -555,15 +559,7 @@ async fn where_no_administrator_granted_the_scope_sign_out_everywhere_names_it_a
     let server = GraphServer::start().await;
     let b = signed_in(&server).await;
     let request = || b.sign_out_everywhere();
-    let confirm = |step| async {
-        let SignIn::Browser(step) = step else {
-            panic!("a browser step")
-        };
-        browser::finish(&b, &mut Transcript::default(), step)
-            .await
-            .map(|_| true)
-    };
-    let refused = step_up::with_step_up(&b, confirm, request)
+    let refused = step_up::with_step_up(&b, no_browser, request)
         .await
         .unwrap()
         .unwrap_err();
@@ -573,9 +569,42 @@ async fn where_no_administrator_granted_the_scope_sign_out_everywhere_names_it_a
             portal_url: Some(_)
         })
     ));
+    let said = refused.to_string();
     assert!(
-        refused.to_string().contains("User.RevokeSessions.All"),
+        said.contains("User.RevokeSessions.All") && said.contains("administrator"),
+        "{said}"
+    );
+    assert_eq!(
+        server.seen("POST", "/v1.0/me/revokeSignInSessions").len(),
+        1
+    );
+    // The refused refresh spent nothing: the sign-in goes on.
+    assert_eq!(b.account().await.unwrap().display_name, "Kim Akers");
+}
+
+#[tokio::test]
+async fn where_the_organization_keeps_sign_out_everywhere_for_admins_it_hands_off() {
+    let server = GraphServer::start().await;
+    server
+        .world()
+        .consented
+        .insert("User.RevokeSessions.All".into());
+    server.world().revoke_needs_role = true;
+    let b = signed_in(&server).await;
+    let refused = b.sign_out_everywhere().await.unwrap_err();
+    assert!(matches!(
+        refused.refusal(),
+        Some(Refusal::ConsentRequired {
+            portal_url: Some(_)
+        })
+    ));
+    assert!(
+        refused.to_string().contains("keeps it for administrators"),
         "{refused}"
+    );
+    assert_eq!(
+        server.seen("POST", "/v1.0/me/revokeSignInSessions").len(),
+        2
     );
 }
 
@@ -684,7 +713,7 @@ async fn a_refused_sign_in_is_said_plainly_with_its_aadsts_code() {
 }
 
 #[tokio::test]
-async fn a_password_change_asks_for_its_scope_then_posts_both_passwords() {
+async fn a_password_change_asks_for_its_scope_by_a_refresh_then_posts_both_passwords() {
     let server = GraphServer::start().await;
     server
         .world()
@@ -696,17 +725,20 @@ async fn a_password_change_asks_for_its_scope_then_posts_both_passwords() {
         SecretString::new("a-new-long-password"),
     );
     let request = || b.change_password(&old, &new);
-    let confirm = |step| async {
-        let SignIn::Browser(step) = step else {
-            panic!("a browser step")
-        };
-        browser::finish(&b, &mut Transcript::default(), step)
-            .await
-            .map(|_| true)
-    };
     assert_eq!(
-        step_up::with_step_up(&b, confirm, request).await.unwrap(),
+        step_up::with_step_up(&b, no_browser, request)
+            .await
+            .unwrap(),
         Ok(Some(()))
+    );
+    let refresh = server
+        .seen("POST", &format!("/{TENANT}/oauth2/v2.0/token"))
+        .pop()
+        .unwrap()
+        .form();
+    assert_eq!(
+        refresh["scope"],
+        format!("{BASE_SCOPES} Directory.AccessAsUser.All")
     );
     let post = server
         .seen("POST", "/v1.0/me/changePassword")

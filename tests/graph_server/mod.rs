@@ -93,6 +93,8 @@ pub struct World {
     pub approve_after_polls: Option<u32>,
     pub decline: bool,
     pub throttle: u32,
+    /// revokeSignInSessions answers 403 even with its scope (a role the user lacks).
+    pub revoke_needs_role: bool,
     /// GETs under these paths answer 403 (a permission the tenant did not grant).
     pub forbidden: Vec<String>,
     pub password: String,
@@ -142,6 +144,7 @@ impl GraphServer {
             approve_after_polls: Some(1),
             decline: false,
             throttle: 0,
+            revoke_needs_role: false,
             forbidden: Vec::new(),
             password: "old-password".into(),
             devices: HashMap::new(),
@@ -497,19 +500,19 @@ async fn token(State(world): State<Shared>, Path(_tenant): Path<String>, body: B
                     "The provided grant has expired due to it being revoked.",
                 );
             };
-            let asked = w.granted(f.get("scope").map(String::as_str).unwrap_or_default());
-            if let Some(more) = asked.iter().find(|s| !grant.scopes.contains(*s)) {
-                let more = more.clone();
-                w.refresh.insert(rt, grant);
-                return oauth_error(
-                    "invalid_grant",
-                    65001,
-                    &format!(
-                        "The user or administrator has not consented to use the application ({more})."
-                    ),
+            // "Incremental and dynamic user consent": a refresh may name a scope
+            // consented since; one nobody consented to is refused (AADSTS65001)
+            // and the refresh token is not spent.
+            let asked = f.get("scope").cloned().unwrap_or_default();
+            let granted = w.granted(&asked);
+            if let Some(more) = asked.split_whitespace().find(|s| !granted.contains(*s)) {
+                let message = format!(
+                    "The user or administrator has not consented to use the application with ID '{CLIENT_ID}' ({more})."
                 );
+                w.refresh.insert(rt, grant);
+                return oauth_error("invalid_grant", 65001, &message);
             }
-            grant.scopes = asked.union(&grant.scopes).cloned().collect();
+            grant.scopes = granted.union(&grant.scopes).cloned().collect();
             Json(w.issue(grant)).into_response()
         }
         _ => oauth_error(
@@ -811,7 +814,8 @@ async fn revoke(State(world): State<Shared>, headers: HeaderMap) -> Response {
         Ok(g) => g,
         Err(r) => return r,
     };
-    if !grant.scopes.contains("User.RevokeSessions.All") {
+    // learn.microsoft.com/answers/questions/2155798: non-admins may get 403 even so.
+    if !grant.scopes.contains("User.RevokeSessions.All") || w.revoke_needs_role {
         return insufficient_privileges();
     }
     w.refresh.clear();

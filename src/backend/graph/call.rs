@@ -1,9 +1,10 @@
 //! One Graph request, the way every adapter call makes it: the bearer token,
-//! a `client-request-id` of our own, one refresh on 401, and a refusal read
+//! a `client-request-id` of our own, one refresh on 401, a scope asked for
+//! only when a request needs it (incremental consent), and a refusal read
 //! from Graph's error JSON into what the journeys act on: a step-up (claims
-//! challenge, or Entra's fresh-MFA rule for self-service changes), a scope to
-//! ask for (incremental consent), the tenant's "no" (a handoff to the
-//! portal), throttling, or the missing permission named.
+//! challenge, or Entra's fresh-MFA rule for self-service changes), the
+//! organization's "no" (a handoff to the portal), throttling, or the missing
+//! permission named.
 
 use super::GraphBackend;
 use super::errors::{self, GraphError};
@@ -20,7 +21,8 @@ pub(super) enum Op {
     /// A change to the user's own methods or preferences: a 403 first asks
     /// for fresh MFA; after one, it is the organization's "no".
     Change { what: &'static str },
-    /// Needs a scope the first sign-in did not ask for (incremental consent).
+    /// Needs a scope the sign-in did not ask for (incremental consent): an
+    /// administrator grants it, so it is asked for by a refresh, not in a browser.
     Extra {
         scope: &'static str,
         what: &'static str,
@@ -70,7 +72,63 @@ impl GraphBackend {
         if resp.status().is_success() {
             return Ok(resp);
         }
+        if let Op::Extra { scope, what } = op
+            && resp.status() == StatusCode::FORBIDDEN
+            && challenge(&resp).is_none()
+        {
+            tracing::info!(ids = %log_ids(&resp), scope, "Graph refused; asking for the scope");
+            return self
+                .with_scope(&verb, path, body, &token, scope, what)
+                .await;
+        }
         Err(self.refused(resp, op).await)
+    }
+
+    /// Ask for `scope` by a refresh, then send once more. A scope nobody
+    /// granted, or a second refusal with it, is the organization's "no".
+    async fn with_scope(
+        &self,
+        verb: &Verb,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        stale: &str,
+        scope: &'static str,
+        what: &'static str,
+    ) -> Result<Response> {
+        let mut scopes = super::BASE_SCOPES.to_vec();
+        scopes.push(scope);
+        let why = match self.oauth.widen(Some(stale), &scopes).await {
+            Err(crate::backend::oauth::OAuthError::Http(e)) => return Err(e),
+            Err(e) => {
+                tracing::info!(error = %e, scope, "scope not granted");
+                "which only an administrator can grant to this app, and none has"
+            }
+            Ok(()) => {
+                let token = self
+                    .oauth
+                    .access_token()
+                    .ok_or(BackendError::SignInRequired)?;
+                let again = self.send(verb, path, body, &token).await?;
+                if again.status().is_success() {
+                    return Ok(again);
+                }
+                if again.status() != StatusCode::FORBIDDEN || challenge(&again).is_some() {
+                    return Err(self.refused(again, Op::Extra { scope, what }).await);
+                }
+                tracing::warn!(ids = %log_ids(&again), scope, "Graph refused with the scope granted");
+                "and your organization keeps it for administrators"
+            }
+        };
+        Err(BackendError::rejected(
+            Refusal::ConsentRequired {
+                portal_url: Some(self.portal_url.clone()),
+            },
+            format!(
+                "Microsoft Entra refused {what}: it needs the permission {scope}, {why}; \
+                 you can do it at {}",
+                self.portal_url
+            ),
+        ))
     }
 
     /// A GET answered with JSON.
@@ -164,25 +222,8 @@ impl GraphBackend {
                 }
                 self.handoff(code, what, said)
             }
-            Op::Extra { scope, what } => {
-                if self.want(|w| w.asked.contains(scope)) {
-                    return BackendError::rejected(
-                        Refusal::ConsentRequired {
-                            portal_url: Some(self.portal_url.clone()),
-                        },
-                        format!(
-                            "Microsoft Entra refused ({code}): {what} needs the permission {scope}, which only \
-                             an administrator can grant to this app; you can do it at {}",
-                            self.portal_url
-                        ),
-                    );
-                }
-                // Ask for the scope in the next browser sign-in, then try once more.
-                self.want(|w| {
-                    w.scopes.insert(scope);
-                });
-                BackendError::StepUpRequired
-            }
+            // Reached only with a claims challenge or after `with_scope`: the organization's "no".
+            Op::Extra { what, .. } => self.handoff(code, what, said),
         }
     }
 

@@ -26,7 +26,7 @@ use crate::secrets::SecretString;
 use async_trait::async_trait;
 use call::Op;
 use methods::Collection;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -34,7 +34,7 @@ pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.microsoft.com";
 pub const DEFAULT_PORTAL_URL: &str = "https://mysignins.microsoft.com/security-info";
 
-/// What every sign-in asks for. More is asked only when a change needs it.
+/// What every sign-in asks for. More is asked (by a refresh) only when a change needs it.
 pub const BASE_SCOPES: &[&str] = &[
     "UserAuthenticationMethod.ReadWrite",
     "User.Read",
@@ -72,16 +72,12 @@ impl GraphSettings {
     }
 }
 
-/// What the next browser sign-in must ask for beyond the base scopes, and
-/// when the user last met a fresh MFA there.
+/// What the next browser sign-in must ask for, and when the user last met a
+/// fresh MFA there.
 #[derive(Default)]
 struct Wants {
     /// A claims request from a challenge (or Entra's fresh-MFA claims).
     claims: Option<String>,
-    /// Scopes a change needs (incremental consent).
-    scopes: BTreeSet<&'static str>,
-    /// Scopes already asked for in a browser sign-in by this process.
-    asked: BTreeSet<&'static str>,
     /// User codes of browser steps started as a step-up.
     step_ups: HashSet<String>,
     mfa_at: Option<Instant>,
@@ -126,33 +122,18 @@ impl GraphBackend {
         f(&mut self.listed.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// The scopes of every token: the base, and those asked for since.
-    fn scopes(&self) -> Vec<&'static str> {
-        let mut all: Vec<&'static str> = BASE_SCOPES.to_vec();
-        self.want(|w| all.extend(w.asked.iter().copied()));
-        all
-    }
-
+    /// A refresh asks for the base scopes only: Entra's tokens carry every
+    /// scope consented for Graph anyway, and naming one that was refused
+    /// (an admin-only scope nobody granted) would fail every later refresh.
     async fn refresh(&self, stale: Option<&str>) -> Result<()> {
-        let scopes = self.scopes();
-        self.oauth.refresh(stale, &scopes).await
+        self.oauth.refresh(stale, BASE_SCOPES).await
     }
 
-    /// Start a browser sign-in asking for the base scopes plus `extra`, with `claims`.
-    async fn browser(
-        &self,
-        extra: &BTreeSet<&'static str>,
-        claims: Option<&str>,
-    ) -> Result<BrowserStep> {
-        let mut scopes = self.scopes();
-        for s in extra {
-            if !scopes.contains(s) {
-                scopes.push(s);
-            }
-        }
+    /// Start a browser sign-in for the base scopes, with `claims` when a step-up asks for them.
+    async fn browser(&self, claims: Option<&str>) -> Result<BrowserStep> {
         self.oauth
             .client
-            .start_device(&scopes, claims)
+            .start_device(BASE_SCOPES, claims)
             .await
             .map_err(errors::sign_in_words)
     }
@@ -284,7 +265,7 @@ impl Backend for GraphBackend {
     }
 
     async fn sign_in(&self, _username: &str, _password: &SecretString) -> Result<SignIn> {
-        Ok(SignIn::Browser(self.browser(&BTreeSet::new(), None).await?))
+        Ok(SignIn::Browser(self.browser(None).await?))
     }
 
     async fn poll_browser(&self, step: &BrowserStep) -> Result<BrowserPoll> {
@@ -324,23 +305,14 @@ impl Backend for GraphBackend {
         ))
     }
 
-    /// A browser sign-in with what the refusal asked for: the claims of a
-    /// challenge (fresh MFA by default) and any scope a change needs.
+    /// A browser sign-in with the claims the refusal named (a challenge's,
+    /// else Entra's fresh-MFA claims).
     async fn step_up(&self) -> Result<SignIn> {
-        let (claims, scopes) = self.want(|w| {
-            let scopes = std::mem::take(&mut w.scopes);
-            let claims = w.claims.take();
-            w.asked.extend(scopes.iter().copied());
-            (claims, scopes)
-        });
-        let claims = match (&claims, scopes.is_empty()) {
-            (None, true) => Some(errors::FRESH_MFA_CLAIMS.to_string()),
-            _ => claims,
-        };
-        let step = self.browser(&scopes, claims.as_deref()).await?;
-        if claims.is_some() {
-            self.want(|w| w.step_ups.insert(step.user_code.clone()));
-        }
+        let claims = self
+            .want(|w| w.claims.take())
+            .unwrap_or_else(|| errors::FRESH_MFA_CLAIMS.to_string());
+        let step = self.browser(Some(&claims)).await?;
+        self.want(|w| w.step_ups.insert(step.user_code.clone()));
         Ok(SignIn::Browser(step))
     }
 

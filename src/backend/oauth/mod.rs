@@ -186,6 +186,36 @@ impl OAuthSession {
             .await
     }
 
+    /// Incremental consent without a browser: a refresh asking for `scopes`
+    /// (more than the sign-in asked). Where they were consented the new
+    /// tokens carry them; where not, the server refuses and the tokens here
+    /// stay as they were (the refresh token was not spent).
+    pub async fn widen(&self, stale: Option<&str>, scopes: &[&str]) -> Result<(), OAuthError> {
+        let mut refused = None;
+        let slot = &mut refused;
+        let outcome = self
+            .tokens
+            .refresh_once(stale, |refresh_token| async move {
+                match self.client.refresh(&refresh_token, scopes).await {
+                    Ok(t) => {
+                        self.accept(&t);
+                        Ok(())
+                    }
+                    Err(OAuthError::Http(e)) => Err(e),
+                    Err(e) => {
+                        *slot = Some(e);
+                        Ok(())
+                    }
+                }
+            })
+            .await;
+        match (outcome, refused) {
+            (Err(e), _) => Err(OAuthError::Http(e)),
+            (Ok(()), Some(e)) => Err(e),
+            (Ok(()), None) => Ok(()),
+        }
+    }
+
     pub fn credentials(&self) -> Credentials {
         self.tokens.get()
     }
