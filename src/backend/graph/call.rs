@@ -124,8 +124,8 @@ impl GraphBackend {
                 portal_url: Some(self.portal_url.clone()),
             },
             format!(
-                "Microsoft Entra refused {what}: it needs the permission {scope}, {why}; \
-                 you can do it at {}",
+                "Microsoft Entra would not let this app {what}: that needs the permission {scope}, \
+                 {why}; you can do it at {}",
                 self.portal_url
             ),
         ))
@@ -175,7 +175,7 @@ impl GraphBackend {
         match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN if claims.is_some() => {
                 // Conditional Access or the fresh-MFA rule names the claims to satisfy.
-                self.want(|w| w.claims = claims);
+                self.step_ups(|w| w.claims = claims);
                 BackendError::StepUpRequired
             }
             StatusCode::FORBIDDEN => self.forbidden(op, e.code(), &said),
@@ -217,7 +217,7 @@ impl GraphBackend {
             Op::Change { what } => {
                 if !self.mfa_is_fresh() {
                     // Entra refuses self-service changes without MFA in the last 10 minutes.
-                    self.want(|w| w.claims = Some(errors::FRESH_MFA_CLAIMS.to_string()));
+                    self.step_ups(|w| w.claims = Some(errors::FRESH_MFA_CLAIMS.to_string()));
                     return BackendError::StepUpRequired;
                 }
                 self.handoff(code, what, said)
@@ -234,15 +234,15 @@ impl GraphBackend {
                 portal_url: Some(self.portal_url.clone()),
             },
             format!(
-                "Your organization does not let apps {what} for you ({code}: {said}); \
+                "Your organization does not let this app {what} ({code}: {said}); \
                  you can do it at {}",
                 self.portal_url
             ),
         )
     }
 
-    pub(super) fn mfa_is_fresh(&self) -> bool {
-        self.want(|w| w.mfa_at.is_some_and(|t| t.elapsed() < FRESH_MFA))
+    fn mfa_is_fresh(&self) -> bool {
+        self.step_ups(|w| w.mfa_at.is_some_and(|t| t.elapsed() < FRESH_MFA))
     }
 }
 

@@ -176,7 +176,7 @@ impl GraphBackend {
             None,
             Op::Extra {
                 scope: REVOKE_SCOPE,
-                what: "signing out everywhere",
+                what: "sign you out everywhere",
             },
         )
         .await?;
@@ -198,7 +198,7 @@ impl GraphBackend {
             Some(&body),
             Op::Extra {
                 scope: PASSWORD_SCOPE,
-                what: "changing your password",
+                what: "change your password",
             },
         )
         .await?;

@@ -72,14 +72,14 @@ impl GraphSettings {
     }
 }
 
-/// What the next browser sign-in must ask for, and when the user last met a
-/// fresh MFA there.
+/// Step-ups: the claims the next one must ask for, the ones under way, and
+/// when the user last met a fresh MFA in one.
 #[derive(Default)]
-struct Wants {
+struct StepUps {
     /// A claims request from a challenge (or Entra's fresh-MFA claims).
     claims: Option<String>,
     /// User codes of browser steps started as a step-up.
-    step_ups: HashSet<String>,
+    started: HashSet<String>,
     mfa_at: Option<Instant>,
 }
 
@@ -87,7 +87,7 @@ pub struct GraphBackend {
     graph: HttpClient,
     oauth: OAuthSession,
     portal_url: String,
-    wants: Mutex<Wants>,
+    step_ups: Mutex<StepUps>,
     /// Each listed method's typed collection, by id (deletes go there).
     listed: Mutex<HashMap<String, (Method, Option<Collection>)>>,
 }
@@ -105,14 +105,14 @@ impl GraphBackend {
             graph: HttpClient::new(&s.graph_url, s.timeout, None)?,
             oauth: OAuthSession::new(client, errors::sign_in_words),
             portal_url: s.portal_url.clone(),
-            wants: Mutex::default(),
+            step_ups: Mutex::default(),
             listed: Mutex::default(),
         })
     }
 
-    fn want<T>(&self, f: impl FnOnce(&mut Wants) -> T) -> T {
+    fn step_ups<T>(&self, f: impl FnOnce(&mut StepUps) -> T) -> T {
         // A poisoned lock only means another task panicked mid-update; the data is still usable.
-        f(&mut self.wants.lock().unwrap_or_else(|e| e.into_inner()))
+        f(&mut self.step_ups.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     fn listed<T>(
@@ -274,8 +274,8 @@ impl Backend for GraphBackend {
             Ok(DevicePoll::SlowDown) => Ok(BrowserPoll::SlowDown),
             Ok(DevicePoll::Granted(tokens)) => {
                 self.oauth.accept(&tokens);
-                self.want(|w| {
-                    if w.step_ups.remove(&step.user_code) {
+                self.step_ups(|w| {
+                    if w.started.remove(&step.user_code) {
                         w.mfa_at = Some(Instant::now());
                     }
                 });
@@ -309,10 +309,10 @@ impl Backend for GraphBackend {
     /// else Entra's fresh-MFA claims).
     async fn step_up(&self) -> Result<SignIn> {
         let claims = self
-            .want(|w| w.claims.take())
+            .step_ups(|w| w.claims.take())
             .unwrap_or_else(|| errors::FRESH_MFA_CLAIMS.to_string());
         let step = self.browser(Some(&claims)).await?;
-        self.want(|w| w.step_ups.insert(step.user_code.clone()));
+        self.step_ups(|w| w.started.insert(step.user_code.clone()));
         Ok(SignIn::Browser(step))
     }
 
