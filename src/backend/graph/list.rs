@@ -15,13 +15,33 @@ const READ: Op = Op::Read {
     permission: "UserAuthenticationMethod.Read",
 };
 
+/// One listed method. A property of an unexpected shape does not drop the
+/// method: it is kept by its type and id, like a type secinfo does not know.
+fn wire(v: serde_json::Value) -> MethodWire {
+    let text = |k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (odata_type, id) = (text("@odata.type"), text("id"));
+    serde_json::from_value(v).unwrap_or_else(|e| {
+        tracing::warn!(%odata_type, error = %e, "a method Graph listed has an unexpected shape");
+        MethodWire {
+            odata_type,
+            id,
+            ..MethodWire::default()
+        }
+    })
+}
+
 impl GraphBackend {
     pub(super) async fn list_methods(&self) -> Result<Vec<Method>> {
         let mut path = "v1.0/me/authentication/methods".to_string();
         let mut wires: Vec<MethodWire> = Vec::new();
         for _ in 0..MAX_PAGES {
-            let page: Page<MethodWire> = self.get_json(&path, READ).await?;
-            wires.extend(page.value);
+            let page: Page<serde_json::Value> = self.get_json(&path, READ).await?;
+            wires.extend(page.value.into_iter().map(wire));
             match page.next_link {
                 Some(next) => path = self.relative(&next)?,
                 None => break,
@@ -94,5 +114,27 @@ impl GraphBackend {
                 "Microsoft Graph's next page points outside its own address; not followed".into(),
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_method_with_an_unexpected_property_is_kept_by_type_and_id() {
+        let w = wire(serde_json::json!({
+            "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethod",
+            "id": "tap-1",
+            "lifetimeInMinutes": "sixty"
+        }));
+        assert_eq!(
+            (w.odata_type.as_str(), w.id.as_str()),
+            (
+                "#microsoft.graph.temporaryAccessPassAuthenticationMethod",
+                "tap-1"
+            )
+        );
+        assert_eq!(w.lifetime_in_minutes, None);
     }
 }
