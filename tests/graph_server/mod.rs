@@ -297,7 +297,8 @@ async fn record(State(world): State<Shared>, req: Request, next: Next) -> Respon
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let throttled = {
+    // Refusals the test asked for come before the handler: a missing permission, throttling.
+    let early = {
         let mut w = world.lock().unwrap();
         w.requests.push(Seen {
             method: parts.method.to_string(),
@@ -312,35 +313,34 @@ async fn record(State(world): State<Shared>, req: Request, next: Next) -> Respon
             body: String::from_utf8_lossy(&bytes).into_owned(),
         });
         let graph = !parts.uri.path().contains("/oauth2/");
+        let path = parts.uri.path();
         if parts.method == axum::http::Method::GET
-            && w.forbidden
-                .iter()
-                .any(|p| parts.uri.path().starts_with(p.as_str()))
+            && w.forbidden.iter().any(|p| path.starts_with(p.as_str()))
         {
-            return insufficient_privileges();
-        }
-        if graph && w.throttle > 0 {
+            Some(insufficient_privileges())
+        } else if graph && w.throttle > 0 {
             w.throttle -= 1;
-            true
+            // "Microsoft Graph throttling guidance": 429 with Retry-After (seconds).
+            let mut resp = graph_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "Too many requests.",
+            );
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, "0".parse().unwrap());
+            Some(resp)
         } else {
-            false
+            None
         }
     };
-    if throttled {
-        // "Microsoft Graph throttling guidance": 429 with Retry-After (seconds).
-        let mut resp = graph_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "TooManyRequests",
-            "Too many requests.",
-        );
-        resp.headers_mut()
-            .insert(header::RETRY_AFTER, "0".parse().unwrap());
-        return resp;
-    }
     let client_request_id = h("client-request-id");
-    let mut resp = next
-        .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
-        .await;
+    let mut resp = match early {
+        Some(resp) => resp,
+        None => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+    };
     // "Microsoft Graph error responses": request-id on every answer, the client's id echoed.
     resp.headers_mut().insert(
         "request-id",
