@@ -342,3 +342,28 @@ async fn in_plain_mode_user_is_stepped_up_deletes_a_key_and_signs_out_everywhere
     );
     assert!(!said.contains('\x1b'), "no escape codes in plain mode");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_changes_a_phone_number_in_one_step() {
+    let g = Graph::start().await;
+    g.login().await;
+    let out = g
+        .secinfo(
+            &["methods", "change", ALT_MOBILE_ID, "+44 20 7183 8750"],
+            "",
+        )
+        .await;
+    let said = ok(&out);
+    assert!(said.contains("confirm it is you"), "{said}");
+    let patch = g
+        .server
+        .seen("PATCH", "/v1.0/me/authentication/phoneMethods/")
+        .pop()
+        .unwrap();
+    assert_eq!(
+        patch.json(),
+        serde_json::json!({"phoneNumber": "+44 2071838750", "phoneType": "alternateMobile"})
+    );
+    let listed = g.secinfo(&["methods", "list"], "").await;
+    assert!(ok(&listed).contains("+44 2071838750"));
+}

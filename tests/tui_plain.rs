@@ -705,7 +705,10 @@ async fn the_same_journey_in_plain_mode_and_the_cli_ends_the_same_and_is_said_th
         .unwrap_or_else(|| panic!("{out}"))
         .to_string();
 
-    assert_eq!(plain_added, cli_added, "the same words for the same addition");
+    assert_eq!(
+        plain_added, cli_added,
+        "the same words for the same addition"
+    );
     assert_eq!(plain_said, cli_said, "the same words for the same outcome");
     assert!(
         kinds_of(&world, "pat@contoso.test").is_empty(),
