@@ -176,7 +176,9 @@ impl OAuthSession {
                         self.accept(&t);
                         Ok(())
                     }
+                    // Not an answer about the token (no network, a proxy's page): keep it.
                     Err(OAuthError::Http(e)) => Err(e),
+                    Err(OAuthError::Malformed(m)) => Err(BackendError::Malformed(m)),
                     Err(e) => {
                         self.forget();
                         Err((self.words)(e))
