@@ -85,6 +85,8 @@ pub enum BackendKind {
     #[default]
     Native,
     Privacyidea,
+    /// Microsoft Entra ID through Microsoft Graph (device-code sign-in).
+    Graph,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
@@ -101,6 +103,8 @@ pub enum SecretStoreChoice {
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     pub backend: BackendKind,
+    /// The server (native, privacyIDEA); Graph profiles use `graph_url` instead.
+    #[serde(default)]
     pub url: String,
     /// privacyIDEA: the user's realm.
     pub realm: Option<String>,
@@ -112,6 +116,59 @@ pub struct Profile {
     pub secret_store: SecretStoreChoice,
     /// Pre-filled on the sign-in screen.
     pub username: Option<String>,
+    /// Graph: the tenant (its id, a verified domain, or `organizations`).
+    pub tenant: Option<String>,
+    /// Graph: the public client app registration's id.
+    pub client_id: Option<String>,
+    /// Graph: the sign-in server (default https://login.microsoftonline.com).
+    pub authority: Option<String>,
+    /// Graph: the API (default https://graph.microsoft.com).
+    pub graph_url: Option<String>,
+    /// Where users do what the API cannot (default My Sign-ins' Security info).
+    pub portal_url: Option<String>,
+}
+
+impl Profile {
+    /// The address requests go to, as `status` and `doctor` show it.
+    pub fn server_url(&self) -> String {
+        match self.backend {
+            BackendKind::Graph => self
+                .graph_url
+                .clone()
+                .unwrap_or_else(|| crate::backend::graph::DEFAULT_GRAPH_URL.into()),
+            _ => self.url.clone(),
+        }
+    }
+
+    /// Each URL key with its value, for checking: `(key, url)`.
+    fn urls(&self) -> Vec<(&'static str, &str)> {
+        match self.backend {
+            BackendKind::Graph => [
+                ("authority", &self.authority),
+                ("graph_url", &self.graph_url),
+                ("portal_url", &self.portal_url),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+            .collect(),
+            _ => vec![("url", self.url.as_str())],
+        }
+    }
+
+    /// Keys a backend cannot do without.
+    fn missing(&self) -> Option<&'static str> {
+        match self.backend {
+            BackendKind::Graph if self.tenant.as_deref().is_none_or(str::is_empty) => {
+                Some("tenant")
+            }
+            BackendKind::Graph if self.client_id.as_deref().is_none_or(str::is_empty) => {
+                Some("client_id")
+            }
+            BackendKind::Graph => None,
+            _ if self.url.is_empty() => Some("url"),
+            _ => None,
+        }
+    }
 }
 
 fn default_timeout() -> u64 {
@@ -138,14 +195,26 @@ impl Config {
         let config: Config =
             toml::from_str(text).map_err(|e| invalid(path, text, e.span(), e.message()))?;
         for (name, profile) in &config.profiles {
-            if let Err(e) = crate::backend::http::parse_base_url(&profile.url) {
-                let span = find(text, &format!("[profiles.{name}]")).map(|s| s.start..s.start + 1);
+            let table_line = find(text, &format!("[profiles.{name}]"))
+                .map(|s| line_of(text, s.start))
+                .unwrap_or(1);
+            if let Some(key) = profile.missing() {
                 return Err(ConfigError::Invalid {
                     path: path.display().to_string(),
-                    line: span.map(|s| line_of(text, s.start)).unwrap_or(1),
-                    key: format!(" (profiles.{name}.url)"),
-                    message: e.to_string(),
+                    line: table_line,
+                    key: format!(" (profiles.{name}.{key})"),
+                    message: format!("this backend needs {key}"),
                 });
+            }
+            for (key, url) in profile.urls() {
+                if let Err(e) = crate::backend::http::parse_base_url(url) {
+                    return Err(ConfigError::Invalid {
+                        path: path.display().to_string(),
+                        line: table_line,
+                        key: format!(" (profiles.{name}.{key})"),
+                        message: e.to_string(),
+                    });
+                }
             }
             if profile.timeout_secs == 0 {
                 return Err(ConfigError::Invalid {
@@ -317,6 +386,31 @@ mod tests {
                 .to_string();
         assert!(
             err.contains("profiles.work.url") && err.contains("plain http://"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_graph_profile_needs_tenant_and_client_id_and_keeps_http_to_loopback() {
+        let ok = parse(
+            "[profiles.work]\nbackend = \"graph\"\ntenant = \"contoso.onmicrosoft.com\"\nclient_id = \"c\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            ok.profiles["work"].server_url(),
+            "https://graph.microsoft.com"
+        );
+        let err = parse("[profiles.work]\nbackend = \"graph\"\ntenant = \"t\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("profiles.work.client_id"), "{err}");
+        let err = parse(
+            "[profiles.work]\nbackend = \"graph\"\ntenant = \"t\"\nclient_id = \"c\"\nauthority = \"http://login.example.com\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("profiles.work.authority") && err.contains("plain http://"),
             "{err}"
         );
     }

@@ -146,6 +146,19 @@ impl HttpClient {
 
     /// Send with the shared policy; any non-success becomes a `BackendError`.
     pub async fn send(&self, req: RequestBuilder) -> Result<Response> {
+        let resp = self.send_any(req).await?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let retry_after = retry_after(&resp);
+        Err(error_from(resp, retry_after).await)
+    }
+
+    /// Send with the shared policy (timeouts, `Retry-After` retries for
+    /// idempotent requests) and hand back the last response whatever its
+    /// status: for providers with their own error shape (Microsoft Graph),
+    /// which read the status, headers and body themselves.
+    pub async fn send_any(&self, req: RequestBuilder) -> Result<Response> {
         let mut attempt = 0;
         loop {
             let (client, built) = req
@@ -185,7 +198,7 @@ impl HttpClient {
                     continue;
                 }
             }
-            return Err(error_from(resp, retry_after).await);
+            return Ok(resp);
         }
     }
 
@@ -240,7 +253,8 @@ impl HttpClient {
     }
 }
 
-fn retry_after(resp: &Response) -> Option<Duration> {
+/// The `Retry-After` header in seconds, when it is given that way.
+pub fn retry_after(resp: &Response) -> Option<Duration> {
     resp.headers()
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()

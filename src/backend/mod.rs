@@ -1,9 +1,12 @@
 //! The `Backend` trait every identity provider adapter implements, and the
 //! one error type of this layer. Adapters: `native` (our reference server),
-//! `privacyidea`. All of them talk HTTP through `http::HttpClient`.
+//! `privacyidea`, `graph` (Microsoft Entra, on the generic `oauth` client).
+//! All of them talk HTTP through `http::HttpClient`.
 
+pub mod graph;
 pub mod http;
 pub mod native;
+pub mod oauth;
 pub mod privacyidea;
 pub mod token_cell;
 
@@ -267,6 +270,12 @@ pub trait Backend: Send + Sync {
     /// What this user may do here. May need a sign-in (privacyIDEA reads policies).
     async fn capabilities(&self) -> Result<Capabilities>;
 
+    /// True where sign-in happens in a browser (OAuth device authorization):
+    /// no username or password is asked here, `sign_in` answers with a
+    /// browser step, and who signed in is known from `account()` after it.
+    fn signs_in_with_browser(&self) -> bool {
+        false
+    }
     async fn sign_in(&self, username: &str, password: &SecretString) -> Result<SignIn>;
     async fn start_factor(&self, challenge: &Challenge, method_id: &str) -> Result<FactorStarted>;
     /// Answer with a code, or poll a push with `None`.

@@ -38,6 +38,9 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
             demo.account.password
         );
     }
+    if ctx.backend.signs_in_with_browser() {
+        return browser_login(&ctx).await;
+    }
     let username = match args.username {
         Some(u) => u,
         None => {
@@ -104,6 +107,39 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
             }
         }
     }
+}
+
+/// A sign-in finished in a browser (OAuth device authorization): nothing is
+/// asked here, and who signed in is known once it is done.
+async fn browser_login(ctx: &Context) -> Outcome {
+    let mut step = ctx
+        .backend
+        .sign_in("", &crate::secrets::SecretString::new(""))
+        .await?;
+    while let SignIn::Browser(b) = step {
+        step = crate::journeys::browser::finish(&*ctx.backend, &mut Terminal::default(), b).await?;
+    }
+    if !matches!(step, SignIn::Done { .. }) {
+        return Err(Failure::new(
+            exit::BACKEND,
+            "unexpected",
+            "the sign-in server asked for a step outside the browser",
+        ));
+    }
+    let account = ctx.backend.account().await?;
+    let warning = ctx
+        .signed_in(&account.username, &account.display_name)
+        .await;
+    esay!(
+        "Signed in as {} ({}) on {}.",
+        account.display_name,
+        account.username,
+        ctx.profile
+    );
+    if let Some(w) = warning {
+        esay!("Note: {w}");
+    }
+    Ok(())
 }
 
 /// "Verify your identity" on the terminal: the shared second-factor journey.

@@ -4,6 +4,7 @@
 
 use super::{Failure, Global, exit};
 use crate::accounts::KnownAccounts;
+use crate::backend::graph::{GraphBackend, GraphSettings};
 use crate::backend::{Backend, Credentials, native::NativeBackend, privacyidea::PrivacyIdea};
 use crate::config::{BackendKind, Config, Profile, SecretStoreChoice};
 use crate::demo::{self, Demo};
@@ -99,7 +100,7 @@ impl Context {
             let store = OrderedStore::new(open_store_or_none(&opts));
             let ctx = Self {
                 profile: name.clone(),
-                server_url: profile.url.clone(),
+                server_url: profile.server_url(),
                 backend,
                 store: store.clone(),
                 preset_username: profile.username.clone(),
@@ -199,7 +200,22 @@ fn make_backend(
             profile.ca_file.clone(),
             timeout,
         )?),
+        BackendKind::Graph => Arc::new(GraphBackend::new(&graph_settings(profile, timeout))?),
     })
+}
+
+/// A Graph profile's settings; config loading already checked tenant and client_id.
+fn graph_settings(profile: &Profile, timeout: Duration) -> GraphSettings {
+    let mut s = GraphSettings::new(
+        profile.tenant.as_deref().unwrap_or("organizations"),
+        profile.client_id.as_deref().unwrap_or_default(),
+    );
+    let pick = |v: &Option<String>, default: String| v.clone().unwrap_or(default);
+    s.authority = pick(&profile.authority, s.authority);
+    s.graph_url = pick(&profile.graph_url, s.graph_url);
+    s.portal_url = pick(&profile.portal_url, s.portal_url);
+    s.timeout = timeout;
+    s
 }
 
 /// This installation's id: remembered-device grants are bound to it.
