@@ -134,6 +134,15 @@ async fn sign_in<R: BufRead, W: Write>(
                 username = Some(user);
             }
         }
+        if deps.backend.signs_in_with_browser() {
+            match browser_sign_in(io, deps).await? {
+                Some(user) => return Ok(Some(user)),
+                None => match io.ask("Press Enter to start again.")? {
+                    Some(_) => continue 'sign_in,
+                    None => return Ok(None),
+                },
+            }
+        }
         let username = match username {
             Some(u) => {
                 io.say(&format!("Username: {u}"))?;
@@ -189,6 +198,45 @@ async fn sign_in<R: BufRead, W: Write>(
         }
         io.say(&format!("Signed in as {username}."))?;
         return Ok(Some(username));
+    }
+}
+
+/// A provider that signs in only in a browser: its page and code, then who
+/// signed in. `None`: it did not finish (said why); the caller starts again.
+async fn browser_sign_in<R: BufRead, W: Write>(
+    io: &mut Io<R, W>,
+    deps: &Deps,
+) -> anyhow::Result<Option<String>> {
+    let nothing = crate::secrets::SecretString::new("");
+    let mut step = match deps.backend.sign_in("", &nothing).await {
+        Ok(step) => step,
+        Err(e) => {
+            io.say(&format!("Error: {e}"))?;
+            return Ok(None);
+        }
+    };
+    while let SignIn::Browser(b) = step {
+        step = match journeys::browser::finish(&*deps.backend, io, b).await {
+            Ok(next) => next,
+            Err(e) => {
+                io.say(&format!("Error: {e}"))?;
+                return Ok(None);
+            }
+        };
+    }
+    if !matches!(step, SignIn::Done { .. }) {
+        io.say("The provider asked for a step this client cannot take in a browser sign-in.")?;
+        return Ok(None);
+    }
+    match deps.backend.account().await {
+        Ok(account) => {
+            io.say(&format!("Signed in as {}.", account.username))?;
+            Ok(Some(account.username))
+        }
+        Err(e) => {
+            io.say(&format!("Error: {e}"))?;
+            Ok(None)
+        }
     }
 }
 

@@ -42,6 +42,7 @@ pub struct Context {
 pub fn prepare(ctx: Context) -> (State, Deps, bool) {
     let mut state = State::new(&ctx.profile, &ctx.server_url, ctx.keymap, ctx.theme);
     state.truecolor = crate::qr::QrPalette::from_env() == crate::qr::QrPalette::TrueColor;
+    state.browser_sign_in = ctx.backend.signs_in_with_browser();
     let keeper = Keeper::new(ctx.store, &ctx.profile, Arc::new(Mutex::new(ctx.accounts)));
     state.accounts = keeper.accounts();
     let demo: Option<Arc<dyn DemoServices>> = ctx.demo.as_ref().map(|d| {

@@ -652,3 +652,37 @@ async fn in_the_tui_backing_out_of_the_browser_step_returns_to_the_password() {
     };
     assert_eq!(form.username, "alice@contoso.test");
 }
+
+#[tokio::test(start_paused = true)]
+async fn in_the_tui_a_browser_only_provider_asks_for_no_password_and_keeps_who_signed_in() {
+    let script = Script {
+        polls: [BrowserPoll::Finished(SignIn::Done {
+            mfa_setup_required: false,
+        })]
+        .into(),
+        ..Script::default()
+    };
+    let mut signin = state();
+    signin.browser_sign_in = true;
+    secinfo::app::init(&mut signin, false);
+    let mut tui = Tui::new(script, signin);
+    let shown = tui.screen();
+    assert!(
+        shown.contains("signs you in in a browser") && !shown.contains("Password"),
+        "{shown}"
+    );
+    // Letters are not typed anywhere: there is no field.
+    type_text(&mut tui.state, "x");
+    let fx = press(&mut tui.state, crossterm::event::KeyCode::Enter);
+    let [Effect::SignIn { username, .. }] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert!(username.is_empty(), "nothing asked: {username:?}");
+    tui.run(fx).await;
+    assert_eq!(tui.state.screen, Screen::Home, "{:?}", tui.state.signin);
+    assert_eq!(
+        tui.deps.keeper.last_account().as_deref(),
+        Some(alice().username.as_str()),
+        "kept under the account's own name"
+    );
+}

@@ -145,6 +145,9 @@ pub struct State {
     pub signin: SignInStep,
     pub accounts: Vec<KnownAccount>,
     pub account: Loadable<Account>,
+    /// The provider signs in only in a browser (OAuth device code): no
+    /// username or password is asked for.
+    pub browser_sign_in: bool,
     pub caps: Loadable<Capabilities>,
     /// The portal links' QR codes (handoffs), encoded once when the
     /// capabilities arrive, not on every frame.
@@ -191,6 +194,7 @@ impl State {
             signin: SignInStep::Password(PasswordForm::default()),
             accounts: Vec::new(),
             account: Loadable::NotAsked,
+            browser_sign_in: false,
             caps: Loadable::NotAsked,
             portal_qrs: Vec::new(),
             methods: Loadable::NotAsked,
@@ -369,6 +373,13 @@ impl State {
             cmds = match (&self.screen, &self.signin) {
                 (Screen::SignIn, SignInStep::Accounts { .. }) => {
                     vec![MoveUp, MoveDown, Activate, Delete]
+                }
+                (Screen::SignIn, SignInStep::Password(_)) if self.browser_sign_in => {
+                    let mut c = vec![Activate];
+                    if !self.accounts.is_empty() {
+                        c.push(Back);
+                    }
+                    c
                 }
                 (Screen::SignIn, SignInStep::Password(f)) => {
                     text = f.focus < 2;

@@ -248,6 +248,15 @@ impl Asker for Terminal {
         self.hit()
     }
 
+    /// On a color terminal, the link as a QR code for a phone (stdout).
+    fn link(&mut self, url: &str) -> Result<(), Failure> {
+        if self.fancy() {
+            println!("Or scan this QR code with your phone:");
+            self.print_qr(url);
+        }
+        Ok(())
+    }
+
     fn yes(&mut self, question: &str) -> Result<bool, Failure> {
         if !may_ask() {
             return Err(missing(&format!(

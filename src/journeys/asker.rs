@@ -33,10 +33,10 @@ pub trait Asker {
     /// True only when `name` is typed exactly (the last-method override).
     fn typed_name(&mut self, name: &str) -> Result<bool, Self::Error>;
 
-    /// A link to open on another device: as text, and as a QR code where the
-    /// front end can draw one.
-    fn link(&mut self, url: &str) -> Result<(), Self::Error> {
-        self.say(url)
+    /// A link the journey has already said as text, as a QR code for a
+    /// phone where the front end can draw one (nothing where it cannot).
+    fn link(&mut self, _url: &str) -> Result<(), Self::Error> {
+        Ok(())
     }
 
     /// What to set up an app with: a QR code where the front end draws one,

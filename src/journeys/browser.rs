@@ -59,8 +59,13 @@ pub async fn finish<A: Asker>(
         &step.user_code,
     ))?;
     if let Some(full) = &step.verification_uri_complete {
-        ask.link(full)?;
+        ask.say(&format!("Or open {full}, which has the code filled in."))?;
     }
+    ask.link(
+        step.verification_uri_complete
+            .as_deref()
+            .unwrap_or(&step.verification_uri),
+    )?;
     let mut pacing = Pacing::new(&step);
     loop {
         let Some(wait) = pacing.next_wait() else {

@@ -102,6 +102,29 @@ fn password(
         Line::raw(format!("to {}", clean(&state.server_url))),
         Line::raw(""),
     ];
+    if state.browser_sign_in {
+        let key = state
+            .keymap
+            .describe(Command::Activate, false)
+            .unwrap_or_default();
+        lines.push(Line::raw(
+            "This provider signs you in in a browser, on this device or any other.",
+        ));
+        lines.push(Line::raw(""));
+        lines.push(if form.pending.is_some() {
+            Line::styled(
+                format!("{} Asking for a code…", spinner(state.spinner)),
+                theme.muted,
+            )
+        } else {
+            Line::styled(format!("{key}: get a code to sign in"), theme.heading)
+        });
+        if let Some(e) = &form.error {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(format!("! {}", clean(e)), theme.error));
+        }
+        return scrolled(frame, area, lines, None);
+    }
     let width = 36;
     let (user, user_col) = field("Username", &form.username, width, form.focus == 0, theme);
     let masked = "•".repeat(form.password.len());

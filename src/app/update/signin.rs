@@ -88,6 +88,17 @@ fn password(state: &mut State, mut form: PasswordForm, cmd: Command) -> Vec<Effe
             state.signin = SignInStep::Accounts { focus: 0 };
             return fx;
         }
+        Command::Activate if form.pending.is_none() && state.browser_sign_in => {
+            // The provider asks for nothing here: its page does the asking.
+            let id = state.next_id();
+            form.pending = Some(id);
+            form.error = None;
+            fx.push(Effect::SignIn {
+                id,
+                username: String::new(),
+                password: Default::default(),
+            });
+        }
         Command::Activate if form.pending.is_none() => {
             if form.focus == 0 && !form.username.trim().is_empty() && form.password.is_empty() {
                 form.focus = 1;
@@ -207,7 +218,11 @@ pub(super) fn account_loaded(
         return Vec::new();
     }
     if let SignInStep::Finishing { username } = &state.signin {
-        let username = username.clone();
+        // A browser sign-in learns the username only now, from the account.
+        let username = match (username.is_empty(), &result) {
+            (true, Ok(account)) => account.username.clone(),
+            _ => username.clone(),
+        };
         let display_name = result
             .as_ref()
             .map_or(username.clone(), |a| a.display_name.clone());
