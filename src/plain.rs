@@ -240,6 +240,42 @@ async fn browser_sign_in<R: BufRead, W: Write>(
     }
 }
 
+/// The main menu's entries, in the order they are offered.
+#[derive(Clone, Copy)]
+enum Choice {
+    ChangeDefault,
+    Add,
+    Delete,
+    Devices,
+    Sessions,
+    Remembered,
+    AppPasswords,
+    RecoveryCodes,
+    SignOutEverywhere,
+    Outbox,
+    SignOut,
+    Quit,
+}
+
+impl Choice {
+    fn label(self) -> &'static str {
+        match self {
+            Self::ChangeDefault => "Change default sign-in method",
+            Self::Add => "Add sign-in method",
+            Self::Delete => "Delete a sign-in method",
+            Self::Devices => "Devices",
+            Self::Sessions => "Sessions",
+            Self::Remembered => "Remembered devices",
+            Self::AppPasswords => "App passwords",
+            Self::RecoveryCodes => "Recovery codes",
+            Self::SignOutEverywhere => "Lost device? Sign out everywhere",
+            Self::Outbox => "Show sent codes (demo outbox)",
+            Self::SignOut => "Sign out",
+            Self::Quit => "Quit",
+        }
+    }
+}
+
 enum After {
     Quit,
     SignIn,
@@ -279,35 +315,35 @@ async fn home<R: BufRead, W: Write>(
             ))?;
         }
         io.say("What would you like to do?")?;
+        // Quit is last, as in every menu; the demo's outbox comes before it.
         let mut items = vec![
-            "Change default sign-in method",
-            "Add sign-in method",
-            "Delete a sign-in method",
-            "Devices",
-            "Sessions",
-            "Remembered devices",
-            "Lost device? Sign out everywhere",
-            "Sign out",
-            "Quit",
-            "App passwords",
-            "Recovery codes",
+            Choice::ChangeDefault,
+            Choice::Add,
+            Choice::Delete,
+            Choice::Devices,
+            Choice::Sessions,
+            Choice::Remembered,
+            Choice::AppPasswords,
+            Choice::RecoveryCodes,
+            Choice::SignOutEverywhere,
         ];
         if demo {
-            items.push("Show sent codes (demo outbox)");
+            items.push(Choice::Outbox);
         }
-        let items: Vec<String> = items.into_iter().map(String::from).collect();
-        let Some(choice) = io.choose(&items)? else {
+        items.extend([Choice::SignOut, Choice::Quit]);
+        let labels: Vec<String> = items.iter().map(|c| c.label().to_string()).collect();
+        let Some(choice) = io.choose(&labels)? else {
             return Ok(After::Quit);
         };
-        let next = match choice {
-            0 => lists::change_default(io, deps, &methods).await?,
-            1 => add::add_method(io, deps).await?,
-            2 => lists::delete_method(io, deps, &methods).await?,
-            3 => lists::devices(io, deps, &methods).await?,
-            4 => lists::sessions(io, deps).await?,
-            5 => lists::remembered(io, deps).await?,
-            6 => lists::sign_out_everywhere(io, deps).await?,
-            7 => {
+        let next = match items[choice] {
+            Choice::ChangeDefault => lists::change_default(io, deps, &methods).await?,
+            Choice::Add => add::add_method(io, deps).await?,
+            Choice::Delete => lists::delete_method(io, deps, &methods).await?,
+            Choice::Devices => lists::devices(io, deps, &methods).await?,
+            Choice::Sessions => lists::sessions(io, deps).await?,
+            Choice::Remembered => lists::remembered(io, deps).await?,
+            Choice::SignOutEverywhere => lists::sign_out_everywhere(io, deps).await?,
+            Choice::SignOut => {
                 let user = deps.backend.account().await.ok().map(|a| a.username);
                 let signed_out = match user {
                     Some(user) => deps.keeper.sign_out(&*deps.backend, &user).await,
@@ -320,10 +356,10 @@ async fn home<R: BufRead, W: Write>(
                 io.say("You are signed out.")?;
                 return Ok(After::SignIn);
             }
-            8 => return Ok(After::Quit),
-            9 => add::app_passwords(io, deps).await?,
-            10 => add::recovery_codes(io, deps).await?,
-            _ => lists::outbox(io, deps).await?,
+            Choice::Quit => return Ok(After::Quit),
+            Choice::AppPasswords => add::app_passwords(io, deps).await?,
+            Choice::RecoveryCodes => add::recovery_codes(io, deps).await?,
+            Choice::Outbox => lists::outbox(io, deps).await?,
         };
         if let Some(after) = next {
             return Ok(after);

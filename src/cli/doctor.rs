@@ -64,7 +64,23 @@ pub async fn run(g: &Global, json: bool) -> Outcome {
         };
     }
     let ctx = Context::open(g).await?;
-    let (server, transport, skew) = probe(&ctx.server_url).await;
+    let (mut server, transport, skew) = probe(&ctx.server_url).await;
+    if server.ok {
+        // Reachable is not the same as working: ask the provider who it is.
+        server = match ctx.backend.server_info().await {
+            Ok(info) => Check {
+                ok: true,
+                detail: format!("{}; it is {} {}", server.detail, info.name, info.version),
+            },
+            Err(e) => Check {
+                ok: false,
+                detail: format!(
+                    "{}, but it did not answer as the profile expects: {e}",
+                    server.detail
+                ),
+            },
+        };
+    }
     let report = Report {
         schema: 1,
         config,
@@ -163,7 +179,14 @@ async fn probe(url: &str) -> (Check, String, Option<i64>) {
             (
                 Check {
                     ok: true,
-                    detail: format!("{url} answered {status} in {ms} ms"),
+                    detail: if status < 400 {
+                        format!("{url} is reachable (HTTP {status} in {ms} ms)")
+                    } else {
+                        // An API need not serve its root: any answer means it is there.
+                        format!(
+                            "{url} is reachable (its root answered HTTP {status}, normal for an API, in {ms} ms)"
+                        )
+                    },
                 },
                 transport,
                 skew,
