@@ -209,3 +209,87 @@ async fn doctor_reports_store_server_and_clock() {
     assert!(doc["clock_skew_secs"].as_i64().unwrap().abs() <= 2);
     assert!(doc["transport"].as_str().unwrap().contains("loopback"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_destructive_command_can_say_what_it_would_do_and_change_nothing() {
+    let world = World::start().await;
+    let uri = world.user_with_totp("ivan@contoso.test");
+    let email = admin::add_email(&world.db, "ivan@contoso.test", "ivan@example.test").unwrap();
+    assert!(world.login("ivan@contoso.test", &uri).status.success());
+    let pass = world.pass_arg();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut all = args.to_vec();
+        all.extend(["--json", "--passphrase-from", &pass]);
+        let out = world.secinfo(&all, "");
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let created = json(&["app-passwords", "create", "Thunderbird"]);
+    let app = created["id"].as_str().unwrap().to_string();
+    json(&["recovery-codes", "generate", "--yes"]);
+    let session = json(&["sessions", "list"])["sessions"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = (
+        json(&["methods", "list"]),
+        json(&["sessions", "list"]),
+        json(&["app-passwords", "list"]),
+        json(&["recovery-codes", "status"]),
+    );
+
+    for (args, says) in [
+        (
+            vec!["methods", "delete", email.as_str()],
+            "Would delete Email i***@example.test.",
+        ),
+        (
+            vec!["sessions", "revoke", session.as_str()],
+            "Would sign out the session of",
+        ),
+        (
+            vec!["app-passwords", "delete", app.as_str()],
+            "Would delete the app password Thunderbird",
+        ),
+        (
+            vec!["recovery-codes", "generate"],
+            "your 10 unused codes would stop working",
+        ),
+        (
+            vec!["signout-all"],
+            "Would end every session on every device",
+        ),
+    ] {
+        let mut all = args.clone();
+        all.extend(["--dry-run", "--passphrase-from", &pass]);
+        let out = world.secinfo(&all, "");
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        let said = text(&out.stdout);
+        assert!(said.contains(says), "{args:?}: {said}");
+        assert!(said.contains("Nothing was changed (--dry-run)."), "{said}");
+    }
+    let gone = world.secinfo(
+        &[
+            "devices",
+            "delete",
+            "no-such-device",
+            "--dry-run",
+            "--passphrase-from",
+            &pass,
+        ],
+        "",
+    );
+    assert!(
+        text(&gone.stderr).contains("there is no device no-such-device"),
+        "an unknown id is said plainly: {}",
+        text(&gone.stderr)
+    );
+
+    let after = (
+        json(&["methods", "list"]),
+        json(&["sessions", "list"]),
+        json(&["app-passwords", "list"]),
+        json(&["recovery-codes", "status"]),
+    );
+    assert_eq!(before, after, "nothing changed on the server");
+}

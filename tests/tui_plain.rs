@@ -247,7 +247,10 @@ async fn a_screen_reader_user_signs_in_with_an_emailed_code_and_reads_security_i
     let last_choice = home
         .lines()
         .rev()
-        .find(|l| l.split_once(". ").is_some_and(|(n, _)| n.parse::<u32>().is_ok()))
+        .find(|l| {
+            l.split_once(". ")
+                .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+        })
         .unwrap();
     assert!(last_choice.ends_with(". Quit"), "Quit comes last: {home}");
     let order = [

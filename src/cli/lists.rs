@@ -7,6 +7,7 @@ use super::{Context, Failure, Global, JsonFlag, Outcome, exit};
 use crate::backend::Refusal;
 use crate::journeys::asker::Confirm;
 use crate::journeys::change::{self, Override, Target};
+use crate::journeys::dry_run::{self, Destructive};
 use crate::journeys::{rules, sign_out};
 use crate::present::date;
 use clap::Subcommand;
@@ -21,6 +22,9 @@ pub enum MethodsCommand {
         /// The method's name (its detail as listed), to delete your last usable MFA method.
         #[arg(long, value_name = "NAME")]
         confirm: Option<String>,
+        /// Say what would be deleted; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Make a method the default for sign-in.
     Default { id: String },
@@ -52,6 +56,9 @@ pub enum DevicesCommand {
         id: String,
         #[arg(long, value_name = "NAME")]
         confirm: Option<String>,
+        /// Say what would be deleted; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Give a device a new name.
     Rename {
@@ -66,6 +73,9 @@ pub enum SessionsCommand {
     /// Sign out one session.
     Revoke {
         id: String,
+        /// Say what would be signed out; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -75,6 +85,9 @@ pub enum RememberedCommand {
     /// Revoke one "Don't ask again" grant: that client will ask for MFA again.
     Revoke {
         id: String,
+        /// Say what would be revoked; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -139,7 +152,12 @@ pub async fn methods(g: &Global, command: MethodsCommand) -> Outcome {
             }
             Ok(())
         }
-        MethodsCommand::Delete { id, confirm } => delete(&ctx, Target::Method(&id), confirm).await,
+        MethodsCommand::Delete {
+            id, dry_run: true, ..
+        } => dry_run(&ctx, Destructive::DeleteMethod(&id)).await,
+        MethodsCommand::Delete { id, confirm, .. } => {
+            delete(&ctx, Target::Method(&id), confirm).await
+        }
         MethodsCommand::Default { id } => {
             match change::set_default(&*ctx.backend, &mut Terminal::default(), &id).await? {
                 Some(said) => say!("{said}"),
@@ -194,7 +212,12 @@ pub async fn devices(g: &Global, command: DevicesCommand) -> Outcome {
             }
             Ok(())
         }
-        DevicesCommand::Delete { id, confirm } => delete(&ctx, Target::Device(&id), confirm).await,
+        DevicesCommand::Delete {
+            id, dry_run: true, ..
+        } => dry_run(&ctx, Destructive::DeleteDevice(&id)).await,
+        DevicesCommand::Delete { id, confirm, .. } => {
+            delete(&ctx, Target::Device(&id), confirm).await
+        }
         DevicesCommand::Rename { id, name } => rename(&ctx, Target::Device(&id), &name).await,
     }
 }
@@ -219,7 +242,10 @@ pub async fn sessions(g: &Global, command: SessionsCommand) -> Outcome {
             }
             Ok(())
         }
-        SessionsCommand::Revoke { id } => {
+        SessionsCommand::Revoke { id, dry_run: true } => {
+            dry_run(&ctx, Destructive::RevokeSession(&id)).await
+        }
+        SessionsCommand::Revoke { id, .. } => {
             ctx.backend.revoke_session(&id).await?;
             say!("Signed out session {id}.");
             Ok(())
@@ -249,7 +275,10 @@ pub async fn remembered(g: &Global, command: RememberedCommand) -> Outcome {
             }
             Ok(())
         }
-        RememberedCommand::Revoke { id } => {
+        RememberedCommand::Revoke { id, dry_run: true } => {
+            dry_run(&ctx, Destructive::RevokeRemembered(&id)).await
+        }
+        RememberedCommand::Revoke { id, .. } => {
             ctx.backend.forget_device(&id).await?;
             say!("Revoked {id}: that client will ask for a second factor again.");
             Ok(())
@@ -257,8 +286,18 @@ pub async fn remembered(g: &Global, command: RememberedCommand) -> Outcome {
     }
 }
 
-pub async fn signout_all(g: &Global, yes: bool) -> Outcome {
+/// `--dry-run`: what would happen, from the server's current state.
+pub(super) async fn dry_run(ctx: &Context, step: Destructive<'_>) -> Outcome {
+    say!("{}", dry_run::describe(&*ctx.backend, step).await?);
+    say!("{}", dry_run::NOTHING_CHANGED);
+    Ok(())
+}
+
+pub async fn signout_all(g: &Global, yes: bool, dry: bool) -> Outcome {
     let ctx = signed_in(g).await?;
+    if dry {
+        return dry_run(&ctx, Destructive::SignOutEverywhere).await;
+    }
     if let Some(reason) = ctx
         .backend
         .capabilities()

@@ -116,6 +116,9 @@ pub enum Command {
         /// Don't ask for confirmation.
         #[arg(long)]
         yes: bool,
+        /// Say what would end; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Check config, secret store, server, clock and terminal.
     Doctor(JsonFlag),
@@ -300,7 +303,7 @@ async fn run(cli: Cli) -> Outcome {
         Some(Command::Password { command }) => passwords::password(&g, command).await,
         Some(Command::AppPasswords { command }) => passwords::app_passwords(&g, command).await,
         Some(Command::RecoveryCodes { command }) => passwords::recovery_codes(&g, command).await,
-        Some(Command::SignoutAll { yes }) => lists::signout_all(&g, yes).await,
+        Some(Command::SignoutAll { yes, dry_run }) => lists::signout_all(&g, yes, dry_run).await,
         Some(Command::Doctor(j)) => doctor::run(&g, j.json).await,
         Some(Command::Serve(a)) => server_cmds::serve(a).await,
         Some(Command::Admin(a)) => server_cmds::admin(a),

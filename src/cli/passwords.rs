@@ -7,6 +7,7 @@ use super::output;
 use super::prompt::Terminal;
 use super::{Context, Failure, Global, JsonFlag, Outcome, exit, prompt};
 use crate::journeys::asker::Confirm;
+use crate::journeys::dry_run::Destructive;
 use crate::journeys::{app_passwords, recovery_codes, rules};
 use crate::present::date;
 use clap::Subcommand;
@@ -37,6 +38,9 @@ pub enum AppPasswordsCommand {
         /// Don't ask for confirmation.
         #[arg(long)]
         yes: bool,
+        /// Say what would be deleted; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -52,6 +56,9 @@ pub enum RecoveryCodesCommand {
         /// Print {schema, codes}.
         #[arg(long)]
         json: bool,
+        /// Say what would be replaced; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -162,7 +169,10 @@ pub async fn app_passwords(g: &Global, command: AppPasswordsCommand) -> Outcome 
             esay!("{}", rules::APP_PASSWORD_SHOWN_ONCE);
             Ok(())
         }
-        AppPasswordsCommand::Delete { id, yes } => {
+        AppPasswordsCommand::Delete {
+            id, dry_run: true, ..
+        } => super::lists::dry_run(&ctx, Destructive::DeleteAppPassword(&id)).await,
+        AppPasswordsCommand::Delete { id, yes, .. } => {
             let confirm = if yes { Confirm::Given } else { Confirm::Ask };
             let said = app_passwords::delete(&*ctx.backend, &mut Terminal::default(), &id, confirm)
                 .await?
@@ -193,7 +203,10 @@ pub async fn recovery_codes(g: &Global, command: RecoveryCodesCommand) -> Outcom
             }
             Ok(())
         }
-        RecoveryCodesCommand::Generate { yes, json } => {
+        RecoveryCodesCommand::Generate { dry_run: true, .. } => {
+            super::lists::dry_run(&ctx, Destructive::GenerateRecoveryCodes).await
+        }
+        RecoveryCodesCommand::Generate { yes, json, .. } => {
             let confirm = if yes { Confirm::Given } else { Confirm::Ask };
             let codes = recovery_codes::generate(&*ctx.backend, &mut Terminal::default(), confirm)
                 .await?

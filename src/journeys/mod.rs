@@ -9,6 +9,7 @@ pub mod app_passwords;
 pub mod asker;
 pub mod browser;
 pub mod change;
+pub mod dry_run;
 pub mod recovery_codes;
 pub mod rules;
 pub mod second_factor;
