@@ -251,6 +251,7 @@ enum Choice {
     Remembered,
     AppPasswords,
     RecoveryCodes,
+    LostPhone,
     SignOutEverywhere,
     Outbox,
     SignOut,
@@ -268,7 +269,8 @@ impl Choice {
             Self::Remembered => "Remembered devices",
             Self::AppPasswords => "App passwords",
             Self::RecoveryCodes => "Recovery codes",
-            Self::SignOutEverywhere => "Lost device? Sign out everywhere",
+            Self::LostPhone => "I lost my phone",
+            Self::SignOutEverywhere => "Sign out everywhere",
             Self::Outbox => "Show sent codes (demo outbox)",
             Self::SignOut => "Sign out",
             Self::Quit => "Quit",
@@ -325,6 +327,7 @@ async fn home<R: BufRead, W: Write>(
             Choice::Remembered,
             Choice::AppPasswords,
             Choice::RecoveryCodes,
+            Choice::LostPhone,
             Choice::SignOutEverywhere,
         ];
         if demo {
@@ -343,6 +346,7 @@ async fn home<R: BufRead, W: Write>(
             Choice::Sessions => lists::sessions(io, deps).await?,
             Choice::Remembered => lists::remembered(io, deps).await?,
             Choice::SignOutEverywhere => lists::sign_out_everywhere(io, deps).await?,
+            Choice::LostPhone => lists::lost_phone(io, deps).await?,
             Choice::SignOut => {
                 let user = deps.backend.account().await.ok().map(|a| a.username);
                 let signed_out = match user {

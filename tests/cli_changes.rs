@@ -293,3 +293,41 @@ async fn every_destructive_command_can_say_what_it_would_do_and_change_nothing()
     );
     assert_eq!(before, after, "nothing changed on the server");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lost_phone_plans_without_changing_and_every_step_can_be_skipped() {
+    let world = World::start().await;
+    let uri = world.user_with_totp("judy@contoso.test");
+    assert!(world.login("judy@contoso.test", &uri).status.success());
+    let pass = world.pass_arg();
+    let plan = world.secinfo(
+        &[
+            "lost-phone",
+            "--dry-run",
+            "--json",
+            "--passphrase-from",
+            &pass,
+        ],
+        "",
+    );
+    assert!(plan.status.success(), "{}", text(&plan.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(doc["schema"], 1);
+    assert!(doc["devices"].is_array(), "{doc}");
+
+    // Every question answered no: nothing changes, and the summary says so.
+    let before = world.secinfo(
+        &["methods", "list", "--json", "--passphrase-from", &pass],
+        "",
+    );
+    let out = world.secinfo(&["lost-phone", "--passphrase-from", &pass], "n\nn\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    assert!(said.contains("Sign out everywhere?"), "{said}");
+    assert!(said.contains("Nothing was changed."), "{said}");
+    let after = world.secinfo(
+        &["methods", "list", "--json", "--passphrase-from", &pass],
+        "",
+    );
+    assert_eq!(before.stdout, after.stdout);
+}

@@ -799,3 +799,67 @@ async fn the_same_journey_in_plain_mode_and_the_cli_ends_the_same_and_is_said_th
         "the same result on the server"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_who_lost_their_phone_deletes_it_adds_a_new_app_and_reads_what_changed() {
+    let world = World::start(Settings::default()).await;
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start(&world, state.path());
+    sign_in_by_email(&mut s, &world, "n").await;
+    let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "I lost my phone"));
+
+    // The devices, with the methods on each, then which one is lost.
+    let shown = s.expect("Which device is lost?").await;
+    assert!(
+        shown.contains("Alice's phone") && shown.contains("Authenticator app (code)"),
+        "{shown}"
+    );
+    let which = s.expect("Enter a number:").await;
+    s.send(&number_of(&which, "Alice's phone"));
+    let asked = s.expect("Enter y or n:").await;
+    assert!(
+        asked.contains("Delete the device Alice's phone and "),
+        "{asked}"
+    );
+    s.send("y");
+    s.expect("Deleted device Alice's phone").await;
+
+    // Skip signing out everywhere; add a code app at once.
+    s.expect("Sign out everywhere?").await;
+    s.expect("Enter y or n:").await;
+    s.send("n");
+    s.expect("Add a new sign-in method now? Enter y or n:")
+        .await;
+    s.send("y");
+    let kinds = s.expect("Enter a number:").await;
+    s.send(&number_of(&kinds, "Authenticator app (code)"));
+    let shown = s.expect("Enter the code (an empty line cancels)").await;
+    s.send(&code_for(&uri_in(&shown)));
+    let summary = s.expect("Enter a number:").await;
+    let changed = summary
+        .split("What changed:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("a summary: {summary}"));
+    assert!(
+        changed.contains("Deleted device Alice's phone"),
+        "{changed}"
+    );
+    assert!(
+        changed.contains("Added Authenticator app (code)"),
+        "{changed}"
+    );
+    s.send(&number_of(&summary, "Quit"));
+    s.finish().await;
+
+    let kinds = kinds_of(&world, &world.demo.username);
+    assert!(
+        !kinds.contains(&"authenticator_push".to_string()),
+        "the lost phone's push method is gone: {kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "totp").count(),
+        1,
+        "the new code app, not the lost one: {kinds:?}"
+    );
+}

@@ -6,7 +6,7 @@ use crate::backend::{BackendError, Challenge, SignIn};
 use crate::journeys::second_factor::{self, Remember};
 use clap::{Args, Subcommand};
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct LoginArgs {
     /// The account (default: the one used last). The password is asked, never taken as an argument.
     #[arg(long)]

@@ -8,6 +8,7 @@ use crate::backend::Refusal;
 use crate::journeys::asker::Confirm;
 use crate::journeys::change::{self, Override, Target};
 use crate::journeys::dry_run::{self, Destructive};
+use crate::journeys::lost_phone;
 use crate::journeys::{rules, sign_out};
 use crate::present::date;
 use clap::Subcommand;
@@ -284,6 +285,52 @@ pub async fn remembered(g: &Global, command: RememberedCommand) -> Outcome {
             Ok(())
         }
     }
+}
+
+/// `secinfo lost-phone`: the shared journey, after a sign-in if there is none
+/// (with another method or a recovery code: the second factor offers both).
+pub async fn lost_phone(g: &Global, dry: bool, json: bool) -> Outcome {
+    let mut ctx = Context::open(g).await?;
+    if !ctx.restore().await || ctx.backend.account().await.is_err() {
+        if dry {
+            ctx.require_session().await?;
+        }
+        esay!("First, sign in with another method or a recovery code.");
+        super::account::login(g, super::account::LoginArgs::default()).await?;
+        ctx = Context::open(g).await?;
+        ctx.require_session().await?;
+    }
+    if dry {
+        let devices = ctx.backend.devices().await?;
+        let methods = ctx.backend.methods().await?;
+        if json {
+            return Ok(output::print_json(&output::LostPhonePlan::new(
+                &devices, &methods,
+            ))?);
+        }
+        for d in &devices {
+            let on: Vec<String> = lost_phone::on_device(d, &methods)
+                .into_iter()
+                .map(crate::domain::method_name)
+                .collect();
+            say!("{}  {} ({}): {}", d.id, d.name, d.platform, on.join(", "));
+        }
+        say!(
+            "Would offer, one at a time: delete the lost device and its methods, sign out \
+             everywhere (or revoke \"Don't ask again\"), add a new method."
+        );
+        say!("{}", dry_run::NOTHING_CHANGED);
+        return Ok(());
+    }
+    let user = ctx
+        .username
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let keeper = ctx.keeper();
+    let mut terminal = Terminal::listening(g.plain);
+    lost_phone::run(&*ctx.backend, &keeper, &mut terminal, user.as_deref()).await?;
+    Ok(())
 }
 
 /// `--dry-run`: what would happen, from the server's current state.

@@ -120,6 +120,15 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// "I lost my phone": delete it and its methods, end sessions, add a new method, one step at a time.
+    LostPhone {
+        /// Show the devices and what the journey would offer; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// With --dry-run: the devices and their methods as {schema, devices}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check config, secret store, server, clock and terminal.
     Doctor(JsonFlag),
     /// Run the reference identity server.
@@ -267,6 +276,7 @@ fn wants_json(command: &Option<Command>) -> bool {
     use lists::*;
     match command {
         Some(Command::Status(j) | Command::Doctor(j)) => j.json,
+        Some(Command::LostPhone { json, .. }) => *json,
         Some(Command::Methods {
             command: MethodsCommand::List(j),
         }) => j.json,
@@ -304,6 +314,7 @@ async fn run(cli: Cli) -> Outcome {
         Some(Command::AppPasswords { command }) => passwords::app_passwords(&g, command).await,
         Some(Command::RecoveryCodes { command }) => passwords::recovery_codes(&g, command).await,
         Some(Command::SignoutAll { yes, dry_run }) => lists::signout_all(&g, yes, dry_run).await,
+        Some(Command::LostPhone { dry_run, json }) => lists::lost_phone(&g, dry_run, json).await,
         Some(Command::Doctor(j)) => doctor::run(&g, j.json).await,
         Some(Command::Serve(a)) => server_cmds::serve(a).await,
         Some(Command::Admin(a)) => server_cmds::admin(a),

@@ -38,23 +38,61 @@ pub struct MethodOut {
     pub device_id: Option<String>,
 }
 
+impl MethodOut {
+    fn new(m: &Method) -> Self {
+        MethodOut {
+            id: m.id.clone(),
+            kind: m.kind.as_str().to_string(),
+            title: m.kind.title(),
+            detail: m.detail.clone(),
+            created: ts(&m.created),
+            last_used: ts(&m.last_used),
+            is_default: m.is_default,
+            usable_mfa: m.usable_mfa,
+            device_id: m.device_id.clone(),
+        }
+    }
+}
+
 impl Methods {
     pub fn new(profile: &str, methods: &[Method]) -> Self {
         Self {
             schema: SCHEMA,
             profile: profile.to_string(),
-            methods: methods
+            methods: methods.iter().map(MethodOut::new).collect(),
+        }
+    }
+}
+
+/// `lost-phone --dry-run --json`: each device with the methods on it.
+#[derive(Serialize)]
+pub struct LostPhonePlan {
+    pub schema: u32,
+    pub devices: Vec<DeviceWithMethods>,
+}
+
+#[derive(Serialize)]
+pub struct DeviceWithMethods {
+    pub id: String,
+    pub name: String,
+    pub platform: String,
+    pub methods: Vec<MethodOut>,
+}
+
+impl LostPhonePlan {
+    pub fn new(devices: &[Device], methods: &[Method]) -> Self {
+        Self {
+            schema: SCHEMA,
+            devices: devices
                 .iter()
-                .map(|m| MethodOut {
-                    id: m.id.clone(),
-                    kind: m.kind.as_str().to_string(),
-                    title: m.kind.title(),
-                    detail: m.detail.clone(),
-                    created: ts(&m.created),
-                    last_used: ts(&m.last_used),
-                    is_default: m.is_default,
-                    usable_mfa: m.usable_mfa,
-                    device_id: m.device_id.clone(),
+                .map(|d| DeviceWithMethods {
+                    id: d.id.clone(),
+                    name: d.name.clone(),
+                    platform: d.platform.clone(),
+                    methods: crate::journeys::lost_phone::on_device(d, methods)
+                        .into_iter()
+                        .map(MethodOut::new)
+                        .collect(),
                 })
                 .collect(),
         }

@@ -257,6 +257,12 @@ impl Asker for Terminal {
         Ok(())
     }
 
+    fn text(&mut self, prompt: &str) -> Result<Option<String>, Failure> {
+        line(&format!("{prompt} "))
+            .map(Some)
+            .ok_or_else(|| missing("no answer given"))
+    }
+
     fn yes(&mut self, question: &str) -> Result<bool, Failure> {
         if !may_ask() {
             return Err(missing(&format!(

@@ -24,6 +24,11 @@ pub trait Asker {
         default: Option<usize>,
     ) -> Result<Option<usize>, Self::Error>;
 
+    /// A line of text (a phone number, an address). `None`: the user cancelled.
+    fn text(&mut self, _prompt: &str) -> Result<Option<String>, Self::Error> {
+        Ok(None)
+    }
+
     /// A code, read without echo where it can be. `None`: the user cancelled.
     fn code(&mut self, prompt: &str) -> Result<Option<SecretString>, Self::Error>;
 

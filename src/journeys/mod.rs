@@ -10,6 +10,7 @@ pub mod asker;
 pub mod browser;
 pub mod change;
 pub mod dry_run;
+pub mod lost_phone;
 pub mod recovery_codes;
 pub mod rules;
 pub mod second_factor;

@@ -9,7 +9,7 @@ use crate::app::state::{Change, method_name};
 use crate::backend::BackendError;
 use crate::domain::Method;
 use crate::journeys::asker::Confirm;
-use crate::journeys::{rules, sign_out};
+use crate::journeys::{lost_phone, rules, sign_out};
 use crate::present::date;
 use std::io::{BufRead, Write};
 
@@ -245,6 +245,18 @@ pub async fn sign_out_everywhere<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: 
             io.say("Nothing was changed.")?;
             Ok(None)
         }
+        Err(e) => say_err(io, e),
+    }
+}
+
+/// "I lost my phone": the shared journey, then back to the menu (or to
+/// sign-in, when it signed out everywhere).
+pub async fn lost_phone<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) -> Next {
+    let user = deps.backend.account().await.ok().map(|a| a.username);
+    let journey = lost_phone::run(&*deps.backend, &deps.keeper, io, user.as_deref());
+    match split(journey.await)? {
+        Ok(summary) if summary.signed_out => Ok(Some(After::SignIn)),
+        Ok(_) => Ok(None),
         Err(e) => say_err(io, e),
     }
 }

@@ -63,6 +63,10 @@ impl<R: BufRead, W: Write> Asker for Io<R, W> {
         self.ask_secret(prompt)
     }
 
+    fn text(&mut self, prompt: &str) -> anyhow::Result<Option<String>> {
+        self.ask(prompt)
+    }
+
     fn yes(&mut self, question: &str) -> anyhow::Result<bool> {
         Ok(self
             .ask(&format!("{question} Enter y or n:"))?
