@@ -157,10 +157,10 @@ async fn user_signs_in_with_a_device_code_and_sees_every_method_type() {
             MethodKind::OfficePhone,
             MethodKind::Email,
             MethodKind::Passkey,
-            MethodKind::Other("windows_hello_for_business".into()),
+            MethodKind::WindowsHello,
             MethodKind::Password,
-            MethodKind::Other("temporary_access_pass".into()),
-            MethodKind::Other("platform_credential".into()),
+            MethodKind::TemporaryAccessPass,
+            MethodKind::PlatformCredential,
             MethodKind::HardwareToken,
             MethodKind::Other("qrCodePinAuthenticationMethod".into()),
         ]

@@ -45,7 +45,13 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
         .methods
         .ready()
         .and_then(|ms| ms.iter().find(|m| m.is_default));
+    // Where the provider keeps one default per kind (Entra ID), the kind is what is chosen.
+    let per_kind = state
+        .caps
+        .ready()
+        .is_some_and(|c| c.default_scope == crate::domain::DefaultScope::PerKind);
     let default_text = match (&state.methods, default) {
+        (_, Some(m)) if per_kind => format!("{} (by kind)", m.kind.title()),
         (_, Some(m)) => crate::app::state::method_name(m),
         (Loadable::Ready(_), None) => "none yet".into(),
         (Loadable::Failed(_), None) => "unknown".into(),

@@ -118,16 +118,12 @@ pub fn method(w: &MethodWire) -> Method {
         }
         "windowsHelloForBusinessAuthenticationMethod" => {
             note("Key strength", &w.key_strength);
-            (
-                MethodKind::Other("windows_hello_for_business".into()),
-                name,
-                true,
-            )
+            (MethodKind::WindowsHello, name, true)
         }
         "platformCredentialAuthenticationMethod" => {
             note("Platform", &w.platform);
             note("Key strength", &w.key_strength);
-            (MethodKind::Other("platform_credential".into()), name, true)
+            (MethodKind::PlatformCredential, name, true)
         }
         "passwordAuthenticationMethod" => (MethodKind::Password, String::new(), false),
         "temporaryAccessPassAuthenticationMethod" => {
@@ -147,11 +143,7 @@ pub fn method(w: &MethodWire) -> Method {
                 &w.is_usable_once
                     .map(|u| if u { "yes" } else { "no" }.to_string()),
             );
-            (
-                MethodKind::Other("temporary_access_pass".into()),
-                String::new(),
-                false,
-            )
+            (MethodKind::TemporaryAccessPass, String::new(), false)
         }
         "hardwareOathAuthenticationMethod" => {
             let device = w.device.clone().unwrap_or_default();

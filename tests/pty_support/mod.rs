@@ -1,0 +1,141 @@
+//! The real binary in a pseudo-terminal at 80×24, read back through a
+//! terminal emulator (vt100): what a person would see.
+#![allow(dead_code)]
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+pub struct Pty {
+    rx: Receiver<Vec<u8>>,
+    writer: Box<dyn Write + Send>,
+    pub parser: vt100::Parser,
+    pub raw: Vec<u8>,
+    pub child: Box<dyn portable_pty::Child + Send + Sync>,
+    pub dirs: tempfile::TempDir,
+}
+
+impl Pty {
+    /// Runs secinfo under `sh`, which then prints the exit status and the tty settings.
+    /// `SECINFO_ARGS` in `env` go on the command line.
+    pub fn start(env: &[(&str, &str)]) -> Pty {
+        let dirs = tempfile::tempdir().unwrap();
+        let pair = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new("sh");
+        cmd.args([
+            "-c",
+            "\"$SECINFO_BIN\" $SECINFO_ARGS; echo \"EXIT=$?\"; stty -a; echo STTY-DONE",
+        ]);
+        cmd.env("SECINFO_BIN", env!("CARGO_BIN_EXE_secinfo"));
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("SECINFO_DATA_DIR", dirs.path().join("data"));
+        cmd.env("SECINFO_STATE_DIR", dirs.path().join("state"));
+        cmd.env("SECINFO_CONFIG", dirs.path().join("no-config.toml"));
+        cmd.env("SECINFO_ARGS", "");
+        cmd.env_remove("DBUS_SESSION_BUS_ADDRESS");
+        cmd.env_remove("NO_COLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut b = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut b) {
+                if n == 0 || tx.send(b[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        // Keep the master alive as long as the reader needs it.
+        std::mem::forget(pair.master);
+        let parser = vt100::Parser::new(
+            NonZeroU16::new(24).unwrap(),
+            NonZeroU16::new(80).unwrap(),
+            0,
+        );
+        Pty {
+            rx,
+            writer,
+            parser,
+            raw: Vec::new(),
+            child,
+            dirs,
+        }
+    }
+
+    pub fn pump(&mut self, wait: Duration) -> bool {
+        match self.rx.recv_timeout(wait) {
+            Ok(b) => {
+                self.parser.process(&b);
+                self.raw.extend_from_slice(&b);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    pub fn wait_for(&mut self, what: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !self.parser.screen().contents().contains(what)
+            && !String::from_utf8_lossy(&self.raw).contains(what)
+        {
+            assert!(
+                Instant::now() < deadline,
+                "waited for {what:?}; screen:\n{}",
+                self.parser.screen().contents()
+            );
+            self.pump(Duration::from_millis(100));
+        }
+        // Let the frame finish (a spinner never goes quiet, so cap the wait).
+        let settle = Instant::now() + Duration::from_millis(800);
+        while Instant::now() < settle && self.pump(Duration::from_millis(200)) {}
+    }
+
+    /// Waits until `what` is no longer on screen (an Esc right before another key would read as Alt-key).
+    pub fn wait_gone(&mut self, what: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while self.parser.screen().contents().contains(what) {
+            assert!(
+                Instant::now() < deadline,
+                "{what:?} stayed; screen:\n{}",
+                self.parser.screen().contents()
+            );
+            self.pump(Duration::from_millis(100));
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// After secinfo ended: its exit status, and whether the terminal is back to normal.
+    pub fn finish(&mut self) -> (String, String) {
+        self.wait_for("STTY-DONE", 30);
+        let _ = self.child.wait();
+        let text = String::from_utf8_lossy(&self.raw).to_string();
+        let exit = text
+            .split("EXIT=")
+            .nth(1)
+            .map(|r| r.chars().take_while(char::is_ascii_digit).collect())
+            .unwrap_or_default();
+        assert!(
+            !self.parser.screen().alternate_screen(),
+            "left the alternate screen"
+        );
+        (exit, text)
+    }
+}
