@@ -231,6 +231,9 @@ pub struct Capabilities {
     pub recovery_codes: Ability,
     /// Whether the default is one method or a kind of method (Graph's "preferred method").
     pub default_scope: DefaultScope,
+    /// What the provider adds about signing out everywhere, said before it is
+    /// confirmed ("it can take a few minutes to reach every app").
+    pub sign_out_everywhere_note: Option<String>,
 }
 
 /// What "the default sign-in method" names on this backend.

@@ -335,6 +335,10 @@ async fn in_plain_mode_user_is_stepped_up_deletes_a_key_and_signs_out_everywhere
     assert!(said.contains("confirm it is you"), "{said}");
     assert!(said.contains("enter the code GRAPH002"), "{said}");
     assert!(said.contains("Your sign-in methods (12):"), "{said}");
+    assert!(
+        said.contains("it can take a few minutes to reach every app"),
+        "signing out everywhere says Microsoft's delay: {said}"
+    );
     assert!(!g.server.method_ids().contains(&FIDO_ID.to_string()));
     assert_eq!(
         g.server.seen("POST", "/v1.0/me/revokeSignInSessions").len(),

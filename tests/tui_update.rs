@@ -273,7 +273,7 @@ fn sign_out_everywhere_explains_itself_then_returns_to_sign_in() {
     assert!(
         c.lines
             .join(" ")
-            .contains("next sign-in anywhere asks for your second factor")
+            .contains("the next sign-in anywhere asks for a second factor")
     );
     press(&mut s, KeyCode::Tab);
     let fx = press(&mut s, KeyCode::Enter);

@@ -356,6 +356,7 @@ impl Backend for NativeBackend {
             change_password: Ability::Yes,
             recovery_codes: Ability::Yes,
             default_scope: DefaultScope::PerMethod,
+            sign_out_everywhere_note: None,
         })
     }
 

@@ -20,6 +20,14 @@ pub async fn everywhere<A: Asker>(
         for line in rules::SIGN_OUT_EVERYWHERE_ENDS {
             ask.say(line)?;
         }
+        if let Some(note) = backend
+            .capabilities()
+            .await
+            .ok()
+            .and_then(|c| c.sign_out_everywhere_note)
+        {
+            ask.say(&note)?;
+        }
         if !ask.typed_name(rules::SIGN_OUT_EVERYWHERE_WORDS)? {
             return Ok(false);
         }

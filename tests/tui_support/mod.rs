@@ -101,6 +101,7 @@ pub fn all_caps() -> Capabilities {
         change_password: Ability::Yes,
         recovery_codes: Ability::Yes,
         default_scope: secinfo::domain::DefaultScope::PerMethod,
+        sign_out_everywhere_note: None,
     }
 }
 

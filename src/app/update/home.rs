@@ -96,15 +96,21 @@ fn activate(state: &mut State, item: HomeItem) -> Vec<Effect> {
         HomeItem::SignOutEverywhere => match ability(state, |c| &c.sign_out_everywhere) {
             Err(why) => refuse(state, why),
             Ok(()) => {
+                let mut lines: Vec<String> = crate::journeys::rules::SIGN_OUT_EVERYWHERE_ENDS
+                    .iter()
+                    .map(|l| l.to_string())
+                    .collect();
+                if let Some(note) = state
+                    .caps
+                    .ready()
+                    .and_then(|c| c.sign_out_everywhere_note.clone())
+                {
+                    lines.push(note);
+                }
+                lines.push("Use it when a device is lost or stolen.".into());
                 state.overlay = Some(Overlay::Confirm(Confirm {
                     title: "Sign out everywhere?".into(),
-                    lines: vec![
-                        "This signs you out of every session on every device, this one included.".into(),
-                        "It also revokes every remembered device (\"Don't ask again\"), so the next \
-                         sign-in anywhere asks for your second factor again."
-                            .into(),
-                        "Use it when a device is lost or stolen.".into(),
-                    ],
+                    lines,
                     yes: "Sign out everywhere".into(),
                     change: Change::SignOutEverywhere,
                     yes_focused: false,

@@ -257,6 +257,12 @@ impl Backend for GraphBackend {
             change_password: Ability::Yes,
             recovery_codes: Ability::no("Microsoft Entra has no recovery codes"),
             default_scope: DefaultScope::PerKind,
+            // "revokeSignInSessions": a small delay of a few minutes may occur.
+            sign_out_everywhere_note: Some(
+                "Microsoft says it can take a few minutes to reach every app; \
+                 this client is signed out at once."
+                    .into(),
+            ),
         })
     }
 

@@ -247,6 +247,7 @@ pub fn capabilities(rights: &[String], enrollable: &[String], portal: &str) -> C
             "privacyIDEA has no recovery codes for users here; ask your administrator for a backup (paper) token",
         ),
         default_scope: DefaultScope::PerMethod,
+        sign_out_everywhere_note: None,
     }
 }
 
