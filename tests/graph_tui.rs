@@ -25,7 +25,7 @@ use std::sync::Arc;
 use tui_support::*;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn in_the_terminal_a_user_signs_in_by_device_code_and_sees_their_methods() {
+async fn in_the_terminal_a_user_signs_in_by_device_code_and_deletes_a_passkey() {
     let server = GraphServer::start().await;
     let home = tempfile::tempdir().unwrap();
     let config = home.path().join("config.toml");
@@ -52,10 +52,23 @@ async fn in_the_terminal_a_user_signs_in_by_device_code_and_sees_their_methods()
         );
         p.wait_for("Passkey", 30);
         p.wait_for("kim@contoso.onmicrosoft.com", 30);
+        // Down to the passkey (the 7th method, after the two rows above the list), delete it.
+        for _ in 0..8 {
+            p.send(b"\x1b[B");
+        }
+        p.send(b"d");
+        p.wait_for("Delete Passkey", 30);
+        p.send(b"\t");
+        p.send(b"\r");
+        p.wait_for("Deleted Passkey Red key.", 30);
         p.send(b"q");
         let (exit, _) = p.finish();
         assert_eq!(exit, "0");
     });
+    assert!(
+        !server.method_ids().contains(&FIDO_ID.to_string()),
+        "the passkey is gone on the server"
+    );
 }
 
 /// The TUI's state machine over the real Graph adapter, effects run for real.
