@@ -371,3 +371,21 @@ async fn user_changes_a_phone_number_in_one_step() {
     let listed = g.secinfo(&["methods", "list"], "").await;
     assert!(ok(&listed).contains("+44 2071838750"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_plain_mode_user_signs_in_by_device_code_without_a_password() {
+    let g = Graph::start().await;
+    // 12: Quit, the last entry of the main menu.
+    let out = g.secinfo(&["--plain"], "12\n").await;
+    let said = ok(&out);
+    assert!(
+        said.contains("open https://microsoft.com/devicelogin") && said.contains("GRAPH001"),
+        "{said}"
+    );
+    assert!(!said.contains("Password:"), "no password is asked: {said}");
+    assert!(
+        said.contains("Signed in as kim@contoso.onmicrosoft.com."),
+        "{said}"
+    );
+    assert!(said.contains("Your sign-in methods (13):"), "{said}");
+}
