@@ -142,15 +142,18 @@ pub async fn methods(g: &Global, command: MethodsCommand) -> Outcome {
                 Some(d) => say!("Default sign-in method: {} - {}", d.kind.title(), d.detail),
                 None => say!("Default sign-in method: none"),
             }
-            for m in &list {
-                say!(
-                    "{}  {:<26} {:<32} added {}",
-                    m.id,
-                    m.kind.title(),
-                    m.detail,
-                    date(m.created)
-                );
-            }
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.id.clone(),
+                        m.kind.title(),
+                        m.detail.clone(),
+                        date(m.created),
+                    ]
+                })
+                .collect();
+            print_table(&["ID", "METHOD", "DETAIL", "ADDED"], &rows);
             Ok(())
         }
         MethodsCommand::Delete {
@@ -196,20 +199,25 @@ pub async fn devices(g: &Global, command: DevicesCommand) -> Outcome {
             if list.is_empty() {
                 say!("No authenticator devices.");
             }
-            for d in &list {
-                let note = if d.reachable {
-                    ""
-                } else {
-                    "  (the app no longer has this account)"
-                };
-                say!(
-                    "{}  {:<24} {:<10} added {}  last used {}{note}",
-                    d.id,
-                    d.name,
-                    d.platform,
-                    date(d.added),
-                    date(d.last_used)
-                );
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|d| {
+                    let note = if d.reachable {
+                        ""
+                    } else {
+                        " (the app no longer has this account)"
+                    };
+                    vec![
+                        d.id.clone(),
+                        d.name.clone(),
+                        d.platform.clone(),
+                        date(d.added),
+                        format!("{}{note}", date(d.last_used)),
+                    ]
+                })
+                .collect();
+            if !rows.is_empty() {
+                print_table(&["ID", "DEVICE", "PLATFORM", "ADDED", "LAST USED"], &rows);
             }
             Ok(())
         }
@@ -231,16 +239,19 @@ pub async fn sessions(g: &Global, command: SessionsCommand) -> Outcome {
             if j.json {
                 return Ok(output::print_json(&output::Sessions::new(&list))?);
             }
-            for s in &list {
-                let this = if s.current { "  (this session)" } else { "" };
-                say!(
-                    "{}  {:<30} {:<15} signed in {}{this}",
-                    s.id,
-                    s.client,
-                    s.ip,
-                    date(s.signed_in)
-                );
-            }
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|s| {
+                    let this = if s.current { " (this session)" } else { "" };
+                    vec![
+                        s.id.clone(),
+                        s.client.clone(),
+                        s.ip.clone(),
+                        format!("{}{this}", date(s.signed_in)),
+                    ]
+                })
+                .collect();
+            print_table(&["ID", "CLIENT", "IP", "SIGNED IN"], &rows);
             Ok(())
         }
         SessionsCommand::Revoke { id, dry_run: true } => {
@@ -265,14 +276,19 @@ pub async fn remembered(g: &Global, command: RememberedCommand) -> Outcome {
             if list.is_empty() {
                 say!("No remembered devices.");
             }
-            for r in &list {
-                let this = if r.current { "  (this client)" } else { "" };
-                say!(
-                    "{}  {:<30} expires {}{this}",
-                    r.id,
-                    r.client,
-                    date(r.expires)
-                );
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|r| {
+                    let this = if r.current { " (this client)" } else { "" };
+                    vec![
+                        r.id.clone(),
+                        r.client.clone(),
+                        format!("{}{this}", date(r.expires)),
+                    ]
+                })
+                .collect();
+            if !rows.is_empty() {
+                print_table(&["ID", "CLIENT", "EXPIRES"], &rows);
             }
             Ok(())
         }
@@ -331,6 +347,13 @@ pub async fn lost_phone(g: &Global, dry: bool, json: bool) -> Outcome {
     let mut terminal = Terminal::listening(g.plain);
     lost_phone::run(&*ctx.backend, &keeper, &mut terminal, user.as_deref()).await?;
     Ok(())
+}
+
+/// A list as aligned columns on stdout.
+pub(super) fn print_table(header: &[&str], rows: &[Vec<String>]) {
+    for line in output::table(header, rows) {
+        println!("{line}");
+    }
 }
 
 /// `--dry-run`: what would happen, from the server's current state.

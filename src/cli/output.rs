@@ -306,3 +306,61 @@ pub struct RecoveryCodes {
     pub schema: u32,
     pub codes: Vec<String>,
 }
+
+/// Human-readable rows in aligned columns: each column as wide as its widest
+/// cell (counted in characters, after cleaning), the last one not padded.
+/// Long ids never break the table.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
+    let clean: Vec<Vec<String>> = std::iter::once(header.iter().map(|h| h.to_string()).collect())
+        .chain(rows.iter().cloned())
+        .map(|r: Vec<String>| r.iter().map(|c| crate::present::clean(c)).collect())
+        .collect();
+    let columns = header.len();
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            clean
+                .iter()
+                .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    clean
+        .iter()
+        .map(|r| {
+            let cells: Vec<String> = (0..columns)
+                .map(|i| {
+                    let cell = r.get(i).map_or("", String::as_str);
+                    if i + 1 == columns {
+                        cell.to_string()
+                    } else {
+                        format!("{cell:<w$}", w = widths[i])
+                    }
+                })
+                .collect();
+            cells.join("  ").trim_end().to_string()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod table_tests {
+    #[test]
+    fn columns_line_up_however_long_the_ids() {
+        let rows = vec![
+            vec!["m_1".into(), "Phone".into(), "+1 XXXXXXXX23".into()],
+            vec![
+                "m_0123456789abcdef0123456789abcdef".into(),
+                "Authenticator app (code)".into(),
+                "Pixel".into(),
+            ],
+        ];
+        let lines = super::table(&["ID", "METHOD", "DETAIL"], &rows);
+        let at: Vec<usize> = lines.iter().map(|l| l.find("  ").unwrap()).collect();
+        assert!(lines.iter().all(|l| l.contains("  ")));
+        let method_col = lines[0].find("METHOD").unwrap();
+        assert_eq!(lines[1].find("Phone").unwrap(), method_col);
+        assert_eq!(lines[2].find("Authenticator").unwrap(), method_col);
+        assert!(at.iter().all(|a| *a <= method_col));
+    }
+}

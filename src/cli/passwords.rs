@@ -128,14 +128,19 @@ pub async fn app_passwords(g: &Global, command: AppPasswordsCommand) -> Outcome 
             if list.is_empty() {
                 say!("No app passwords.");
             }
-            for a in &list {
-                say!(
-                    "{}  {:<30} created {}  last used {}",
-                    a.id,
-                    a.name,
-                    date(a.created),
-                    date(a.last_used)
-                );
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|a| {
+                    vec![
+                        a.id.clone(),
+                        a.name.clone(),
+                        date(a.created),
+                        date(a.last_used),
+                    ]
+                })
+                .collect();
+            if !rows.is_empty() {
+                super::lists::print_table(&["ID", "NAME", "CREATED", "LAST USED"], &rows);
             }
             Ok(())
         }
