@@ -496,3 +496,41 @@ fn only_actions_that_may_change_the_screen_move_the_revision() {
     update(&mut s, Action::Resize);
     assert_ne!(s.revision, moved, "a resize is redrawn");
 }
+
+#[test]
+fn the_simulated_phone_panel_closes_by_itself_once_it_approved_and_says_so() {
+    let mut s = home();
+    s.overlay = Some(Overlay::Phone(PhonePanel {
+        pending: Some(41),
+        ..PhonePanel::default()
+    }));
+    update(
+        &mut s,
+        Action::PhoneApproved {
+            id: 41,
+            result: Ok(()),
+        },
+    );
+    assert!(s.overlay.is_none(), "closed: {:?}", s.overlay);
+    assert_eq!(
+        s.notice.as_ref().map(|n| n.text.as_str()),
+        Some("Approved on the simulated phone.")
+    );
+
+    // A refusal keeps it open, with the reason, for another try.
+    s.overlay = Some(Overlay::Phone(PhonePanel {
+        pending: Some(42),
+        ..PhonePanel::default()
+    }));
+    update(
+        &mut s,
+        Action::PhoneApproved {
+            id: 42,
+            result: Err("no request with that number".into()),
+        },
+    );
+    let Some(Overlay::Phone(p)) = &s.overlay else {
+        panic!("kept open")
+    };
+    assert_eq!(p.result, Some(Err("no request with that number".into())));
+}

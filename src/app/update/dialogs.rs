@@ -190,7 +190,15 @@ pub(super) fn phone_approved(
         && p.pending == Some(id)
     {
         p.pending = None;
-        p.result = Some(result.map(|()| "Approved on the simulated phone.".to_string()));
+        match result {
+            // Done: the panel closes by itself and the status line says so.
+            Ok(()) => {
+                state.overlay = None;
+                super::note(state, "Approved on the simulated phone.", Tone::Success);
+            }
+            // Kept open: the number can be typed again.
+            Err(why) => p.result = Some(Err(why)),
+        }
     }
     Vec::new()
 }
