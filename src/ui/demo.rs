@@ -9,7 +9,8 @@ use ratatui::layout::{Position, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-fn banner_text(d: &DemoInfo) -> String {
+/// The demo in full, for the help overlay.
+pub fn about(d: &DemoInfo) -> String {
     format!(
         "DEMO: a local test server with a made-up account. Sign in as {} with password {}. \
          Nothing here is real. For your own account: secinfo config init",
@@ -17,30 +18,19 @@ fn banner_text(d: &DemoInfo) -> String {
     )
 }
 
-pub fn banner_height(width: u16) -> u16 {
-    // Same wrap as drawn; the username/password lengths barely vary, so measure a typical one.
-    let sample = DemoInfo {
-        username: "alice@contoso.test".into(),
-        password: "correct-horse".into(),
-        db_path: Default::default(),
-        phone_dir: Default::default(),
-    };
-    wrap(&banner_text(&sample), width.saturating_sub(2) as usize)
-        .len()
-        .min(3) as u16
+/// One row at most: every row counts at 80×24. The rest is under `?`.
+pub fn banner_height(_width: u16) -> u16 {
+    1
 }
 
-pub fn banner(frame: &mut Frame, area: Rect, d: &DemoInfo, theme: &Theme) {
-    let lines: Vec<Line> = wrap(&banner_text(d), area.width.saturating_sub(2) as usize)
-        .into_iter()
-        .map(|l| {
-            Line::raw(format!(
-                " {}",
-                cell(&l, area.width.saturating_sub(1) as usize)
-            ))
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(lines).style(theme.banner), area);
+/// `help`: the key that opens help where the focus is (`?`, or F1 in a text field).
+pub fn banner(frame: &mut Frame, area: Rect, d: &DemoInfo, help: &str, theme: &Theme) {
+    let line = format!(
+        " DEMO (not real) · {} / {} · {help}: more",
+        d.username, d.password
+    );
+    let line = Line::raw(cell(&line, area.width as usize));
+    frame.render_widget(Paragraph::new(line).style(theme.banner), area);
 }
 
 pub fn phone(

@@ -10,9 +10,17 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Option<Position> {
-    let mut lines = vec![Line::raw(
+    let mut lines = Vec::new();
+    // The demo first: the banner above is one line, and this is the rest of it.
+    if let Some(d) = &state.demo {
+        for l in crate::ui::widgets::wrap(&super::demo::about(d), 66) {
+            lines.push(Line::raw(format!(" {l}")));
+        }
+        lines.push(Line::raw(""));
+    }
+    lines.push(Line::raw(
         " Keys (change them under [keys] in the config file):",
-    )];
+    ));
     for cmd in Command::ALL {
         if matches!(cmd, Command::Phone | Command::Outbox) && state.demo.is_none() {
             continue;
@@ -30,6 +38,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
     lines.push(Line::raw(
         " In a text field, letters are typed; use Tab, arrows, Enter, Esc.",
     ));
+
     let h = lines.len() as u16 + 2;
     let inner = dialog(frame, area, 70, h, "Help", theme);
     frame.render_widget(Paragraph::new(lines), inner);

@@ -53,7 +53,11 @@ pub fn render(state: &State, frame: &mut Frame) {
     ])
     .areas(area);
     if let Some(d) = &state.demo {
-        demo::banner(frame, banner, d, &theme);
+        let help = state
+            .keymap
+            .describe(crate::app::keymap::Command::Help, state.key_context().1)
+            .unwrap_or_default();
+        demo::banner(frame, banner, d, &help, &theme);
     }
     let body = body.inner(ratatui::layout::Margin {
         horizontal: 1,
