@@ -849,3 +849,37 @@ async fn the_phone_takes_its_one_time_activation_link_from_stdin_not_the_command
     assert_eq!(nothing.status.code(), Some(2), "no link is a usage error");
     let _ = live.child.kill();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_authenticator_app_gets_the_name_given_when_adding_it() {
+    let world = signed_in_world(Settings::default()).await;
+    let (mut live, mut stdin) = spawn(&world, &["methods", "add", "totp", "--name", "Work phone"]);
+    live.wait_for("Enter the code");
+    let uri = line_after(&live.out.lock().unwrap(), "URI: ");
+    stdin
+        .write_all(format!("{}\n", totp_now(&uri)).as_bytes())
+        .unwrap();
+    assert!(live.finish().success(), "{}", live.err.lock().unwrap());
+    assert!(
+        live.out
+            .lock()
+            .unwrap()
+            .contains("Added Authenticator app (code) Work phone."),
+        "{}",
+        live.out.lock().unwrap()
+    );
+    let pass = world.pass_arg();
+    let list = world.secinfo(
+        &["methods", "list", "--json", "--passphrase-from", &pass],
+        "",
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert!(
+        doc["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["kind"] == "totp" && m["detail"] == "Work phone"),
+        "{doc}"
+    );
+}

@@ -198,6 +198,8 @@ async fn in_the_plain_demo_the_simulated_phone_adds_the_authenticator_app_and_ap
     s.send(&number_of(&home, "Add sign-in method"));
     let kinds = s.expect("Enter a number:").await;
     s.send(&number_of(&kinds, "Authenticator app"));
+    s.expect("A name for it in your list").await;
+    s.send("");
     s.expect("Activate the demo's simulated phone with it? Enter y or n:")
         .await;
     s.send("y");
@@ -375,6 +377,8 @@ async fn a_screen_reader_user_adds_a_code_app_from_the_key_as_text_and_manages_a
         "unavailable kinds say why: {kinds}"
     );
     s.send(&number_of(&kinds, "Authenticator app (code)"));
+    s.expect("A name for it in your list").await;
+    s.send("Work phone");
     let shown = s.expect("Enter the code (an empty line cancels)").await;
     // Text first, no drawing characters: the key in groups of four and the URI.
     assert!(!shown.contains('█') && !shown.contains('▀'), "{shown}");
@@ -396,7 +400,7 @@ async fn a_screen_reader_user_adds_a_code_app_from_the_key_as_text_and_manages_a
     s.send("000000");
     s.expect("not right").await;
     s.send(&totp.generate_current().to_string());
-    s.expect("Added Authenticator app (code)").await;
+    s.expect("Added Authenticator app (code) Work phone.").await;
 
     let home = s.expect("Enter a number:").await;
     s.send(&number_of(&home, "App passwords"));
@@ -504,6 +508,8 @@ async fn in_plain_mode_every_change_after_the_window_steps_up_then_goes_through(
     s.send(&number_of(&home, "Add sign-in method"));
     let kinds = s.expect("Enter a number:").await;
     s.send(&number_of(&kinds, "Authenticator app (code)"));
+    s.expect("A name for it in your list").await;
+    s.send("");
     s.confirm_it_is_me(&world, "add TOTP").await;
     let shown = s.expect("Enter the code (an empty line cancels)").await;
     let totp = totp_rs::Totp::from_url_unchecked(uri_in(&shown)).unwrap();
@@ -714,6 +720,8 @@ async fn the_same_journey_in_plain_mode_and_the_cli_ends_the_same_and_is_said_th
     s.send(&number_of(&home, "Add sign-in method"));
     let kinds = s.expect("Enter a number:").await;
     s.send(&number_of(&kinds, "Authenticator app (code)"));
+    s.expect("A name for it in your list").await;
+    s.send("");
     let shown = s.expect("Enter the code (an empty line cancels)").await;
     let uri = uri_in(&shown);
     s.send(&code_for(&uri));

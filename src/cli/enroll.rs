@@ -22,9 +22,16 @@ pub enum AddCommand {
         /// Print {schema, enrollment_id, uri, secret} and exit; finish with `methods verify`.
         #[arg(long)]
         json: bool,
+        /// What to call it in the list ("Work phone"); the server's name otherwise.
+        #[arg(long)]
+        name: Option<String>,
     },
     /// The authenticator app with notifications: activate it, then approve a test notification.
-    Authenticator,
+    Authenticator {
+        /// What to call it in the list ("Work phone"); the phone's own name otherwise.
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// An email address: a code is sent there.
     Email { address: String },
     /// A phone number for text messages: a code is sent there.
@@ -64,13 +71,13 @@ impl PhoneKind {
 
 /// Whether `methods add` was asked for JSON (errors then go out as JSON too).
 pub fn wants_json(command: &AddCommand) -> bool {
-    matches!(command, AddCommand::Totp { json: true })
+    matches!(command, AddCommand::Totp { json: true, .. })
 }
 
 pub async fn add(g: &Global, ctx: &Context, command: AddCommand) -> Outcome {
     let kind = match &command {
         AddCommand::Totp { .. } => MethodKind::Totp,
-        AddCommand::Authenticator => MethodKind::AuthenticatorPush,
+        AddCommand::Authenticator { .. } => MethodKind::AuthenticatorPush,
         AddCommand::Email { .. } => MethodKind::Email,
         AddCommand::Phone { kind, .. } => kind.kind(),
         AddCommand::SecurityKey => MethodKind::SecurityKey,
@@ -88,12 +95,17 @@ pub async fn add(g: &Global, ctx: &Context, command: AddCommand) -> Outcome {
         } => Some(phone_number(number, country.as_deref())?),
         _ => None,
     };
-    if let AddCommand::Totp { json: true } = command {
+    if let AddCommand::Totp { json: true, .. } = command {
         return start_for_a_script(ctx, &kind).await;
     }
+    let name = match &command {
+        AddCommand::Totp { name, .. } | AddCommand::Authenticator { name } => name.as_deref(),
+        _ => None,
+    };
     let adding = Adding::Method {
         kind: &kind,
         target: target.as_deref(),
+        name,
     };
     run(g, ctx, adding).await
 }

@@ -20,10 +20,12 @@ use std::time::Instant;
 /// What to add.
 #[derive(Clone, Copy, Debug)]
 pub enum Adding<'a> {
-    /// A new method; `target` is the phone number (E.164) or address, for those kinds.
+    /// A new method; `target` is the phone number (E.164) or address, for
+    /// those kinds; `name` names a new authenticator app ("Work phone").
     Method {
         kind: &'a MethodKind,
         target: Option<&'a str>,
+        name: Option<&'a str>,
     },
     /// A new number or address for an existing phone or email method: the
     /// old one stays until the new one is verified.
@@ -76,7 +78,7 @@ pub async fn add<A: Asker>(
 ) -> Result<Option<Added>, A::Error> {
     let begin = || async move {
         match adding {
-            Adding::Method { kind, target } => backend.begin_enrollment(kind, target).await,
+            Adding::Method { kind, target, .. } => backend.begin_enrollment(kind, target).await,
             Adding::Contact { method_id, target } => {
                 backend.begin_phone_change(method_id, target).await
             }
@@ -92,10 +94,18 @@ pub async fn add<A: Asker>(
         None => finish(backend, ask, &enrollment).await,
     };
     match outcome {
-        Ok(Some(method)) => Ok(Some(Added {
-            method,
-            replaced: matches!(adding, Adding::Contact { .. }),
-        })),
+        Ok(Some(mut method)) => {
+            if let Adding::Method {
+                name: Some(name), ..
+            } = adding
+            {
+                name_it(backend, ask, &mut method, name).await?;
+            }
+            Ok(Some(Added {
+                method,
+                replaced: matches!(adding, Adding::Contact { .. }),
+            }))
+        }
         Ok(None) => {
             cancel(backend, &enrollment).await;
             Ok(None)
@@ -106,6 +116,26 @@ pub async fn add<A: Asker>(
             Err(e)
         }
     }
+}
+
+/// Names the saved method as the user asked; where the provider names it
+/// itself, says so and keeps its name (the method is saved either way).
+async fn name_it<A: Asker>(
+    backend: &dyn Backend,
+    ask: &mut A,
+    method: &mut Method,
+    name: &str,
+) -> Result<(), A::Error> {
+    let name = name.trim();
+    if name.is_empty() || name == method.detail {
+        return Ok(());
+    }
+    match step_up::guarded(backend, ask, || backend.rename_method(&method.id, name)).await? {
+        Ok(Some(())) => method.detail = name.to_string(),
+        Ok(None) => {}
+        Err(e) => ask.say(&format!("It keeps the name {}: {e}.", method.detail))?,
+    }
+    Ok(())
 }
 
 /// Cancels a begun enrollment; a failure is only logged (it expires anyway).

@@ -153,6 +153,7 @@ pub async fn run<A: Asker>(
             let adding = Adding::Method {
                 kind,
                 target: target.as_deref(),
+                name: None,
             };
             if let Some(added) = add::add(backend, ask, adding).await? {
                 let said = added.message();

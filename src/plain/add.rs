@@ -71,9 +71,16 @@ pub async fn add_method<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) ->
     if *kind == MethodKind::AuthenticatorPush {
         io.say("Start by getting the app: install an authenticator app that approves sign-ins.")?;
     }
+    let name = if matches!(kind, MethodKind::Totp | MethodKind::AuthenticatorPush) {
+        io.ask("A name for it in your list, such as Work phone (Enter keeps the usual name):")?
+            .filter(|n| !n.trim().is_empty())
+    } else {
+        None
+    };
     let adding = Adding::Method {
         kind,
         target: target.as_deref(),
+        name: name.as_deref(),
     };
     match split(add::add(&*deps.backend, io, adding).await)? {
         Ok(Some(added)) => {
