@@ -17,7 +17,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 
 fn corpus(name: &str) -> Vec<Vec<u8>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(name);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(name);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("the committed corpus {} is missing: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -76,9 +78,14 @@ fn run(name: &str, executions: usize) -> Tally {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(11);
-    let mut rng = StdRng::seed_from_u64(seed ^ name.len() as u64 ^ (name.as_bytes()[0] as u64) << 8);
+    let mut rng =
+        StdRng::seed_from_u64(seed ^ name.len() as u64 ^ (name.as_bytes()[0] as u64) << 8);
     let corpus = corpus(name);
-    let mut tally = Tally { executions: 0, taken: 0, refused: 0 };
+    let mut tally = Tally {
+        executions: 0,
+        taken: 0,
+        refused: 0,
+    };
     let one = |input: &[u8], tally: &mut Tally| {
         match catch_unwind(AssertUnwindSafe(|| target(input))) {
             Ok(Outcome::Taken) => tally.taken += 1,
@@ -122,7 +129,10 @@ fn run(name: &str, executions: usize) -> Tally {
     assert_eq!(tally.executions, corpus.len() + executions);
     // Inputs that never get past the first check would prove nothing.
     assert!(tally.taken > 0, "no {name} input got past parsing");
-    assert!(tally.refused > 0, "no {name} input was refused: the checks are not being reached");
+    assert!(
+        tally.refused > 0,
+        "no {name} input was refused: the checks are not being reached"
+    );
     tally
 }
 

@@ -57,21 +57,44 @@ pub fn otpauth(data: &[u8]) -> Outcome {
     let uri: String = if u.arbitrary::<bool>().unwrap_or(false) {
         let label: String = u.arbitrary().unwrap_or_default();
         let params: Vec<(String, String)> = u.arbitrary().unwrap_or_default();
-        let keys = ["secret", "issuer", "algorithm", "digits", "period", "counter", "image", "SECRET"];
+        let keys = [
+            "secret",
+            "issuer",
+            "algorithm",
+            "digits",
+            "period",
+            "counter",
+            "image",
+            "SECRET",
+        ];
         let mut q = Vec::new();
         for (i, (k, v)) in params.iter().enumerate().take(12) {
-            let key = if k.len() < 2 { keys[i % keys.len()] } else { k.as_str() };
+            let key = if k.len() < 2 {
+                keys[i % keys.len()]
+            } else {
+                k.as_str()
+            };
             q.push(format!("{key}={v}"));
         }
-        let scheme = if u.arbitrary::<bool>().unwrap_or(false) { "OTPAUTH://" } else { "otpauth://" };
+        let scheme = if u.arbitrary::<bool>().unwrap_or(false) {
+            "OTPAUTH://"
+        } else {
+            "otpauth://"
+        };
         format!("{scheme}totp/{label}?{}", q.join("&"))
     } else {
         String::from_utf8_lossy(u.take_rest()).into_owned()
     };
     let short = secinfo::qr::short_otpauth(&uri);
     assert!(short.len() <= uri.len(), "grew: {uri:?} -> {short:?}");
-    assert_eq!(secinfo::qr::short_otpauth(&short), short, "not idempotent for {uri:?}");
-    let is_otpauth = uri.get(..10).is_some_and(|s| s.eq_ignore_ascii_case("otpauth://"));
+    assert_eq!(
+        secinfo::qr::short_otpauth(&short),
+        short,
+        "not idempotent for {uri:?}"
+    );
+    let is_otpauth = uri
+        .get(..10)
+        .is_some_and(|s| s.eq_ignore_ascii_case("otpauth://"));
     if !is_otpauth || !uri.contains('?') {
         assert_eq!(short, uri, "changed a non-otpauth string");
         return Outcome::Refused;
@@ -81,7 +104,9 @@ pub fn otpauth(data: &[u8]) -> Outcome {
         let key = p.split('=').next().unwrap_or_default().to_ascii_lowercase();
         if matches!(key.as_str(), "secret" | "issuer" | "counter") {
             assert!(
-                short.split_once('?').is_some_and(|(_, q)| q.split('&').any(|k| k == p)),
+                short
+                    .split_once('?')
+                    .is_some_and(|(_, q)| q.split('&').any(|k| k == p)),
                 "dropped {p:?} from {uri:?}: {short:?}"
             );
         }
@@ -106,7 +131,10 @@ pub fn config(data: &[u8]) -> Outcome {
     match secinfo::config::Config::parse(&text, path) {
         Err(e) => {
             let msg = e.to_string();
-            assert!(msg.starts_with("/fuzz/config.toml"), "error does not name the file: {msg}");
+            assert!(
+                msg.starts_with("/fuzz/config.toml"),
+                "error does not name the file: {msg}"
+            );
             if let secinfo::config::ConfigError::Invalid { line, .. } = e {
                 let lines = text.matches('\n').count() + 1;
                 assert!(line >= 1 && line <= lines, "line {line} of {lines}: {msg}");
@@ -129,16 +157,53 @@ pub fn config(data: &[u8]) -> Outcome {
 
 fn toml_like(u: &mut Unstructured) -> String {
     const KEYS: &[&str] = &[
-        "default_profile", "theme", "backend", "url", "realm", "ca_file", "timeout_secs",
-        "secret_store", "username", "quit", "help", "add", "delete", "refresh", "up", "down",
+        "default_profile",
+        "theme",
+        "backend",
+        "url",
+        "realm",
+        "ca_file",
+        "timeout_secs",
+        "secret_store",
+        "username",
+        "quit",
+        "help",
+        "add",
+        "delete",
+        "refresh",
+        "up",
+        "down",
     ];
     const VALUES: &[&str] = &[
-        "\"native\"", "\"privacyidea\"", "\"https://idp.example.com\"", "\"http://127.0.0.1:8700\"",
-        "\"http://localhost\"", "\"http://u:p@127.0.0.1\"", "\"mono\"", "\"high-contrast\"", "0", "15",
-        "-1", "99999999999999999999", "[\"q\", \"ctrl-c\"]", "[\"shift-tab\", \"f5\"]",
-        "[\"ctrl-\"]", "[\"alt-ctrl-x\"]", "[\"\"]", "\"auto\"", "\"passphrase\"", "true", "\"work\"",
+        "\"native\"",
+        "\"privacyidea\"",
+        "\"https://idp.example.com\"",
+        "\"http://127.0.0.1:8700\"",
+        "\"http://localhost\"",
+        "\"http://u:p@127.0.0.1\"",
+        "\"mono\"",
+        "\"high-contrast\"",
+        "0",
+        "15",
+        "-1",
+        "99999999999999999999",
+        "[\"q\", \"ctrl-c\"]",
+        "[\"shift-tab\", \"f5\"]",
+        "[\"ctrl-\"]",
+        "[\"alt-ctrl-x\"]",
+        "[\"\"]",
+        "\"auto\"",
+        "\"passphrase\"",
+        "true",
+        "\"work\"",
     ];
-    const TABLES: &[&str] = &["[ui]", "[keys]", "[profiles.work]", "[profiles.home]", "[profiles.\"\"]"];
+    const TABLES: &[&str] = &[
+        "[ui]",
+        "[keys]",
+        "[profiles.work]",
+        "[profiles.home]",
+        "[profiles.\"\"]",
+    ];
     let mut out = String::new();
     let n = u.int_in_range(0..=24u8).unwrap_or(0);
     for _ in 0..n {

@@ -89,7 +89,11 @@ async fn serve_connection(
             .pop_front()
             .unwrap_or((503, b"script ran out".to_vec()));
         // 429 and 503 come with a long Retry-After: the client must not wait for it in a fuzz run.
-        let retry = if matches!(status, 429 | 503) { "retry-after: 3600\r\n" } else { "" };
+        let retry = if matches!(status, 429 | 503) {
+            "retry-after: 3600\r\n"
+        } else {
+            ""
+        };
         let head = format!(
             "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{retry}content-length: {}\r\n\r\n",
             body.len()
@@ -100,31 +104,132 @@ async fn serve_connection(
     }
 }
 
-const STATUSES: &[u16] = &[200, 200, 200, 201, 204, 400, 401, 403, 404, 409, 429, 500, 502, 503, 302];
+const STATUSES: &[u16] = &[
+    200, 200, 200, 201, 204, 400, 401, 403, 404, 409, 429, 500, 502, 503, 302,
+];
 
 /// Field names the two protocols use, so built bodies reach past "missing field".
 const NATIVE_KEYS: &[&str] = &[
-    "status", "access_token", "refresh_token", "expires_in", "session_id", "remembered_grant",
-    "mfa_setup_required", "challenge_id", "methods", "method_id", "kind", "label",
-    "default_method_id", "remember_days", "number", "sent_to", "id", "detail", "is_default",
-    "usable_mfa", "device_id", "created_at", "last_used_at", "state", "qr_payload", "secret",
-    "activation_code", "server_url", "method", "name", "password", "codes", "remaining", "total",
-    "error", "code", "message", "username", "display_name", "server", "version", "enrollable",
-    "capabilities", "platform", "current", "client_name", "ip", "expires_at",
+    "status",
+    "access_token",
+    "refresh_token",
+    "expires_in",
+    "session_id",
+    "remembered_grant",
+    "mfa_setup_required",
+    "challenge_id",
+    "methods",
+    "method_id",
+    "kind",
+    "label",
+    "default_method_id",
+    "remember_days",
+    "number",
+    "sent_to",
+    "id",
+    "detail",
+    "is_default",
+    "usable_mfa",
+    "device_id",
+    "created_at",
+    "last_used_at",
+    "state",
+    "qr_payload",
+    "secret",
+    "activation_code",
+    "server_url",
+    "method",
+    "name",
+    "password",
+    "codes",
+    "remaining",
+    "total",
+    "error",
+    "code",
+    "message",
+    "username",
+    "display_name",
+    "server",
+    "version",
+    "enrollable",
+    "capabilities",
+    "platform",
+    "current",
+    "client_name",
+    "ip",
+    "expires_at",
 ];
 const PI_KEYS: &[&str] = &[
-    "result", "status", "value", "error", "code", "message", "detail", "versionnumber", "version",
-    "token", "tokens", "serial", "tokentype", "type", "description", "active", "revoked", "locked",
-    "rollout_state", "info", "creation_date", "last_auth", "googleurl", "otpkey", "transaction_id",
-    "multi_challenge", "next", "count", "current", "username", "realm", "role", "rights",
-    "authentication", "messages", "attributes", "service_id", "email", "phone", "maxfail",
-    "failcount", "tokenkind", "valid_until",
+    "result",
+    "status",
+    "value",
+    "error",
+    "code",
+    "message",
+    "detail",
+    "versionnumber",
+    "version",
+    "token",
+    "tokens",
+    "serial",
+    "tokentype",
+    "type",
+    "description",
+    "active",
+    "revoked",
+    "locked",
+    "rollout_state",
+    "info",
+    "creation_date",
+    "last_auth",
+    "googleurl",
+    "otpkey",
+    "transaction_id",
+    "multi_challenge",
+    "next",
+    "count",
+    "current",
+    "username",
+    "realm",
+    "role",
+    "rights",
+    "authentication",
+    "messages",
+    "attributes",
+    "service_id",
+    "email",
+    "phone",
+    "maxfail",
+    "failcount",
+    "tokenkind",
+    "valid_until",
 ];
 const WORDS: &[&str] = &[
-    "signed_in", "mfa_required", "pending", "done", "awaiting_approval", "authenticator_push",
-    "totp", "phone", "email", "app_password", "hotp", "sms", "applspec", "ready", "ACCEPT",
-    "REJECT", "2026-12-07T03:00:00Z", "2026-12-07 03:00:00.000", "not-a-date", "", "..", "a/b",
-    "\u{1b}]52;c;AAAA\u{7}", "\u{202e}evil", MARKER,
+    "signed_in",
+    "mfa_required",
+    "pending",
+    "done",
+    "awaiting_approval",
+    "authenticator_push",
+    "totp",
+    "phone",
+    "email",
+    "app_password",
+    "hotp",
+    "sms",
+    "applspec",
+    "ready",
+    "ACCEPT",
+    "REJECT",
+    "2026-12-07T03:00:00Z",
+    "2026-12-07 03:00:00.000",
+    "not-a-date",
+    "",
+    "..",
+    "a/b",
+    "\u{1b}]52;c;AAAA\u{7}",
+    "\u{202e}evil",
+    MARKER,
 ];
 
 fn json(u: &mut Unstructured, keys: &[&str], depth: u8) -> Value {
@@ -196,9 +301,15 @@ fn check(err: Option<BackendError>) -> Outcome {
         Some(e) => {
             let text = e.to_string();
             if let BackendError::Malformed(_) = e {
-                assert!(!text.contains(MARKER), "a malformed-reply error quotes the reply: {text}");
+                assert!(
+                    !text.contains(MARKER),
+                    "a malformed-reply error quotes the reply: {text}"
+                );
             }
-            if matches!(e, BackendError::Malformed(_) | BackendError::Unreachable { .. }) {
+            if matches!(
+                e,
+                BackendError::Malformed(_) | BackendError::Unreachable { .. }
+            ) {
                 Outcome::Refused
             } else {
                 Outcome::Taken
@@ -265,7 +376,10 @@ async fn operation(b: &dyn Backend, op: u8, u: &mut Unstructured<'_>) -> Option<
             let c = challenge(u);
             b.answer_factor(&c, &id, Some(&code), false).await.map(drop)
         }
-        5 => b.answer_factor(&challenge(u), &id, None, true).await.map(drop),
+        5 => b
+            .answer_factor(&challenge(u), &id, None, true)
+            .await
+            .map(drop),
         6 => b.step_up().await.map(drop),
         7 => b.account().await.map(drop),
         8 => b.methods().await.map(drop),
@@ -277,9 +391,14 @@ async fn operation(b: &dyn Backend, op: u8, u: &mut Unstructured<'_>) -> Option<
         14 => b.create_app_password("Mail", None).await.map(drop),
         15 => {
             let kind = u.choose(KINDS).cloned().unwrap_or(MethodKind::Totp);
-            b.begin_enrollment(&kind, Some("+14255550123")).await.map(drop)
+            b.begin_enrollment(&kind, Some("+14255550123"))
+                .await
+                .map(drop)
         }
-        16 => b.verify_enrollment(&enrollment(u), Some(&code)).await.map(drop),
+        16 => b
+            .verify_enrollment(&enrollment(u), Some(&code))
+            .await
+            .map(drop),
         17 => b.verify_enrollment(&enrollment(u), None).await.map(drop),
         18 => b.recovery_codes_left().await.map(drop),
         19 => b.generate_recovery_codes().await.map(drop),

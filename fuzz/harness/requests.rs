@@ -12,7 +12,7 @@
 use super::Outcome;
 use super::replies::runtime;
 use arbitrary::Unstructured;
-use secinfo::protocol::{AuthResult, MfaChallenge, MfaSent, MfaSendRequest, MfaVerifyRequest};
+use secinfo::protocol::{AuthResult, MfaChallenge, MfaSendRequest, MfaSent, MfaVerifyRequest};
 use secinfo::server::{self, RunningServer, Settings};
 use serde_json::{Map, Value, json};
 use std::sync::{Mutex, OnceLock};
@@ -38,12 +38,15 @@ impl World {
             access_token_ttl: 1_000_000,
             ..Settings::default()
         };
-        let server = server::spawn(&db, settings).await.expect("the server starts");
-        let demo = server::seed_demo(&db, &dir.path().join("phone"), &server.url)
-            .expect("the demo world");
+        let server = server::spawn(&db, settings)
+            .await
+            .expect("the server starts");
+        let demo =
+            server::seed_demo(&db, &dir.path().join("phone"), &server.url).expect("the demo world");
         let http = reqwest::Client::new();
         let phone = secinfo::phone::Phone::open(&dir.path().join("phone")).expect("the phone");
-        let token = sign_in_by_push(&http, &server.url, &demo.username, &demo.password, &phone).await;
+        let token =
+            sign_in_by_push(&http, &server.url, &demo.username, &demo.password, &phone).await;
         let doc: Value = http
             .get(format!("{}/openapi.json", server.url))
             .send()
@@ -62,7 +65,11 @@ impl World {
                 }
             }
         }
-        assert!(routes.len() > 20, "openapi.json lists only {} routes", routes.len());
+        assert!(
+            routes.len() > 20,
+            "openapi.json lists only {} routes",
+            routes.len()
+        );
         let mut w = World {
             _dir: dir,
             server,
@@ -73,10 +80,20 @@ impl World {
         };
         // An enrollment in progress and an app password, so their ids exist too.
         let _ = w
-            .call(reqwest::Method::POST, "/v1/me/enrollments", Some(json!({"kind": "totp"})), true)
+            .call(
+                reqwest::Method::POST,
+                "/v1/me/enrollments",
+                Some(json!({"kind": "totp"})),
+                true,
+            )
             .await;
         let _ = w
-            .call(reqwest::Method::POST, "/v1/me/app-passwords", Some(json!({"name": "Mail"})), true)
+            .call(
+                reqwest::Method::POST,
+                "/v1/me/app-passwords",
+                Some(json!({"name": "Mail"})),
+                true,
+            )
             .await;
         for list in [
             "/v1/me/methods",
@@ -85,7 +102,8 @@ impl World {
             "/v1/me/trusted-devices",
             "/v1/me/app-passwords",
         ] {
-            if let (200, Value::Array(items)) = w.call(reqwest::Method::GET, list, None, true).await {
+            if let (200, Value::Array(items)) = w.call(reqwest::Method::GET, list, None, true).await
+            {
                 for i in items {
                     for key in ["id", "method_id", "device_id"] {
                         if let Some(s) = i[key].as_str() {
@@ -106,7 +124,9 @@ impl World {
         body: Option<Value>,
         authed: bool,
     ) -> (u16, Value) {
-        let mut req = self.http.request(verb, format!("{}{path}", self.server.url));
+        let mut req = self
+            .http
+            .request(verb, format!("{}{path}", self.server.url));
         if authed {
             req = req.bearer_auth(&self.token);
         }
@@ -116,7 +136,10 @@ impl World {
         let resp = req.send().await.expect("the server answers");
         let status = resp.status().as_u16();
         let bytes = resp.bytes().await.expect("a body");
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 }
 
@@ -138,7 +161,9 @@ pub async fn sign_in_by_push(
         .json()
         .await
         .expect("login answers");
-    let AuthResult::MfaRequired(ch) = r else { panic!("expected a second factor, got {r:?}") };
+    let AuthResult::MfaRequired(ch) = r else {
+        panic!("expected a second factor, got {r:?}")
+    };
     let ch: MfaChallenge = ch;
     let push = ch
         .methods
@@ -149,14 +174,20 @@ pub async fn sign_in_by_push(
         .clone();
     let sent: MfaSent = http
         .post(format!("{url}/v1/auth/mfa/send"))
-        .json(&MfaSendRequest { challenge_id: ch.challenge_id.clone(), method_id: push.clone() })
+        .json(&MfaSendRequest {
+            challenge_id: ch.challenge_id.clone(),
+            method_id: push.clone(),
+        })
         .send()
         .await
         .expect("send")
         .json()
         .await
         .expect("sent");
-    phone.approve(sent.number.expect("a number to match")).await.expect("approved");
+    phone
+        .approve(sent.number.expect("a number to match"))
+        .await
+        .expect("approved");
     let r: AuthResult = http
         .post(format!("{url}/v1/auth/mfa"))
         .json(&MfaVerifyRequest {
@@ -179,16 +210,54 @@ pub async fn sign_in_by_push(
 
 /// Field names of the protocol's request bodies (and a few of its answers).
 const FIELDS: &[&str] = &[
-    "username", "password", "client_id", "client_name", "remembered_grant", "challenge_id",
-    "method_id", "code", "remember", "refresh_token", "kind", "target", "name", "replaces",
-    "current_password", "new_password", "activation_code", "public_key", "platform", "timestamp",
-    "signature", "nonce", "number", "confirm", "id",
+    "username",
+    "password",
+    "client_id",
+    "client_name",
+    "remembered_grant",
+    "challenge_id",
+    "method_id",
+    "code",
+    "remember",
+    "refresh_token",
+    "kind",
+    "target",
+    "name",
+    "replaces",
+    "current_password",
+    "new_password",
+    "activation_code",
+    "public_key",
+    "platform",
+    "timestamp",
+    "signature",
+    "nonce",
+    "number",
+    "confirm",
+    "id",
 ];
 const WORDS: &[&str] = &[
-    "totp", "authenticator_push", "phone", "alternate_phone", "office_phone", "email",
-    "app_password", "security_key", "password", "recovery_code", "+14255550123", "a@b.test",
-    "alice@contoso.test", "bob@contoso.test", "correct-horse-battery", "000000", "..", "%2e%2e",
-    "\u{1b}]0;TITLE\u{7}", "\u{202e}evil", "",
+    "totp",
+    "authenticator_push",
+    "phone",
+    "alternate_phone",
+    "office_phone",
+    "email",
+    "app_password",
+    "security_key",
+    "password",
+    "recovery_code",
+    "+14255550123",
+    "a@b.test",
+    "alice@contoso.test",
+    "bob@contoso.test",
+    "correct-horse-battery",
+    "000000",
+    "..",
+    "%2e%2e",
+    "\u{1b}]0;TITLE\u{7}",
+    "\u{202e}evil",
+    "",
 ];
 
 fn value(u: &mut Unstructured, ids: &[String], depth: u8) -> Value {
@@ -201,7 +270,9 @@ fn value(u: &mut Unstructured, ids: &[String], depth: u8) -> Value {
         5 | 6 => Value::String(u.choose(WORDS).map_or("", |w| w).to_string()),
         7 if !ids.is_empty() => Value::String(u.choose(ids).cloned().unwrap_or_default()),
         8 if depth > 0 => Value::Array(
-            (0..u.int_in_range(0..=3u8).unwrap_or(0)).map(|_| value(u, ids, depth - 1)).collect(),
+            (0..u.int_in_range(0..=3u8).unwrap_or(0))
+                .map(|_| value(u, ids, depth - 1))
+                .collect(),
         ),
         _ if depth > 0 => object(u, ids, depth - 1),
         _ => Value::Null,
@@ -269,7 +340,9 @@ pub fn server(data: &[u8]) -> Outcome {
             path.push_str("?confirm=");
             path.push_str(&q.bytes().map(|b| format!("%{b:02X}")).collect::<String>());
         }
-        let mut req = w.http.request(verb.clone(), format!("{}{path}", w.server.url));
+        let mut req = w
+            .http
+            .request(verb.clone(), format!("{}{path}", w.server.url));
         req = match u.int_in_range(0..=7u8).unwrap_or(0) {
             0 => req,
             1 => req.bearer_auth("forged-token"),
@@ -280,10 +353,16 @@ pub fn server(data: &[u8]) -> Outcome {
             0 => None,
             1 => {
                 let len = u.int_in_range(0..=64usize).unwrap_or(0);
-                Some(("application/json", u.bytes(len).unwrap_or_default().to_vec()))
+                Some((
+                    "application/json",
+                    u.bytes(len).unwrap_or_default().to_vec(),
+                ))
             }
             2 => Some(("text/plain", b"{}".to_vec())),
-            _ => Some(("application/json", serde_json::to_vec(&object(&mut u, &w.ids, 2)).unwrap_or_default())),
+            _ => Some((
+                "application/json",
+                serde_json::to_vec(&object(&mut u, &w.ids, 2)).unwrap_or_default(),
+            )),
         };
         let sent_body = body.is_some();
         if let Some((ct, bytes)) = body {
@@ -304,7 +383,10 @@ pub fn server(data: &[u8]) -> Outcome {
         );
         if !bytes.is_empty() {
             let body: Value = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                panic!("{verb} {path} answered {status} with a body that is not JSON: {}", String::from_utf8_lossy(&bytes))
+                panic!(
+                    "{verb} {path} answered {status} with a body that is not JSON: {}",
+                    String::from_utf8_lossy(&bytes)
+                )
             });
             if status >= 400 {
                 assert!(
@@ -313,6 +395,10 @@ pub fn server(data: &[u8]) -> Outcome {
                 );
             }
         }
-        if status < 400 { Outcome::Taken } else { Outcome::Refused }
+        if status < 400 {
+            Outcome::Taken
+        } else {
+            Outcome::Refused
+        }
     })
 }
