@@ -135,7 +135,7 @@ fn free_port() -> u16 {
 
 async fn start_server(home: &Path, db: &Path, port: u16) -> Child {
     let state = home.join("server-state");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_secinfo"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_secinfo"))
         .args(["serve", "--db"])
         .arg(db)
         .args(["--listen", &format!("127.0.0.1:{port}"), "--ip-burst", "0"])
@@ -162,6 +162,8 @@ async fn start_server(home: &Path, db: &Path, port: u16) -> Child {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("secinfo serve did not start");
 }
 

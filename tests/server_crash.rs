@@ -32,7 +32,7 @@ fn free_port() -> u16 {
 
 /// `secinfo serve` on the database, as its own process; returns once it answers.
 async fn start(db: &Path, port: u16, http: &reqwest::Client) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_secinfo"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_secinfo"))
         .args(["serve", "--db"])
         .arg(db)
         .args(["--listen", &format!("127.0.0.1:{port}"), "--ip-burst", "0"])
@@ -53,6 +53,8 @@ async fn start(db: &Path, port: u16, http: &reqwest::Client) -> Child {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("secinfo serve did not start on port {port}");
 }
 

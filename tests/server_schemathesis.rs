@@ -80,7 +80,7 @@ fn run(w: &World, token: &str, filter: &[String], report: &str) -> (String, usiz
     // The summary: "Test cases:" then "  1197 generated, 1197 passed".
     let cases = text
         .lines()
-        .find(|l| l.trim_start().split_whitespace().nth(1) == Some("generated,"))
+        .find(|l| l.split_whitespace().nth(1) == Some("generated,"))
         .and_then(|l| l.split_whitespace().next())
         .and_then(|n| n.parse::<usize>().ok())
         .unwrap_or(0);

@@ -30,7 +30,9 @@ pub enum Outcome {
 
 /// Every target by name, as cargo-fuzz names them (`fuzz/fuzz_targets/NAME.rs`)
 /// and as their corpora are kept (`fuzz/corpus/NAME/`).
-pub const TARGETS: &[(&str, fn(&[u8]) -> Outcome)] = &[
+pub type Target = fn(&[u8]) -> Outcome;
+
+pub const TARGETS: &[(&str, Target)] = &[
     ("otpauth", otpauth),
     ("config", config),
     ("native_replies", replies::native),

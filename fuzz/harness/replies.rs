@@ -18,9 +18,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Planted in reply bodies where a token could be: no malformed-reply error may quote it.
 pub const MARKER: &str = "tokMARKER7f3a9c";
 
+/// The replies still to send: status and body, in order.
+type Queue = Arc<Mutex<VecDeque<(u16, Vec<u8>)>>>;
+
 struct Scripted {
     url: String,
-    replies: Arc<Mutex<VecDeque<(u16, Vec<u8>)>>>,
+    replies: Queue,
 }
 
 pub fn runtime() -> &'static tokio::runtime::Runtime {
@@ -37,7 +40,7 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
 fn scripted() -> &'static Scripted {
     static S: OnceLock<Scripted> = OnceLock::new();
     S.get_or_init(|| {
-        let replies: Arc<Mutex<VecDeque<(u16, Vec<u8>)>>> = Arc::default();
+        let replies: Queue = Arc::default();
         let listener = runtime()
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("a loopback port");
@@ -53,10 +56,7 @@ fn scripted() -> &'static Scripted {
 }
 
 /// HTTP/1.1 keep-alive: read a request (head and Content-Length body), answer with the next reply.
-async fn serve_connection(
-    mut sock: tokio::net::TcpStream,
-    queue: Arc<Mutex<VecDeque<(u16, Vec<u8>)>>>,
-) {
+async fn serve_connection(mut sock: tokio::net::TcpStream, queue: Queue) {
     let mut buf = Vec::new();
     loop {
         let head_end = loop {
