@@ -4,7 +4,7 @@
 //! Every request must succeed; the latencies are printed, never asserted.
 //!
 //! Not part of `./scripts/test` (it is `#[ignore]`d): `scripts/load` runs it
-//! in a release build, `SECINFO_LOAD_CLIENTS` (50) clients for
+//! (test build, or release with `SECINFO_LOAD_PROFILE=release`), `SECINFO_LOAD_CLIENTS` (50) clients for
 //! `SECINFO_LOAD_SECS` (30) seconds. RELIABILITY.md keeps the figures.
 
 use secinfo::protocol::*;
@@ -219,7 +219,7 @@ async fn client(url: String, token: String, until: Instant, figures: Arc<Mutex<F
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "load: run by scripts/load in a release build"]
+#[ignore = "load: run by scripts/load"]
 async fn fifty_clients_list_and_enroll_for_thirty_seconds_without_an_error() {
     let clients = env_or("SECINFO_LOAD_CLIENTS", 50) as usize;
     let secs = env_or("SECINFO_LOAD_SECS", 30);
