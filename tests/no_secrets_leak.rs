@@ -1,4 +1,5 @@
-//! No secrets leak (issue 11, "Prove it"): the CLI's journeys, run against a
+//! No secrets leak (issue 11, "Prove it"): the CLI's journeys (and a sign-in
+//! in plain mode), run against a
 //! `secinfo serve` process, with every log at TRACE (`SECINFO_LOG=trace`,
 //! `RUST_LOG=trace`: secinfo's own spans and every library's, reqwest, hyper,
 //! rustls, axum, rusqlite). Then no password, code, TOTP secret, token, app
@@ -110,6 +111,38 @@ impl Journey {
             .unwrap()
             .to_string();
         self.finish_login(live, stdin, format!("{choice}\n{answer}"));
+    }
+
+    /// Plain mode (`--plain`), signed out with one known account: choose it,
+    /// the password, then the option whose label has `pick`, answered with `answer`;
+    /// end of input quits from the home menu.
+    fn plain_login(&mut self, password: &str, pick: &str, answer: &str) {
+        let mut child = self.cmd(&["--plain"]).spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut live = Live::start_with_stdout(child);
+        live.wait_for_out("Enter a number:");
+        stdin.write_all(b"1\n").unwrap();
+        live.wait_for_out("Password:");
+        stdin.write_all(format!("{password}\n").as_bytes()).unwrap();
+        let seen = live.wait_for_out(pick);
+        let line = seen.lines().rev().find(|l| l.contains(pick)).unwrap();
+        let choice = line.trim().split('.').next().unwrap().to_string();
+        stdin.write_all(format!("{choice}\n").as_bytes()).unwrap();
+        // "Don't ask again for N days on this computer?": no.
+        live.wait_for_out("Enter y or n:");
+        stdin
+            .write_all(format!("n\n{answer}\n").as_bytes())
+            .unwrap();
+        live.wait_for_out("Signed in as");
+        drop(stdin);
+        let status = live.finish();
+        let (out, err) = (
+            live.out.lock().unwrap().clone(),
+            live.err.lock().unwrap().clone(),
+        );
+        assert!(status.success(), "plain mode: {out}\n{err}");
+        self.stderr.push(("--plain".into(), err));
+        self.stdout.push(("--plain".into(), out));
     }
 
     fn finish_login(&mut self, live: Live, mut stdin: std::process::ChildStdin, typed: String) {
@@ -290,6 +323,9 @@ async fn no_secret_reaches_a_log_stderr_or_any_file_at_trace() {
         j.login(NEW_PASSWORD, Some("recovery code"), &codes[0]);
         j.run(&["signout-all", "--yes"], "");
         j.run(&["doctor"], "");
+        j.run(&["logout"], "");
+        // Plain mode signs in too: the new password and another recovery code.
+        j.plain_login(NEW_PASSWORD, "recovery code", &codes[1]);
         j.run(&["logout"], "");
         j
     })
