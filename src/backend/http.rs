@@ -268,8 +268,23 @@ pub fn retry_after(resp: &Response) -> Option<Duration> {
 /// Decode a success body; a body that is not the expected JSON is `Malformed`.
 pub async fn decode_json<T: DeserializeOwned>(resp: Response) -> Result<T> {
     let bytes = read_capped(resp).await?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| BackendError::Malformed(format!("{e} ({})", describe(&bytes))))
+    serde_json::from_slice(&bytes).map_err(|e| {
+        BackendError::Malformed(format!("{} ({})", json_problem(&e), describe(&bytes)))
+    })
+}
+
+/// What is wrong with a body, by kind and place only: serde's own message
+/// quotes the values it met (`invalid type: string "…"`), and a value in the
+/// wrong place may be a token.
+pub fn json_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Io => "it could not be read",
+        Category::Syntax => "it is not valid JSON",
+        Category::Eof => "it ends too soon",
+        Category::Data => "its JSON does not have the expected shape",
+    };
+    format!("{what} (line {}, column {})", e.line(), e.column())
 }
 
 /// The body, up to `MAX_BODY`; a longer one is refused, not read.

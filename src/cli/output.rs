@@ -9,9 +9,85 @@ use serde::Serialize;
 pub const SCHEMA: u32 = 1;
 
 pub fn print_json<T: Serialize>(value: &T) -> std::io::Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
-    println!("{text}");
+    println!("{}", to_json(value)?);
     Ok(())
+}
+
+/// Pretty JSON in which nothing a terminal acts on is written raw: serde_json
+/// escapes C0 controls but writes DEL, C1 controls (U+009B is CSI) and bidi
+/// overrides as they are, so a server's name could still drive the terminal
+/// a script's output lands on. They are written as `\uXXXX` instead: the
+/// same JSON to any parser.
+pub fn to_json<T: Serialize>(value: &T) -> std::io::Result<String> {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut out,
+        TerminalSafe(serde_json::ser::PrettyFormatter::new()),
+    );
+    value.serialize(&mut ser).map_err(std::io::Error::other)?;
+    String::from_utf8(out).map_err(std::io::Error::other)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || crate::present::clean(c.encode_utf8(&mut [0; 4])) != c.to_string()
+}
+
+struct TerminalSafe<'a>(serde_json::ser::PrettyFormatter<'a>);
+
+impl serde_json::ser::Formatter for TerminalSafe<'_> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if needs_escape(c) {
+                w.write_all(&fragment.as_bytes()[start..i])?;
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    write!(w, "\\u{u:04x}")?;
+                }
+                start = i + c.len_utf8();
+            }
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
 }
 
 fn ts(t: &Option<DateTime<Utc>>) -> Option<String> {
@@ -362,5 +438,26 @@ mod table_tests {
         assert_eq!(lines[1].find("Phone").unwrap(), method_col);
         assert_eq!(lines[2].find("Authenticator").unwrap(), method_col);
         assert!(at.iter().all(|a| *a <= method_col));
+    }
+}
+
+#[cfg(test)]
+mod terminal_safe_tests {
+    #[test]
+    fn json_output_escapes_c1_controls_del_and_bidi_overrides_and_parses_the_same() {
+        let name = "a\u{9b}2J\u{7f}\u{202e}gnp\u{1b}]0;T\u{7}é😀";
+        let text = super::to_json(&serde_json::json!({ "name": name })).unwrap();
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(!text.contains('\u{202e}'), "{text:?}");
+        assert!(
+            text.contains("\\u009b") && text.contains("\\u202e"),
+            "{text}"
+        );
+        assert!(text.contains("é😀"), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["name"], name);
     }
 }

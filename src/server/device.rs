@@ -96,7 +96,9 @@ fn check_proof(
     proof: &SignedProof,
 ) -> ApiResult<()> {
     let key = device_key(conn, device_id)?;
-    if (now() - proof.timestamp).abs() > PROOF_WINDOW_SECS {
+    // abs_diff: a timestamp near i64::MIN or MAX must not overflow (it was a 500;
+    // in a release build the wrapped difference would even pass the window).
+    if now().abs_diff(proof.timestamp) > PROOF_WINDOW_SECS.unsigned_abs() {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             codes::UNAUTHORIZED,

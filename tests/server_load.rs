@@ -1,0 +1,268 @@
+//! Bounded load on loopback (issue 11, "Prove it"): a `secinfo serve` process
+//! over a seeded database, N clients (each its own signed-in session) listing
+//! methods and adding (then removing) an authenticator app, for a fixed time.
+//! Every request must succeed; the latencies are printed, never asserted.
+//!
+//! Not part of `./scripts/test` (it is `#[ignore]`d): `scripts/load` runs it
+//! (test build, or release with `SECINFO_LOAD_PROFILE=release`), `SECINFO_LOAD_CLIENTS` (50) clients for
+//! `SECINFO_LOAD_SECS` (30) seconds. RELIABILITY.md keeps the figures.
+
+use secinfo::protocol::*;
+use serde_json::json;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn start(db: &Path, port: u16, http: &reqwest::Client) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_secinfo"))
+        .args(["serve", "--db"])
+        .arg(db)
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--ip-burst", "0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    for _ in 0..600 {
+        if let Ok(r) = http
+            .get(format!("http://127.0.0.1:{port}/v1/meta"))
+            .send()
+            .await
+            && r.status().is_success()
+        {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("secinfo serve did not start");
+}
+
+/// A session of its own: password, then the code emailed to alice (read from the outbox).
+async fn sign_in(http: &reqwest::Client, url: &str, db: &Path, n: usize) -> String {
+    let login = json!({"username": "alice@contoso.test", "password": "correct-horse-battery",
+        "client_id": format!("load-{n}"), "client_name": format!("load client {n}")});
+    let r: AuthResult = http
+        .post(format!("{url}/v1/auth/login"))
+        .json(&login)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let AuthResult::MfaRequired(ch) = r else {
+        panic!("{r:?}")
+    };
+    let email = ch
+        .methods
+        .iter()
+        .find(|m| m.kind == "email")
+        .unwrap()
+        .method_id
+        .clone();
+    let sent = http
+        .post(format!("{url}/v1/auth/mfa/send"))
+        .json(&json!({"challenge_id": ch.challenge_id, "method_id": email}))
+        .send()
+        .await
+        .unwrap();
+    assert!(sent.status().is_success(), "{}", sent.text().await.unwrap());
+    let body = secinfo::server::outbox(db, Some("alice.personal@example.test"))
+        .unwrap()
+        .last()
+        .unwrap()
+        .body
+        .clone();
+    let code: String = body
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .into();
+    let r: AuthResult = http
+        .post(format!("{url}/v1/auth/mfa"))
+        .json(&json!({"challenge_id": ch.challenge_id, "method_id": email, "code": code}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    match r {
+        AuthResult::SignedIn(t) => t.access_token,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[derive(Default)]
+struct Figures {
+    list: Vec<Duration>,
+    enroll: Vec<Duration>,
+    errors: Vec<String>,
+}
+
+fn pct(v: &mut [Duration], p: f64) -> Duration {
+    v.sort();
+    if v.is_empty() {
+        return Duration::ZERO;
+    }
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn client(url: String, token: String, until: Instant, figures: Arc<Mutex<Figures>>) {
+    let http = reqwest::Client::new();
+    let fail = |what: String| figures.lock().unwrap().errors.push(what);
+    while Instant::now() < until {
+        // List.
+        let t = Instant::now();
+        match http
+            .get(format!("{url}/v1/me/methods"))
+            .bearer_auth(&token)
+            .send()
+            .await
+        {
+            Ok(r) if r.status().is_success() => match r.json::<Vec<MethodDto>>().await {
+                Ok(_) => figures.lock().unwrap().list.push(t.elapsed()),
+                Err(e) => fail(format!("list: {e}")),
+            },
+            Ok(r) => fail(format!("list: {}", r.status())),
+            Err(e) => fail(format!("list: {e}")),
+        }
+        // Enroll an authenticator app: begin, then verify with its code; then remove it again.
+        let t = Instant::now();
+        let begun = http
+            .post(format!("{url}/v1/me/enrollments"))
+            .bearer_auth(&token)
+            .json(&json!({"kind": "totp", "name": "load"}))
+            .send()
+            .await;
+        let e: EnrollmentDto = match begun {
+            Ok(r) if r.status().is_success() => r.json().await.unwrap(),
+            Ok(r) => {
+                fail(format!(
+                    "enroll: {} {}",
+                    r.status(),
+                    r.text().await.unwrap_or_default()
+                ));
+                continue;
+            }
+            Err(e) => {
+                fail(format!("enroll: {e}"));
+                continue;
+            }
+        };
+        let uri = e.qr_payload.unwrap();
+        let code = totp_rs::Totp::from_url_unchecked(&uri)
+            .unwrap()
+            .generate_current()
+            .to_string();
+        let done = http
+            .post(format!("{url}/v1/me/enrollments/{}/verify", e.id))
+            .bearer_auth(&token)
+            .json(&json!({"code": code}))
+            .send()
+            .await;
+        let method = match done {
+            Ok(r) if r.status().is_success() => {
+                r.json::<EnrollmentDto>().await.unwrap().method.unwrap().id
+            }
+            Ok(r) => {
+                fail(format!(
+                    "verify: {} {}",
+                    r.status(),
+                    r.text().await.unwrap_or_default()
+                ));
+                continue;
+            }
+            Err(e) => {
+                fail(format!("verify: {e}"));
+                continue;
+            }
+        };
+        figures.lock().unwrap().enroll.push(t.elapsed());
+        match http
+            .delete(format!("{url}/v1/me/methods/{method}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+        {
+            Ok(r) if r.status().is_success() => {}
+            Ok(r) => fail(format!("delete: {}", r.status())),
+            Err(e) => fail(format!("delete: {e}")),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "load: run by scripts/load"]
+async fn fifty_clients_list_and_enroll_for_thirty_seconds_without_an_error() {
+    let clients = env_or("SECINFO_LOAD_CLIENTS", 50) as usize;
+    let secs = env_or("SECINFO_LOAD_SECS", 30);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    secinfo::server::seed_demo(&db, &dir.path().join("phone"), &url).unwrap();
+    let _server = start(&db, port, &http).await;
+    let mut tokens = Vec::new();
+    for n in 0..clients {
+        tokens.push(sign_in(&http, &url, &db, n).await);
+    }
+    let figures = Arc::new(Mutex::new(Figures::default()));
+    let started = Instant::now();
+    let until = started + Duration::from_secs(secs);
+    let tasks: Vec<_> = tokens
+        .into_iter()
+        .map(|t| tokio::spawn(client(url.clone(), t, until, figures.clone())))
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let mut f = figures.lock().unwrap();
+    let (lists, enrolls) = (f.list.len(), f.enroll.len());
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "load: {clients} clients, {wall:.1} s, {} errors\n  list methods:  {lists} requests ({:.0}/s), p50 {:.1} ms, p99 {:.1} ms\n  add TOTP app (begin + verify): {enrolls} ({:.0}/s), p50 {:.1} ms, p99 {:.1} ms",
+        f.errors.len(),
+        lists as f64 / wall,
+        ms(pct(&mut f.list, 0.5)),
+        ms(pct(&mut f.list, 0.99)),
+        enrolls as f64 / wall,
+        ms(pct(&mut f.enroll, 0.5)),
+        ms(pct(&mut f.enroll, 0.99)),
+    );
+    assert!(
+        f.errors.is_empty(),
+        "{} errors, first: {:?}",
+        f.errors.len(),
+        &f.errors[..f.errors.len().min(5)]
+    );
+    assert!(lists > 0 && enrolls > 0);
+}
