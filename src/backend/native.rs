@@ -33,8 +33,20 @@ pub struct NativeBackend {
 
 impl NativeBackend {
     pub fn new(url: &str, client_id: &str, client_name: &str, timeout: Duration) -> Result<Self> {
+        Self::with_ca_file(url, client_id, client_name, timeout, None)
+    }
+
+    /// `new`, trusting the certificate authority in `ca_file` (PEM) as well as
+    /// the system's: a reference server with an organization's own certificate.
+    pub fn with_ca_file(
+        url: &str,
+        client_id: &str,
+        client_name: &str,
+        timeout: Duration,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Self> {
         Ok(Self {
-            http: HttpClient::new(url, timeout, None)?,
+            http: HttpClient::new(url, timeout, ca_file)?,
             client_id: client_id.to_string(),
             client_name: client_name.to_string(),
             tokens: TokenCell::default(),

@@ -188,11 +188,12 @@ fn make_backend(
 ) -> Result<Arc<dyn Backend>, Failure> {
     let timeout = Duration::from_secs(profile.timeout_secs);
     Ok(match profile.backend {
-        BackendKind::Native => Arc::new(NativeBackend::new(
+        BackendKind::Native => Arc::new(NativeBackend::with_ca_file(
             &profile.url,
             client_id,
             client_name,
             timeout,
+            profile.ca_file.as_deref(),
         )?),
         BackendKind::Privacyidea => Arc::new(PrivacyIdea::new(
             &profile.url,

@@ -131,8 +131,9 @@ pub enum Command {
     },
     /// Check config, secret store, server, clock and terminal.
     Doctor(JsonFlag),
+    // Boxed: its settings are many times the size of every other command.
     /// Run the reference identity server.
-    Serve(server_cmds::ServeArgs),
+    Serve(Box<server_cmds::ServeArgs>),
     /// Administer the reference server's database.
     Admin(server_cmds::AdminArgs),
     /// The simulated authenticator phone.
@@ -316,7 +317,7 @@ async fn run(cli: Cli) -> Outcome {
         Some(Command::SignoutAll { yes, dry_run }) => lists::signout_all(&g, yes, dry_run).await,
         Some(Command::LostPhone { dry_run, json }) => lists::lost_phone(&g, dry_run, json).await,
         Some(Command::Doctor(j)) => doctor::run(&g, j.json).await,
-        Some(Command::Serve(a)) => server_cmds::serve(a).await,
+        Some(Command::Serve(a)) => server_cmds::serve(*a).await,
         Some(Command::Admin(a)) => server_cmds::admin(a),
         Some(Command::Phone(a)) => server_cmds::phone(a).await,
         Some(Command::Demo { command }) => server_cmds::demo(command),

@@ -17,9 +17,15 @@ pub struct ServeArgs {
     /// The SQLite database (created and migrated at start-up).
     #[arg(long, default_value = "secinfo-server.db")]
     pub db: PathBuf,
-    /// Address to listen on. Plain HTTP: keep it on loopback or put TLS in front.
+    /// Address to listen on. Without --tls-cert it speaks plain HTTP: keep it on loopback or put TLS in front.
     #[arg(long, default_value = "127.0.0.1:8700")]
     pub listen: SocketAddr,
+    /// Serve HTTPS (rustls) with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     #[command(flatten)]
     pub settings: Settings,
 }
@@ -60,9 +66,13 @@ pub async fn serve(a: ServeArgs) -> Outcome {
         }
         return Ok(());
     }
-    if !a.listen.ip().is_loopback() {
+    let tls = match (a.tls_cert, a.tls_key) {
+        (Some(cert), Some(key)) => Some(server::Tls { cert, key }),
+        _ => None,
+    };
+    if tls.is_none() && !a.listen.ip().is_loopback() {
         esay!(
-            "warning: serving plain HTTP on {}; put a TLS proxy in front of it",
+            "warning: serving plain HTTP on {}; pass --tls-cert and --tls-key, or put a TLS proxy in front of it",
             a.listen
         );
     }
@@ -73,14 +83,17 @@ pub async fn serve(a: ServeArgs) -> Outcome {
             format!("cannot listen on {}: {e}", a.listen),
         )
     })?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     esay!(
-        "secinfo reference server on http://{} (database {})",
+        "secinfo reference server on {scheme}://{} (database {})",
         a.listen,
         a.db.display()
     );
-    server::serve(listener, &a.db, a.settings)
-        .await
-        .map_err(server_failure)
+    match tls {
+        Some(tls) => server::serve_tls(listener, &a.db, a.settings, tls).await,
+        None => server::serve(listener, &a.db, a.settings).await,
+    }
+    .map_err(server_failure)
 }
 
 #[derive(Debug, Args)]

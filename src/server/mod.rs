@@ -362,16 +362,36 @@ pub async fn serve(
     db: &Path,
     settings: Settings,
 ) -> Result<(), ServerError> {
-    serve_until(listener, db, settings, std::future::pending()).await
+    serve_until(listener, db, settings, None, std::future::pending()).await
+}
+
+/// A certificate chain and its private key, PEM files, for serving HTTPS.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
+/// `serve`, speaking TLS (rustls) on `listener`: the reference server can be
+/// deployed without a proxy in front of it.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    db: &Path,
+    settings: Settings,
+    tls: Tls,
+) -> Result<(), ServerError> {
+    serve_until(listener, db, settings, Some(tls), std::future::pending()).await
 }
 
 async fn serve_until(
     listener: tokio::net::TcpListener,
     db: &Path,
     settings: Settings,
+    tls: Option<Tls>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let public_url = public_url(&settings, listener.local_addr()?)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let public_url = public_url(&settings, listener.local_addr()?, scheme)?;
     let path = db.to_path_buf();
     let migrate_path = path.clone();
     tokio::task::spawn_blocking(move || db::migrate(&migrate_path))
@@ -382,12 +402,35 @@ async fn serve_until(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "reference server listening");
     }
-    let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    let served = match tls {
+        None => {
+            axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        Some(tls) => {
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                .await
+                .map_err(|e| {
+                    ServerError::Invalid(format!(
+                        "cannot use the certificate {} with the key {}: {e}",
+                        tls.cert.display(),
+                        tls.key.display()
+                    ))
+                })?;
+            let handle = axum_server::Handle::new();
+            let stop = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                stop.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+            });
+            axum_server::from_tcp_rustls(listener.into_std()?, config)
+                .handle(handle)
+                .serve(service)
+                .await
+        }
+    };
     janitor.abort();
     served?;
     Ok(())
@@ -396,7 +439,7 @@ async fn serve_until(
 /// The URL for activation links. Off loopback it must be given: a phone
 /// that follows a link built from a request's Host header (or
 /// X-Forwarded-Proto) can be sent to a server the attacker runs.
-fn public_url(settings: &Settings, addr: SocketAddr) -> Result<String, ServerError> {
+fn public_url(settings: &Settings, addr: SocketAddr, scheme: &str) -> Result<String, ServerError> {
     match &settings.public_url {
         Some(raw) => {
             let url = url::Url::parse(raw.trim()).map_err(|e| {
@@ -413,7 +456,7 @@ fn public_url(settings: &Settings, addr: SocketAddr) -> Result<String, ServerErr
             }
             Ok(url.as_str().trim_end_matches('/').to_string())
         }
-        None if addr.ip().is_loopback() => Ok(format!("http://{addr}")),
+        None if addr.ip().is_loopback() => Ok(format!("{scheme}://{addr}")),
         None => Err(ServerError::Invalid(format!(
             "listening on {addr}, which is not loopback: pass --public-url with the address \
              phones reach this server at (e.g. https://id.example.com)"
@@ -479,7 +522,7 @@ pub async fn spawn(db: &Path, settings: Settings) -> Result<RunningServer, Serve
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        serve_until(listener, &path, settings, async {
+        serve_until(listener, &path, settings, None, async {
             let _ = stopped.await;
         })
         .await
