@@ -103,3 +103,107 @@ fn with_no_input_a_missing_answer_is_a_usage_error_saying_how_to_give_it() {
         "it says how to give it: {seen}"
     );
 }
+
+mod common;
+mod pty_support;
+
+/// Each command that asks, run with --no-input on a terminal: it asks
+/// nothing, exits 2 and says how to give the answer; nothing changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_prompting_command_with_no_input_asks_nothing_and_says_how() {
+    let world = common::World::start().await;
+    let uri = world.user_with_totp("nia@contoso.test");
+    let email =
+        secinfo::server::admin::add_email(&world.db, "nia@contoso.test", "nia@example.test")
+            .unwrap();
+    assert!(world.login("nia@contoso.test", &uri).status.success());
+    let pass = world.pass_arg();
+    let app = world.secinfo(
+        &[
+            "app-passwords",
+            "create",
+            "Mail",
+            "--json",
+            "--passphrase-from",
+            &pass,
+        ],
+        "",
+    );
+    let app: serde_json::Value = serde_json::from_slice(&app.stdout).unwrap();
+    let app_id = app["id"].as_str().unwrap().to_string();
+    world.secinfo(
+        &[
+            "recovery-codes",
+            "generate",
+            "--yes",
+            "--passphrase-from",
+            &pass,
+        ],
+        "",
+    );
+    let totp = world
+        .secinfo(
+            &["methods", "list", "--json", "--passphrase-from", &pass],
+            "",
+        )
+        .stdout;
+    let totp: serde_json::Value = serde_json::from_slice(&totp).unwrap();
+    let totp_id = totp["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "totp")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = world.secinfo(
+        &["methods", "list", "--json", "--passphrase-from", &pass],
+        "",
+    );
+
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["signout-all"],
+        vec!["app-passwords", "delete", &app_id],
+        vec!["recovery-codes", "generate"],
+        vec!["methods", "add", "totp"],
+        vec!["methods", "add", "email", "nia2@example.test"],
+        vec!["lost-phone"],
+        vec!["password", "change"],
+    ];
+    for args in commands {
+        let line = format!("--no-input --passphrase-from {pass} {}", args.join(" "));
+        let (exit, seen) = tokio::task::block_in_place(|| {
+            let mut p = pty_support::Pty::start(&[
+                ("SECINFO_CONFIG", world.config_path().to_str().unwrap()),
+                (
+                    "SECINFO_DATA_DIR",
+                    world.dir.path().join("data").to_str().unwrap(),
+                ),
+                (
+                    "SECINFO_STATE_DIR",
+                    world.dir.path().join("state").to_str().unwrap(),
+                ),
+                ("SECINFO_ARGS", &line),
+            ]);
+            p.finish()
+        });
+        assert_eq!(exit, "2", "{args:?}: {seen}");
+        assert!(seen.contains("--no-input"), "{args:?} says how: {seen}");
+    }
+    let after = world.secinfo(
+        &["methods", "list", "--json", "--passphrase-from", &pass],
+        "",
+    );
+    assert_eq!(before.stdout, after.stdout, "nothing changed");
+    let status = world.secinfo(&["methods", "list", "--passphrase-from", &pass], "");
+    assert!(
+        status.status.success(),
+        "still signed in: {}",
+        text(&status.stderr)
+    );
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}

@@ -87,13 +87,7 @@ async fn signed_in(g: &Global) -> Result<Context, Failure> {
 pub async fn password(g: &Global, command: PasswordCommand) -> Outcome {
     let PasswordCommand::Change = command;
     let ctx = signed_in(g).await?;
-    let missing = || {
-        Failure::new(
-            exit::USAGE,
-            "usage",
-            "no password given (end of input); nothing was changed",
-        )
-    };
+    let missing = || prompt::missing("no password given; nothing was changed");
     let current = prompt::secret("Current password: ").ok_or_else(missing)?;
     let new = prompt::secret("New password: ").ok_or_else(missing)?;
     let again = prompt::secret("New password again: ").ok_or_else(missing)?;
