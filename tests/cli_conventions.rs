@@ -113,9 +113,6 @@ mod pty_support;
 async fn every_prompting_command_with_no_input_asks_nothing_and_says_how() {
     let world = common::World::start().await;
     let uri = world.user_with_totp("nia@contoso.test");
-    let email =
-        secinfo::server::admin::add_email(&world.db, "nia@contoso.test", "nia@example.test")
-            .unwrap();
     assert!(world.login("nia@contoso.test", &uri).status.success());
     let pass = world.pass_arg();
     let app = world.secinfo(
@@ -141,22 +138,6 @@ async fn every_prompting_command_with_no_input_asks_nothing_and_says_how() {
         ],
         "",
     );
-    let totp = world
-        .secinfo(
-            &["methods", "list", "--json", "--passphrase-from", &pass],
-            "",
-        )
-        .stdout;
-    let totp: serde_json::Value = serde_json::from_slice(&totp).unwrap();
-    let totp_id = totp["methods"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["kind"] == "totp")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
     let before = world.secinfo(
         &["methods", "list", "--json", "--passphrase-from", &pass],
         "",
