@@ -225,7 +225,7 @@ async fn in_the_plain_demo_the_simulated_phone_adds_the_authenticator_app_and_ap
         .expect("Approve it on the demo's simulated phone? Enter y or n:")
         .await;
     assert!(
-        asked.contains("enter the number shown to sign in: "),
+        asked.contains("enter this number to sign in.\nNumber to match: "),
         "{asked}"
     );
     s.send("y");

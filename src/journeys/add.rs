@@ -292,7 +292,10 @@ async fn wait_for_app<A: Asker>(
             Ok(EnrollmentState::Pending) => {}
             Ok(EnrollmentState::AwaitingApproval { number }) if shown != Some(number) => {
                 shown = Some(number);
-                ask.say(&rules::test_notification(number))?;
+                ask.say(rules::TEST_NOTIFICATION)?;
+                if let Some(n) = number {
+                    ask.say(&rules::number_to_match(n))?;
+                }
                 if let (Some(phone), Some(n)) = (&phone, number) {
                     super::asker::approve_on(&**phone, ask, n).await?;
                 }

@@ -79,13 +79,14 @@ pub const ADD_CANCELLED: &str = "Cancelled: nothing was added.";
 /// Said when adding a method failed: the begun enrollment is gone too.
 pub const NOTHING_ADDED: &str = "Nothing was added.";
 
-/// Said when a new authenticator's test notification is sent.
-pub fn test_notification(number: Option<u32>) -> String {
-    let ask = "Let's try it out: approve the notification we're sending to your app.";
-    match number {
-        Some(n) => format!("{ask} Number to match: {n}"),
-        None => ask.into(),
-    }
+/// Said when a new authenticator's test notification is sent (then the
+/// number to match, on its own line).
+pub const TEST_NOTIFICATION: &str =
+    "Let's try it out: approve the notification we're sending to your app.";
+
+/// The number to type in the app, on a line of its own.
+pub fn number_to_match(number: u32) -> String {
+    format!("Number to match: {number}")
 }
 
 /// Said when a new authenticator app never answered.

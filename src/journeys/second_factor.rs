@@ -64,9 +64,9 @@ pub async fn verify<A: Asker>(
         let started = backend.start_factor(&challenge, &option.method_id).await?;
         let outcome = if option.kind == MethodKind::AuthenticatorPush {
             if let Some(n) = started.number {
-                ask.say(&format!(
-                    "Open your Authenticator app and enter the number shown to sign in: {n}"
-                ))?;
+                // The number on its own line, before any waiting: a screen reader says it clearly.
+                ask.say("Open your Authenticator app and enter this number to sign in.")?;
+                ask.say(&rules::number_to_match(n))?;
                 if let Some(phone) = ask.simulated_phone() {
                     super::asker::approve_on(&*phone, ask, n).await?;
                 }

@@ -217,7 +217,7 @@ impl Live {
 
     /// The number the signing-in screen shows for the phone.
     pub fn number_to_match(&self) -> String {
-        let marker = "enter the number shown to sign in: ";
+        let marker = "Number to match: ";
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let seen = self.wait_for(marker);
