@@ -72,17 +72,7 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
     loop {
         match step {
             SignIn::Done { mfa_setup_required } => {
-                let account = ctx.backend.account().await?;
-                let warning = ctx.signed_in(&username, &account.display_name).await;
-                esay!(
-                    "Signed in as {} ({}) on {}.",
-                    account.display_name,
-                    account.username,
-                    ctx.profile
-                );
-                if let Some(w) = warning {
-                    esay!("Note: {w}");
-                }
+                signed_in_as(&ctx, Some(&username)).await?;
                 if mfa_setup_required {
                     esay!(
                         "Let's keep your account secure: add a sign-in method with `secinfo methods add totp` \
@@ -126,10 +116,15 @@ async fn browser_login(ctx: &Context) -> Outcome {
             "the sign-in server asked for a step outside the browser",
         ));
     }
+    signed_in_as(ctx, None).await
+}
+
+/// Keeps the sign-in and says who is signed in, and where. `username`: as
+/// typed; `None` after a browser sign-in, which learns it from the account.
+async fn signed_in_as(ctx: &Context, username: Option<&str>) -> Outcome {
     let account = ctx.backend.account().await?;
-    let warning = ctx
-        .signed_in(&account.username, &account.display_name)
-        .await;
+    let username = username.unwrap_or(&account.username);
+    let warning = ctx.signed_in(username, &account.display_name).await;
     esay!(
         "Signed in as {} ({}) on {}.",
         account.display_name,
