@@ -11,10 +11,12 @@
 //! a password, passphrase or token.
 
 mod common;
+mod serve_process;
 
 use common::{Live, command, text, totp_now};
 use secinfo::secrets::SecretString;
 use secinfo::server::{Settings, admin};
+use serve_process::{free_port, wait_until_up};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
@@ -158,14 +160,6 @@ impl Journey {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn start_server(home: &Path, db: &Path, port: u16) -> Child {
     let state = home.join("server-state");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_secinfo"))
@@ -183,21 +177,8 @@ async fn start_server(home: &Path, db: &Path, port: u16) -> Child {
         .stderr(std::fs::File::create(home.join("server.stderr")).unwrap())
         .spawn()
         .unwrap();
-    let http = reqwest::Client::new();
-    for _ in 0..600 {
-        if let Ok(r) = http
-            .get(format!("http://127.0.0.1:{port}/v1/meta"))
-            .send()
-            .await
-            && r.status().is_success()
-        {
-            return child;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("secinfo serve did not start");
+    wait_until_up(&mut child, port).await;
+    child
 }
 
 /// `value` as a word of its own in `hay` (a 6-digit code inside a longer number is not it).

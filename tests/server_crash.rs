@@ -9,9 +9,12 @@
 //! The kill comes after a fixed number of acknowledgements, never after a
 //! time, with requests still in flight.
 
+mod serve_process;
+
 use reqwest::StatusCode;
 use secinfo::protocol::*;
 use serde_json::json;
+use serve_process::{alice_signs_in_by_email, free_port, wait_until_up};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -22,16 +25,8 @@ const CLIENTS: usize = 12;
 const ACKS_BEFORE_KILL: usize = 60;
 const ROUNDS: usize = 3;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `secinfo serve` on the database, as its own process; returns once it answers.
-async fn start(db: &Path, port: u16, http: &reqwest::Client) -> Child {
+async fn start(db: &Path, port: u16) -> Child {
     let mut child = Command::new(env!("CARGO_BIN_EXE_secinfo"))
         .args(["serve", "--db"])
         .arg(db)
@@ -42,20 +37,8 @@ async fn start(db: &Path, port: u16, http: &reqwest::Client) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    for _ in 0..600 {
-        if let Ok(r) = http
-            .get(format!("http://127.0.0.1:{port}/v1/meta"))
-            .send()
-            .await
-            && r.status().is_success()
-        {
-            return child;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("secinfo serve did not start on port {port}");
+    wait_until_up(&mut child, port).await;
+    child
 }
 
 fn integrity(db: &Path) -> String {
@@ -185,16 +168,16 @@ async fn every_acknowledged_write_survives_a_kill_9_during_a_burst() {
     let demo = secinfo::server::seed_demo(&db, &dir.path().join("phone"), &url).unwrap();
     let acked = Arc::new(Mutex::new(Acked::default()));
     for round in 0..ROUNDS {
-        let mut server = start(&db, port, &http).await;
+        let mut server = start(&db, port).await;
         // A session with a fresh second factor: password, then the emailed code.
-        let token = {
-            let w = SignIn {
-                http: &http,
-                url: &url,
-                db: &db,
-            };
-            w.alice(&demo.username, &demo.password).await
-        };
+        let token = alice_signs_in_by_email(
+            &http,
+            &url,
+            &db,
+            (&demo.username, &demo.password),
+            "crash-test",
+        )
+        .await;
         let before = acked.lock().unwrap().count;
         let tasks: Vec<_> = (0..CLIENTS)
             .map(|n| tokio::spawn(client(url.clone(), token.clone(), acked.clone(), round, n)))
@@ -216,13 +199,14 @@ async fn every_acknowledged_write_survives_a_kill_9_during_a_burst() {
     }
 
     // Started again: every acknowledged write is there.
-    let mut server = start(&db, port, &http).await;
-    let token = SignIn {
-        http: &http,
-        url: &url,
-        db: &db,
-    }
-    .alice(&demo.username, &demo.password)
+    let mut server = start(&db, port).await;
+    let token = alice_signs_in_by_email(
+        &http,
+        &url,
+        &db,
+        (&demo.username, &demo.password),
+        "crash-test",
+    )
     .await;
     let methods: Vec<MethodDto> = http
         .get(format!("{url}/v1/me/methods"))
@@ -290,84 +274,4 @@ async fn every_acknowledged_write_survives_a_kill_9_during_a_burst() {
         a.app_passwords_deleted.len(),
         a.cut_off
     );
-}
-
-struct SignIn<'a> {
-    http: &'a reqwest::Client,
-    url: &'a str,
-    db: &'a Path,
-}
-
-impl SignIn<'_> {
-    /// Password, then the code emailed to alice's address (read from the outbox).
-    async fn alice(&self, username: &str, password: &str) -> String {
-        let login = LoginRequest {
-            username: username.into(),
-            password: password.into(),
-            client_id: "crash-test".into(),
-            client_name: "crash test".into(),
-            remembered_grant: None,
-        };
-        let r: AuthResult = self
-            .http
-            .post(format!("{}/v1/auth/login", self.url))
-            .json(&login)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let AuthResult::MfaRequired(ch) = r else {
-            panic!("{r:?}")
-        };
-        let email = ch
-            .methods
-            .iter()
-            .find(|m| m.kind == "email")
-            .unwrap()
-            .method_id
-            .clone();
-        let sent = self
-            .http
-            .post(format!("{}/v1/auth/mfa/send", self.url))
-            .json(&MfaSendRequest {
-                challenge_id: ch.challenge_id.clone(),
-                method_id: email.clone(),
-            })
-            .send()
-            .await
-            .unwrap();
-        assert!(sent.status().is_success());
-        let body = secinfo::server::outbox(self.db, Some("alice.personal@example.test"))
-            .unwrap()
-            .last()
-            .unwrap()
-            .body
-            .clone();
-        let code = body
-            .split(|c: char| !c.is_ascii_digit())
-            .find(|w| w.len() == 6)
-            .unwrap()
-            .to_string();
-        let r: AuthResult = self
-            .http
-            .post(format!("{}/v1/auth/mfa", self.url))
-            .json(&MfaVerifyRequest {
-                challenge_id: ch.challenge_id,
-                method_id: email,
-                code: Some(code),
-                remember: false,
-            })
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        match r {
-            AuthResult::SignedIn(t) => t.access_token,
-            other => panic!("{other:?}"),
-        }
-    }
 }

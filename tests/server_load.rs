@@ -7,10 +7,13 @@
 //! (test build, or release with `SECINFO_LOAD_PROFILE=release`), `SECINFO_LOAD_CLIENTS` (50) clients for
 //! `SECINFO_LOAD_SECS` (30) seconds. RELIABILITY.md keeps the figures.
 
+mod serve_process;
+
 use secinfo::protocol::*;
 use serde_json::json;
+use serve_process::{Served, alice_signs_in_by_email, free_port, wait_until_up};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,25 +24,8 @@ fn env_or(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn start(db: &Path, port: u16, http: &reqwest::Client) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_secinfo"))
+async fn start(db: &Path, port: u16) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_secinfo"))
         .args(["serve", "--db"])
         .arg(db)
         .args(["--listen", &format!("127.0.0.1:{port}"), "--ip-burst", "0"])
@@ -48,75 +34,8 @@ async fn start(db: &Path, port: u16, http: &reqwest::Client) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let server = Server(child);
-    for _ in 0..600 {
-        if let Ok(r) = http
-            .get(format!("http://127.0.0.1:{port}/v1/meta"))
-            .send()
-            .await
-            && r.status().is_success()
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("secinfo serve did not start");
-}
-
-/// A session of its own: password, then the code emailed to alice (read from the outbox).
-async fn sign_in(http: &reqwest::Client, url: &str, db: &Path, n: usize) -> String {
-    let login = json!({"username": "alice@contoso.test", "password": "correct-horse-battery",
-        "client_id": format!("load-{n}"), "client_name": format!("load client {n}")});
-    let r: AuthResult = http
-        .post(format!("{url}/v1/auth/login"))
-        .json(&login)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let AuthResult::MfaRequired(ch) = r else {
-        panic!("{r:?}")
-    };
-    let email = ch
-        .methods
-        .iter()
-        .find(|m| m.kind == "email")
-        .unwrap()
-        .method_id
-        .clone();
-    let sent = http
-        .post(format!("{url}/v1/auth/mfa/send"))
-        .json(&json!({"challenge_id": ch.challenge_id, "method_id": email}))
-        .send()
-        .await
-        .unwrap();
-    assert!(sent.status().is_success(), "{}", sent.text().await.unwrap());
-    let body = secinfo::server::outbox(db, Some("alice.personal@example.test"))
-        .unwrap()
-        .last()
-        .unwrap()
-        .body
-        .clone();
-    let code: String = body
-        .split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .unwrap()
-        .into();
-    let r: AuthResult = http
-        .post(format!("{url}/v1/auth/mfa"))
-        .json(&json!({"challenge_id": ch.challenge_id, "method_id": email, "code": code}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    match r {
-        AuthResult::SignedIn(t) => t.access_token,
-        other => panic!("{other:?}"),
-    }
+    wait_until_up(&mut child, port).await;
+    Served(child)
 }
 
 #[derive(Default)]
@@ -229,10 +148,19 @@ async fn fifty_clients_list_and_enroll_for_thirty_seconds_without_an_error() {
     let url = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     secinfo::server::seed_demo(&db, &dir.path().join("phone"), &url).unwrap();
-    let _server = start(&db, port, &http).await;
+    let _server = start(&db, port).await;
     let mut tokens = Vec::new();
     for n in 0..clients {
-        tokens.push(sign_in(&http, &url, &db, n).await);
+        tokens.push(
+            alice_signs_in_by_email(
+                &http,
+                &url,
+                &db,
+                ("alice@contoso.test", "correct-horse-battery"),
+                &format!("load-{n}"),
+            )
+            .await,
+        );
     }
     let figures = Arc::new(Mutex::new(Figures::default()));
     let started = Instant::now();

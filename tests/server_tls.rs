@@ -3,9 +3,11 @@
 //! through `ca_file`, while a client without it refuses the certificate.
 
 mod common;
+mod serve_process;
 
 use common::*;
-use std::process::{Child, Command, Stdio};
+use serve_process::{Served, free_port};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A private CA and a server certificate it signed for 127.0.0.1, as PEM files in `dir`.
@@ -33,23 +35,6 @@ fn private_ca(
     std::fs::write(&paths.1, cert.pem()).unwrap();
     std::fs::write(&paths.2, key.serialize_pem()).unwrap();
     paths
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Served(Child);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]
