@@ -3,9 +3,10 @@
 //! plain mode and the CLI; the TUI says the same sentences from `rules`.
 
 use super::asker::{Asker, Confirm};
+use super::change::find;
 use super::rules;
 use super::step_up::guarded;
-use crate::backend::{Backend, BackendError, Refusal};
+use crate::backend::Backend;
 use crate::domain::AppPassword;
 use crate::secrets::SecretString;
 
@@ -29,13 +30,9 @@ pub async fn delete<A: Asker>(
     confirm: Confirm,
 ) -> Result<Option<String>, A::Error> {
     let list = backend.app_passwords().await?;
-    let name = list
-        .iter()
-        .find(|a| a.id == id)
-        .map(|a| a.name.clone())
-        .ok_or_else(|| {
-            BackendError::rejected(Refusal::NotFound, format!("there is no app password {id}"))
-        })?;
+    let name = find(&list, |a| a.id == id, "app password", id)?
+        .name
+        .clone();
     if confirm == Confirm::Ask && !ask.yes(&rules::delete_app_password(&name))? {
         return Ok(None);
     }

@@ -50,12 +50,12 @@ pub async fn delete<A: Asker>(
     let (label, name) = match target {
         Target::Method(id) => {
             let methods = backend.methods().await?;
-            let m = find(&methods, |m| m.id == id, id)?;
+            let m = find(&methods, |m| m.id == id, "method", id)?;
             (method_name(m), confirm_name(m))
         }
         Target::Device(id) => {
             let devices = backend.devices().await?;
-            let d = find(&devices, |d| d.id == id, id)?;
+            let d = find(&devices, |d| d.id == id, "device", id)?;
             (
                 format!("device {} and its sign-in methods", d.name),
                 d.name.clone(),
@@ -107,11 +107,17 @@ pub async fn delete<A: Asker>(
     }
 }
 
-fn find<'a, T>(list: &'a [T], is: impl Fn(&T) -> bool, id: &str) -> Result<&'a T, BackendError> {
+/// The item of `list` with id `id`, or a refusal naming what was not found.
+pub(super) fn find<'a, T>(
+    list: &'a [T],
+    is: impl Fn(&T) -> bool,
+    what: &str,
+    id: &str,
+) -> Result<&'a T, BackendError> {
     list.iter().find(|x| is(x)).ok_or_else(|| {
         BackendError::rejected(
             Refusal::NotFound,
-            format!("there is nothing with the id {id} on your account"),
+            format!("there is no {what} {id} on your account"),
         )
     })
 }
@@ -126,7 +132,7 @@ pub async fn set_default<A: Asker>(
 ) -> Result<Option<String>, A::Error> {
     let caps = backend.capabilities().await?;
     let methods = backend.methods().await?;
-    let method = find(&methods, |m| m.id == id, id)?;
+    let method = find(&methods, |m| m.id == id, "method", id)?;
     let per_kind = caps.default_scope == DefaultScope::PerKind;
     let name = if per_kind {
         method.kind.title()

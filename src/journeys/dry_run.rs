@@ -1,7 +1,8 @@
 //! `--dry-run`: what a destructive step would do, said in the words of the
 //! list the user sees, from the server's current state; nothing is changed.
 
-use crate::backend::{Backend, BackendError, Refusal};
+use super::change::find;
+use crate::backend::{Backend, BackendError};
 use crate::domain::method_name;
 
 /// A step that cannot be undone by doing it again.
@@ -24,19 +25,10 @@ pub async fn describe(
     backend: &dyn Backend,
     step: Destructive<'_>,
 ) -> Result<String, BackendError> {
-    let missing = |what: &str, id: &str| {
-        BackendError::rejected(
-            Refusal::NotFound,
-            format!("there is no {what} {id} on your account"),
-        )
-    };
     Ok(match step {
         Destructive::DeleteMethod(id) => {
             let methods = backend.methods().await?;
-            let m = methods
-                .iter()
-                .find(|m| m.id == id)
-                .ok_or_else(|| missing("method", id))?;
+            let m = find(&methods, |m| m.id == id, "method", id)?;
             let default = if m.is_default {
                 " It is your default sign-in method: the server would choose the next one."
             } else {
@@ -46,10 +38,7 @@ pub async fn describe(
         }
         Destructive::DeleteDevice(id) => {
             let devices = backend.devices().await?;
-            let d = devices
-                .iter()
-                .find(|d| d.id == id)
-                .ok_or_else(|| missing("device", id))?;
+            let d = find(&devices, |d| d.id == id, "device", id)?;
             format!(
                 "Would delete the device {} and the sign-in methods on it.",
                 d.name
@@ -57,19 +46,13 @@ pub async fn describe(
         }
         Destructive::RevokeSession(id) => {
             let sessions = backend.sessions().await?;
-            let s = sessions
-                .iter()
-                .find(|s| s.id == id)
-                .ok_or_else(|| missing("session", id))?;
+            let s = find(&sessions, |s| s.id == id, "session", id)?;
             let this = if s.current { " (this client)" } else { "" };
             format!("Would sign out the session of {}{this}.", s.client)
         }
         Destructive::RevokeRemembered(id) => {
             let grants = backend.remembered_devices().await?;
-            let r = grants
-                .iter()
-                .find(|r| r.id == id)
-                .ok_or_else(|| missing("remembered device", id))?;
+            let r = find(&grants, |r| r.id == id, "remembered device", id)?;
             format!(
                 "Would revoke \"Don't ask again\" for {}: it would ask for a second factor again.",
                 r.client
@@ -80,10 +63,7 @@ pub async fn describe(
             .into(),
         Destructive::DeleteAppPassword(id) => {
             let list = backend.app_passwords().await?;
-            let a = list
-                .iter()
-                .find(|a| a.id == id)
-                .ok_or_else(|| missing("app password", id))?;
+            let a = find(&list, |a| a.id == id, "app password", id)?;
             format!(
                 "Would delete the app password {}: the app that uses it would stop signing in.",
                 a.name
