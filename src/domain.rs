@@ -174,6 +174,104 @@ pub struct AppPassword {
     pub last_used: Option<DateTime<Utc>>,
 }
 
+/// What kind of security event a line of recent activity is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActivityKind {
+    SignIn,
+    FailedSignIn,
+    /// Signing in was paused after too many wrong passwords or codes.
+    Lockout,
+    /// A second factor proven again before a change.
+    StepUp,
+    Methods,
+    Devices,
+    /// Sessions ended, "Don't ask again" revoked, signed out everywhere.
+    Sessions,
+    Password,
+    AppPasswords,
+    RecoveryCodes,
+    /// A kind this version does not know: shown as the provider named it.
+    Other(String),
+}
+
+impl ActivityKind {
+    /// The machine name on the wire and in `--json`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::SignIn => "sign_in",
+            Self::FailedSignIn => "sign_in_failed",
+            Self::Lockout => "lockout",
+            Self::StepUp => "step_up",
+            Self::Methods => "methods",
+            Self::Devices => "devices",
+            Self::Sessions => "sessions",
+            Self::Password => "password",
+            Self::AppPasswords => "app_passwords",
+            Self::RecoveryCodes => "recovery_codes",
+            Self::Other(s) => s,
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "sign_in" => Self::SignIn,
+            "sign_in_failed" => Self::FailedSignIn,
+            "lockout" => Self::Lockout,
+            "step_up" => Self::StepUp,
+            "methods" => Self::Methods,
+            "devices" => Self::Devices,
+            "sessions" => Self::Sessions,
+            "password" => Self::Password,
+            "app_passwords" => Self::AppPasswords,
+            "recovery_codes" => Self::RecoveryCodes,
+            other => Self::Other(other.into()),
+        }
+    }
+
+    /// A short label for a column, as a person reads it.
+    pub fn label(&self) -> &str {
+        match self {
+            Self::SignIn => "Signed in",
+            Self::FailedSignIn => "Sign-in failed",
+            Self::Lockout => "Locked",
+            Self::StepUp => "Confirmed",
+            Self::Methods => "Methods",
+            Self::Devices => "Devices",
+            Self::Sessions => "Sessions",
+            Self::Password => "Password",
+            Self::AppPasswords => "App passwords",
+            Self::RecoveryCodes => "Recovery codes",
+            Self::Other(s) => s,
+        }
+    }
+
+    /// Worth a second look: something failed or was locked.
+    pub fn is_warning(&self) -> bool {
+        matches!(self, Self::FailedSignIn | Self::Lockout)
+    }
+}
+
+/// One security event on the account: who, from where, when, and what happened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActivityEvent {
+    pub at: Option<DateTime<Utc>>,
+    pub kind: ActivityKind,
+    /// What happened, as a sentence.
+    pub what: String,
+    /// The app or client it came from, when known.
+    pub client: Option<String>,
+    pub ip: Option<String>,
+    /// For sign-ins: how it was proven (a method, "password only", a remembered device).
+    pub factor: Option<String>,
+}
+
+/// A page of recent activity, newest first; `next` fetches the older page.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ActivityPage {
+    pub events: Vec<ActivityEvent>,
+    pub next: Option<String>,
+}
+
 /// Who is signed in.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Account {
@@ -362,6 +460,18 @@ mod tests {
             MethodKind::Other("spass".into()),
         ] {
             assert_eq!(MethodKind::parse(k.as_str()), k);
+        }
+    }
+
+    #[test]
+    fn activity_kinds_round_trip_through_their_machine_names() {
+        for k in [
+            ActivityKind::SignIn,
+            ActivityKind::FailedSignIn,
+            ActivityKind::RecoveryCodes,
+            ActivityKind::Other("token_synced".into()),
+        ] {
+            assert_eq!(ActivityKind::parse(k.as_str()), k);
         }
     }
 

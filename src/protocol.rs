@@ -214,6 +214,33 @@ pub struct SessionDto {
     pub current: bool,
 }
 
+/// One event of `GET /v1/me/activity`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ActivityDto {
+    pub id: String,
+    pub at: String,
+    /// `sign_in`, `sign_in_failed`, `lockout`, `step_up`, `methods`, `devices`,
+    /// `sessions`, `password`, `app_passwords` or `recovery_codes`.
+    pub kind: String,
+    /// What happened, as a sentence.
+    pub what: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// How a sign-in was proven.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<String>,
+}
+
+/// `GET /v1/me/activity`: newest first. Pass `next` as `before` for the older page.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ActivityPageDto {
+    pub events: Vec<ActivityDto>,
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
 /// `GET /v1/me/trusted-devices` items.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TrustedDeviceDto {

@@ -1,12 +1,15 @@
 //! Changing what is already there: the password, and the names of methods
 //! and devices.
 
+use super::activity::{self, By};
 use super::db::now;
 use super::error::{ApiError, ApiResult, JsonBody};
 use super::me::require_fresh_mfa;
+use super::me::title;
 use super::methods::{self, TOTP};
 use super::tokens::{self, Caller};
-use super::{AppState, app_passwords, names, outbox, password, throttle};
+use super::{AppState, app_passwords, names, password, throttle};
+use crate::domain::ActivityKind;
 use crate::protocol::*;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -68,9 +71,11 @@ pub async fn change_password(
                 tokens::revoke_session(conn, &sid)?;
             }
             let app_passwords = app_passwords::revoke_all(conn, &me.user_id)?;
-            outbox::notice(
+            activity::changed(
                 conn,
                 &me.user_id,
+                By::Session(&me.session_id),
+                ActivityKind::Password,
                 &format!(
                     "your password was changed and your other sessions were signed out{}",
                     app_passwords::revoked_note(app_passwords)
@@ -113,6 +118,8 @@ pub async fn rename_method(
                     ));
                 }
             }
+            let what = format!("the {} {} was renamed to {name}", title(&m.kind), m.detail());
+            activity::logged(conn, &me.user_id, By::Session(&me.session_id), ActivityKind::Methods, &what)?;
             Ok(StatusCode::NO_CONTENT)
         })
         .await
@@ -132,14 +139,17 @@ pub async fn rename_device(
             let me = bearer.require(conn)?;
             let name = names::user_chosen(&req.name)?;
             require_fresh_mfa(conn, s, &me)?;
-            let found: Option<String> = conn
+            let old: Option<String> = conn
                 .query_row(
-                    "UPDATE devices SET name = ?3 WHERE id = ?1 AND user_id = ?2 AND enrollment_id IS NULL RETURNING id",
-                    params![id, me.user_id, name],
+                    "SELECT name FROM devices WHERE id = ?1 AND user_id = ?2 AND enrollment_id IS NULL",
+                    params![id, me.user_id],
                     |r| r.get(0),
                 )
                 .optional()?;
-            found.ok_or_else(|| ApiError::not_found("that device"))?;
+            let old = old.ok_or_else(|| ApiError::not_found("that device"))?;
+            conn.execute("UPDATE devices SET name = ?2 WHERE id = ?1", params![id, name])?;
+            let what = format!("the device {old} was renamed to {name}");
+            activity::logged(conn, &me.user_id, By::Session(&me.session_id), ActivityKind::Devices, &what)?;
             Ok(StatusCode::NO_CONTENT)
         })
         .await

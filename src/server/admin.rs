@@ -105,9 +105,11 @@ pub fn set_password(db: &Path, username: &str, password: &SecretString) -> Resul
         params![id, phc, now()],
     )?;
     revoke_everything(&tx, username, &id)?;
-    super::outbox::notice(
+    super::activity::changed(
         &tx,
         &id,
+        super::activity::By::Administrator,
+        crate::domain::ActivityKind::Password,
         "your password was changed by an administrator; every session, remembered device, \
          app password and recovery code was revoked",
     )
@@ -130,9 +132,11 @@ pub fn reset_mfa(db: &Path, username: &str) -> Result<()> {
         "UPDATE users SET default_method_id = NULL WHERE id = ?1",
         [&id],
     )?;
-    super::outbox::notice(
+    super::activity::changed(
         &tx,
         &id,
+        super::activity::By::Administrator,
+        crate::domain::ActivityKind::Methods,
         "an administrator removed all your sign-in methods; every session, remembered device, \
          app password and recovery code was revoked",
     )

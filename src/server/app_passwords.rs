@@ -2,11 +2,13 @@
 //! as a SHA-256 hash (they are long random strings), and accepted only by
 //! the basic-auth legacy endpoint, never by sign-in or the Security info API.
 
+use super::activity::{self, By};
 use super::db::{hash, new_id, now, opt_rfc3339, rfc3339};
 use super::error::{ApiError, ApiResult, JsonBody};
 use super::me::require_fresh_mfa;
 use super::tokens::Caller;
-use super::{AppState, names, outbox, throttle};
+use super::{AppState, names, throttle};
+use crate::domain::ActivityKind;
 use crate::protocol::*;
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
@@ -86,7 +88,8 @@ pub async fn create(
                 "INSERT INTO app_passwords (id, user_id, name, hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![id, me.user_id, name, hash(&normalize(&password)), t],
             )?;
-            outbox::notice(conn, &me.user_id, &format!("the app password \"{name}\" was created"))?;
+            activity::changed(conn, &me.user_id, By::Session(&me.session_id), ActivityKind::AppPasswords,
+                &format!("the app password \"{name}\" was created"))?;
             let app_password = AppPasswordDto { id, name: name.into(), created_at: Some(rfc3339(t)), last_used_at: None };
             Ok(Json(AppPasswordCreated { app_password, password }))
         })
@@ -111,9 +114,11 @@ pub async fn delete(
                 )
                 .optional()?
                 .ok_or_else(|| ApiError::not_found("that app password"))?;
-            outbox::notice(
+            activity::changed(
                 conn,
                 &me.user_id,
+                By::Session(&me.session_id),
+                ActivityKind::AppPasswords,
                 &format!("the app password \"{name}\" was deleted"),
             )?;
             Ok(StatusCode::NO_CONTENT)

@@ -1,6 +1,7 @@
 //! `/v1/meta` and `/v1/auth/...`: password, second factor, refresh, logout, step-up.
 
 use super::AppState;
+use super::activity::{self, Source};
 use super::db::{hash, now};
 use super::error::{ApiError, ApiResult, JsonBody};
 use super::methods::{self, PUSH};
@@ -84,14 +85,15 @@ pub async fn login(
                 return Err(invalid_credentials());
             };
             if !password::verify(&req.password, &phc) {
-                throttle::fail(conn, s, &key)?;
+                let locked = throttle::fail(conn, s, &key)?;
+                activity::failed(conn, &user_id, Source::client(&client_name, &ip), "wrong password", locked)?;
                 return Err(invalid_credentials());
             }
             throttle::succeed(conn, &key)?;
-            let session = |mfa_at| {
+            let session = |mfa_at, factor| {
                 tokens::create_session(
                     conn,
-                    NewSession { user_id: &user_id, client_id: &req.client_id, client_name: &client_name, ip: &ip, mfa_at, epoch },
+                    NewSession { user_id: &user_id, client_id: &req.client_id, client_name: &client_name, ip: &ip, mfa_at, epoch, factor },
                 )
             };
             if let Some(grant) = &req.remembered_grant {
@@ -105,13 +107,13 @@ pub async fn login(
                 if remembered.is_some() {
                     // Trusted client: no second factor now, but none on record
                     // either, so security-info changes still ask for a step-up.
-                    let sid = session(None)?;
+                    let sid = session(None, "password and a remembered device (\"Don't ask again\")")?;
                     return Ok(AuthResult::SignedIn(tokens::issue(conn, s, &sid)?));
                 }
             }
             let usable = methods::usable(conn, &user_id)?;
             if usable.is_empty() {
-                let sid = session(None)?;
+                let sid = session(None, "password only (no second factor set up)")?;
                 let mut t = tokens::issue(conn, s, &sid)?;
                 t.mfa_setup_required = true;
                 return Ok(AuthResult::SignedIn(t));
@@ -174,7 +176,17 @@ pub async fn mfa_verify(
                 return match mfa::check(conn, s, &ch, &m, None)? {
                     Checked::Ok => mfa::finish(conn, s, &ch, &m, req.remember),
                     Checked::Pending => Ok(AuthResult::Pending),
-                    Checked::WrongCode(e) | Checked::Refused(e) => Err(e),
+                    Checked::WrongCode(e) | Checked::Refused(e) => {
+                        let what = format!("not approved on {}", activity::factor(&m));
+                        activity::failed(
+                            conn,
+                            &ch.user_id,
+                            Source::client(&ch.client_name, &ch.ip),
+                            &what,
+                            None,
+                        )?;
+                        Err(e)
+                    }
                 };
             }
             // The account's lock first (429), then this attempt's own cap.
@@ -187,9 +199,18 @@ pub async fn mfa_verify(
                 Ok(Checked::Ok) => mfa::finish(conn, s, &ch, &m, req.remember),
                 Ok(Checked::Pending) => Ok(AuthResult::Pending),
                 Ok(Checked::WrongCode(e)) => {
-                    if let Some(secs) = throttle::fail(conn, s, &key)? {
+                    let locked = throttle::fail(conn, s, &key)?;
+                    if let Some(secs) = locked {
                         mfa::warn_locked(conn, &ch, secs)?;
                     }
+                    let what = format!("wrong code for {}", activity::factor(&m));
+                    activity::failed(
+                        conn,
+                        &ch.user_id,
+                        Source::client(&ch.client_name, &ch.ip),
+                        &what,
+                        locked,
+                    )?;
                     Err(e)
                 }
                 Ok(Checked::Refused(e)) | Err(e) => {
@@ -258,6 +279,14 @@ pub async fn logout(
     state
         .run(move |conn, _| {
             let me = bearer.require(conn)?;
+            let by = activity::By::Session(&me.session_id);
+            activity::logged(
+                conn,
+                &me.user_id,
+                by,
+                crate::domain::ActivityKind::Sessions,
+                "signed out",
+            )?;
             tokens::revoke_session(conn, &me.session_id)?;
             Ok(StatusCode::NO_CONTENT)
         })

@@ -213,6 +213,20 @@ CREATE TABLE device_nonces (
 -- once a device has signed with a nonce, proofs without one are refused from it
 ALTER TABLE devices ADD COLUMN uses_nonces INTEGER NOT NULL DEFAULT 0;
 "#,
+    r#"
+-- recent activity (activity.rs): sign-ins, failures, lockouts and changes, newest by id
+CREATE TABLE activity (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    what TEXT NOT NULL,
+    client TEXT,
+    ip TEXT,
+    factor TEXT
+);
+CREATE INDEX activity_user ON activity(user_id, id);
+"#,
 ];
 
 /// Open a connection with the pragmas every connection needs.

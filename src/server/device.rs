@@ -2,10 +2,12 @@
 //! with the Ed25519 key the app registered at activation (formats in
 //! `protocol.rs`); the number to match is never revealed here.
 
+use super::activity::{self, By};
 use super::db::{hash, new_id, now, rfc3339};
 use super::error::{ApiError, ApiResult, JsonBody};
 use super::methods::{PUSH, TOTP};
-use super::{AppState, Settings, names, outbox, totp};
+use super::{AppState, Settings, names, totp};
+use crate::domain::ActivityKind;
 use crate::protocol::*;
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
@@ -265,9 +267,11 @@ pub async fn activate(
             match &enrollment {
                 // Part of "Add sign-in method": saved once its test push is approved.
                 Some(e) => super::enroll::phone_activated(&tx, s, e, &device_id)?,
-                None => outbox::notice(
+                None => activity::changed(
                     &tx,
                     &user_id,
+                    By::Phone(&name),
+                    ActivityKind::Devices,
                     &format!("the authenticator app on {name} was added"),
                 )?,
             }

@@ -4,12 +4,14 @@
 //! test notification with number matching. Until then nothing shows on
 //! Security info, and cancelling or expiring leaves nothing behind.
 
+use super::activity::{self, By};
 use super::db::{hash, new_id, now};
 use super::error::{ApiError, ApiResult, JsonBody};
 use super::me::{require_fresh_mfa, title};
 use super::methods::{self, ALT_PHONE, EMAIL, PHONE, PUSH, TOTP};
 use super::tokens::{self, Caller};
 use super::{AppState, Settings, admin, keys, names, outbox, totp};
+use crate::domain::ActivityKind;
 use crate::domain::{mask_email, mask_phone};
 use crate::protocol::*;
 use axum::Json;
@@ -352,9 +354,15 @@ fn save(conn: &Connection, row: &Row, method_id: &str) -> ApiResult<EnrollmentDt
     )?;
     let m = methods::get(conn, &row.user_id, method_id)?
         .ok_or_else(|| ApiError::internal("saved method vanished"))?;
-    outbox::notice(
+    let by = row
+        .session_id
+        .as_deref()
+        .map_or(By::Administrator, By::Session);
+    activity::changed(
         conn,
         &row.user_id,
+        by,
+        ActivityKind::Methods,
         &match &replaced {
             Some(old) => format!(
                 "the {} {} was changed to {}",

@@ -3,11 +3,13 @@
 //! last usable second factor without an explicit typed confirmation, and
 //! each one sends the account holder a notice.
 
+use super::activity::{self, By};
 use super::db::{now, opt_rfc3339, rfc3339};
 use super::error::{ApiError, ApiResult, JsonBody};
 use super::methods::{self, MethodRow};
 use super::tokens::{Authed, Caller};
-use super::{AppState, Settings, outbox};
+use super::{AppState, Settings};
+use crate::domain::ActivityKind;
 use crate::domain::MethodKind;
 use crate::protocol::*;
 use axum::Json;
@@ -151,9 +153,11 @@ pub async fn delete_method(
                 }
                 conn.execute("DELETE FROM methods WHERE id = ?1", [&m.id])?;
                 let new_default = methods::repair_default(conn, &me.user_id)?;
-                outbox::notice(
+                activity::changed(
                     conn,
                     &me.user_id,
+                    By::Session(&me.session_id),
+                    ActivityKind::Methods,
                     &format!(
                         "the sign-in method {} ({}) was removed",
                         title(&m.kind),
@@ -189,9 +193,11 @@ pub async fn set_default(
                     "UPDATE users SET default_method_id = ?2 WHERE id = ?1",
                     params![me.user_id, m.id],
                 )?;
-                outbox::notice(
+                activity::changed(
                     conn,
                     &me.user_id,
+                    By::Session(&me.session_id),
+                    ActivityKind::Methods,
                     &format!(
                         "the default sign-in method is now {} ({})",
                         title(&m.kind),
@@ -270,9 +276,11 @@ pub async fn delete_device(
                 }
                 conn.execute("DELETE FROM devices WHERE id = ?1", [&id])?;
                 let new_default = methods::repair_default(conn, &me.user_id)?;
-                outbox::notice(
+                activity::changed(
                     conn,
                     &me.user_id,
+                    By::Session(&me.session_id),
+                    ActivityKind::Devices,
                     &format!("the device {name} and its sign-in methods were removed"),
                 )?;
                 Ok(Json(DeleteResult {

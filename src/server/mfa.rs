@@ -6,7 +6,8 @@ use super::db::{hash, new_id, new_secret, now};
 use super::error::{ApiError, ApiResult};
 use super::methods::{self, MethodRow, PUSH, TOTP};
 use super::tokens::{self, Authed, NewSession};
-use super::{outbox, recovery, throttle, totp};
+use super::{activity, outbox, recovery, throttle, totp};
+use crate::domain::ActivityKind;
 use crate::protocol::{AuthResult, MfaChallenge, MfaSent, codes};
 use axum::http::StatusCode;
 use rand::Rng;
@@ -434,6 +435,16 @@ pub fn finish(
                 params![sid, t],
             )?;
             conn.execute("DELETE FROM refresh_tokens WHERE session_id = ?1", [sid])?;
+            let from = activity::Source::client(&ch.client_name, &ch.ip);
+            let what = "confirmed it was you before a change";
+            activity::record(
+                conn,
+                &ch.user_id,
+                ActivityKind::StepUp,
+                what,
+                from,
+                Some(&activity::factor(m)),
+            )?;
             sid.clone()
         }
         None => tokens::create_session(
@@ -445,6 +456,7 @@ pub fn finish(
                 ip: &ch.ip,
                 mfa_at: Some(t),
                 epoch: ch.epoch,
+                factor: &activity::factor(m),
             },
         )?,
     };

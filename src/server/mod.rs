@@ -35,6 +35,7 @@
 //!   RELIABILITY.md lists each protection and its test.
 
 mod account;
+mod activity;
 pub mod admin;
 mod app_passwords;
 mod auth;
@@ -298,6 +299,7 @@ fn router(state: AppState) -> Router {
                 .delete(recovery::remove),
         )
         .route("/v1/legacy/ping", get(app_passwords::legacy_ping))
+        .route("/v1/me/activity", get(activity::activity))
         .route("/v1/me/sessions", get(sessions::sessions))
         .route("/v1/me/sessions/{id}", delete(sessions::revoke_session))
         .route("/v1/me/trusted-devices", get(sessions::trusted_devices))

@@ -1,7 +1,7 @@
 //! The OpenAPI document, generated from the handlers' `#[utoipa::path]`
 //! attributes and the `protocol` types.
 
-use super::{account, app_passwords, auth, device, enroll, me, recovery, sessions};
+use super::{account, activity, app_passwords, auth, device, enroll, me, recovery, sessions};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -14,6 +14,7 @@ use utoipa::{Modify, OpenApi};
         me::me, me::methods, me::delete_method, me::set_default, me::devices, me::delete_device,
         sessions::sessions, sessions::revoke_session, sessions::trusted_devices, sessions::forget_trusted_device, sessions::signout_everywhere,
         account::change_password,
+        activity::activity,
         account::rename_method,
         account::rename_device,
         app_passwords::list,

@@ -2,12 +2,14 @@
 //! phone is lost. Offered at sign-in as "Use a recovery code"; each works
 //! once. They never count as a usable method for the last-method guard.
 
+use super::activity::{self, By};
 use super::db::{hash, now, rfc3339};
 use super::error::ApiResult;
 use super::me::require_fresh_mfa;
 use super::methods::MethodRow;
 use super::tokens::Caller;
 use super::{AppState, keys, outbox};
+use crate::domain::ActivityKind;
 use crate::protocol::*;
 use axum::Json;
 use axum::extract::State;
@@ -138,7 +140,13 @@ pub async fn regenerate(
                     params![me.user_id, stored_hash(conn, c)?, t],
                 )?;
             }
-            outbox::notice(conn, &me.user_id, "new recovery codes were made; the old ones no longer work")?;
+            activity::changed(
+                conn,
+                &me.user_id,
+                By::Session(&me.session_id),
+                ActivityKind::RecoveryCodes,
+                "new recovery codes were made; the old ones no longer work",
+            )?;
             Ok(Json(RecoveryCodes { codes }))
         })
         .await
@@ -159,7 +167,13 @@ pub async fn remove(
                 [&me.user_id],
             )? > 0
             {
-                outbox::notice(conn, &me.user_id, "your recovery codes were removed")?;
+                activity::changed(
+                    conn,
+                    &me.user_id,
+                    By::Session(&me.session_id),
+                    ActivityKind::RecoveryCodes,
+                    "your recovery codes were removed",
+                )?;
             }
             Ok(StatusCode::NO_CONTENT)
         })

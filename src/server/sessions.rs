@@ -1,11 +1,13 @@
 //! `/v1/me/sessions`, `/v1/me/trusted-devices` and Sign out everywhere:
 //! who is signed in where, and the "Don't ask again" grants.
 
+use super::AppState;
+use super::activity::{self, By};
 use super::db::{now, rfc3339};
 use super::error::{ApiError, ApiResult};
 use super::me::in_tx;
 use super::tokens::{self, Caller};
-use super::{AppState, outbox};
+use crate::domain::ActivityKind;
 use crate::protocol::*;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -64,7 +66,16 @@ pub async fn revoke_session(
                 )
                 .optional()?;
             owned.ok_or_else(|| ApiError::not_found("that session"))?;
+            let (client, ip) = activity::Source::session(conn, &id)?;
             tokens::revoke_session(conn, &id)?;
+            let what = format!("the session of {client} ({ip}) was signed out");
+            activity::logged(
+                conn,
+                &me.user_id,
+                By::Session(&me.session_id),
+                ActivityKind::Sessions,
+                &what,
+            )?;
             Ok(StatusCode::NO_CONTENT)
         })
         .await
@@ -118,9 +129,11 @@ pub async fn forget_trusted_device(
                 )
                 .optional()?
                 .ok_or_else(|| ApiError::not_found("that remembered device"))?;
-            outbox::notice(
+            activity::changed(
                 conn,
                 &me.user_id,
+                By::Session(&me.session_id),
+                ActivityKind::Sessions,
                 &format!("\"Don't ask again\" was revoked for {client}"),
             )?;
             Ok(StatusCode::NO_CONTENT)
@@ -143,9 +156,11 @@ pub async fn signout_everywhere(
                 let u = &me.user_id;
                 tokens::revoke_all_sessions(conn, u)?;
                 let app_passwords = super::app_passwords::revoke_all(conn, u)?;
-                outbox::notice(
+                activity::changed(
                     conn,
                     u,
+                    By::Session(&me.session_id),
+                    ActivityKind::Sessions,
                     &format!(
                         "you signed out everywhere: every session and remembered device was revoked{}",
                         super::app_passwords::revoked_note(app_passwords)

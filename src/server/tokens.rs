@@ -104,6 +104,8 @@ pub struct NewSession<'a> {
     pub mfa_at: Option<i64>,
     /// The account's epoch when the password was checked.
     pub epoch: i64,
+    /// How the sign-in was proven, for the account's activity.
+    pub factor: &'a str,
 }
 
 pub fn create_session(conn: &Connection, s: NewSession<'_>) -> ApiResult<String> {
@@ -114,6 +116,8 @@ pub fn create_session(conn: &Connection, s: NewSession<'_>) -> ApiResult<String>
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)",
         params![id, s.user_id, s.client_id, s.client_name, s.ip, t, s.mfa_at, s.epoch],
     )?;
+    let from = super::activity::Source::client(s.client_name, s.ip);
+    super::activity::signed_in(conn, s.user_id, from, s.factor)?;
     Ok(id)
 }
 
