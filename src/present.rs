@@ -24,6 +24,20 @@ pub fn date(when: Option<DateTime<Utc>>) -> String {
     when.map_or_else(|| "-".into(), |d| d.format("%Y-%m-%d").to_string())
 }
 
+/// A moment as the activity shows it (`2025-03-07 14:05`, UTC), or `-`.
+pub fn moment(when: Option<DateTime<Utc>>) -> String {
+    when.map_or_else(|| "-".into(), |d| d.format("%Y-%m-%d %H:%M").to_string())
+}
+
+/// Where an event came from: `client, ip`, either, or `-`.
+pub fn origin(client: Option<&str>, ip: Option<&str>) -> String {
+    match (client, ip) {
+        (Some(c), Some(i)) => format!("{c}, {i}"),
+        (Some(one), None) | (None, Some(one)) => one.to_string(),
+        (None, None) => "-".into(),
+    }
+}
+
 /// `JBSWY3DPEHPK3PXP` as `JBSW Y3DP EHPK 3PXP`: easier to type into an app.
 /// Whitespace already in the secret is dropped first, so the groups stay even.
 pub fn grouped(secret: &str) -> String {

@@ -18,10 +18,10 @@ import urllib.request
 # tests/privacyidea_live.rs gets its own user, so tests can run in parallel
 # without seeing each other's tokens or challenges.
 SELF_SERVICE = ("enrollTOTP, enrollHOTP, enrollAPPLSPEC, enrollEMAIL, enrollSMS, enrollWEBAUTHN, enrollPUSH, "
-                "delete, disable, enable, setdescription, serviceid_list")
+                "delete, disable, enable, setdescription, serviceid_list, auditlog")
 # The known secret of peggy's sign-in authenticator app (also PI_MFA_TOTP_KEY_HEX in the env file).
 TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
-# The "locked" realm: users may look and delete, but not enroll anything.
+# The "locked" realm: users may look and delete, but not enroll anything or read their audit log.
 LOCKED = "delete, disable, enable, setdescription"
 
 

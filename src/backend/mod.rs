@@ -11,7 +11,8 @@ pub mod privacyidea;
 pub mod token_cell;
 
 use crate::domain::{
-    Account, AppPassword, Capabilities, Device, FactorOption, Method, RememberedDevice, Session,
+    Account, ActivityPage, AppPassword, Capabilities, Device, FactorOption, Method,
+    RememberedDevice, Session,
 };
 use crate::domain::{Enrollment, EnrollmentState, MethodKind};
 use crate::secrets::SecretString;
@@ -311,6 +312,12 @@ pub trait Backend: Send + Sync {
     async fn remembered_devices(&self) -> Result<Vec<RememberedDevice>>;
     async fn forget_device(&self, id: &str) -> Result<()>;
     async fn sign_out_everywhere(&self) -> Result<()>;
+    /// Recent security events on the account, newest first, a page at a
+    /// time; `before` is the `next` of the page before. `NotSupported`, with
+    /// where else to look, where the provider shows a user none.
+    async fn activity(&self, _before: Option<&str>) -> Result<ActivityPage> {
+        Err(not_yet("recent activity"))
+    }
     async fn app_passwords(&self) -> Result<Vec<AppPassword>> {
         Err(not_yet("app passwords"))
     }

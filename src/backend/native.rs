@@ -10,8 +10,9 @@ use super::{
     ServerInfo, SignIn,
 };
 use crate::domain::{
-    Ability, Account, AppPassword, Capabilities, DefaultScope, Device, Enrollment, EnrollmentState,
-    FactorOption, Method, MethodKind, RememberedDevice, Session,
+    Ability, Account, ActivityEvent, ActivityKind, ActivityPage, AppPassword, Capabilities,
+    DefaultScope, Device, Enrollment, EnrollmentState, FactorOption, Method, MethodKind,
+    RememberedDevice, Session,
 };
 use crate::protocol as p;
 use crate::secrets::SecretString;
@@ -514,6 +515,29 @@ impl Backend for NativeBackend {
                 current: s.current,
             })
             .collect())
+    }
+
+    async fn activity(&self, before: Option<&str>) -> Result<ActivityPage> {
+        let path = match before {
+            Some(cursor) => format!("v1/me/activity?before={}", enc(cursor)),
+            None => "v1/me/activity".to_string(),
+        };
+        let page: p::ActivityPageDto = self.get(&path).await?;
+        Ok(ActivityPage {
+            events: page
+                .events
+                .into_iter()
+                .map(|e| ActivityEvent {
+                    at: time(&Some(e.at)),
+                    kind: ActivityKind::parse(&e.kind),
+                    what: e.what,
+                    client: e.client,
+                    ip: e.ip,
+                    factor: e.factor,
+                })
+                .collect(),
+            next: page.next,
+        })
     }
 
     async fn revoke_session(&self, id: &str) -> Result<()> {

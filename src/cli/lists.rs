@@ -10,7 +10,7 @@ use crate::journeys::change::{self, Override, Target};
 use crate::journeys::dry_run::{self, Destructive};
 use crate::journeys::lost_phone;
 use crate::journeys::{rules, sign_out};
-use crate::present::date;
+use crate::present::{date, moment, origin};
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -79,6 +79,22 @@ pub enum SessionsCommand {
         dry_run: bool,
     },
 }
+
+#[derive(Debug, clap::Args)]
+pub struct ActivityArgs {
+    /// Machine-readable output (documented in the README, "schema": 1).
+    #[arg(long)]
+    pub json: bool,
+    /// The page older than this one: the cursor the page before ended with.
+    #[arg(long, value_name = "CURSOR", conflicts_with = "all")]
+    pub before: Option<String>,
+    /// Every page, oldest last (up to the server's retention).
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// `--all` stops here even if a server keeps naming more pages.
+const MAX_ACTIVITY_PAGES: usize = 100;
 
 #[derive(Debug, Subcommand)]
 pub enum RememberedCommand {
@@ -263,6 +279,47 @@ pub async fn sessions(g: &Global, command: SessionsCommand) -> Outcome {
             Ok(())
         }
     }
+}
+
+pub async fn activity(g: &Global, a: ActivityArgs) -> Outcome {
+    let ctx = signed_in(g).await?;
+    let mut page = ctx.backend.activity(a.before.as_deref()).await?;
+    if a.all {
+        let mut followed = std::collections::HashSet::new();
+        while let Some(cursor) = page.next.take() {
+            // A server that names a page again would keep this going for ever.
+            if followed.len() == MAX_ACTIVITY_PAGES || !followed.insert(cursor.clone()) {
+                break;
+            }
+            let older = ctx.backend.activity(Some(&cursor)).await?;
+            page.events.extend(older.events);
+            page.next = older.next;
+        }
+    }
+    if a.json {
+        return Ok(output::print_json(&output::Activity::new(&page))?);
+    }
+    if page.events.is_empty() {
+        say!("No recent activity.");
+    }
+    let rows: Vec<Vec<String>> = page
+        .events
+        .iter()
+        .map(|e| {
+            vec![
+                moment(e.at),
+                e.kind.label().to_string(),
+                e.what.clone(),
+                origin(e.client.as_deref(), e.ip.as_deref()),
+                e.factor.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    print_table(&["WHEN (UTC)", "EVENT", "WHAT", "FROM", "HOW"], &rows);
+    if let Some(next) = &page.next {
+        say!("Older: secinfo activity --before {next}");
+    }
+    Ok(())
 }
 
 pub async fn remembered(g: &Global, command: RememberedCommand) -> Outcome {

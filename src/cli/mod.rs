@@ -91,6 +91,8 @@ pub enum Command {
         #[command(subcommand)]
         command: lists::SessionsCommand,
     },
+    /// Recent activity: sign-ins, failed ones, lockouts and changes, newest first.
+    Activity(lists::ActivityArgs),
     /// "Don't ask again for N days" grants.
     Remembered {
         #[command(subcommand)]
@@ -295,6 +297,7 @@ fn wants_json(command: &Option<Command>) -> bool {
         Some(Command::Remembered {
             command: RememberedCommand::List(j),
         }) => j.json,
+        Some(Command::Activity(a)) => a.json,
         _ => false,
     }
 }
@@ -311,6 +314,7 @@ async fn run(cli: Cli) -> Outcome {
         Some(Command::Devices { command }) => lists::devices(&g, command).await,
         Some(Command::Sessions { command }) => lists::sessions(&g, command).await,
         Some(Command::Remembered { command }) => lists::remembered(&g, command).await,
+        Some(Command::Activity(a)) => lists::activity(&g, a).await,
         Some(Command::Password { command }) => passwords::password(&g, command).await,
         Some(Command::AppPasswords { command }) => passwords::app_passwords(&g, command).await,
         Some(Command::RecoveryCodes { command }) => passwords::recovery_codes(&g, command).await,

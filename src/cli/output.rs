@@ -2,7 +2,7 @@
 //! stable contract that does not move when internals do (README documents it).
 
 use crate::accounts::KnownAccount;
-use crate::domain::{Device, Method, RememberedDevice, Session};
+use crate::domain::{ActivityPage, Device, Method, RememberedDevice, Session};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -241,6 +241,45 @@ impl Sessions {
                     current: s.current,
                 })
                 .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Activity {
+    pub schema: u32,
+    pub events: Vec<ActivityOut>,
+    /// Pass as `--before` for the older page.
+    pub next: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ActivityOut {
+    pub at: Option<String>,
+    pub kind: String,
+    pub what: String,
+    pub client: Option<String>,
+    pub ip: Option<String>,
+    pub factor: Option<String>,
+}
+
+impl Activity {
+    pub fn new(page: &ActivityPage) -> Self {
+        Self {
+            schema: SCHEMA,
+            events: page
+                .events
+                .iter()
+                .map(|e| ActivityOut {
+                    at: ts(&e.at),
+                    kind: e.kind.as_str().to_string(),
+                    what: e.what.clone(),
+                    client: e.client.clone(),
+                    ip: e.ip.clone(),
+                    factor: e.factor.clone(),
+                })
+                .collect(),
+            next: page.next.clone(),
         }
     }
 }

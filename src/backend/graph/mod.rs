@@ -398,6 +398,16 @@ impl Backend for GraphBackend {
         self.revoke_sessions().await
     }
 
+    /// Graph's sign-in logs (`/auditLogs/signIns`) need `AuditLog.Read.All`,
+    /// which only an administrator holds; a user sees theirs on the web.
+    async fn activity(&self, _before: Option<&str>) -> Result<crate::domain::ActivityPage> {
+        Err(BackendError::NotSupported(
+            "Microsoft Entra shows you your own sign-ins only on the web, at \
+             https://mysignins.microsoft.com; its API lets only administrators read them"
+                .into(),
+        ))
+    }
+
     async fn begin_enrollment(
         &self,
         kind: &MethodKind,

@@ -7,6 +7,7 @@
 //! every call answers `SignInRequired`. The password is never kept.
 //! What the user may do comes from the rights privacyIDEA grants them.
 
+mod activity;
 mod enroll;
 mod tokens;
 mod wire;
@@ -316,6 +317,10 @@ impl Backend for PrivacyIdea {
             version: version.unwrap_or_else(|| "unknown".into()),
             remember_days: 0,
         })
+    }
+
+    async fn activity(&self, before: Option<&str>) -> Result<crate::domain::ActivityPage> {
+        self.audit(before).await
     }
 
     async fn capabilities(&self) -> Result<Capabilities> {
