@@ -389,3 +389,20 @@ async fn in_plain_mode_user_signs_in_by_device_code_without_a_password() {
     );
     assert!(said.contains("Your sign-in methods (13):"), "{said}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recent_activity_says_where_entra_shows_sign_ins_instead() {
+    let g = Graph::start().await;
+    g.login().await;
+    let out = g.secinfo(&["activity"], "").await;
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("https://mysignins.microsoft.com"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        g.server.seen("GET", "/v1.0/auditLogs/signIns").is_empty(),
+        "no request a user is refused"
+    );
+}

@@ -14,7 +14,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Color;
 use secinfo::backend::privacyidea::PrivacyIdea;
 use secinfo::backend::{Backend, BackendError, SignIn};
-use secinfo::domain::{EnrollmentState, Method, MethodKind};
+use secinfo::domain::{ActivityKind, EnrollmentState, Method, MethodKind};
 use secinfo::qr::{QrCode, short_otpauth};
 use secinfo::secrets::SecretString;
 use serde_json::Value;
@@ -1208,4 +1208,61 @@ async fn user_whose_policy_asks_for_a_second_factor_signs_in_with_their_authenti
         }
     );
     assert_eq!(b.account().await.unwrap().username, user);
+}
+
+#[tokio::test]
+async fn user_sees_their_sign_ins_and_token_changes_in_recent_activity_from_the_audit_log() {
+    let pi = pi();
+    let refused = backend(&pi, &pi.get("PI_REALM"))
+        .sign_in("kim", &SecretString::new("not-the-password"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused, BackendError::InvalidCredentials);
+    let b = signed_in(&pi, "kim").await;
+    let (method, _) = add_authenticator_app(&pi, &b, "kim").await;
+    b.delete_method(&method.id, Some(&method.detail))
+        .await
+        .unwrap();
+
+    let page = b.activity(None).await.unwrap();
+    let events = &page.events;
+    assert!(
+        events.iter().all(|e| !e.what.starts_with("GET ")),
+        "reads are left out: {events:?}"
+    );
+    let position = |pred: &dyn Fn(&secinfo::domain::ActivityEvent) -> bool| {
+        events
+            .iter()
+            .position(pred)
+            .unwrap_or_else(|| panic!("not in the activity: {events:#?}"))
+    };
+    let removed = position(&|e| e.what == format!("token {} (TOTP) removed", method.id));
+    let enrolled = position(&|e| e.what == format!("token {} (TOTP) enrolled", method.id));
+    let signed_in = position(&|e| e.kind == ActivityKind::SignIn);
+    let failed = position(&|e| e.what == "sign-in refused: Authentication failed.");
+    assert!(
+        removed < enrolled && enrolled < signed_in && signed_in < failed,
+        "newest first: {events:#?}"
+    );
+    assert_eq!(events[failed].ip.as_deref(), Some("127.0.0.1"));
+    assert!(events[signed_in].at.is_some());
+    if let Some(next) = &page.next {
+        let older = b.activity(Some(next)).await.unwrap();
+        assert!(
+            older.events.iter().all(|e| !events.contains(e)),
+            "the older page repeats nothing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn where_policy_hides_the_audit_log_the_activity_says_so() {
+    let pi = pi();
+    let b = backend(&pi, &pi.get("PI_LOCKED_REALM"));
+    b.sign_in(&pi.get("PI_LOCKED_USER"), &pi.password())
+        .await
+        .unwrap();
+    let err = b.activity(None).await.unwrap_err();
+    assert_eq!(err.code(), "not_supported", "{err:?}");
+    assert!(err.to_string().contains("\"auditlog\""), "{err}");
 }

@@ -88,7 +88,12 @@ pub(super) fn event(e: &Value) -> Option<ActivityEvent> {
         (s, t) if t.is_empty() => s,
         (s, t) => format!("{s} ({})", t.to_uppercase()),
     };
+    // "loginmode=None,Authentication failed.": the mode is privacyIDEA's business.
     let info = text("info");
+    let info = match info.split_once(',') {
+        Some((mode, rest)) if mode.starts_with("loginmode=") => rest.trim().to_string(),
+        _ => info,
+    };
     let failed = |what: String| {
         if ok || info.is_empty() {
             what
@@ -156,10 +161,7 @@ mod tests {
             "info": "loginmode=None,Authentication failed.", "user_agent": "curl", "user_agent_version": "7.88.1"});
         let e = event(&refused).unwrap();
         assert_eq!(e.kind, ActivityKind::FailedSignIn);
-        assert_eq!(
-            e.what,
-            "sign-in refused: loginmode=None,Authentication failed."
-        );
+        assert_eq!(e.what, "sign-in refused: Authentication failed.");
         assert_eq!(e.client.as_deref(), Some("curl 7.88.1"));
         assert_eq!(e.ip.as_deref(), Some("127.0.0.1"));
         assert_eq!(
