@@ -251,6 +251,7 @@ enum Choice {
     Remembered,
     AppPasswords,
     RecoveryCodes,
+    Activity,
     LostPhone,
     SignOutEverywhere,
     Outbox,
@@ -269,6 +270,7 @@ impl Choice {
             Self::Remembered => "Remembered devices",
             Self::AppPasswords => "App passwords",
             Self::RecoveryCodes => "Recovery codes",
+            Self::Activity => "Recent activity",
             Self::LostPhone => "I lost my phone",
             Self::SignOutEverywhere => "Sign out everywhere",
             Self::Outbox => "Show sent codes (demo outbox)",
@@ -327,6 +329,7 @@ async fn home<R: BufRead, W: Write>(
             Choice::Remembered,
             Choice::AppPasswords,
             Choice::RecoveryCodes,
+            Choice::Activity,
             Choice::LostPhone,
             Choice::SignOutEverywhere,
         ];
@@ -345,6 +348,7 @@ async fn home<R: BufRead, W: Write>(
             Choice::Devices => lists::devices(io, deps, &methods).await?,
             Choice::Sessions => lists::sessions(io, deps).await?,
             Choice::Remembered => lists::remembered(io, deps).await?,
+            Choice::Activity => lists::activity(io, deps).await?,
             Choice::SignOutEverywhere => lists::sign_out_everywhere(io, deps).await?,
             Choice::LostPhone => lists::lost_phone(io, deps).await?,
             Choice::SignOut => {

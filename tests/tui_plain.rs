@@ -279,6 +279,17 @@ async fn a_screen_reader_user_signs_in_with_an_emailed_code_and_reads_security_i
     assert!(sessions.contains("(this session)"), "{sessions}");
     s.send(&number_of(&sessions, "Back"));
     let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "Recent activity"));
+    let activity = s.expect("Enter a number:").await;
+    let newest = activity
+        .lines()
+        .skip_while(|l| !l.starts_with("Recent activity, newest first"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        newest.contains(": Signed in, from secinfo") && newest.contains(", with Email"),
+        "one line says who signed in, from where and how: {activity}"
+    );
     s.send("99");
     s.expect("Please enter a number from 1 to").await;
     s.send(&number_of(&home, "Quit"));

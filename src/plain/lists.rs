@@ -7,10 +7,10 @@ use super::io::Io;
 use crate::app::effects::Deps;
 use crate::app::state::{Change, method_name};
 use crate::backend::BackendError;
-use crate::domain::Method;
+use crate::domain::{ActivityEvent, ActivityKind, Method};
 use crate::journeys::asker::Confirm;
 use crate::journeys::{lost_phone, rules, sign_out};
-use crate::present::date;
+use crate::present::{date, moment, origin};
 use std::io::{BufRead, Write};
 
 type Next = anyhow::Result<Option<After>>;
@@ -182,6 +182,59 @@ pub async fn sessions<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) -> N
         },
     )
     .await
+}
+
+/// Recent activity, newest first, one line per event and a page at a time.
+pub async fn activity<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) -> Next {
+    let mut before: Option<String> = None;
+    loop {
+        let page = match deps.backend.activity(before.as_deref()).await {
+            Ok(p) => p,
+            // Not an error: this provider keeps none a user can read here.
+            Err(BackendError::NotSupported(why)) => {
+                io.say(&format!("Recent activity is not available here: {why}."))?;
+                return Ok(None);
+            }
+            Err(e) => return say_err(io, e),
+        };
+        if before.is_none() {
+            io.say(&format!(
+                "Recent activity, newest first, times in UTC ({} shown):",
+                page.events.len()
+            ))?;
+        }
+        if page.events.is_empty() {
+            io.say("No recent activity.")?;
+        }
+        for e in &page.events {
+            io.say(&activity_line(e))?;
+        }
+        let Some(next) = page.next else {
+            return Ok(None);
+        };
+        let Some(i) = io.choose(&["Show older activity".to_string(), "Back".to_string()])? else {
+            return Ok(Some(After::Quit));
+        };
+        if i != 0 {
+            return Ok(None);
+        }
+        before = Some(next);
+    }
+}
+
+/// "2026-12-07 06:02: Signed in, from laptop, 127.0.0.1, with Authenticator app (Pixel 8)".
+fn activity_line(e: &ActivityEvent) -> String {
+    let mut line = format!("{}: {}", moment(e.at), e.kind.label());
+    if e.kind != ActivityKind::SignIn {
+        line.push_str(&format!(", {}", e.what));
+    }
+    if e.client.is_some() || e.ip.is_some() {
+        line.push_str(&format!(", from {}", origin(e.client.as_deref(), e.ip.as_deref())));
+    }
+    if let Some(f) = &e.factor {
+        line.push_str(&format!(", with {f}"));
+    }
+    line
 }
 
 pub async fn remembered<R: BufRead, W: Write>(io: &mut Io<R, W>, deps: &Deps) -> Next {
