@@ -327,6 +327,8 @@ pub struct Capabilities {
     pub change_contact: Ability,
     pub change_password: Ability,
     pub recovery_codes: Ability,
+    /// Recent activity: sign-ins, failed ones and changes.
+    pub activity: Ability,
     /// Whether the default is one method or a kind of method (Graph's "preferred method").
     pub default_scope: DefaultScope,
     /// What the provider adds about signing out everywhere, said before it is

@@ -1264,5 +1264,7 @@ async fn where_policy_hides_the_audit_log_the_activity_says_so() {
         .unwrap();
     let err = b.activity(None).await.unwrap_err();
     assert_eq!(err.code(), "not_supported", "{err:?}");
-    assert!(err.to_string().contains("\"auditlog\""), "{err}");
+    assert!(err.to_string().contains("'auditlog'"), "{err}");
+    let caps = b.capabilities().await.unwrap();
+    assert_eq!(caps.activity.reason(), Some(err.to_string().as_str()));
 }

@@ -341,6 +341,36 @@ fn sessions_mark_this_one() {
 }
 
 #[test]
+fn recent_activity_marks_a_failed_sign_in_without_color() {
+    let mut s = list_screen(Screen::Activity);
+    s.activity = Loadable::Ready(activity_page(Some("2")));
+    s.theme = secinfo::config::ThemeName::Mono;
+    let mut t = screen(&s);
+    insta::assert_snapshot!(t.backend());
+    assert_focus(&mut t, "Signed in");
+    let failed = row_text(
+        t.backend().buffer(),
+        find_row(t.backend().buffer(), "wrong password"),
+    );
+    assert!(failed.contains("! Sign-in failed"), "{failed}");
+}
+
+#[test]
+fn recent_activity_columns_take_the_width_there_is() {
+    let mut s = list_screen(Screen::Activity);
+    s.activity = Loadable::Ready(activity_page(None));
+    let t = draw(&s, 120, 24);
+    let row = row_text(
+        t.backend().buffer(),
+        find_row(t.backend().buffer(), "was added"),
+    );
+    assert!(
+        row.contains("the sign-in method Email (a****@contoso.test) was added"),
+        "at 120 columns nothing is cut: {row}"
+    );
+}
+
+#[test]
 fn remembered_devices_mark_this_one() {
     let t = screen(&list_screen(Screen::Remembered));
     insta::assert_snapshot!(t.backend());

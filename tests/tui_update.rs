@@ -534,3 +534,106 @@ fn the_simulated_phone_panel_closes_by_itself_once_it_approved_and_says_so() {
     };
     assert_eq!(p.result, Some(Err("no request with that number".into())));
 }
+
+fn open_activity(s: &mut State) -> u64 {
+    s.home_focus = s
+        .home_items()
+        .iter()
+        .position(|i| *i == HomeItem::Activity)
+        .unwrap();
+    let fx = press(s, KeyCode::Enter);
+    assert_eq!(s.screen, Screen::Activity);
+    match fx.as_slice() {
+        [Effect::LoadActivity { id, before: None }] => *id,
+        other => panic!("the newest page is read first: {other:?}"),
+    }
+}
+
+#[test]
+fn recent_activity_reads_the_newest_page_then_older_ones_below_it() {
+    let mut s = home();
+    let id = open_activity(&mut s);
+    update(
+        &mut s,
+        Action::Activity {
+            id,
+            older: false,
+            result: Ok(activity_page(Some("cursor-1"))),
+        },
+    );
+    assert_eq!(
+        s.list_len(),
+        4,
+        "three events and the row that reads older ones"
+    );
+    // Enter on an event does nothing; Delete never deletes a record.
+    assert!(press(&mut s, KeyCode::Enter).is_empty());
+    assert!(press(&mut s, KeyCode::Delete).is_empty());
+    assert!(s.overlay.is_none());
+    press(&mut s, KeyCode::Up);
+    let fx = press(&mut s, KeyCode::Enter);
+    let older = match fx.as_slice() {
+        [
+            Effect::LoadActivity {
+                id,
+                before: Some(c),
+            },
+        ] if c == "cursor-1" => *id,
+        other => panic!("the last row reads the page after cursor-1: {other:?}"),
+    };
+    assert!(
+        press(&mut s, KeyCode::Enter).is_empty(),
+        "one older page is read at a time"
+    );
+    let mut more = activity_page(None);
+    more.events.truncate(1);
+    update(
+        &mut s,
+        Action::Activity {
+            id: older + 1,
+            older: true,
+            result: Ok(activity_page(None)),
+        },
+    );
+    assert_eq!(s.list_len(), 4, "an answer nobody asked for is dropped");
+    update(
+        &mut s,
+        Action::Activity {
+            id: older,
+            older: true,
+            result: Ok(more),
+        },
+    );
+    let page = s.activity.ready().unwrap();
+    assert_eq!(page.events.len(), 4, "the older page goes below");
+    assert_eq!(page.next, None);
+    assert_eq!(s.list_len(), 4, "no row to read more once there is none");
+}
+
+#[test]
+fn where_the_provider_keeps_no_activity_the_home_screen_says_why() {
+    let mut s = home();
+    if let Loadable::Ready(c) = &mut s.caps {
+        c.activity = secinfo::domain::Ability::No {
+            reason: "Microsoft Entra lets only administrators read sign-ins through its API".into(),
+            portal_url: Some("https://mysignins.microsoft.com".into()),
+        };
+    }
+    s.home_focus = s
+        .home_items()
+        .iter()
+        .position(|i| *i == HomeItem::Activity)
+        .unwrap();
+    assert!(press(&mut s, KeyCode::Enter).is_empty());
+    assert_eq!(s.screen, Screen::Home);
+    let notice = s
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert!(notice.contains("only administrators"), "{notice}");
+    assert!(
+        notice.contains("https://mysignins.microsoft.com"),
+        "{notice}"
+    );
+}

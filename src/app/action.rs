@@ -8,7 +8,8 @@ use crate::app::keymap::Command;
 use crate::app::state::ReqId;
 use crate::backend::{BackendError, BrowserPoll, FactorStarted, SignIn};
 use crate::domain::{
-    Account, Capabilities, Device, Enrollment, EnrollmentState, Method, RememberedDevice, Session,
+    Account, ActivityPage, Capabilities, Device, Enrollment, EnrollmentState, Method,
+    RememberedDevice, Session,
 };
 use crate::protocol::OutboxMessage;
 use crossterm::event::KeyEvent;
@@ -81,6 +82,12 @@ pub enum Action {
     Remembered {
         id: ReqId,
         result: R<Vec<RememberedDevice>>,
+    },
+    /// A page of recent activity: the newest, or with `older` the one below those shown.
+    Activity {
+        id: ReqId,
+        older: bool,
+        result: R<ActivityPage>,
     },
     /// A change finished; `Ok(Some(text))` is what the server said about it (e.g. the new default).
     Changed {

@@ -71,6 +71,11 @@ pub enum Effect {
     LoadRemembered {
         id: ReqId,
     },
+    /// `before`: the cursor of the older page, `None` for the newest.
+    LoadActivity {
+        id: ReqId,
+        before: Option<String>,
+    },
     Change {
         id: ReqId,
         change: Change,
@@ -341,6 +346,11 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
         Effect::LoadRemembered { id } => one(Action::Remembered {
             id,
             result: b.remembered_devices().await,
+        }),
+        Effect::LoadActivity { id, before } => one(Action::Activity {
+            id,
+            older: before.is_some(),
+            result: b.activity(before.as_deref()).await,
         }),
         Effect::Change { id, change } => one(Action::Changed {
             id,

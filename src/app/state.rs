@@ -6,7 +6,7 @@ use crate::app::keymap::{Command, Keymap};
 use crate::backend::BackendError;
 use crate::config::ThemeName;
 use crate::domain::{
-    Account, AppPassword, Capabilities, Device, Method, RememberedDevice, Session,
+    Account, ActivityPage, AppPassword, Capabilities, Device, Method, RememberedDevice, Session,
 };
 use crate::secrets::SecretString;
 use std::path::PathBuf;
@@ -79,6 +79,7 @@ pub enum Screen {
     Remembered,
     AppPasswords,
     RecoveryCodes,
+    Activity,
 }
 
 /// App passwords and the services one can be for.
@@ -128,6 +129,7 @@ pub enum HomeItem {
     Remembered,
     AppPasswords,
     RecoveryCodes,
+    Activity,
     SignOutEverywhere,
     SignOut,
 }
@@ -156,6 +158,10 @@ pub struct State {
     pub devices: Loadable<Vec<Device>>,
     pub sessions: Loadable<Vec<Session>>,
     pub remembered: Loadable<Vec<RememberedDevice>>,
+    /// Recent activity: the pages read so far, newest first.
+    pub activity: Loadable<ActivityPage>,
+    /// The older page being read, added below the rows when it comes.
+    pub activity_older: Option<ReqId>,
     pub app_passwords: Loadable<AppPasswordList>,
     /// Unused recovery codes left; `None` when none were ever generated.
     pub recovery_left: Loadable<Option<u32>>,
@@ -201,6 +207,8 @@ impl State {
             devices: Loadable::NotAsked,
             sessions: Loadable::NotAsked,
             remembered: Loadable::NotAsked,
+            activity: Loadable::NotAsked,
+            activity_older: None,
             app_passwords: Loadable::NotAsked,
             recovery_left: Loadable::NotAsked,
             secret_call: None,
@@ -276,6 +284,7 @@ impl State {
             HomeItem::Remembered,
             HomeItem::AppPasswords,
             HomeItem::RecoveryCodes,
+            HomeItem::Activity,
             HomeItem::SignOutEverywhere,
             HomeItem::SignOut,
         ]);
@@ -288,6 +297,11 @@ impl State {
             Screen::Sessions => self.sessions.ready().map_or(0, Vec::len),
             Screen::Remembered => self.remembered.ready().map_or(0, Vec::len),
             Screen::AppPasswords => self.app_passwords.ready().map_or(0, |l| l.0.len()),
+            // The last row reads the older page, when there is one.
+            Screen::Activity => self
+                .activity
+                .ready()
+                .map_or(0, |p| p.events.len() + usize::from(p.next.is_some())),
             _ => 0,
         }
     }
@@ -400,6 +414,7 @@ impl State {
                     vec![MoveUp, MoveDown, Activate, Delete, Refresh, Back]
                 }
                 (Screen::RecoveryCodes, _) => vec![Activate, Refresh, Back],
+                (Screen::Activity, _) => vec![MoveUp, MoveDown, Activate, Refresh, Back],
             };
         }
         // F2 reaches the outbox even from a code field (where `o` is typed).

@@ -368,6 +368,7 @@ impl Backend for NativeBackend {
             change_contact: Ability::Yes,
             change_password: Ability::Yes,
             recovery_codes: Ability::Yes,
+            activity: Ability::Yes,
             default_scope: DefaultScope::PerMethod,
             sign_out_everywhere_note: None,
         })

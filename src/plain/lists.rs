@@ -229,7 +229,10 @@ fn activity_line(e: &ActivityEvent) -> String {
         line.push_str(&format!(", {}", e.what));
     }
     if e.client.is_some() || e.ip.is_some() {
-        line.push_str(&format!(", from {}", origin(e.client.as_deref(), e.ip.as_deref())));
+        line.push_str(&format!(
+            ", from {}",
+            origin(e.client.as_deref(), e.ip.as_deref())
+        ));
     }
     if let Some(f) = &e.factor {
         line.push_str(&format!(", with {f}"));

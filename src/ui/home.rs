@@ -108,7 +108,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
     }
     lines.push(Line::raw(""));
     let caps = state.caps.ready();
-    let pages: [Page; 5] = [
+    let pages: [Page; 6] = [
         (
             HomeItem::Devices,
             "Devices",
@@ -138,6 +138,12 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
             "Recovery codes",
             "One-time codes for a lost phone",
             |c| &c.recovery_codes,
+        ),
+        (
+            HomeItem::Activity,
+            "Recent activity",
+            "Sign-ins and changes to your account",
+            |c| &c.activity,
         ),
     ];
     for (item, name, about, pick) in pages {

@@ -64,6 +64,7 @@ fn label(state: &State, c: Command) -> &'static str {
         (Command::Delete, Screen::SignIn, SignInStep::Accounts { .. }, false) => "remove",
         (Command::Activate, Screen::AppPasswords, _, false) => "new",
         (Command::Activate, Screen::RecoveryCodes, _, false) => "generate",
+        (Command::Activate, Screen::Activity, _, false) => "older",
         _ => c.label(),
     }
 }

@@ -2,6 +2,7 @@
 //! network, no mutation. Layout from top: demo banner, the screen, the
 //! notice line, the key bar, the status line (profile and server).
 
+pub mod activity;
 pub mod browser;
 pub mod demo;
 pub mod devices;
@@ -77,6 +78,7 @@ pub fn render(state: &State, frame: &mut Frame) {
             Screen::Remembered => remembered::render(state, frame, body, &theme),
             Screen::AppPasswords => extras::app_passwords(state, frame, body, &theme),
             Screen::RecoveryCodes => extras::recovery_codes(state, frame, body, &theme),
+            Screen::Activity => activity::render(state, frame, body, &theme),
         }
     };
     if let Some(o) = &state.overlay {

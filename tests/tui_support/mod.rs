@@ -100,6 +100,7 @@ pub fn all_caps() -> Capabilities {
         change_contact: Ability::Yes,
         change_password: Ability::Yes,
         recovery_codes: Ability::Yes,
+        activity: Ability::Yes,
         default_scope: secinfo::domain::DefaultScope::PerMethod,
         sign_out_everywhere_note: None,
     }
@@ -237,6 +238,7 @@ pub fn id_of(e: &Effect) -> u64 {
         | Effect::LoadDevices { id }
         | Effect::LoadSessions { id }
         | Effect::LoadRemembered { id }
+        | Effect::LoadActivity { id, .. }
         | Effect::Change { id, .. }
         | Effect::SignOut { id, .. }
         | Effect::PhoneApprove { id, .. }
@@ -270,5 +272,46 @@ impl SessionStore for MemoryStore {
             why: "test".into(),
             persistence: "this test".into(),
         }
+    }
+}
+
+/// A page of recent activity: a sign-in, a failed one from elsewhere, a change.
+pub fn activity_page(next: Option<&str>) -> ActivityPage {
+    let event = |kind, what: &str, client: &str, ip: &str, factor: Option<&str>, d| ActivityEvent {
+        at: day(d),
+        kind,
+        what: what.into(),
+        client: Some(client.into()),
+        ip: Some(ip.into()),
+        factor: factor.map(str::to_string),
+    };
+    ActivityPage {
+        events: vec![
+            event(
+                ActivityKind::SignIn,
+                "signed in",
+                "secinfo on laptop",
+                "203.0.113.7",
+                Some("Authenticator app (Pixel 8)"),
+                7,
+            ),
+            event(
+                ActivityKind::FailedSignIn,
+                "wrong password",
+                "Unknown app",
+                "198.51.100.23",
+                None,
+                6,
+            ),
+            event(
+                ActivityKind::Methods,
+                "the sign-in method Email (a****@contoso.test) was added",
+                "secinfo on laptop",
+                "203.0.113.7",
+                None,
+                5,
+            ),
+        ],
+        next: next.map(str::to_string),
     }
 }

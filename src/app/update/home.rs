@@ -85,6 +85,7 @@ fn activate(state: &mut State, item: HomeItem) -> Vec<Effect> {
         HomeItem::Devices => open(state, Screen::Devices, |c| &c.devices),
         HomeItem::Sessions => open(state, Screen::Sessions, |c| &c.sessions),
         HomeItem::Remembered => open(state, Screen::Remembered, |c| &c.remembered_devices),
+        HomeItem::Activity => open(state, Screen::Activity, |c| &c.activity),
         HomeItem::AppPasswords => match ability(state, |c| &c.app_passwords) {
             Err(why) => refuse(state, why),
             Ok(()) => super::extras::open(state, Screen::AppPasswords),

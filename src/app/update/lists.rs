@@ -4,7 +4,11 @@
 use super::{dialogs, step};
 use crate::app::effects::Effect;
 use crate::app::keymap::Command;
-use crate::app::state::{Change, Loadable, Menu, MenuChoice, MenuItem, Overlay, Screen, State};
+use crate::app::state::{
+    Change, Loadable, Menu, MenuChoice, MenuItem, Overlay, ReqId, Screen, State, Tone,
+};
+use crate::backend::BackendError;
+use crate::domain::ActivityPage;
 
 pub(super) fn load(state: &mut State) -> Vec<Effect> {
     let id = state.next_id();
@@ -20,6 +24,11 @@ pub(super) fn load(state: &mut State) -> Vec<Effect> {
         Screen::Remembered => {
             state.remembered = Loadable::Loading(id);
             vec![Effect::LoadRemembered { id }]
+        }
+        Screen::Activity => {
+            state.activity = Loadable::Loading(id);
+            state.activity_older = None;
+            vec![Effect::LoadActivity { id, before: None }]
         }
         _ => Vec::new(),
     }
@@ -40,6 +49,9 @@ pub(super) fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             device_menu(state);
             Vec::new()
         }
+        Command::Activate if state.screen == Screen::Activity => older_activity(state),
+        // Activity is a record: nothing on it is deleted.
+        _ if state.screen == Screen::Activity => Vec::new(),
         Command::Delete | Command::Activate => {
             ask(state);
             Vec::new()
@@ -168,4 +180,60 @@ fn device_menu(state: &mut State) {
 
 pub(super) fn ask_delete_device(state: &mut State) {
     ask(state);
+}
+
+/// "Show older activity", the row below the events: reads the next page once.
+fn older_activity(state: &mut State) -> Vec<Effect> {
+    let Some(page) = state.activity.ready() else {
+        return Vec::new();
+    };
+    let (Some(before), true) = (page.next.clone(), state.list_focus == page.events.len()) else {
+        return Vec::new();
+    };
+    if state.activity_older.is_some() {
+        return Vec::new();
+    }
+    let id = state.next_id();
+    state.activity_older = Some(id);
+    vec![Effect::LoadActivity {
+        id,
+        before: Some(before),
+    }]
+}
+
+/// A page of activity came: the newest replaces what was shown, an older one
+/// goes below it (and an answer nobody waits for any more is dropped).
+pub(super) fn activity(
+    state: &mut State,
+    id: ReqId,
+    older: bool,
+    result: Result<ActivityPage, BackendError>,
+) -> Vec<Effect> {
+    if !older {
+        return super::settled(state, |s| s.activity.settle(id, result.clone()), &result);
+    }
+    if state.activity_older != Some(id) {
+        return Vec::new();
+    }
+    state.activity_older = None;
+    match (result, &mut state.activity) {
+        (Ok(more), Loadable::Ready(page)) => {
+            page.events.extend(more.events);
+            page.next = more.next;
+            Vec::new()
+        }
+        (Ok(_), _) => Vec::new(),
+        (Err(BackendError::SignInRequired), _) => {
+            super::session_ended(state);
+            Vec::new()
+        }
+        (Err(e), _) => {
+            super::note(
+                state,
+                format!("Could not read older activity: {e}"),
+                Tone::Error,
+            );
+            Vec::new()
+        }
+    }
 }

@@ -150,6 +150,7 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Remembered { id, result } => {
             settled(state, |s| s.remembered.settle(id, result.clone()), &result)
         }
+        Action::Activity { id, older, result } => lists::activity(state, id, older, result),
         Action::Changed { id, result } => change::changed(state, id, result),
         Action::SignedOut { id, result } => {
             if state.signing_out == Some(id) {
@@ -332,7 +333,9 @@ fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
     match state.screen {
         Screen::SignIn => signin::command(state, cmd),
         Screen::Home => home::command(state, cmd),
-        Screen::Devices | Screen::Sessions | Screen::Remembered => lists::command(state, cmd),
+        Screen::Devices | Screen::Sessions | Screen::Remembered | Screen::Activity => {
+            lists::command(state, cmd)
+        }
         Screen::AppPasswords | Screen::RecoveryCodes => extras::command(state, cmd),
     }
 }
@@ -412,7 +415,7 @@ fn backspace(state: &mut State) {
 }
 
 /// Applies a data result; a sign-in that ended on the server sends the user back to sign in.
-fn settled<T>(
+pub(super) fn settled<T>(
     state: &mut State,
     apply: impl FnOnce(&mut State) -> bool,
     result: &Result<T, BackendError>,
@@ -466,6 +469,8 @@ pub(crate) fn to_sign_in(state: &mut State, notice: Option<Notice>) {
     state.devices = Loadable::NotAsked;
     state.sessions = Loadable::NotAsked;
     state.remembered = Loadable::NotAsked;
+    state.activity = Loadable::NotAsked;
+    state.activity_older = None;
     state.app_passwords = Loadable::NotAsked;
     state.recovery_left = Loadable::NotAsked;
     state.secret_call = None;

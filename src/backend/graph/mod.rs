@@ -33,6 +33,10 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.microsoft.com";
 pub const DEFAULT_PORTAL_URL: &str = "https://mysignins.microsoft.com/security-info";
+/// Where a user reads their own sign-ins: Graph's sign-in logs
+/// (`/auditLogs/signIns`) need `AuditLog.Read.All`, which only an administrator holds.
+const SIGN_INS_URL: &str = "https://mysignins.microsoft.com";
+const NO_ACTIVITY: &str = "Microsoft Entra lets only administrators read sign-ins through its API; you see yours on the web";
 
 /// What every sign-in asks for. More is asked (by a refresh) only when a change needs it.
 pub const BASE_SCOPES: &[&str] = &[
@@ -256,6 +260,10 @@ impl Backend for GraphBackend {
             change_contact: Ability::Yes,
             change_password: Ability::Yes,
             recovery_codes: Ability::no("Microsoft Entra has no recovery codes"),
+            activity: Ability::No {
+                reason: NO_ACTIVITY.into(),
+                portal_url: Some(SIGN_INS_URL.into()),
+            },
             default_scope: DefaultScope::PerKind,
             // "revokeSignInSessions": a small delay of a few minutes may occur.
             sign_out_everywhere_note: Some(
@@ -398,14 +406,10 @@ impl Backend for GraphBackend {
         self.revoke_sessions().await
     }
 
-    /// Graph's sign-in logs (`/auditLogs/signIns`) need `AuditLog.Read.All`,
-    /// which only an administrator holds; a user sees theirs on the web.
     async fn activity(&self, _before: Option<&str>) -> Result<crate::domain::ActivityPage> {
-        Err(BackendError::NotSupported(
-            "Microsoft Entra shows you your own sign-ins only on the web, at \
-             https://mysignins.microsoft.com; its API lets only administrators read them"
-                .into(),
-        ))
+        Err(BackendError::NotSupported(format!(
+            "{NO_ACTIVITY}: {SIGN_INS_URL}"
+        )))
     }
 
     async fn begin_enrollment(

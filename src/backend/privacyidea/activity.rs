@@ -4,7 +4,7 @@
 
 use super::PrivacyIdea;
 use crate::backend::{BackendError, Refusal, Result};
-use crate::domain::{ActivityEvent, ActivityKind, ActivityPage};
+use crate::domain::{Ability, ActivityEvent, ActivityKind, ActivityPage};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use reqwest::Method as Verb;
 use serde_json::Value;
@@ -16,17 +16,19 @@ const PAGE_SIZE: &str = "50";
 /// always ends even on a log of nothing but reads.
 const MAX_PAGES_PER_CALL: u32 = 5;
 
-fn not_allowed() -> BackendError {
-    BackendError::NotSupported(format!(
-        "privacyIDEA keeps an audit log, but your administrator has not let you read it \
-         (the user policy right \"{RIGHT}\")"
-    ))
+/// Why the activity is not there: the one sentence for capabilities and calls.
+pub fn not_allowed() -> Ability {
+    super::tokens::right_missing("read your audit log", RIGHT)
+}
+
+fn refused() -> BackendError {
+    BackendError::NotSupported(not_allowed().reason().unwrap_or_default().to_string())
 }
 
 impl PrivacyIdea {
     pub(super) async fn audit(&self, before: Option<&str>) -> Result<ActivityPage> {
         if !self.claims()?.rights.iter().any(|r| r == RIGHT) {
-            return Err(not_allowed());
+            return Err(refused());
         }
         let mut page: u32 = match before {
             None => 1,
@@ -43,7 +45,7 @@ impl PrivacyIdea {
             ];
             let reply = match self.user_call(Verb::GET, "audit/", &params).await {
                 Err(e) if e.refusal() == Some(&Refusal::other("policy_denied")) => {
-                    return Err(not_allowed());
+                    return Err(refused());
                 }
                 other => other?,
             };

@@ -155,7 +155,7 @@ pub const NO_REMEMBERED: &str =
 pub const NO_SIGN_OUT_EVERYWHERE: &str = "privacyIDEA has no way for you to end your other sign-ins; they expire on \
      their own (an administrator can end them all by changing the server key)";
 
-fn right_missing(what: &str, action: &str) -> Ability {
+pub fn right_missing(what: &str, action: &str) -> Ability {
     Ability::no(format!(
         "your privacyIDEA policy does not allow you to {what} (user action '{action}' is not granted)"
     ))
@@ -221,6 +221,11 @@ pub fn capabilities(rights: &[String], enrollable: &[String], portal: &str) -> C
             Ability::Yes
         } else {
             right_missing("delete tokens", "delete")
+        },
+        activity: if has(super::activity::RIGHT) {
+            Ability::Yes
+        } else {
+            super::activity::not_allowed()
         },
         set_default: Ability::no(NO_DEFAULT),
         devices: Ability::no(NO_DEVICES),
