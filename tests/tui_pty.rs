@@ -250,6 +250,29 @@ fn demo_user_adds_the_authenticator_app_with_the_simulated_phone_in_one_terminal
     assert_eq!(exit, "0", "{text}");
 }
 
+#[test]
+fn demo_user_reads_their_own_sign_in_in_recent_activity() {
+    let mut p = Pty::start(&[]);
+    sign_in_to_the_demo_approving_on_the_simulated_phone(&mut p);
+    // Up from the top wraps: Sign out, Sign out everywhere, then Recent activity.
+    p.send(b"kkk");
+    p.send(b"\r");
+    p.wait_for("When (UTC)", 30);
+    p.wait_for("Signed in", 30);
+    let screen = p.parser.screen().contents();
+    let row = screen
+        .lines()
+        .find(|l| l.contains("Signed in"))
+        .unwrap_or_default();
+    assert!(row.contains("with Authenticator app"), "{screen}");
+    assert!(row.contains("127.0.0.1"), "{screen}");
+    p.send(b"\x1b");
+    p.wait_for("Default sign-in method", 10);
+    p.send(b"q");
+    let (exit, text) = p.finish();
+    assert_eq!(exit, "0", "{text}");
+}
+
 /// The demo's sign-in as a user does it: the password shown on the banner, then
 /// the push approved by typing the number into the simulated phone panel.
 fn sign_in_to_the_demo_approving_on_the_simulated_phone(p: &mut Pty) {
