@@ -57,6 +57,8 @@ pub enum ThemeName {
     #[default]
     Default,
     HighContrast,
+    /// For terminals with a light background: no yellow or cyan text.
+    Light,
     Mono,
 }
 
@@ -65,6 +67,7 @@ impl ThemeName {
         match s {
             "default" => Some(Self::Default),
             "high-contrast" | "high_contrast" => Some(Self::HighContrast),
+            "light" => Some(Self::Light),
             "mono" => Some(Self::Mono),
             _ => None,
         }

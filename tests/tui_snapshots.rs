@@ -470,3 +470,79 @@ fn demo_outbox_panel() {
     }])));
     insta::assert_snapshot!(screen(&s).backend());
 }
+
+/// Each row as runs of one style: `x..x fg/bg MODS "text"`, so a theme's
+/// snapshot shows where every colour and modifier falls, not just the text.
+fn styled_rows(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut runs: Vec<(u16, u16, String, String)> = Vec::new();
+        for x in 0..buf.area.width {
+            let c = &buf[(x, y)];
+            let style = format!("{:?}/{:?} {:?}", c.fg, c.bg, c.modifier);
+            match runs.last_mut() {
+                Some(r) if r.2 == style => {
+                    r.1 = x;
+                    r.3.push_str(c.symbol());
+                }
+                _ => runs.push((x, x, style, c.symbol().to_string())),
+            }
+        }
+        let shown: Vec<String> = runs
+            .into_iter()
+            .filter(|r| r.2 != "Reset/Reset NONE" || !r.3.trim().is_empty())
+            .map(|(a, b, s, t)| format!("{a}..{b} {s} {:?}", t.trim_end()))
+            .collect();
+        out.push_str(&format!("{y:2}: {}\n", shown.join(" | ")));
+    }
+    out
+}
+
+#[test]
+fn every_theme_styles_security_info_by_role() {
+    for theme in [
+        ThemeName::Default,
+        ThemeName::HighContrast,
+        ThemeName::Light,
+        ThemeName::Mono,
+    ] {
+        let mut s = loaded_home();
+        s.theme = theme;
+        s.notice = Some(Notice {
+            text: "Could not delete: the server answered 500".into(),
+            tone: Tone::Error,
+        });
+        let t = screen(&s);
+        insta::assert_snapshot!(
+            format!("theme_{theme:?}"),
+            styled_rows(t.backend().buffer())
+        );
+        // Focus shows without colour in every theme: reversed or on its own background.
+        let buf = t.backend().buffer();
+        let y = find_row(buf, "Default sign-in method");
+        let cell = &buf[(3, y)];
+        assert!(
+            cell.modifier.contains(Modifier::REVERSED) || cell.bg != Color::Reset,
+            "{theme:?}: {cell:?}"
+        );
+    }
+}
+
+#[test]
+fn the_light_theme_has_no_yellow_or_cyan_text_on_its_background() {
+    let mut s = loaded_home();
+    s.theme = ThemeName::Light;
+    let t = screen(&s);
+    let buf = t.backend().buffer();
+    for c in buf.content() {
+        let on_background = c.bg == Color::Reset && !c.modifier.contains(Modifier::REVERSED);
+        let faint = matches!(
+            c.fg,
+            Color::Yellow | Color::LightYellow | Color::Cyan | Color::LightCyan | Color::White
+        );
+        assert!(
+            !(on_background && faint && !c.symbol().trim().is_empty()),
+            "{c:?}"
+        );
+    }
+}

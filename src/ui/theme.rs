@@ -72,6 +72,23 @@ impl Theme {
                 status: plain.fg(Color::Black).bg(Color::White),
                 number: plain.fg(Color::Yellow).add_modifier(Modifier::BOLD),
             },
+            // Dark text on a light background: every colour here reads on white.
+            ThemeName::Light => Self {
+                text: plain,
+                muted: plain.fg(Color::DarkGray),
+                title: plain.fg(Color::Blue).add_modifier(Modifier::BOLD),
+                heading: plain.add_modifier(Modifier::BOLD),
+                focus: plain.fg(Color::Blue).add_modifier(FOCUS),
+                link: plain.fg(Color::Blue).add_modifier(Modifier::UNDERLINED),
+                danger: plain.fg(Color::Red).add_modifier(Modifier::BOLD),
+                success: plain.fg(Color::Green).add_modifier(Modifier::BOLD),
+                error: plain.fg(Color::Red).add_modifier(Modifier::BOLD),
+                banner: plain.fg(Color::Black).bg(Color::LightYellow),
+                input: plain.add_modifier(Modifier::UNDERLINED),
+                key: plain.fg(Color::Blue).add_modifier(Modifier::BOLD),
+                status: plain.fg(Color::White).bg(Color::Blue),
+                number: plain.fg(Color::Magenta).add_modifier(Modifier::BOLD),
+            },
             ThemeName::Mono => Self {
                 text: plain,
                 muted: plain.add_modifier(Modifier::DIM),
