@@ -546,3 +546,45 @@ fn the_light_theme_has_no_yellow_or_cyan_text_on_its_background() {
         );
     }
 }
+
+#[test]
+fn below_a_screens_minimum_size_it_says_so_instead_of_cutting_columns() {
+    let s = list_screen(Screen::Sessions);
+    let t = draw(&s, 60, 24);
+    let all: String = (0..24).map(|y| row_text(t.backend().buffer(), y)).collect();
+    assert!(
+        all.contains("Terminal too small: need 71×10, it is 60×24."),
+        "{all}"
+    );
+    assert!(all.contains("--plain"), "{all}");
+    let t = draw(&loaded_home(), 80, 9);
+    let all: String = (0..9).map(|y| row_text(t.backend().buffer(), y)).collect();
+    assert!(all.contains("need 56×10, it is 80×9"), "{all}");
+}
+
+#[test]
+fn table_columns_share_the_width_and_an_address_keeps_its_domain() {
+    let mut s = loaded_home();
+    let mut ms = alice_methods();
+    ms[3].detail = "a.very.long.mailbox.name@mail.contoso-example.test".into();
+    s.methods = Loadable::Ready(ms);
+    let t = draw(&s, 80, 24);
+    let row = row_text(
+        t.backend().buffer(),
+        find_row(t.backend().buffer(), "Email"),
+    );
+    assert!(
+        row.contains("…") && row.contains("contoso-example.test 2026-11-02"),
+        "the domain stays, and a space before the date: {row}"
+    );
+    let t = draw(&s, 120, 24);
+    let row = row_text(
+        t.backend().buffer(),
+        find_row(t.backend().buffer(), "Email"),
+    );
+    assert!(
+        row.contains("a.very.long.mailbox.name@mail.contoso-example.test"),
+        "with room nothing is cut: {row}"
+    );
+    assert!(row.contains("2026-11-02"), "the date is whole: {row}");
+}

@@ -34,6 +34,8 @@ fn from(e: &ActivityEvent, width: usize) -> String {
     }
 }
 
+pub const MIN_WIDTH: u16 = (2 + MARK + WHEN + EVENT + 10 + 1 + 15) as u16;
+
 fn row(e: &ActivityEvent, what_w: usize, from_w: usize, theme: &Theme) -> Vec<Span<'static>> {
     let warn = e.kind.is_warning();
     let label = format!("{}{}", if warn { "! " } else { "" }, e.kind.label());

@@ -3,12 +3,18 @@
 use crate::app::state::{Loadable, State};
 use crate::present::date;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{ListBody, ListScreen, cell, list_screen};
+use crate::ui::widgets::{ListBody, ListScreen, cell, flexible, list_screen};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::Span;
 
+/// Platform, two dates and the actions; the name takes what is left.
+const FIXED: usize = 14 + 12 + 12 + 13;
+
+pub const MIN_WIDTH: u16 = (2 + 2 + FIXED + 16) as u16;
+
 pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Option<Position> {
+    let name_w = flexible(area.width, FIXED, 16, 40);
     let body = match &state.devices {
         Loadable::Ready(list) => ListBody::Rows(
             list.iter()
@@ -19,7 +25,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
                         name.push_str(" (app removed)");
                     }
                     vec![
-                        Span::styled(cell(&name, 24), style),
+                        Span::styled(cell(&name, name_w), style),
                         Span::styled(cell(&d.platform, 14), style),
                         Span::styled(cell(&date(d.added), 12), theme.muted),
                         Span::styled(cell(&date(d.last_used), 12), theme.muted),
@@ -34,7 +40,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
     };
     let header = format!(
         "{}{}{}{}",
-        cell("Device", 24),
+        cell("Device", name_w),
         cell("Platform", 14),
         cell("Added", 12),
         cell("Last used", 12)

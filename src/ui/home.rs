@@ -6,7 +6,7 @@ use crate::app::state::{HomeItem, Loadable, State};
 use crate::domain::{Ability, Capabilities, Method};
 use crate::present::date;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{cell, clean, failure, row, scrolled, spinner};
+use crate::ui::widgets::{cell, cell_keep_end, clean, failure, row, scrolled, spinner};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
@@ -20,8 +20,20 @@ type Page = (
 );
 
 const KIND_W: usize = 28;
-const DETAIL_W: usize = 22;
 const DATE_W: usize = 12;
+const ACTIONS: &str = "Change Delete";
+/// Narrower than this, the Actions column goes (Enter on a row offers them).
+const ROOM_FOR_ACTIONS: u16 = 72;
+
+/// Narrower than this the table would lose columns (margins, mark, Method, Detail, Added).
+pub const MIN_WIDTH: u16 = (2 + 2 + KIND_W + 12 + DATE_W) as u16;
+
+/// The Detail column takes the width the others leave (an address needs it).
+fn detail_width(width: u16) -> (usize, bool) {
+    let actions = width >= ROOM_FOR_ACTIONS;
+    let fixed = KIND_W + DATE_W + if actions { ACTIONS.len() } else { 0 };
+    (super::widgets::flexible(width, fixed, 12, 64), actions)
+}
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Option<Position> {
     let items = state.home_items();
@@ -82,15 +94,18 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
             ));
         }
         Loadable::Ready(ms) => {
+            let (detail_w, actions) = detail_width(area.width);
             let header = format!(
-                "  {}{}{}Actions",
+                "  {}{}{}{}",
                 cell("Method", KIND_W),
-                cell("Detail", DETAIL_W),
-                cell("Added", DATE_W)
+                cell("Detail", detail_w),
+                cell("Added", DATE_W),
+                if actions { "Actions" } else { "" }
             );
             lines.push(Line::styled(header, theme.muted));
             for (i, m) in ms.iter().enumerate() {
-                push(&mut lines, HomeItem::Method(i), method_row(m, theme));
+                let spans = method_row(m, detail_w, actions, theme);
+                push(&mut lines, HomeItem::Method(i), spans);
             }
         }
         Loadable::Failed(e) => {
@@ -178,15 +193,15 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
     scrolled(frame, area, lines, focus_line)
 }
 
-fn method_row(m: &Method, theme: &Theme) -> Vec<Span<'static>> {
+fn method_row(m: &Method, detail_w: usize, actions: bool, theme: &Theme) -> Vec<Span<'static>> {
     let mut kind = m.kind.title();
     if m.is_default {
         kind.push_str(" (default)");
     }
-    let actions = if m.kind == crate::domain::MethodKind::Password {
-        "Change"
-    } else {
-        "Change Delete"
+    let actions = match (actions, &m.kind) {
+        (false, _) => "",
+        (true, crate::domain::MethodKind::Password) => "Change",
+        (true, _) => ACTIONS,
     };
     let style = if m.usable_mfa {
         theme.text
@@ -195,7 +210,15 @@ fn method_row(m: &Method, theme: &Theme) -> Vec<Span<'static>> {
     };
     vec![
         Span::styled(cell(&kind, KIND_W), style),
-        Span::styled(cell(&m.detail, DETAIL_W), style),
+        // One column kept free, so a cut detail never runs into the date.
+        Span::styled(
+            if m.detail.contains('@') {
+                cell_keep_end(&m.detail, detail_w - 1) + " "
+            } else {
+                cell(&m.detail, detail_w - 1) + " "
+            },
+            style,
+        ),
         Span::styled(cell(&date(m.created), DATE_W), theme.muted),
         Span::styled(actions, theme.link),
     ]

@@ -27,9 +27,59 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use theme::Theme;
 
+/// Below this many rows no screen has room for its content and the key bar.
+const MIN_HEIGHT: u16 = 10;
+/// Sign-in, dialogs and forms fit in this.
+const MIN_WIDTH: u16 = 40;
+
+/// The smallest terminal the screen on show fits without losing columns.
+pub fn min_size(state: &State) -> (u16, u16) {
+    let width = match state.screen {
+        _ if state.wizard.is_some() || state.step_up.is_some() => MIN_WIDTH,
+        Screen::Home => home::MIN_WIDTH,
+        Screen::Devices => devices::MIN_WIDTH,
+        Screen::Sessions => sessions::MIN_WIDTH,
+        Screen::Remembered => remembered::MIN_WIDTH,
+        Screen::Activity => activity::MIN_WIDTH,
+        Screen::SignIn | Screen::AppPasswords | Screen::RecoveryCodes => MIN_WIDTH,
+    };
+    (width, MIN_HEIGHT)
+}
+
+/// Said instead of a screen with its columns cut away; the keys still work.
+fn too_small(state: &State, frame: &mut Frame, need: (u16, u16), theme: &Theme) {
+    let area = frame.area();
+    let quit = state
+        .keymap
+        .describe(crate::app::keymap::Command::Quit, false)
+        .unwrap_or_default();
+    let lines = vec![
+        Line::styled(
+            format!(
+                "Terminal too small: need {}×{}, it is {}×{}.",
+                need.0, need.1, area.width, area.height
+            ),
+            theme.error,
+        ),
+        Line::styled(
+            format!("Make the window larger, or run secinfo --plain. {quit} quits."),
+            theme.text,
+        ),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),
+        area,
+    );
+}
+
 pub fn render(state: &State, frame: &mut Frame) {
     let theme = Theme::new(state.theme);
     let area = frame.area();
+    let need = min_size(state);
+    if !wizard::full_screen(state) && (area.width < need.0 || area.height < need.1) {
+        too_small(state, frame, need, &theme);
+        return;
+    }
     if wizard::full_screen(state) {
         // The QR step needs every row: no banner, notice or status line there.
         if let Some(Position { x, y }) = wizard::render_scan(state, frame, &theme)

@@ -3,20 +3,26 @@
 use crate::app::state::{Loadable, State};
 use crate::present::date;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{ListBody, ListScreen, cell, list_screen, with_suffix};
+use crate::ui::widgets::{ListBody, ListScreen, cell, flexible, list_screen, with_suffix};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::Span;
 
+/// Two dates and the action; the client takes what is left.
+const FIXED: usize = 12 + 12 + 6;
+
+pub const MIN_WIDTH: u16 = (2 + 2 + FIXED + 20) as u16;
+
 pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Option<Position> {
+    let client_w = flexible(area.width, FIXED, 20, 50);
     let body = match &state.remembered {
         Loadable::Ready(list) => ListBody::Rows(
             list.iter()
                 .map(|r| {
                     let client = if r.current {
-                        with_suffix(&r.client, "(this one)", 36)
+                        with_suffix(&r.client, "(this one)", client_w)
                     } else {
-                        cell(&r.client, 36)
+                        cell(&r.client, client_w)
                     };
                     let style = if r.current { theme.heading } else { theme.text };
                     vec![
@@ -33,7 +39,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
     };
     let header = format!(
         "{}{}{}",
-        cell("Client", 36),
+        cell("Client", client_w),
         cell("Remembered", 12),
         cell("Expires", 12)
     );

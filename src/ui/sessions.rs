@@ -3,25 +3,31 @@
 use crate::app::state::{Loadable, State};
 use crate::present::date;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{ListBody, ListScreen, cell, list_screen, with_suffix};
+use crate::ui::widgets::{ListBody, ListScreen, cell, flexible, list_screen, with_suffix};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::Span;
 
+/// Address, two dates and the action; the client takes what is left.
+const FIXED: usize = 16 + 11 + 12 + 8;
+
+pub const MIN_WIDTH: u16 = (2 + 2 + FIXED + 20) as u16;
+
 pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Option<Position> {
+    let client_w = flexible(area.width, FIXED, 20, 44);
     let body = match &state.sessions {
         Loadable::Ready(list) => ListBody::Rows(
             list.iter()
                 .map(|s| {
                     let client = if s.current {
-                        with_suffix(&s.client, "(this one)", 30)
+                        with_suffix(&s.client, "(this one)", client_w)
                     } else {
-                        cell(&s.client, 30)
+                        cell(&s.client, client_w)
                     };
                     let style = if s.current { theme.heading } else { theme.text };
                     vec![
                         Span::styled(client, style),
-                        Span::styled(cell(&s.ip, 15), theme.text),
+                        Span::styled(cell(&s.ip, 16), theme.text),
                         Span::styled(cell(&date(s.signed_in), 11), theme.muted),
                         Span::styled(cell(&date(s.last_active), 11), theme.muted),
                         Span::styled("Sign out", theme.link),
@@ -34,8 +40,8 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
     };
     let header = format!(
         "{}{}{}{}",
-        cell("Client", 30),
-        cell("IP address", 15),
+        cell("Client", client_w),
+        cell("IP address", 16),
         cell("Signed in", 11),
         cell("Last active", 12)
     );

@@ -37,6 +37,27 @@ pub fn cell(s: &str, w: usize) -> String {
     }
 }
 
+/// Pads or cuts `s` to `w` columns keeping its end: an address keeps its
+/// domain (`…@contoso.test`), which says more than its first letters.
+pub fn cell_keep_end(s: &str, w: usize) -> String {
+    let s = clean(s);
+    let n = s.chars().count();
+    if n > w {
+        let tail: String = s.chars().skip(n - w.saturating_sub(1)).collect();
+        format!("…{tail}")
+    } else {
+        format!("{s}{}", " ".repeat(w - n))
+    }
+}
+
+/// The width left for a table's one flexible column once the focus mark and
+/// the `fixed` columns are placed, kept within `min..=max`.
+pub fn flexible(area_width: u16, fixed: usize, min: usize, max: usize) -> usize {
+    (area_width as usize)
+        .saturating_sub(MARK.len() + fixed)
+        .clamp(min, max)
+}
+
 /// `name` plus a marker that must stay readable: the name is cut, never the marker.
 pub fn with_suffix(name: &str, suffix: &str, w: usize) -> String {
     let room = w.saturating_sub(suffix.chars().count() + 1);
