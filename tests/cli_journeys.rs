@@ -214,3 +214,52 @@ async fn a_bad_key_binding_names_its_line() {
     let err = text(&out.stderr);
     assert!(err.contains("line 3") && err.contains("fly_away"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_with_json_says_who_signed_in_on_stdout_and_asks_on_stderr() {
+    let world = World::start().await;
+    let uri = world.user_with_totp("gus@contoso.test");
+    let out = world.secinfo(
+        &[
+            "login",
+            "--json",
+            "--username",
+            "gus@contoso.test",
+            "--passphrase-from",
+            &world.pass_arg(),
+        ],
+        &format!("{PASSWORD}\n\n{}\n", totp_now(&uri)),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is one JSON document ({e}): {}", text(&out.stdout)));
+    assert_eq!(doc["schema"], 1);
+    assert_eq!(doc["username"], "gus@contoso.test");
+    assert_eq!(doc["mfa_setup_required"], false);
+    assert_eq!(doc["kept"], true, "{doc}");
+    assert!(
+        text(&out.stderr).contains("Signed in as"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let wrong = world.secinfo(
+        &[
+            "login",
+            "--json",
+            "--username",
+            "gus@contoso.test",
+            "--passphrase-from",
+            &world.pass_arg(),
+        ],
+        "not-the-password\n",
+    );
+    assert_eq!(wrong.status.code(), Some(3));
+    // The error is the last thing on stderr, after the password prompt.
+    let stderr = text(&wrong.stderr);
+    let at = stderr
+        .rfind("{\"error\"")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let err: serde_json::Value = serde_json::from_str(stderr[at..].trim()).unwrap();
+    assert_eq!(err["error"]["kind"], "invalid_credentials", "{err}");
+}

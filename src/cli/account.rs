@@ -14,6 +14,9 @@ pub struct LoginArgs {
     /// Tick "Don't ask again for N days" for this client.
     #[arg(long)]
     pub remember: bool,
+    /// The outcome as JSON on stdout (documented in the README, "schema": 1); questions still go to stderr.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,7 +42,7 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
         );
     }
     if ctx.backend.signs_in_with_browser() {
-        return browser_login(&ctx).await;
+        return browser_login(&ctx, args.json).await;
     }
     let username = match args.username {
         Some(u) => u,
@@ -72,7 +75,7 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
     loop {
         match step {
             SignIn::Done { mfa_setup_required } => {
-                signed_in_as(&ctx, Some(&username)).await?;
+                signed_in_as(&ctx, Some(&username), args.json, mfa_setup_required).await?;
                 if mfa_setup_required {
                     esay!(
                         "Let's keep your account secure: add a sign-in method with `secinfo methods add totp` \
@@ -101,7 +104,7 @@ pub async fn login(g: &Global, args: LoginArgs) -> Outcome {
 
 /// A sign-in finished in a browser (OAuth device authorization): nothing is
 /// asked here, and who signed in is known once it is done.
-async fn browser_login(ctx: &Context) -> Outcome {
+async fn browser_login(ctx: &Context, json: bool) -> Outcome {
     let mut step = ctx
         .backend
         .sign_in("", &crate::secrets::SecretString::new(""))
@@ -109,22 +112,38 @@ async fn browser_login(ctx: &Context) -> Outcome {
     while let SignIn::Browser(b) = step {
         step = crate::journeys::browser::finish(&*ctx.backend, &mut Terminal::default(), b).await?;
     }
-    if !matches!(step, SignIn::Done { .. }) {
+    let SignIn::Done { mfa_setup_required } = step else {
         return Err(Failure::new(
             exit::BACKEND,
             "unexpected",
             "the sign-in server asked for a step outside the browser",
         ));
-    }
-    signed_in_as(ctx, None).await
+    };
+    signed_in_as(ctx, None, json, mfa_setup_required).await
 }
 
 /// Keeps the sign-in and says who is signed in, and where. `username`: as
 /// typed; `None` after a browser sign-in, which learns it from the account.
-async fn signed_in_as(ctx: &Context, username: Option<&str>) -> Outcome {
+async fn signed_in_as(
+    ctx: &Context,
+    username: Option<&str>,
+    json: bool,
+    mfa_setup_required: bool,
+) -> Outcome {
     let account = ctx.backend.account().await?;
     let username = username.unwrap_or(&account.username);
     let warning = ctx.signed_in(username, &account.display_name).await;
+    if json {
+        output::print_json(&output::LoggedIn {
+            schema: output::SCHEMA,
+            profile: ctx.profile.clone(),
+            username: username.to_string(),
+            display_name: account.display_name.clone(),
+            mfa_setup_required,
+            kept: warning.is_none(),
+            note: warning.clone(),
+        })?;
+    }
     esay!(
         "Signed in as {} ({}) on {}.",
         account.display_name,

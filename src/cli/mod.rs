@@ -298,6 +298,7 @@ fn wants_json(command: &Option<Command>) -> bool {
             command: RememberedCommand::List(j),
         }) => j.json,
         Some(Command::Activity(a)) => a.json,
+        Some(Command::Login(a)) => a.json,
         _ => false,
     }
 }

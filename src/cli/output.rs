@@ -330,6 +330,20 @@ pub struct Status {
     pub secret_persistence: String,
 }
 
+/// `login --json`: who is signed in, and whether the sign-in was kept.
+#[derive(Serialize)]
+pub struct LoggedIn {
+    pub schema: u32,
+    pub profile: String,
+    pub username: String,
+    pub display_name: String,
+    /// The account has no second factor yet: add one.
+    pub mfa_setup_required: bool,
+    /// The sign-in is in the secret store for the next command; `note` says why not.
+    pub kept: bool,
+    pub note: Option<String>,
+}
+
 #[derive(Serialize)]
 pub struct Accounts {
     pub schema: u32,
