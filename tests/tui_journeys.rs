@@ -345,6 +345,14 @@ async fn with_a_sign_in_older_than_the_window_every_change_steps_up_on_the_phone
     d.press(KeyCode::Enter).await;
     assert!(d.state.wizard.is_none(), "{:?}", d.state.wizard);
     assert_eq!(d.method_count(), before + 1, "{:?}", d.state.notice);
+    // The new app is offered a name; Esc keeps the one it has.
+    assert!(
+        matches!(d.state.overlay, Some(Overlay::Form(_))),
+        "{:?}",
+        d.state.overlay
+    );
+    d.press(KeyCode::Esc).await;
+    assert!(d.state.overlay.is_none());
 
     // Add a phone: the code goes to the number only after the step-up.
     let_the_sign_in_get_old().await;

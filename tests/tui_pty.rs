@@ -222,6 +222,13 @@ fn user_adds_an_authenticator_app_by_scanning_the_qr_code_the_real_binary_draws(
     p.send(code.as_bytes());
     p.send(b"\r");
     p.wait_for("Added Authenticator app (code)", 30);
+    // Named as it is added: the name it has is typed over.
+    p.wait_for("Name your new authenticator app", 10);
+    p.send(&[0x7f; 40]);
+    p.send(b"Work phone\r");
+    p.wait_gone("Name your new authenticator app", 10);
+    p.wait_for("Renamed", 30);
+    p.wait_for("Work phone", 30);
     p.send(b"q");
     let (exit, text) = p.finish();
     assert_eq!(exit, "0", "{text}");
@@ -245,6 +252,9 @@ fn demo_user_adds_the_authenticator_app_with_the_simulated_phone_in_one_terminal
     p.wait_for("Enter this number in the app:", 30);
     p.send(b"p");
     p.wait_for("Added Authenticator app", 30);
+    p.wait_for("Name your new authenticator app", 10);
+    p.send(b"\x1b");
+    p.wait_gone("Name your new authenticator app", 10);
     p.send(b"q");
     let (exit, text) = p.finish();
     assert_eq!(exit, "0", "{text}");
@@ -358,6 +368,9 @@ fn a_kept_session_opens_on_security_info_and_adding_a_method_past_the_window_ste
     p.send(code.as_bytes());
     p.send(b"\r");
     p.wait_for("Added Authenticator app (code)", 30);
+    p.wait_for("Name your new authenticator app", 10);
+    p.send(b"\x1b");
+    p.wait_gone("Name your new authenticator app", 10);
     p.send(b"q");
     let (exit, text) = p.finish();
     assert_eq!(exit, "0", "{text}");

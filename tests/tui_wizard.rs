@@ -266,6 +266,23 @@ fn totp_wrong_code_keeps_the_qr_then_the_right_code_saves_and_returns_to_the_lis
         "{}",
         n.text
     );
+    // Then the new app is named: the name it has, ready to be typed over.
+    let Some(Overlay::Form(form)) = &s.overlay else {
+        panic!("the new app is offered a name: {:?}", s.overlay)
+    };
+    assert_eq!(form.title, "Name your new authenticator app (code)");
+    for _ in 0..form.fields[0].value.len() {
+        press(&mut s, KeyCode::Backspace);
+    }
+    type_text(&mut s, "Work phone");
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(
+        fx.iter().any(
+            |e| matches!(e, Effect::Change { change: Change::RenameMethod { id, name }, .. }
+            if id == "m9" && name == "Work phone")
+        ),
+        "{fx:?}"
+    );
 }
 
 #[test]

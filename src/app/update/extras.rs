@@ -11,7 +11,7 @@ use crate::app::state::{
     method_name,
 };
 use crate::backend::BackendError;
-use crate::domain::AppPassword;
+use crate::domain::{AppPassword, Method};
 use crate::journeys::rules;
 use crate::secrets::SecretString;
 
@@ -25,6 +25,19 @@ pub(super) fn open_rename(state: &mut State, method_id: &str) -> Vec<Effect> {
     else {
         return Vec::new();
     };
+    state.overlay = Some(rename_form(&m, format!("Rename {}", method_name(&m)), None));
+    Vec::new()
+}
+
+/// Right after a new authenticator app is saved: its name, to keep or change
+/// (the wizard's "name it" step; Esc keeps the name it has).
+pub(super) fn name_new_app(state: &mut State, m: &Method) {
+    let ask = "Give it a name you will recognise, like \"Work phone\"; Esc keeps this one.";
+    let title = format!("Name your new {}", m.kind.title().to_lowercase());
+    state.overlay = Some(rename_form(m, title, Some(ask.to_string())));
+}
+
+fn rename_form(m: &Method, title: String, first: Option<String>) -> Overlay {
     let (purpose, lines, label) = match &m.device_id {
         Some(d) => (
             FormPurpose::RenameDevice { id: d.clone() },
@@ -40,15 +53,14 @@ pub(super) fn open_rename(state: &mut State, method_id: &str) -> Vec<Effect> {
             "Name",
         ),
     };
-    state.overlay = Some(Overlay::Form(Form {
-        title: format!("Rename {}", method_name(&m)),
-        lines,
+    Overlay::Form(Form {
+        title,
+        lines: first.into_iter().chain(lines).collect(),
         fields: vec![FormField::new(label, &m.detail, false)],
         focus: 0,
         error: None,
         purpose,
-    }));
-    Vec::new()
+    })
 }
 
 /// "Rename device" on the devices screen.

@@ -414,6 +414,10 @@ pub(super) fn begun(
 /// Saved on the server: close the wizard and say what was added (or changed).
 fn added(state: &mut State, m: crate::domain::Method) -> Vec<Effect> {
     let changed = state.wizard.take().is_some_and(|w| w.replaces.is_some());
+    let renameable = state.caps.ready().is_some_and(|c| c.rename.is_yes());
+    if renameable && matches!(m.kind, MethodKind::Totp | MethodKind::AuthenticatorPush) {
+        super::extras::name_new_app(state, &m);
+    }
     let text = Added {
         method: m,
         replaced: changed,
