@@ -882,3 +882,49 @@ async fn a_user_who_lost_their_phone_deletes_it_adds_a_new_app_and_reads_what_ch
         "the new code app, not the lost one: {kinds:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_reader_user_revokes_dont_ask_again_then_deletes_a_lost_device() {
+    let world = World::start(Settings::default()).await;
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start(&world, state.path());
+    sign_in_by_email(&mut s, &world, "y").await;
+    let user = world.demo.username.clone();
+    assert_eq!(
+        world.rows_of("remembered", &user),
+        1,
+        "\"Don't ask again\" was ticked"
+    );
+
+    // Remembered devices: this client, revoked by typing the word.
+    let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "Remembered devices"));
+    let list = s.expect("Enter a number:").await;
+    s.send(&number_of(&list, "(this client)"));
+    s.expect("Type revoke to confirm, or press Enter to cancel:")
+        .await;
+    s.send("revoke");
+    let home = s.expect("Enter a number:").await;
+    assert_eq!(world.rows_of("remembered", &user), 0, "{home}");
+
+    // Devices: the phone and what goes with it, deleted by typing the word.
+    s.send(&number_of(&home, "Devices"));
+    let list = s.expect("Enter a number:").await;
+    s.send(&number_of(&list, "Alice's phone"));
+    let said = s
+        .expect("Type delete to confirm, or press Enter to cancel:")
+        .await;
+    assert!(
+        said.contains(
+            "This removes Alice's phone and the sign-in methods on it: Authenticator app"
+        ),
+        "the confirmation names what goes: {said}"
+    );
+    s.send("delete");
+    s.expect("Deleted device Alice's phone").await;
+    let home = s.expect("Enter a number:").await;
+    assert_eq!(world.rows_of("devices", &user), 0, "{home}");
+    s.send(&number_of(&home, "Quit"));
+    let all = s.finish().await;
+    assert!(!all.contains('\u{1b}'), "no escape codes");
+}
