@@ -264,8 +264,8 @@ fn demo_user_adds_the_authenticator_app_with_the_simulated_phone_in_one_terminal
 fn demo_user_reads_their_own_sign_in_in_recent_activity() {
     let mut p = Pty::start(&[]);
     sign_in_to_the_demo_approving_on_the_simulated_phone(&mut p);
-    // Up from the top wraps: Sign out, Sign out everywhere, then Recent activity.
-    p.send(b"kkk");
+    // Up from the top wraps: Sign out, Sign out everywhere, I lost my phone, Recent activity.
+    p.send(b"kkkk");
     p.send(b"\r");
     p.wait_for("When (UTC)", 30);
     p.wait_for("Signed in", 30);
@@ -278,6 +278,33 @@ fn demo_user_reads_their_own_sign_in_in_recent_activity() {
     assert!(row.contains("127.0.0.1"), "{screen}");
     p.send(b"\x1b");
     p.wait_for("Default sign-in method", 10);
+    p.send(b"q");
+    let (exit, text) = p.finish();
+    assert_eq!(exit, "0", "{text}");
+}
+
+#[test]
+fn demo_user_who_lost_their_phone_deletes_it_skips_signing_out_and_reads_what_changed() {
+    let mut p = Pty::start(&[]);
+    sign_in_to_the_demo_approving_on_the_simulated_phone(&mut p);
+    // Up from the top wraps: Sign out, Sign out everywhere, then I lost my phone.
+    p.send(b"kkk");
+    p.send(b"\r");
+    p.wait_for("Which device is lost?", 30);
+    let screen = p.parser.screen().contents();
+    assert!(
+        screen.contains("Authenticator app") && screen.contains("Skip: keep every device"),
+        "each device with the methods on it:\n{screen}"
+    );
+    p.send(b"\r");
+    p.wait_for("Methods removed with it:", 10);
+    // Cancel has the focus: Tab to the button that deletes.
+    p.send(b"\t\r");
+    p.wait_for("Sign out everywhere?", 30);
+    p.send(b"\x1b");
+    p.wait_for("Add a new sign-in method now?", 10);
+    p.send(b"j\r");
+    p.wait_for("What changed: Deleted device", 10);
     p.send(b"q");
     let (exit, text) = p.finish();
     assert_eq!(exit, "0", "{text}");

@@ -588,3 +588,27 @@ fn table_columns_share_the_width_and_an_address_keeps_its_domain() {
     );
     assert!(row.contains("2026-11-02"), "the date is whole: {row}");
 }
+
+#[test]
+fn in_the_demo_at_80x24_every_home_row_is_in_view() {
+    let mut s = loaded_home();
+    s.demo = Some(DemoInfo {
+        username: "alice@contoso.test".into(),
+        password: "correct-horse".into(),
+        db_path: "/tmp/demo.db".into(),
+        phone_dir: "/tmp/phone".into(),
+    });
+    let t = screen(&s);
+    let all: Vec<String> = (0..24).map(|y| row_text(t.backend().buffer(), y)).collect();
+    for row in [
+        "I lost my phone",
+        "Lost device? Sign out everywhere",
+        "   Sign out ",
+    ] {
+        assert!(
+            all.iter().any(|l| l.contains(row)),
+            "{row:?} is below the fold:\n{}",
+            all.join("\n")
+        );
+    }
+}

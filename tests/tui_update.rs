@@ -637,3 +637,88 @@ fn where_the_provider_keeps_no_activity_the_home_screen_says_why() {
         "{notice}"
     );
 }
+
+fn open_lost_phone(s: &mut State) {
+    s.home_focus = s
+        .home_items()
+        .iter()
+        .position(|i| *i == HomeItem::LostPhone)
+        .unwrap();
+    let fx = press(s, KeyCode::Enter);
+    let id = match fx.as_slice() {
+        [Effect::LoadDevices { id }] => *id,
+        other => panic!("the devices are read first: {other:?}"),
+    };
+    update(
+        s,
+        Action::Devices {
+            id,
+            result: Ok(devices()),
+        },
+    );
+}
+
+fn overlay_title(s: &State) -> String {
+    match &s.overlay {
+        Some(Overlay::Menu(m)) => m.title.clone(),
+        Some(Overlay::Confirm(c)) => c.title.clone(),
+        other => panic!("a question is on show: {other:?}"),
+    }
+}
+
+#[test]
+fn every_step_of_i_lost_my_phone_can_be_skipped_and_nothing_changes() {
+    let mut s = home();
+    open_lost_phone(&mut s);
+    assert_eq!(overlay_title(&s), "Which device is lost?");
+    assert!(press(&mut s, KeyCode::Esc).is_empty());
+    assert_eq!(overlay_title(&s), "Sign out everywhere?");
+    assert!(
+        press(&mut s, KeyCode::Enter).is_empty(),
+        "Cancel has the focus"
+    );
+    assert_eq!(overlay_title(&s), "Add a new sign-in method now?");
+    press(&mut s, KeyCode::Esc);
+    assert!(s.overlay.is_none() && s.lost_phone.is_none());
+    assert_eq!(
+        s.notice.as_ref().map(|n| n.text.as_str()),
+        Some("Nothing was changed.")
+    );
+}
+
+#[test]
+fn signing_out_everywhere_from_i_lost_my_phone_ends_it_with_a_summary() {
+    let mut s = home();
+    open_lost_phone(&mut s);
+    press(&mut s, KeyCode::Esc);
+    press(&mut s, KeyCode::Tab);
+    let fx = press(&mut s, KeyCode::Enter);
+    let id = match fx.as_slice() {
+        [
+            Effect::Change {
+                id,
+                change: Change::SignOutEverywhere,
+            },
+        ] => *id,
+        other => panic!("{other:?}"),
+    };
+    update(
+        &mut s,
+        Action::Changed {
+            id,
+            result: Ok(None),
+        },
+    );
+    assert_eq!(s.screen, Screen::SignIn);
+    assert!(s.lost_phone.is_none());
+    let said = s
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert!(
+        said.starts_with("What changed: Signed out everywhere, this client included.")
+            && said.ends_with("sign in again (this client was signed out too)."),
+        "{said}"
+    );
+}

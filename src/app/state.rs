@@ -14,12 +14,14 @@ use std::time::Duration;
 
 mod browser;
 mod change;
+mod lost_phone;
 mod overlay;
 mod verify;
 mod wizard;
 
 pub use browser::*;
 pub use change::*;
+pub use lost_phone::*;
 pub use overlay::*;
 pub use verify::*;
 pub use wizard::*;
@@ -130,6 +132,7 @@ pub enum HomeItem {
     AppPasswords,
     RecoveryCodes,
     Activity,
+    LostPhone,
     SignOutEverywhere,
     SignOut,
 }
@@ -162,6 +165,8 @@ pub struct State {
     pub activity: Loadable<ActivityPage>,
     /// The older page being read, added below the rows when it comes.
     pub activity_older: Option<ReqId>,
+    /// "I lost my phone", while it is under way.
+    pub lost_phone: Option<LostPhone>,
     pub app_passwords: Loadable<AppPasswordList>,
     /// Unused recovery codes left; `None` when none were ever generated.
     pub recovery_left: Loadable<Option<u32>>,
@@ -209,6 +214,7 @@ impl State {
             remembered: Loadable::NotAsked,
             activity: Loadable::NotAsked,
             activity_older: None,
+            lost_phone: None,
             app_passwords: Loadable::NotAsked,
             recovery_left: Loadable::NotAsked,
             secret_call: None,
@@ -285,6 +291,7 @@ impl State {
             HomeItem::AppPasswords,
             HomeItem::RecoveryCodes,
             HomeItem::Activity,
+            HomeItem::LostPhone,
             HomeItem::SignOutEverywhere,
             HomeItem::SignOut,
         ]);

@@ -9,6 +9,7 @@
 use super::add::{self, Adding};
 use super::asker::{Asker, Confirm};
 use super::change::{self, Override, Target};
+use super::rules::lost_phone as words;
 use super::session::Keeper;
 use super::sign_out;
 use crate::backend::Backend;
@@ -48,7 +49,7 @@ pub async fn run<A: Asker>(
     username: Option<&str>,
 ) -> Result<Summary, A::Error> {
     let mut summary = Summary::default();
-    ask.say("I lost my phone: let's make sure it cannot sign in as you.")?;
+    ask.say(words::INTRO)?;
 
     // 1-2. The devices, and the methods on each.
     let devices = backend.devices().await?;
@@ -74,8 +75,8 @@ pub async fn run<A: Asker>(
     // 3. Delete the lost device.
     if !devices.is_empty() {
         let mut items: Vec<String> = devices.iter().map(|d| d.name.clone()).collect();
-        items.push("Skip: keep every device".into());
-        if let Some(i) = ask.choose("Which device is lost?", &items, None)?
+        items.push(words::KEEP_ALL.into());
+        if let Some(i) = ask.choose(words::WHICH, &items, None)?
             && let Some(d) = devices.get(i)
         {
             let on: Vec<String> = on_device(d, &methods)
@@ -99,13 +100,9 @@ pub async fn run<A: Asker>(
     }
 
     // 4. End every session, or at least the "Don't ask again" grants.
-    let ends = "Sign out everywhere? Every session on every device ends (the lost phone's \
-                too, and this one), and every \"Don't ask again\" is forgotten.";
-    if ask.yes(ends)? {
+    if ask.yes(words::SIGN_OUT)? {
         if sign_out::everywhere(backend, keeper, ask, username, Confirm::Given).await? {
-            summary
-                .changed
-                .push("Signed out everywhere, this client included.".into());
+            summary.changed.push(words::SIGNED_OUT.into());
             summary.signed_out = true;
         }
     } else {
@@ -131,8 +128,8 @@ pub async fn run<A: Asker>(
 
     // 5. A new method at once, while signed in.
     if summary.signed_out {
-        ask.say("To add a new method, sign in again (this client was signed out too).")?;
-    } else if ask.yes("Add a new sign-in method now?")? {
+        ask.say(words::ADD_AFTER_SIGN_IN)?;
+    } else if ask.yes(words::ADD)? {
         let caps = backend.capabilities().await?;
         let kinds: Vec<MethodKind> = caps
             .enroll

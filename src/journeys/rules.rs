@@ -126,6 +126,19 @@ pub const SIGN_OUT_EVERYWHERE_ENDS: [&str; 2] = [
     "It also forgets every remembered device, so the next sign-in anywhere asks for a second factor.",
 ];
 
+/// "I lost my phone", the same words in the TUI, plain mode and the CLI.
+pub mod lost_phone {
+    pub const INTRO: &str = "I lost my phone: let's make sure it cannot sign in as you.";
+    pub const WHICH: &str = "Which device is lost?";
+    pub const KEEP_ALL: &str = "Skip: keep every device";
+    pub const SIGN_OUT: &str = "Sign out everywhere? Every session on every device ends (the lost \
+                                phone's too, and this one), and every \"Don't ask again\" is forgotten.";
+    pub const SIGNED_OUT: &str = "Signed out everywhere, this client included.";
+    pub const ADD: &str = "Add a new sign-in method now?";
+    pub const ADD_AFTER_SIGN_IN: &str =
+        "To add a new method, sign in again (this client was signed out too).";
+}
+
 /// Typed to confirm signing out everywhere.
 pub const SIGN_OUT_EVERYWHERE_WORDS: &str = "sign out everywhere";
 

@@ -171,6 +171,14 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
         }
         push(&mut lines, item, spans);
     }
+    push(
+        &mut lines,
+        HomeItem::LostPhone,
+        vec![
+            Span::styled(cell("I lost my phone", 22), theme.link),
+            Span::styled("Delete it, sign out, add a new method", theme.muted),
+        ],
+    );
     let mut soe = vec![
         Span::raw("Lost device? "),
         Span::styled("Sign out everywhere", theme.danger),
@@ -189,6 +197,11 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
             format!("  {} {}", spinner(state.spinner), c.change.progress()),
             theme.muted,
         ));
+    }
+    // Short of a row, the subtitle goes first: Sign out stays in view on 80×24.
+    if lines.len() > area.height as usize {
+        lines.remove(1);
+        focus_line = focus_line.map(|f| f.saturating_sub(1));
     }
     scrolled(frame, area, lines, focus_line)
 }

@@ -127,6 +127,12 @@ pub enum MenuChoice {
     ChangePassword,
     Unavailable(String),
     AddKind(MethodKind),
+    /// "I lost my phone": this device (by id) is the lost one.
+    LostDevice(String),
+    /// "I lost my phone": go on without this step.
+    LostSkip,
+    /// "I lost my phone": add a new method now.
+    LostAdd,
     Cancel,
 }
 

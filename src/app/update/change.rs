@@ -42,6 +42,20 @@ pub(super) fn changed(
     let Some(flight) = state.change.clone().filter(|c| c.id == id) else {
         return Vec::new();
     };
+    let ok = result.is_ok();
+    let change = flight.change.clone();
+    // Held aside: a change that ends the session clears the state it sits in.
+    let journey = state.lost_phone.take();
+    let mut fx = settle_change(state, flight, result);
+    fx.extend(super::lost_phone::changed(state, journey, &change, ok));
+    fx
+}
+
+fn settle_change(
+    state: &mut State,
+    flight: ChangeInFlight,
+    result: Result<Option<String>, BackendError>,
+) -> Vec<Effect> {
     state.change = None;
     let change = flight.change;
     match result {

@@ -47,7 +47,7 @@ pub(super) fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             Command::Activate if c.yes_focused => start(state, c.change),
             Command::Activate | Command::Back => {
                 state.overlay = None;
-                Vec::new()
+                super::lost_phone::skipped(state)
             }
             _ => Vec::new(),
         },
@@ -82,7 +82,7 @@ pub(super) fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             Command::Back => {
                 state.overlay = None;
                 note(state, "Nothing was deleted.", Tone::Info);
-                Vec::new()
+                super::lost_phone::skipped(state)
             }
             _ => Vec::new(),
         },
@@ -94,7 +94,7 @@ pub(super) fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
             }
             Command::Back => {
                 state.overlay = None;
-                Vec::new()
+                super::lost_phone::skipped(state)
             }
             Command::Activate => {
                 let Some(item) = m.items.get(m.focus).cloned() else {
@@ -176,6 +176,9 @@ fn choose(state: &mut State, choice: MenuChoice) -> Vec<Effect> {
                 Tone::Info,
             );
             Vec::new()
+        }
+        c @ (MenuChoice::LostDevice(_) | MenuChoice::LostSkip | MenuChoice::LostAdd) => {
+            super::lost_phone::choose(state, c)
         }
         MenuChoice::Cancel => Vec::new(),
     }

@@ -86,6 +86,7 @@ fn activate(state: &mut State, item: HomeItem) -> Vec<Effect> {
         HomeItem::Sessions => open(state, Screen::Sessions, |c| &c.sessions),
         HomeItem::Remembered => open(state, Screen::Remembered, |c| &c.remembered_devices),
         HomeItem::Activity => open(state, Screen::Activity, |c| &c.activity),
+        HomeItem::LostPhone => super::lost_phone::open(state),
         HomeItem::AppPasswords => match ability(state, |c| &c.app_passwords) {
             Err(why) => refuse(state, why),
             Ok(()) => super::extras::open(state, Screen::AppPasswords),

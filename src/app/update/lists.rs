@@ -8,7 +8,7 @@ use crate::app::state::{
     Change, Loadable, Menu, MenuChoice, MenuItem, Overlay, ReqId, Screen, State, Tone,
 };
 use crate::backend::BackendError;
-use crate::domain::ActivityPage;
+use crate::domain::{ActivityPage, Device};
 
 pub(super) fn load(state: &mut State) -> Vec<Effect> {
     let id = state.next_id();
@@ -64,38 +64,9 @@ fn ask(state: &mut State) {
     let i = state.list_focus;
     match state.screen {
         Screen::Devices => {
-            let Some(d) = state.devices.ready().and_then(|l| l.get(i)).cloned() else {
-                return;
-            };
-            let on_it: Vec<String> = state
-                .methods
-                .ready()
-                .map(|ms| {
-                    ms.iter()
-                        .filter(|m| m.device_id.as_deref() == Some(d.id.as_str()))
-                        .map(|m| m.kind.title())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let mut lines = vec![
-                "For a lost, stolen or old phone.".to_string(),
-                format!("This removes {} and the sign-in methods on it.", d.name),
-            ];
-            if !on_it.is_empty() {
-                lines.push(format!("Methods removed with it: {}.", on_it.join(", ")));
+            if let Some(d) = state.devices.ready().and_then(|l| l.get(i)).cloned() {
+                confirm_delete_device(state, &d);
             }
-            let change = Change::DeleteDevice {
-                id: d.id,
-                name: d.name.clone(),
-                confirm: None,
-            };
-            dialogs::confirm(
-                state,
-                format!("Delete device {}?", d.name),
-                lines,
-                "Delete device",
-                change,
-            );
         }
         Screen::Sessions => {
             let Some(s) = state.sessions.ready().and_then(|l| l.get(i)).cloned() else {
@@ -180,6 +151,39 @@ fn device_menu(state: &mut State) {
 
 pub(super) fn ask_delete_device(state: &mut State) {
     ask(state);
+}
+
+/// "Delete device X?", naming the methods that go with it; Cancel has focus.
+pub(super) fn confirm_delete_device(state: &mut State, d: &Device) {
+    let on_it: Vec<String> = state
+        .methods
+        .ready()
+        .map(|ms| {
+            ms.iter()
+                .filter(|m| m.device_id.as_deref() == Some(d.id.as_str()))
+                .map(|m| m.kind.title())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut lines = vec![
+        "For a lost, stolen or old phone.".to_string(),
+        format!("This removes {} and the sign-in methods on it.", d.name),
+    ];
+    if !on_it.is_empty() {
+        lines.push(format!("Methods removed with it: {}.", on_it.join(", ")));
+    }
+    let change = Change::DeleteDevice {
+        id: d.id.clone(),
+        name: d.name.clone(),
+        confirm: None,
+    };
+    dialogs::confirm(
+        state,
+        format!("Delete device {}?", d.name),
+        lines,
+        "Delete device",
+        change,
+    );
 }
 
 /// "Show older activity", the row below the events: reads the next page once.

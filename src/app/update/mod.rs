@@ -8,6 +8,7 @@ mod dialogs;
 mod extras;
 mod home;
 mod lists;
+mod lost_phone;
 mod signin;
 mod step_up;
 mod verify;
@@ -142,7 +143,9 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
             fx
         }
         Action::Devices { id, result } => {
-            settled(state, |s| s.devices.settle(id, result.clone()), &result)
+            let mut fx = settled(state, |s| s.devices.settle(id, result.clone()), &result);
+            fx.extend(lost_phone::devices_loaded(state));
+            fx
         }
         Action::Sessions { id, result } => {
             settled(state, |s| s.sessions.settle(id, result.clone()), &result)
@@ -471,6 +474,7 @@ pub(crate) fn to_sign_in(state: &mut State, notice: Option<Notice>) {
     state.remembered = Loadable::NotAsked;
     state.activity = Loadable::NotAsked;
     state.activity_older = None;
+    state.lost_phone = None;
     state.app_passwords = Loadable::NotAsked;
     state.recovery_left = Loadable::NotAsked;
     state.secret_call = None;
