@@ -47,6 +47,11 @@ pub struct Config {
 pub struct Ui {
     #[serde(default)]
     pub theme: ThemeName,
+    /// Click to focus and activate, wheel to scroll. Off by default: while an
+    /// app takes the mouse, the terminal's own text selection (copying a code,
+    /// over SSH too) needs Shift held.
+    #[serde(default)]
+    pub mouse: bool,
 }
 
 /// Which theme to draw with. Only the name lives here, where `app` and the CLI

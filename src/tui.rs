@@ -15,7 +15,10 @@ use crate::journeys::session::Keeper;
 use crate::protocol::OutboxMessage;
 use crate::secrets::SessionStore;
 use async_trait::async_trait;
-use crossterm::event::{Event, EventStream};
+use crossterm::event::{
+    DisableMouseCapture, EnableMouseCapture, Event, EventStream, MouseButton, MouseEvent,
+    MouseEventKind,
+};
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use std::path::PathBuf;
@@ -101,22 +104,33 @@ impl DemoServices for DemoPanel {
     }
 }
 
-/// Leaves the alternate screen and raw mode however `run` ends.
-struct Restore;
+/// Leaves the alternate screen and raw mode (and gives the mouse back) however `run` ends.
+struct Restore {
+    mouse: bool,
+}
 
 impl Drop for Restore {
     fn drop(&mut self) {
+        if self.mouse
+            && let Err(e) = crossterm::execute!(std::io::stdout(), DisableMouseCapture)
+        {
+            tracing::warn!(error = %e, "could not give the mouse back to the terminal");
+        }
         if let Err(e) = ratatui::try_restore() {
             tracing::warn!(error = %e, "could not restore the terminal");
         }
     }
 }
 
-pub async fn run(ctx: Context) -> anyhow::Result<()> {
+/// `mouse`: the config's opt-in (click to focus and activate, wheel to scroll).
+pub async fn run(ctx: Context, mouse: bool) -> anyhow::Result<()> {
     let (mut state, deps, signed_in) = prepare(ctx);
     let first = init(&mut state, signed_in);
     let mut terminal = ratatui::try_init()?;
-    let _restore = Restore;
+    let _restore = Restore { mouse };
+    if mouse {
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture)?;
+    }
     tracing::info!(profile = %state.profile, "terminal UI started");
     let result = event_loop(&mut terminal, state, deps, first).await;
     tracing::info!(ok = result.is_ok(), "terminal UI ended");
@@ -136,6 +150,17 @@ fn spawn(effects: Vec<Effect>, deps: &Deps, tx: &UnboundedSender<Action>) {
                 let _ = tx.send(action);
             }
         });
+    }
+}
+
+/// What a mouse event means (only ever sent with `mouse = true`): a left
+/// click on a focusable row, or the wheel. Anything else is ignored.
+fn pointer(m: MouseEvent, hits: &crate::ui::Hits) -> Option<Action> {
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => hits.at(m.row).map(Action::Click),
+        MouseEventKind::ScrollDown => Some(Action::Scroll { down: true }),
+        MouseEventKind::ScrollUp => Some(Action::Scroll { down: false }),
+        _ => None,
     }
 }
 
@@ -194,14 +219,19 @@ async fn event_loop(
     // Draw only when an action may have changed the state (a resize is an
     // action too): ignored keys, focus and mouse events cost no frame.
     let mut drawn: Option<u64> = None;
+    let mut hits = crate::ui::Hits::default();
     loop {
         if drawn != Some(state.revision) {
-            terminal.draw(|f| crate::ui::render(&state, f))?;
+            terminal.draw(|f| hits = crate::ui::draw(&state, f))?;
             drawn = Some(state.revision);
         }
         let action = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) => Action::Key(k),
+                Some(Ok(Event::Mouse(m))) => match pointer(m, &hits) {
+                    Some(a) => a,
+                    None => continue,
+                },
                 Some(Ok(Event::Resize(..))) => Action::Resize,
                 Some(Ok(Event::Paste(s))) => Action::Paste(s),
                 Some(Ok(_)) => continue,

@@ -21,6 +21,7 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("put", "/v1/me/default-method"),
     ("get", "/v1/me/devices"),
     ("delete", "/v1/me/devices/{id}"),
+    ("get", "/v1/me/activity"),
     ("get", "/v1/me/sessions"),
     ("delete", "/v1/me/sessions/{id}"),
     ("get", "/v1/me/trusted-devices"),

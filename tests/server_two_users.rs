@@ -355,6 +355,7 @@ async fn tries_everything_on(w: &World, me: &User, them: &User) -> BTreeSet<(Str
         "/v1/me/trusted-devices",
         "/v1/me/app-passwords",
         "/v1/me/recovery-codes",
+        "/v1/me/activity",
     ] {
         let r = a.send(M::GET, list, list, None, tok).await;
         assert!(r.status.is_success(), "{list}: {} {}", r.status, r.body);

@@ -61,6 +61,10 @@ fn user_signs_in_to_the_demo_approving_the_push_on_the_simulated_phone_then_quit
     p.send(b"\x1b");
     p.wait_gone("Keys (change them", 10);
     p.send(b"q");
+    assert!(
+        !String::from_utf8_lossy(&p.raw).contains("\x1b[?1000h"),
+        "without the opt-in the mouse is left to the terminal (text selection over SSH)"
+    );
     let log_path = p.dirs.path().join("state").join("secinfo.log");
     let (exit, text) = p.finish();
     assert_eq!(exit, "0", "{text}");
@@ -308,6 +312,42 @@ fn demo_user_who_lost_their_phone_deletes_it_skips_signing_out_and_reads_what_ch
     p.send(b"q");
     let (exit, text) = p.finish();
     assert_eq!(exit, "0", "{text}");
+}
+
+/// The screen row (1-based, as a terminal reports clicks) that holds `text`.
+fn row_of(p: &Pty, text: &str) -> usize {
+    let screen = p.parser.screen().contents();
+    screen
+        .lines()
+        .position(|l| l.contains(text))
+        .map(|i| i + 1)
+        .unwrap_or_else(|| panic!("{text:?} is not on screen:\n{screen}"))
+}
+
+#[test]
+fn with_the_mouse_opted_in_a_click_opens_a_row_and_the_wheel_moves_the_focus() {
+    let config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(config.path(), "[ui]\nmouse = true\n").unwrap();
+    let mut p = Pty::start(&[("SECINFO_CONFIG", config.path().to_str().unwrap())]);
+    sign_in_to_the_demo_approving_on_the_simulated_phone(&mut p);
+    assert!(
+        String::from_utf8_lossy(&p.raw).contains("\x1b[?1000h"),
+        "the mouse is asked for"
+    );
+    // The wheel moves the focus like the arrow keys: down once, to "+ Add sign-in method".
+    p.send(b"\x1b[<65;10;10M");
+    p.wait_for("> + Add sign-in method", 10);
+    // A click (SGR: press, release) on the Sessions row opens it.
+    let row = row_of(&p, "Where you are signed in");
+    p.send(format!("\x1b[<0;5;{row}M\x1b[<0;5;{row}m").as_bytes());
+    p.wait_for("Sign out one you do not recognise", 10);
+    p.send(b"q");
+    let (exit, text) = p.finish();
+    assert_eq!(exit, "0", "{text}");
+    assert!(
+        text.contains("\x1b[?1000l"),
+        "the mouse is given back on quit"
+    );
 }
 
 /// The demo's sign-in as a user does it: the password shown on the banner, then

@@ -26,6 +26,12 @@ pub enum Action {
     Char(char),
     Backspace,
     Paste(String),
+    /// A click (mouse opt-in) on the `n`th focusable row of what is on show.
+    Click(usize),
+    /// The mouse wheel (opt-in): moves the focus like the arrow keys.
+    Scroll {
+        down: bool,
+    },
     Tick,
     Resize,
     /// The kept sign-in of a chosen account: `Ok(None)` when nothing usable is kept.

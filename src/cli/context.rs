@@ -48,7 +48,11 @@ impl Context {
         };
         let client_id = client_id()?;
         let client_name = format!("secinfo on {}", hostname());
-        let use_demo = config.is_none() || g.profile.as_deref() == Some(demo::PROFILE);
+        // A config of settings only ([ui], [keys]) still opens the demo, with those settings.
+        let no_profiles = config.as_ref().is_none_or(|c| {
+            c.profiles.is_empty() && c.default_profile.is_none() && g.profile.is_none()
+        });
+        let use_demo = no_profiles || g.profile.as_deref() == Some(demo::PROFILE);
         let (ctx, store) = if use_demo {
             if let Some(p) = &g.profile
                 && p != demo::PROFILE

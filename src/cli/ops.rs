@@ -78,7 +78,8 @@ pub async fn open_app(g: &Global) -> Outcome {
         let stdin = std::io::stdin();
         crate::plain::run(tui_ctx, stdin.lock(), std::io::stdout()).await
     } else {
-        crate::tui::run(tui_ctx).await
+        let mouse = ctx.config.as_ref().is_some_and(|c| c.ui.mouse);
+        crate::tui::run(tui_ctx, mouse).await
     };
     // Keep the demo server up until the app is done with it.
     drop(ctx);

@@ -6,7 +6,7 @@ use crate::app::state::{Loadable, State};
 use crate::domain::{ActivityEvent, ActivityKind};
 use crate::present::{moment, origin};
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{ListBody, ListScreen, cell, list_screen, spinner};
+use crate::ui::widgets::{Hits, ListBody, ListScreen, cell, list_screen, spinner};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::Span;
@@ -56,7 +56,13 @@ fn row(e: &ActivityEvent, what_w: usize, from_w: usize, theme: &Theme) -> Vec<Sp
     ]
 }
 
-pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Option<Position> {
+pub fn render(
+    state: &State,
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    hits: &mut Hits,
+) -> Option<Position> {
     let (what_w, from_w) = widths(area.width);
     let body = match &state.activity {
         Loadable::Ready(page) => {
@@ -93,5 +99,5 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
         empty: "No recent activity.",
         body,
     };
-    list_screen(state, screen, frame, area, theme)
+    list_screen(state, screen, frame, area, theme, hits)
 }

@@ -3,7 +3,7 @@
 use crate::app::state::{Loadable, State};
 use crate::present::date;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{ListBody, ListScreen, cell, flexible, list_screen};
+use crate::ui::widgets::{Hits, ListBody, ListScreen, cell, flexible, list_screen};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::Span;
@@ -13,7 +13,13 @@ const FIXED: usize = 14 + 12 + 12 + 13;
 
 pub const MIN_WIDTH: u16 = (2 + 2 + FIXED + 16) as u16;
 
-pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Option<Position> {
+pub fn render(
+    state: &State,
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    hits: &mut Hits,
+) -> Option<Position> {
     let name_w = flexible(area.width, FIXED, 16, 40);
     let body = match &state.devices {
         Loadable::Ready(list) => ListBody::Rows(
@@ -54,5 +60,5 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
         empty: "No authenticator phones are registered to your account.",
         body,
     };
-    list_screen(state, screen, frame, area, theme)
+    list_screen(state, screen, frame, area, theme, hits)
 }

@@ -2,7 +2,7 @@
 
 use crate::app::state::{Confirm, Menu, TypeName};
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{MARK, NO_MARK, clean, dialog, field, row, wrap};
+use crate::ui::widgets::{Hits, MARK, NO_MARK, clean, dialog, field, row, scrolled_rows, wrap};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
@@ -64,7 +64,13 @@ pub fn type_name(t: &TypeName, frame: &mut Frame, area: Rect, theme: &Theme) -> 
     })
 }
 
-pub fn menu(m: &Menu, frame: &mut Frame, area: Rect, theme: &Theme) -> Option<Position> {
+pub fn menu(
+    m: &Menu,
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    hits: &mut Hits,
+) -> Option<Position> {
     let lines: Vec<Line> = m
         .items
         .iter()
@@ -86,9 +92,6 @@ pub fn menu(m: &Menu, frame: &mut Frame, area: Rect, theme: &Theme) -> Option<Po
         .collect();
     let h = lines.len() as u16 + 2;
     let inner = dialog(frame, area, W, h, &clean(&m.title), theme);
-    frame.render_widget(Paragraph::new(lines), inner);
-    Some(Position {
-        x: inner.x,
-        y: inner.y + (m.focus as u16).min(inner.height.saturating_sub(1)),
-    })
+    let rows: Vec<(usize, usize)> = (0..m.items.len()).map(|i| (i, i)).collect();
+    scrolled_rows(frame, inner, lines, Some(m.focus), &rows, hits)
 }

@@ -5,7 +5,8 @@ use crate::app::state::{Form, FormPurpose, Loadable, ShowOnce, State};
 use crate::present::date;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::{
-    ListBody, ListScreen, cell, clean, dialog, field, list_screen, row, scrolled, spinner, wrap,
+    Hits, ListBody, ListScreen, cell, clean, dialog, field, list_screen, row, scrolled, spinner,
+    wrap,
 };
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -19,6 +20,7 @@ pub fn app_passwords(
     frame: &mut Frame,
     area: Rect,
     theme: &Theme,
+    hits: &mut Hits,
 ) -> Option<Position> {
     let body = match &state.app_passwords {
         Loadable::Ready((list, _)) => ListBody::Rows(
@@ -57,7 +59,7 @@ pub fn app_passwords(
         empty: "You have no app passwords.",
         body,
     };
-    list_screen(state, screen, frame, area, theme)
+    list_screen(state, screen, frame, area, theme, hits)
 }
 
 pub fn recovery_codes(

@@ -6,7 +6,7 @@ use crate::app::state::{HomeItem, Loadable, State};
 use crate::domain::{Ability, Capabilities, Method};
 use crate::present::date;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{cell, cell_keep_end, clean, failure, row, scrolled, spinner};
+use crate::ui::widgets::{Hits, cell, cell_keep_end, clean, failure, row, scrolled_rows, spinner};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
@@ -35,7 +35,13 @@ fn detail_width(width: u16) -> (usize, bool) {
     (super::widgets::flexible(width, fixed, 12, 64), actions)
 }
 
-pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Option<Position> {
+pub fn render(
+    state: &State,
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    hits: &mut Hits,
+) -> Option<Position> {
     let items = state.home_items();
     let focused = items.get(state.home_focus).copied();
     let mut lines: Vec<Line> = vec![
@@ -47,9 +53,14 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
         Line::raw(""),
     ];
     let mut focus_line = None;
+    // (line, n): where each of the home items was put, for clicks.
+    let mut rows: Vec<(usize, usize)> = Vec::new();
     let mut push = |lines: &mut Vec<Line<'static>>, item: HomeItem, spans: Vec<Span<'static>>| {
         if focused == Some(item) {
             focus_line = Some(lines.len());
+        }
+        if let Some(n) = items.iter().position(|i| *i == item) {
+            rows.push((lines.len(), n));
         }
         lines.push(row(spans, focused == Some(item), theme));
     };
@@ -202,8 +213,9 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
     if lines.len() > area.height as usize {
         lines.remove(1);
         focus_line = focus_line.map(|f| f.saturating_sub(1));
+        rows.iter_mut().for_each(|(line, _)| *line -= 1);
     }
-    scrolled(frame, area, lines, focus_line)
+    scrolled_rows(frame, area, lines, focus_line, &rows, hits)
 }
 
 fn method_row(m: &Method, detail_w: usize, actions: bool, theme: &Theme) -> Vec<Span<'static>> {

@@ -26,6 +26,7 @@ use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use theme::Theme;
+pub use widgets::Hits;
 
 /// Below this many rows no screen has room for its content and the key bar.
 const MIN_HEIGHT: u16 = 10;
@@ -72,13 +73,20 @@ fn too_small(state: &State, frame: &mut Frame, need: (u16, u16), theme: &Theme) 
     );
 }
 
+/// Draws the state.
 pub fn render(state: &State, frame: &mut Frame) {
+    draw(state, frame);
+}
+
+/// Draws the state, and says where the focusable rows landed, for clicks.
+pub fn draw(state: &State, frame: &mut Frame) -> Hits {
+    let mut hits = Hits::default();
     let theme = Theme::new(state.theme);
     let area = frame.area();
     let need = min_size(state);
     if !wizard::full_screen(state) && (area.width < need.0 || area.height < need.1) {
         too_small(state, frame, need, &theme);
-        return;
+        return hits;
     }
     if wizard::full_screen(state) {
         // The QR step needs every row: no banner, notice or status line there.
@@ -88,7 +96,7 @@ pub fn render(state: &State, frame: &mut Frame) {
         {
             frame.set_cursor_position(Position { x, y });
         }
-        return;
+        return hits;
     }
     let banner_h = if state.demo.is_some() {
         demo::banner_height(area.width)
@@ -122,13 +130,13 @@ pub fn render(state: &State, frame: &mut Frame) {
     } else {
         match state.screen {
             Screen::SignIn => signin::render(state, frame, body, &theme),
-            Screen::Home => home::render(state, frame, body, &theme),
-            Screen::Devices => devices::render(state, frame, body, &theme),
-            Screen::Sessions => sessions::render(state, frame, body, &theme),
-            Screen::Remembered => remembered::render(state, frame, body, &theme),
-            Screen::AppPasswords => extras::app_passwords(state, frame, body, &theme),
+            Screen::Home => home::render(state, frame, body, &theme, &mut hits),
+            Screen::Devices => devices::render(state, frame, body, &theme, &mut hits),
+            Screen::Sessions => sessions::render(state, frame, body, &theme, &mut hits),
+            Screen::Remembered => remembered::render(state, frame, body, &theme, &mut hits),
+            Screen::AppPasswords => extras::app_passwords(state, frame, body, &theme, &mut hits),
             Screen::RecoveryCodes => extras::recovery_codes(state, frame, body, &theme),
-            Screen::Activity => activity::render(state, frame, body, &theme),
+            Screen::Activity => activity::render(state, frame, body, &theme, &mut hits),
         }
     };
     if let Some(o) = &state.overlay {
@@ -136,7 +144,7 @@ pub fn render(state: &State, frame: &mut Frame) {
             Overlay::Help => help::render(state, frame, body, &theme),
             Overlay::Confirm(c) => dialogs::confirm(c, frame, body, &theme),
             Overlay::TypeName(t) => dialogs::type_name(t, frame, body, &theme),
-            Overlay::Menu(m) => dialogs::menu(m, frame, body, &theme),
+            Overlay::Menu(m) => dialogs::menu(m, frame, body, &theme, &mut hits),
             Overlay::Phone(p) => demo::phone(state, p, frame, body, &theme),
             Overlay::Outbox(o) => demo::outbox(state, o, frame, body, &theme),
             Overlay::Form(f) => extras::form(f, frame, body, &theme),
@@ -166,6 +174,7 @@ pub fn render(state: &State, frame: &mut Frame) {
     {
         frame.set_cursor_position(Position { x, y });
     }
+    hits
 }
 
 fn render_status(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) {

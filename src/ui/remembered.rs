@@ -3,7 +3,7 @@
 use crate::app::state::{Loadable, State};
 use crate::present::date;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{ListBody, ListScreen, cell, flexible, list_screen, with_suffix};
+use crate::ui::widgets::{Hits, ListBody, ListScreen, cell, flexible, list_screen, with_suffix};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::Span;
@@ -13,7 +13,13 @@ const FIXED: usize = 12 + 12 + 6;
 
 pub const MIN_WIDTH: u16 = (2 + 2 + FIXED + 20) as u16;
 
-pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Option<Position> {
+pub fn render(
+    state: &State,
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    hits: &mut Hits,
+) -> Option<Position> {
     let client_w = flexible(area.width, FIXED, 20, 50);
     let body = match &state.remembered {
         Loadable::Ready(list) => ListBody::Rows(
@@ -52,5 +58,5 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
         empty: "No remembered devices: every sign-in asks for your second factor.",
         body,
     };
-    list_screen(state, screen, frame, area, theme)
+    list_screen(state, screen, frame, area, theme, hits)
 }

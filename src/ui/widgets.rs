@@ -87,17 +87,53 @@ pub fn failure(what: &str, e: &BackendError, retry_key: Option<String>) -> Strin
 
 /// Lines of which one (`focus`) must stay in view; scrolls and places the
 /// terminal cursor on the focused line's marker.
+/// Where each focusable row was drawn: the screen row of the `n`th one, so a
+/// click (mouse opt-in) can be told which it hit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Hits(Vec<(u16, usize)>);
+
+impl Hits {
+    /// The focusable row drawn on screen row `y`.
+    pub fn at(&self, y: u16) -> Option<usize> {
+        self.0.iter().find(|(row, _)| *row == y).map(|(_, n)| *n)
+    }
+
+    /// `rows`: (line, n) for each focusable line of a list scrolled by `offset` in `area`.
+    fn record(&mut self, area: Rect, offset: usize, rows: &[(usize, usize)]) {
+        self.0.clear();
+        let shown = offset..offset + area.height as usize;
+        self.0.extend(
+            rows.iter()
+                .filter(|(line, _)| shown.contains(line))
+                .map(|(line, n)| (area.y + (line - offset) as u16, *n)),
+        );
+    }
+}
+
 pub fn scrolled(
     frame: &mut Frame,
     area: Rect,
     lines: Vec<Line>,
     focus: Option<usize>,
 ) -> Option<Position> {
+    scrolled_rows(frame, area, lines, focus, &[], &mut Hits::default())
+}
+
+/// `scrolled`, noting where the focusable `rows` ((line, n) pairs) were drawn.
+pub fn scrolled_rows(
+    frame: &mut Frame,
+    area: Rect,
+    lines: Vec<Line>,
+    focus: Option<usize>,
+    rows: &[(usize, usize)],
+    hits: &mut Hits,
+) -> Option<Position> {
     let h = area.height as usize;
     let offset = match focus {
         Some(f) if f >= h => f + 1 - h,
         _ => 0,
     };
+    hits.record(area, offset, rows);
     let visible: Vec<Line> = lines.into_iter().skip(offset).take(h).collect();
     frame.render_widget(Paragraph::new(visible), area);
     focus.map(|f| Position {
@@ -222,6 +258,7 @@ pub fn list_screen(
     frame: &mut Frame,
     area: Rect,
     theme: &Theme,
+    hits: &mut Hits,
 ) -> Option<Position> {
     use crate::app::keymap::Command;
     let mut lines = vec![Line::styled(s.title.to_string(), theme.title)];
@@ -232,6 +269,7 @@ pub fn list_screen(
     );
     lines.push(Line::raw(""));
     let mut focus = None;
+    let mut rows = Vec::new();
     match s.body {
         ListBody::Loading => {
             lines.push(Line::styled(
@@ -246,14 +284,15 @@ pub fn list_screen(
                 theme.error,
             ));
         }
-        ListBody::Rows(rows) if rows.is_empty() => {
+        ListBody::Rows(body_rows) if body_rows.is_empty() => {
             lines.push(Line::styled(s.empty.to_string(), theme.muted))
         }
-        ListBody::Rows(rows) => {
+        ListBody::Rows(body_rows) => {
             lines.push(Line::styled(format!("{NO_MARK}{}", s.header), theme.muted));
             let first = lines.len();
-            let n = rows.len();
-            for (i, spans) in rows.into_iter().enumerate() {
+            let n = body_rows.len();
+            for (i, spans) in body_rows.into_iter().enumerate() {
+                rows.push((lines.len(), i));
                 lines.push(row(spans, i == state.list_focus, theme));
             }
             focus = Some(first + state.list_focus.min(n - 1));
@@ -266,5 +305,5 @@ pub fn list_screen(
             theme.muted,
         ));
     }
-    scrolled(frame, area, lines, focus)
+    scrolled_rows(frame, area, lines, focus, &rows, hits)
 }

@@ -119,6 +119,15 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Resize => Vec::new(),
+        Action::Scroll { down } => {
+            let cmd = if down {
+                Command::MoveDown
+            } else {
+                Command::MoveUp
+            };
+            command(state, cmd)
+        }
+        Action::Click(n) => click(state, n),
         Action::Restored { id, result } => signin::restored(state, id, result),
         Action::PasswordChecked { id, result } => signin::password_checked(state, id, result),
         Action::FactorStarted { id, result } => verify::started(state, id, result),
@@ -291,6 +300,22 @@ fn proceed(state: &mut State, purpose: Purpose, next: SignIn) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// A click focuses the row it hit and activates it, as Enter would.
+fn click(state: &mut State, n: usize) -> Vec<Effect> {
+    if state.wizard.is_some() || state.step_up.is_some() {
+        return Vec::new();
+    }
+    let (home, list) = (state.home_items().len(), state.list_len());
+    match &mut state.overlay {
+        Some(Overlay::Menu(m)) if n < m.items.len() => m.focus = n,
+        Some(_) => return Vec::new(),
+        None if state.screen == Screen::Home && n < home => state.home_focus = n,
+        None if state.screen != Screen::Home && n < list => state.list_focus = n,
+        None => return Vec::new(),
+    }
+    command(state, Command::Activate)
 }
 
 fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
