@@ -153,12 +153,6 @@ async fn finish<A: Asker>(
     match enrollment.kind {
         MethodKind::Totp => {
             ask.setup(&app_setup(enrollment))?;
-            if let Some(secs) = enrollment.expires_in {
-                ask.say(&format!(
-                    "This expires in {} minutes.",
-                    secs.div_ceil(60).max(1)
-                ))?;
-            }
             read_codes(backend, ask, enrollment).await
         }
         MethodKind::AuthenticatorPush => {
@@ -181,28 +175,33 @@ fn app_setup(e: &Enrollment) -> Setup {
     if let Some(secret) = &e.secret {
         text.push(("Secret key".to_string(), grouped(secret.expose())));
     }
-    if let Some(uri) = &e.qr_payload {
-        text.push(("URI".to_string(), uri.expose().to_string()));
-    }
     Setup {
         scan: "Scan this QR code with your authenticator app:",
         by_hand: "In your authenticator app, choose to enter a setup key, and type this:",
         qr: e.qr_payload.as_ref().map(|u| short_otpauth(u.expose())),
         text,
+        link: e
+            .qr_payload
+            .as_ref()
+            .map(|uri| ("URI".to_string(), uri.expose().to_string())),
+        code_follows: true,
+        note: e.expires_in.map(rules::expires_in),
     }
 }
 
 /// The authenticator app with notifications: its activation QR code and details.
 fn authenticator_setup(e: &Enrollment) -> Setup {
-    let mut text: Vec<(String, String)> = e.manual.clone();
-    if let Some(p) = &e.qr_payload {
-        text.push(("Activation link".to_string(), p.expose().to_string()));
-    }
     Setup {
         scan: "In your authenticator app, add an account and scan this QR code:",
         by_hand: "In your authenticator app, add an account and enter these details:",
         qr: e.qr_payload.as_ref().map(|p| p.expose().to_string()),
-        text,
+        text: e.manual.clone(),
+        link: e
+            .qr_payload
+            .as_ref()
+            .map(|p| ("Activation link".to_string(), p.expose().to_string())),
+        code_follows: false,
+        note: None,
     }
 }
 

@@ -57,6 +57,11 @@ pub fn enrollment_polls(expires_in: Option<u64>) -> u32 {
     (lives.as_millis() / PUSH_POLL_EVERY.as_millis()).max(1) as u32
 }
 
+/// How long a new app's setup stays open, said under it.
+pub fn expires_in(secs: u64) -> String {
+    format!("This expires in {} minutes.", secs.div_ceil(60).max(1))
+}
+
 /// The prompt for a new method's code.
 pub const ENROLL_CODE_PROMPT: &str = "Enter the code (an empty line cancels):";
 
