@@ -117,3 +117,58 @@ fn a_user_adds_an_authenticator_app_on_an_80x24_terminal_and_scans_the_visible_q
     assert_eq!(exit, "0", "{text}");
     drop(rt);
 }
+
+/// Signs in to plain mode typing into the terminal, as a screen-reader user
+/// would, with `plain_echo_codes` set as given; returns the code typed.
+fn plain_sign_in(echo_codes: bool) -> (Pty, String, tokio::runtime::Runtime, World) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let world = rt.block_on(World::start_with(Settings::default()));
+    let uri = world.user_with_totp(USER);
+    let profile = std::fs::read_to_string(world.config_path()).unwrap();
+    world.write_config(&format!(
+        "[ui]\nplain_echo_codes = {echo_codes}\n\n{profile}"
+    ));
+    let mut p = in_pty(&world, "--plain");
+    p.wait_for("Username:", 30);
+    p.send(format!("{USER}\r").as_bytes());
+    p.wait_for("Password:", 10);
+    p.wait_for_echo(false, 10);
+    p.send(format!("{}\r", common::PASSWORD).as_bytes());
+    p.wait_for("Enter y or n:", 30);
+    p.send(b"n\r");
+    p.wait_for("Enter the code:", 10);
+    p.wait_for_echo(echo_codes, 10);
+    let code = common::totp_now(&uri);
+    p.send(format!("{code}\r").as_bytes());
+    p.wait_for("Signed in as", 30);
+    (p, code, rt, world)
+}
+
+#[test]
+fn in_plain_mode_a_typed_code_is_shown_so_a_screen_reader_says_it_but_the_password_never_is() {
+    let (mut p, code, rt, world) = plain_sign_in(true);
+    p.send(b"\x04");
+    let (exit, text) = p.finish();
+    assert_eq!(exit, "0", "{text}");
+    let typed = text
+        .split("Enter the code:")
+        .nth(1)
+        .and_then(|t| t.split("Verified.").next())
+        .unwrap();
+    assert_eq!(typed.trim(), code, "the code shows as typed:\n{text}");
+    assert!(!text.contains(common::PASSWORD), "{text}");
+    drop((rt, world));
+}
+
+#[test]
+fn with_plain_echo_codes_false_neither_the_code_nor_the_password_shows() {
+    let (mut p, code, rt, world) = plain_sign_in(false);
+    let screen = p.parser.screen().contents();
+    assert!(screen.contains("Verified."), "{screen}");
+    p.send(b"\x04");
+    let (exit, text) = p.finish();
+    assert_eq!(exit, "0", "{text}");
+    assert!(!text.contains(&code), "the code stays hidden:\n{text}");
+    assert!(!text.contains(common::PASSWORD), "{text}");
+    drop((rt, world));
+}

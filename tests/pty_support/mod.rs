@@ -15,6 +15,8 @@ pub struct Pty {
     pub raw: Vec<u8>,
     pub child: Box<dyn portable_pty::Child + Send + Sync>,
     pub dirs: tempfile::TempDir,
+    /// Kept for as long as the reader needs it, and to read the terminal's modes.
+    master: Box<dyn portable_pty::MasterPty + Send>,
 }
 
 impl Pty {
@@ -59,8 +61,6 @@ impl Pty {
                 }
             }
         });
-        // Keep the master alive as long as the reader needs it.
-        std::mem::forget(pair.master);
         let parser = vt100::Parser::new(
             NonZeroU16::new(24).unwrap(),
             NonZeroU16::new(80).unwrap(),
@@ -73,6 +73,7 @@ impl Pty {
             raw: Vec::new(),
             child,
             dirs,
+            master: pair.master,
         }
     }
 
@@ -114,6 +115,31 @@ impl Pty {
                 self.parser.screen().contents()
             );
             self.pump(Duration::from_millis(100));
+        }
+    }
+
+    /// Whether the terminal echoes what is typed now (its ECHO mode).
+    pub fn echoes(&self) -> bool {
+        let fd = self.master.as_raw_fd().expect("a unix pty");
+        let mut t = std::mem::MaybeUninit::<libc::termios>::zeroed();
+        // SAFETY: tcgetattr fills the termios it is given; fd is the open master.
+        assert_eq!(unsafe { libc::tcgetattr(fd, t.as_mut_ptr()) }, 0);
+        let t = unsafe { t.assume_init() };
+        t.c_lflag & libc::ECHO != 0
+    }
+
+    /// Waits until the program has set echo `on` or off (a hidden read turns it
+    /// off after its prompt shows): typing before that would be echoed.
+    pub fn wait_for_echo(&mut self, on: bool, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while self.echoes() != on {
+            assert!(
+                Instant::now() < deadline,
+                "echo stayed {}; screen:\n{}",
+                !on,
+                self.parser.screen().contents()
+            );
+            self.pump(Duration::from_millis(20));
         }
     }
 
