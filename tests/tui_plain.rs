@@ -882,3 +882,69 @@ async fn a_user_who_lost_their_phone_deletes_it_adds_a_new_app_and_reads_what_ch
         "the new code app, not the lost one: {kinds:?}"
     );
 }
+
+/// The number plain mode said to match, once the push was sent.
+fn number_said(said: &str) -> u32 {
+    line_starting(said, "Number to match: ")
+        .trim_start_matches("Number to match: ")
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_reader_user_hears_the_wait_for_approval_as_lines_approved_denied_and_timed_out() {
+    // The push waits 4 s here, so "timed out" comes without a long wait.
+    let world = World::start(Settings {
+        push_ttl: 4,
+        ..Settings::default()
+    })
+    .await;
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start(&world, state.path());
+    s.expect("Username:").await;
+    s.send(&world.demo.username);
+    s.expect("Password:").await;
+    s.send(&world.demo.password);
+    let choices = s.expect("Enter a number:").await;
+    s.send(&number_of(&choices, "Approve a request"));
+    s.expect("Enter y or n:").await;
+    s.send("n");
+
+    // Approved on the phone.
+    let sent = s.expect("Waiting for approval…\n").await;
+    world.phone().approve(number_said(&sent)).await.unwrap();
+    let said = s.expect("Signed in as").await;
+    assert!(
+        said.starts_with("Waiting for approval… approved\n"),
+        "{said}"
+    );
+
+    // Denied on the phone: the user is offered the other ways again.
+    let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "Sign out"));
+    let picker = s.expect("Enter a number:").await;
+    s.send(&number_of(&picker, &world.demo.username));
+    s.expect("Password:").await;
+    s.send(&world.demo.password);
+    let choices = s.expect("Enter a number:").await;
+    s.send(&number_of(&choices, "Approve a request"));
+    s.expect("Enter y or n:").await;
+    s.send("n");
+    s.expect("Waiting for approval…\n").await;
+    world.phone().deny().await.unwrap();
+    let said = s.expect("Enter a number:").await;
+    assert!(said.starts_with("Waiting for approval… denied\n"), "{said}");
+
+    // Not answered: timed out, and no line a second while it waited.
+    s.send(&number_of(&said, "Approve a request"));
+    s.expect("Waiting for approval…\n").await;
+    let said = s.expect("Waiting for approval… timed out\n").await;
+    let between: Vec<&str> = said.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        between,
+        ["Waiting for approval… timed out"],
+        "a 4-second wait passes no milestone, so nothing else is said"
+    );
+    s.expect("Sign in\n").await;
+    s.finish().await;
+}
