@@ -208,7 +208,11 @@ async fn in_the_plain_demo_the_simulated_phone_adds_the_authenticator_app_and_ap
         .await;
     assert!(asked.contains("Number to match: "), "{asked}");
     s.send("y");
-    s.expect("Added Authenticator app").await;
+    let added = s.expect("Added Authenticator app").await;
+    assert!(
+        added.contains("Waiting for approval…\nWaiting for approval… approved\n"),
+        "the test notification's wait and its outcome, as lines: {added}"
+    );
 
     // Signing in again: the push is approved on the same simulated phone.
     let home = s.expect("Enter a number:").await;

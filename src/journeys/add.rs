@@ -8,7 +8,7 @@
 //! server, so nothing is left half-added.
 
 use super::asker::{Asker, Setup};
-use super::rules;
+use super::rules::{self, Approval};
 use super::step_up;
 use crate::backend::{Backend, BackendError, Refusal};
 use crate::domain::{Ability, Capabilities, Enrollment, EnrollmentState, Method, MethodKind};
@@ -287,7 +287,12 @@ async fn wait_for_app<A: Asker>(
             return Ok(None);
         }
         match backend.verify_enrollment(enrollment, None).await {
-            Ok(EnrollmentState::Done(m)) => return Ok(Some(m)),
+            Ok(EnrollmentState::Done(m)) => {
+                if shown.is_some() {
+                    ask.say(&rules::approval(Approval::Approved))?;
+                }
+                return Ok(Some(m));
+            }
             Ok(EnrollmentState::Pending) => {}
             Ok(EnrollmentState::AwaitingApproval { number }) if shown != Some(number) => {
                 shown = Some(number);
@@ -298,9 +303,18 @@ async fn wait_for_app<A: Asker>(
                 if let (Some(phone), Some(n)) = (&phone, number) {
                     super::asker::approve_on(&**phone, ask, n).await?;
                 }
+                ask.say(rules::WAITING_FOR_APPROVAL)?;
             }
             Ok(EnrollmentState::AwaitingApproval { .. }) => {}
             Err(BackendError::Rejected { reason, message }) => {
+                let outcome = match reason {
+                    Refusal::PushDenied | Refusal::WrongNumber => Some(Approval::Denied),
+                    Refusal::Expired => Some(Approval::TimedOut),
+                    _ => None,
+                };
+                if let (Some(outcome), Some(_)) = (outcome, shown) {
+                    ask.say(&rules::approval(outcome))?;
+                }
                 let why = match reason {
                     Refusal::PushDenied => "the test notification was denied on the phone",
                     Refusal::WrongNumber => "the number entered on the phone did not match",
@@ -317,6 +331,9 @@ async fn wait_for_app<A: Asker>(
             return Ok(None);
         }
         tokio::time::sleep(rules::PUSH_POLL_EVERY).await;
+    }
+    if shown.is_some() {
+        ask.say(&rules::approval(Approval::TimedOut))?;
     }
     Err(BackendError::rejected(Refusal::Expired, rules::TEST_UNANSWERED).into())
 }
