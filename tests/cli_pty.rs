@@ -11,26 +11,34 @@ use secinfo::server::Settings;
 
 const USER: &str = "erin@contoso.test";
 
-/// A signed-in user of a real server, and a PTY running `secinfo ARGS` with
-/// that world's config, dirs and passphrase.
-fn signed_in_pty(world: &World, args: &str) -> Pty {
+/// A signed-in user of a real server, and a `cols`×`rows` PTY running
+/// `secinfo ARGS` with that world's config, dirs and passphrase.
+fn signed_in_pty(world: &World, args: &str, cols: u16, rows: u16) -> Pty {
     let uri = world.user_with_totp(USER);
     let login = world.login(USER, &uri);
     assert!(login.status.success(), "{}", common::text(&login.stderr));
-    in_pty(world, args)
+    in_pty_sized(world, args, cols, rows)
 }
 
 fn in_pty(world: &World, args: &str) -> Pty {
+    in_pty_sized(world, args, 80, 24)
+}
+
+fn in_pty_sized(world: &World, args: &str, cols: u16, rows: u16) -> Pty {
     let home = world.dir.path().display().to_string();
     let config = world.config_path().display().to_string();
     let args = format!("{args} --passphrase-from {}", world.pass_arg());
     let (data, state) = (format!("{home}/data"), format!("{home}/state"));
-    Pty::start(&[
-        ("SECINFO_CONFIG", &config),
-        ("SECINFO_ARGS", &args),
-        ("SECINFO_DATA_DIR", &data),
-        ("SECINFO_STATE_DIR", &state),
-    ])
+    Pty::start_sized(
+        &[
+            ("SECINFO_CONFIG", &config),
+            ("SECINFO_ARGS", &args),
+            ("SECINFO_DATA_DIR", &data),
+            ("SECINFO_STATE_DIR", &state),
+        ],
+        cols,
+        rows,
+    )
 }
 
 /// The rows of the visible screen, trimmed.
@@ -53,7 +61,7 @@ fn secret_of(uri: &str) -> String {
 fn a_user_adds_an_authenticator_app_on_an_80x24_terminal_and_scans_the_visible_qr() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let world = rt.block_on(World::start_with(Settings::default()));
-    let mut p = signed_in_pty(&world, "methods add totp");
+    let mut p = signed_in_pty(&world, "methods add totp", 80, 24);
     p.wait_for("Enter the code (an empty line cancels):", 30);
 
     // Everything at once on the visible screen: the code, the key, the prompt.
@@ -112,6 +120,26 @@ fn a_user_adds_an_authenticator_app_on_an_80x24_terminal_and_scans_the_visible_q
 
     // The code from the scanned QR saves the method on the server.
     p.send(format!("{}\r", common::totp_now(uri)).as_bytes());
+    p.wait_for("Added", 30);
+    let (exit, text) = p.finish();
+    assert_eq!(exit, "0", "{text}");
+    drop(rt);
+}
+
+#[test]
+fn below_80_columns_the_key_and_uri_come_first_then_a_qr_code_that_still_scans() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let world = rt.block_on(World::start_with(Settings::default()));
+    let mut p = signed_in_pty(&world, "methods add totp", 60, 50);
+    p.wait_for("Enter the code (an empty line cancels):", 30);
+    let screen = p.parser.screen().contents();
+    let key_at = screen.find("Secret key: ").expect("the key as text");
+    let uri_at = screen.find("URI: otpauth://").expect("the URI as text");
+    let qr_at = screen.find('█').expect("the QR code");
+    assert!(key_at < qr_at && uri_at < qr_at, "text first:\n{screen}");
+    let decoded = decode_screen(p.parser.screen());
+    assert_eq!(decoded.len(), 1, "{screen}");
+    p.send(format!("{}\r", common::totp_now(&decoded[0])).as_bytes());
     p.wait_for("Added", 30);
     let (exit, text) = p.finish();
     assert_eq!(exit, "0", "{text}");

@@ -1,4 +1,4 @@
-//! The real binary in a pseudo-terminal at 80×24, read back through a
+//! The real binary in a pseudo-terminal (80×24 unless said), read back through a
 //! terminal emulator (vt100): what a person would see.
 #![allow(dead_code)]
 
@@ -23,11 +23,16 @@ impl Pty {
     /// Runs secinfo under `sh`, which then prints the exit status and the tty settings.
     /// `SECINFO_ARGS` in `env` go on the command line.
     pub fn start(env: &[(&str, &str)]) -> Pty {
+        Self::start_sized(env, 80, 24)
+    }
+
+    /// `start` on a terminal of `cols`×`rows`.
+    pub fn start_sized(env: &[(&str, &str)], cols: u16, rows: u16) -> Pty {
         let dirs = tempfile::tempdir().unwrap();
         let pair = native_pty_system()
             .openpty(PtySize {
-                rows: 24,
-                cols: 80,
+                rows,
+                cols,
                 pixel_width: 0,
                 pixel_height: 0,
             })
@@ -62,8 +67,8 @@ impl Pty {
             }
         });
         let parser = vt100::Parser::new(
-            NonZeroU16::new(24).unwrap(),
-            NonZeroU16::new(80).unwrap(),
+            NonZeroU16::new(rows).unwrap(),
+            NonZeroU16::new(cols).unwrap(),
             0,
         );
         Pty {
