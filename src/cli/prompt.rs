@@ -225,11 +225,13 @@ fn beside(
 /// type instead, the link (or how to see it), the note.
 fn side_text(setup: &Setup, link_on_demand: bool, width: usize) -> Vec<String> {
     let mut lines = wrap(&format!("{}.", setup.scan.trim_end_matches(':')), width);
-    lines.push(String::new());
-    lines.extend(wrap(
-        "Can't scan the image? Enter this in the app instead:",
-        width,
-    ));
+    if !setup.text.is_empty() {
+        lines.push(String::new());
+        lines.extend(wrap(
+            "Can't scan the image? Enter this in the app instead:",
+            width,
+        ));
+    }
     let item = |lines: &mut Vec<String>, label: &str, value: &str| {
         lines.push(clean(&format!("{label}:")));
         lines.extend(
