@@ -887,6 +887,17 @@ async fn a_user_who_lost_their_phone_deletes_it_adds_a_new_app_and_reads_what_ch
     );
 }
 
+/// The password, then a push (not remembered), up to the waiting line: what was said.
+async fn password_then_push(s: &mut Session, world: &World) -> String {
+    s.expect("Password:").await;
+    s.send(&world.demo.password);
+    let choices = s.expect("Enter a number:").await;
+    s.send(&number_of(&choices, "Approve a request"));
+    s.expect("Enter y or n:").await;
+    s.send("n");
+    s.expect("Waiting for approval…\n").await
+}
+
 /// The number plain mode said to match, once the push was sent.
 fn number_said(said: &str) -> u32 {
     line_starting(said, "Number to match: ")
@@ -907,15 +918,9 @@ async fn a_screen_reader_user_hears_the_wait_for_approval_as_lines_approved_deni
     let mut s = Session::start(&world, state.path());
     s.expect("Username:").await;
     s.send(&world.demo.username);
-    s.expect("Password:").await;
-    s.send(&world.demo.password);
-    let choices = s.expect("Enter a number:").await;
-    s.send(&number_of(&choices, "Approve a request"));
-    s.expect("Enter y or n:").await;
-    s.send("n");
 
     // Approved on the phone.
-    let sent = s.expect("Waiting for approval…\n").await;
+    let sent = password_then_push(&mut s, &world).await;
     world.phone().approve(number_said(&sent)).await.unwrap();
     let said = s.expect("Signed in as").await;
     assert!(
@@ -928,13 +933,7 @@ async fn a_screen_reader_user_hears_the_wait_for_approval_as_lines_approved_deni
     s.send(&number_of(&home, "Sign out"));
     let picker = s.expect("Enter a number:").await;
     s.send(&number_of(&picker, &world.demo.username));
-    s.expect("Password:").await;
-    s.send(&world.demo.password);
-    let choices = s.expect("Enter a number:").await;
-    s.send(&number_of(&choices, "Approve a request"));
-    s.expect("Enter y or n:").await;
-    s.send("n");
-    s.expect("Waiting for approval…\n").await;
+    password_then_push(&mut s, &world).await;
     world.phone().deny().await.unwrap();
     let said = s.expect("Enter a number:").await;
     assert!(said.starts_with("Waiting for approval… denied\n"), "{said}");
