@@ -42,7 +42,7 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ui {
     #[serde(default)]
@@ -52,6 +52,24 @@ pub struct Ui {
     /// over SSH too) needs Shift held.
     #[serde(default)]
     pub mouse: bool,
+    /// In `--plain`, codes show as they are typed, so a screen reader says
+    /// them back (a password never does).
+    #[serde(default = "echo_codes")]
+    pub plain_echo_codes: bool,
+}
+
+fn echo_codes() -> bool {
+    true
+}
+
+impl Default for Ui {
+    fn default() -> Self {
+        Self {
+            theme: ThemeName::default(),
+            mouse: false,
+            plain_echo_codes: echo_codes(),
+        }
+    }
 }
 
 /// Which theme to draw with. Only the name lives here, where `app` and the CLI
@@ -364,6 +382,20 @@ mod tests {
         let c = parse(EXAMPLE).unwrap();
         assert!(!c.keys.is_empty());
         crate::app::keymap::Keymap::with_overrides(&c.key_overrides()).unwrap();
+    }
+
+    #[test]
+    fn plain_mode_echoes_codes_unless_told_not_to() {
+        assert!(parse("").unwrap().ui.plain_echo_codes);
+        assert!(
+            parse("[ui]\ntheme = \"mono\"\n")
+                .unwrap()
+                .ui
+                .plain_echo_codes
+        );
+        assert!(parse(EXAMPLE).unwrap().ui.plain_echo_codes);
+        let off = parse("[ui]\nplain_echo_codes = false\n").unwrap();
+        assert!(!off.ui.plain_echo_codes);
     }
 
     #[test]

@@ -28,9 +28,17 @@ pub enum Secrets {
     FromInput,
 }
 
-/// Plain mode on `input`/`output`; the password is read without echo when stdin is a terminal.
-pub async fn run(ctx: Context, input: impl BufRead, output: impl Write) -> anyhow::Result<()> {
-    run_with(ctx, input, output, Secrets::TerminalWhenPresent).await
+/// Plain mode on `input`/`output`; the password is read without echo when
+/// stdin is a terminal, and codes too unless `echo_codes` (the config's
+/// `plain_echo_codes`, default true: a screen reader says what was typed).
+pub async fn run(
+    ctx: Context,
+    input: impl BufRead,
+    output: impl Write,
+    echo_codes: bool,
+) -> anyhow::Result<()> {
+    let io = Io::new(input, output, Secrets::TerminalWhenPresent).echo_codes(echo_codes);
+    run_io(ctx, io).await
 }
 
 pub async fn run_with(
@@ -39,8 +47,11 @@ pub async fn run_with(
     output: impl Write,
     secrets: Secrets,
 ) -> anyhow::Result<()> {
+    run_io(ctx, Io::new(input, output, secrets)).await
+}
+
+async fn run_io<R: BufRead, W: Write>(ctx: Context, mut io: Io<R, W>) -> anyhow::Result<()> {
     let (state, deps, signed_in) = prepare(ctx);
-    let mut io = Io::new(input, output, secrets);
     io.phone = deps
         .demo
         .clone()

@@ -136,6 +136,9 @@ pub struct MfaSent {
     /// For codes: where it went, masked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_to: Option<String>,
+    /// For a push: how long it waits for an answer (s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
 }
 
 /// `POST /v1/auth/mfa`: answer the challenge (a code, or poll a push with `code: null`).

@@ -626,7 +626,11 @@ async fn in_a_terminal_the_colored_qr_scans_and_its_code_saves_the_method() {
     let decoded = term.scan();
     let contents = term.parser.screen().contents();
     assert_eq!(decoded.len(), 1, "{contents}");
-    let server_uri = line_after(&contents, "URI: ");
+    // Beside the code, the full URI waits until it is asked for.
+    assert!(!contents.contains("URI: "), "{contents}");
+    term.send(b"u\r");
+    term.wait_for("URI: ");
+    let server_uri = line_after(&term.parser.screen().contents(), "URI: ");
     let scanned = totp_rs::Totp::from_url_unchecked(&decoded[0]).unwrap();
     let chosen = totp_rs::Totp::from_url_unchecked(&server_uri).unwrap();
     assert_eq!(

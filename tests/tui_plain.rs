@@ -208,7 +208,11 @@ async fn in_the_plain_demo_the_simulated_phone_adds_the_authenticator_app_and_ap
         .await;
     assert!(asked.contains("Number to match: "), "{asked}");
     s.send("y");
-    s.expect("Added Authenticator app").await;
+    let added = s.expect("Added Authenticator app").await;
+    assert!(
+        added.contains("Waiting for approval…\nWaiting for approval… approved\n"),
+        "the test notification's wait and its outcome, as lines: {added}"
+    );
 
     // Signing in again: the push is approved on the same simulated phone.
     let home = s.expect("Enter a number:").await;
@@ -927,4 +931,69 @@ async fn a_screen_reader_user_revokes_dont_ask_again_then_deletes_a_lost_device(
     s.send(&number_of(&home, "Quit"));
     let all = s.finish().await;
     assert!(!all.contains('\u{1b}'), "no escape codes");
+}
+
+/// The password, then a push (not remembered), up to the waiting line: what was said.
+async fn password_then_push(s: &mut Session, world: &World) -> String {
+    s.expect("Password:").await;
+    s.send(&world.demo.password);
+    let choices = s.expect("Enter a number:").await;
+    s.send(&number_of(&choices, "Approve a request"));
+    s.expect("Enter y or n:").await;
+    s.send("n");
+    s.expect("Waiting for approval…\n").await
+}
+
+/// The number plain mode said to match, once the push was sent.
+fn number_said(said: &str) -> u32 {
+    line_starting(said, "Number to match: ")
+        .trim_start_matches("Number to match: ")
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screen_reader_user_hears_the_wait_for_approval_as_lines_approved_denied_and_timed_out() {
+    // The push waits 4 s here, so "timed out" comes without a long wait.
+    let world = World::start(Settings {
+        push_ttl: 4,
+        ..Settings::default()
+    })
+    .await;
+    let state = tempfile::tempdir().unwrap();
+    let mut s = Session::start(&world, state.path());
+    s.expect("Username:").await;
+    s.send(&world.demo.username);
+
+    // Approved on the phone.
+    let sent = password_then_push(&mut s, &world).await;
+    world.phone().approve(number_said(&sent)).await.unwrap();
+    let said = s.expect("Signed in as").await;
+    assert!(
+        said.starts_with("Waiting for approval… approved\n"),
+        "{said}"
+    );
+
+    // Denied on the phone: the user is offered the other ways again.
+    let home = s.expect("Enter a number:").await;
+    s.send(&number_of(&home, "Sign out"));
+    let picker = s.expect("Enter a number:").await;
+    s.send(&number_of(&picker, &world.demo.username));
+    password_then_push(&mut s, &world).await;
+    world.phone().deny().await.unwrap();
+    let said = s.expect("Enter a number:").await;
+    assert!(said.starts_with("Waiting for approval… denied\n"), "{said}");
+
+    // Not answered: timed out, and no line a second while it waited.
+    s.send(&number_of(&said, "Approve a request"));
+    s.expect("Waiting for approval…\n").await;
+    let said = s.expect("Waiting for approval… timed out\n").await;
+    let between: Vec<&str> = said.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        between,
+        ["Waiting for approval… timed out"],
+        "a 4-second wait passes no milestone, so nothing else is said"
+    );
+    s.expect("Sign in\n").await;
+    s.finish().await;
 }

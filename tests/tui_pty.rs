@@ -5,7 +5,7 @@
 mod common;
 mod pty_support;
 
-use pty_support::Pty;
+use pty_support::{Pty, decode_screen};
 use std::time::Duration;
 
 fn assert_cooked(stty: &str) {
@@ -127,62 +127,6 @@ fn no_color_means_no_color_codes_but_focus_still_shows() {
             "NO_COLOR output has a color code {sgr:?}"
         );
     }
-}
-
-/// The QR code as the terminal shows it: each cell's glyph and colors (reverse
-/// video honoured) back into pixels, read by a real QR decoder.
-fn decode_screen(screen: &vt100::Screen) -> Vec<String> {
-    const S: usize = 4;
-    let luma = |c: vt100::Color, fg: bool| match c {
-        vt100::Color::Idx(16) | vt100::Color::Idx(0) => 0u8,
-        vt100::Color::Idx(231) | vt100::Color::Idx(15) => 255,
-        vt100::Color::Rgb(r, g, b) => {
-            ((r as u32 * 299 + g as u32 * 587 + b as u32 * 114) / 1000) as u8
-        }
-        // The theme's own colors: light text on a dark background.
-        vt100::Color::Default => {
-            if fg {
-                255
-            } else {
-                0
-            }
-        }
-        _ => 128,
-    };
-    let (rows, cols) = screen.size();
-    let (rows, cols) = (rows.get(), cols.get());
-    let (w, h) = (cols as usize * S, rows as usize * 2 * S);
-    let mut px = vec![0u8; w * h];
-    for cy in 0..rows {
-        for cx in 0..cols {
-            let Some(c) = screen.cell(cy, cx) else {
-                continue;
-            };
-            let (mut fg, mut bg) = (luma(c.fgcolor(), true), luma(c.bgcolor(), false));
-            if c.inverse() {
-                std::mem::swap(&mut fg, &mut bg);
-            }
-            let (top, bottom) = match c.contents() {
-                "█" => (fg, fg),
-                "▀" => (fg, bg),
-                "▄" => (bg, fg),
-                " " | "" => (bg, bg),
-                _ => (128, 128),
-            };
-            for (half, v) in [(0, top), (1, bottom)] {
-                for dy in 0..S {
-                    let y = (cy as usize * 2 + half) * S + dy;
-                    let x = cx as usize * S;
-                    px[y * w + x..y * w + x + S].fill(v);
-                }
-            }
-        }
-    }
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px[y * w + x]);
-    img.detect_grids()
-        .into_iter()
-        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
-        .collect()
 }
 
 #[test]

@@ -57,6 +57,7 @@ fn user_signs_in_with_a_push_and_number_matching_and_ticks_dont_ask_again() {
             result: Ok(FactorStarted {
                 number: Some(42),
                 sent_to: None,
+                expires_in: None,
             }),
         },
     );
@@ -149,6 +150,7 @@ fn cancelling_a_push_returns_to_the_choice_and_a_late_approval_is_ignored() {
             result: Ok(FactorStarted {
                 number: Some(7),
                 sent_to: None,
+                expires_in: None,
             }),
         },
     );
@@ -339,6 +341,7 @@ fn the_demo_phone_approves_with_the_typed_number() {
             result: Ok(FactorStarted {
                 number: Some(42),
                 sent_to: None,
+                expires_in: None,
             }),
         },
     );
@@ -403,6 +406,7 @@ fn a_push_nobody_answers_stops_polling_and_says_so() {
             result: Ok(FactorStarted {
                 number: Some(7),
                 sent_to: None,
+                expires_in: None,
             }),
         },
     );

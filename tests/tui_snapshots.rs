@@ -230,6 +230,7 @@ fn verify_code_sent_by_email() {
             result: Ok(FactorStarted {
                 number: None,
                 sent_to: Some("a****@contoso.test".into()),
+                expires_in: None,
             }),
         },
     );
@@ -249,6 +250,7 @@ fn verify_push_waiting_with_number() {
             result: Ok(FactorStarted {
                 number: Some(42),
                 sent_to: None,
+                expires_in: None,
             }),
         },
     );
@@ -281,6 +283,7 @@ fn demo_banner_and_simulated_phone() {
             result: Ok(FactorStarted {
                 number: Some(42),
                 sent_to: None,
+                expires_in: None,
             }),
         },
     );

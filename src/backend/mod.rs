@@ -212,6 +212,8 @@ pub struct Challenge {
 pub struct FactorStarted {
     pub number: Option<u32>,
     pub sent_to: Option<String>,
+    /// For a push: how long it waits for an answer (s), where the provider says.
+    pub expires_in: Option<u64>,
 }
 
 /// General facts about the server.

@@ -400,6 +400,7 @@ impl Backend for NativeBackend {
         Ok(FactorStarted {
             number: sent.number,
             sent_to: sent.sent_to,
+            expires_in: sent.expires_in,
         })
     }
 

@@ -74,9 +74,10 @@ pub async fn open_app(g: &Global) -> Outcome {
         theme,
         signed_in,
     };
+    let echo_codes = ctx.config.as_ref().is_none_or(|c| c.ui.plain_echo_codes);
     let result = if plain {
         let stdin = std::io::stdin();
-        crate::plain::run(tui_ctx, stdin.lock(), std::io::stdout()).await
+        crate::plain::run(tui_ctx, stdin.lock(), std::io::stdout(), echo_codes).await
     } else {
         let mouse = ctx.config.as_ref().is_some_and(|c| c.ui.mouse);
         crate::tui::run(tui_ctx, mouse).await

@@ -5,7 +5,10 @@
 use super::{Failure, exit};
 use crate::journeys::Asker;
 use crate::journeys::asker::Setup;
-use crate::qr::{QrCode, QrPalette, ansi_lines, plain_lines};
+use crate::present::{clean, wrap};
+use crate::qr::{
+    MIN_QUIET_ZONE, QUIET_ZONE, QrCode, QrPalette, ansi_lines, ansi_lines_quiet, plain_lines,
+};
 use crate::secrets::SecretString;
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
@@ -69,6 +72,9 @@ pub struct Terminal {
     interrupted: Option<Arc<AtomicBool>>,
     /// `--plain`: no drawings, the QR code left out.
     plain: bool,
+    /// A setup's link left out beside its QR code: typing `u` at the code
+    /// prompt prints it.
+    held_link: Option<(String, String)>,
 }
 
 impl Terminal {
@@ -84,6 +90,7 @@ impl Terminal {
         Self {
             interrupted: Some(flag),
             plain,
+            held_link: None,
         }
     }
 
@@ -133,6 +140,20 @@ impl Terminal {
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
     }
 
+    /// The setup as text, then its QR code: below 80 columns, where the
+    /// two do not fit side by side, and without color.
+    fn text_then_qr(&self, setup: &Setup, qr: &str) {
+        println!("{}", setup.by_hand);
+        for (label, value) in setup.text.iter().chain(&setup.link) {
+            println!("{}", clean(&format!("{label}: {value}")));
+        }
+        println!("Or scan this QR code:");
+        self.print_qr(qr);
+        if let Some(note) = &setup.note {
+            println!("{note}");
+        }
+    }
+
     fn print_qr(&self, payload: &str) {
         match QrCode::new(payload) {
             Ok(code) => {
@@ -149,6 +170,95 @@ impl Terminal {
             Err(e) => eprintln!("The QR code cannot be drawn ({e}); use the text instead."),
         }
     }
+}
+
+/// Columns from which the CLI draws a QR code with its text beside it.
+const SIDE_BY_SIDE_FROM: u16 = 80;
+/// Spaces between the code and its text.
+const GAP: usize = 2;
+/// The narrowest text column drawn beside a code.
+const MIN_SIDE: u16 = 24;
+
+/// The setup as the QR code with its text beside it on a `cols`×`rows`
+/// terminal, keeping the last row for the prompt: the largest quiet zone (4
+/// down to 2) with which the code, the text and the prompt all show at once.
+/// `None` where they cannot (below 80 columns, or too few rows).
+fn beside(
+    code: &QrCode,
+    setup: &Setup,
+    link_on_demand: bool,
+    cols: u16,
+    rows: u16,
+) -> Option<Vec<String>> {
+    if cols < SIDE_BY_SIDE_FROM {
+        return None;
+    }
+    (MIN_QUIET_ZONE..=QUIET_ZONE).rev().find_map(|quiet| {
+        let (w, h) = code.size_for(quiet);
+        let side_w = cols
+            .checked_sub(w.saturating_add(GAP as u16))
+            .filter(|&s| s >= MIN_SIDE)?;
+        let side = side_text(setup, link_on_demand, usize::from(side_w));
+        let height = side.len().max(usize::from(h));
+        if height >= usize::from(rows) {
+            return None;
+        }
+        let qr = ansi_lines_quiet(code, quiet);
+        let blank = " ".repeat(usize::from(w));
+        Some(
+            (0..height)
+                .map(|i| {
+                    let left = qr.get(i).map_or(blank.as_str(), String::as_str);
+                    match side.get(i) {
+                        Some(text) if !text.is_empty() => {
+                            format!("{left}{:GAP$}{text}", "")
+                        }
+                        _ => left.to_string(),
+                    }
+                })
+                .collect(),
+        )
+    })
+}
+
+/// What goes beside the code, wrapped to `width`: what to do, the details to
+/// type instead, the link (or how to see it), the note.
+fn side_text(setup: &Setup, link_on_demand: bool, width: usize) -> Vec<String> {
+    let mut lines = wrap(&format!("{}.", setup.scan.trim_end_matches(':')), width);
+    if !setup.text.is_empty() {
+        lines.push(String::new());
+        lines.extend(wrap(
+            "Can't scan the image? Enter this in the app instead:",
+            width,
+        ));
+    }
+    let item = |lines: &mut Vec<String>, label: &str, value: &str| {
+        lines.push(clean(&format!("{label}:")));
+        lines.extend(
+            wrap(value, width.saturating_sub(2))
+                .into_iter()
+                .map(|l| format!("  {l}")),
+        );
+    };
+    for (label, value) in &setup.text {
+        item(&mut lines, label, value);
+    }
+    match &setup.link {
+        Some((label, _)) if link_on_demand => {
+            lines.push(String::new());
+            lines.extend(wrap(
+                &format!("To see the {label} as text, type u at the prompt."),
+                width,
+            ));
+        }
+        Some((label, value)) => item(&mut lines, label, value),
+        None => {}
+    }
+    if let Some(note) = &setup.note {
+        lines.push(String::new());
+        lines.extend(wrap(note, width));
+    }
+    lines
 }
 
 /// An answer that never came: what was missing, and how to give it.
@@ -201,43 +311,61 @@ impl Asker for Terminal {
     }
 
     fn code(&mut self, prompt: &str) -> Result<Option<SecretString>, Failure> {
-        if self.interrupted.is_some() {
-            return self.interruptible_secret(format!("{prompt} "));
+        loop {
+            let typed = if self.interrupted.is_some() {
+                self.interruptible_secret(format!("{prompt} "))?
+            } else {
+                Some(secret(&format!("{prompt} ")).ok_or_else(|| missing("no code given"))?)
+            };
+            match (&typed, &self.held_link) {
+                (Some(t), Some((label, value))) if t.expose().trim().eq_ignore_ascii_case("u") => {
+                    println!("{}", clean(&format!("{label}: {value}")));
+                }
+                _ => return Ok(typed),
+            }
         }
-        secret(&format!("{prompt} "))
-            .map(Some)
-            .ok_or_else(|| missing("no code given"))
     }
 
-    /// The text on stdout (it is what a person copies), the QR code beside
-    /// it: drawn first on a color terminal, after the text otherwise (a
-    /// screen reader or a script reads the text first), left out in --plain.
+    /// The text on stdout (it is what a person copies) and the QR code: on a
+    /// color terminal from 80 columns the code with the text beside it, sized
+    /// so that the code, the text and the prompt under them show at once
+    /// (a long link then waits for `u` at the code prompt); otherwise the
+    /// text first (a screen reader or a script reads it first), then the code;
+    /// in --plain the text only.
     fn setup(&mut self, setup: &Setup) -> Result<(), Failure> {
-        let text = || {
-            for (label, value) in &setup.text {
-                println!("{}", crate::present::clean(&format!("{label}: {value}")));
-            }
-        };
         match &setup.qr {
             Some(qr) if self.fancy() => {
-                println!("{}", setup.scan);
-                self.print_qr(qr);
-                println!("Can't scan the image? Enter this in the app instead:");
-                text();
+                let on_demand = setup.code_follows && setup.link.is_some();
+                let drawn = QrCode::new(qr).ok().and_then(|code| {
+                    let (cols, rows) = crossterm::terminal::size().ok()?;
+                    let code = code.palette(QrPalette::from_env());
+                    beside(&code, setup, on_demand, cols, rows)
+                });
+                match drawn {
+                    Some(lines) => {
+                        for line in lines {
+                            println!("{line}");
+                        }
+                        if on_demand {
+                            self.held_link = setup.link.clone();
+                        }
+                    }
+                    None => self.text_then_qr(setup, qr),
+                }
             }
-            Some(qr) if !self.plain => {
-                println!("{}", setup.by_hand);
-                text();
-                println!("Or scan this QR code:");
-                self.print_qr(qr);
-            }
+            Some(qr) if !self.plain => self.text_then_qr(setup, qr),
             _ => {
                 println!("{}", setup.by_hand);
-                text();
+                for (label, value) in setup.text.iter().chain(&setup.link) {
+                    println!("{}", clean(&format!("{label}: {value}")));
+                }
                 if setup.qr.is_some() {
                     println!(
                         "(The QR code is left out in --plain mode: type the details into the app.)"
                     );
+                }
+                if let Some(note) = &setup.note {
+                    println!("{note}");
                 }
             }
         }
@@ -279,5 +407,68 @@ impl Asker for Terminal {
             )));
         }
         Ok(line(&format!("Type {name} to confirm: ")).is_some_and(|a| a.trim() == name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new code app's setup as the journey gives it, for a 32-character secret.
+    fn totp_setup() -> Setup {
+        let secret = "AEMHC5XTZU4R3HCGOSMSGOPZUFIXW2MW";
+        let uri = format!(
+            "otpauth://totp/secinfo%20demo:erin%40contoso.test?secret={secret}&issuer=secinfo%20demo&algorithm=SHA1&digits=6&period=30"
+        );
+        Setup {
+            scan: "Scan this QR code with your authenticator app:",
+            by_hand: "In your authenticator app, choose to enter a setup key, and type this:",
+            qr: Some(crate::qr::short_otpauth(&uri)),
+            text: vec![("Secret key".into(), crate::present::grouped(secret))],
+            link: Some(("URI".into(), uri)),
+            code_follows: true,
+            note: Some("This expires in 10 minutes.".into()),
+        }
+    }
+
+    /// What a terminal shows of a line: escapes left out.
+    fn visible(line: &str) -> usize {
+        let mut n = 0;
+        let mut in_escape = false;
+        for c in line.chars() {
+            match (in_escape, c) {
+                (false, '\x1b') => in_escape = true,
+                (true, 'm') => in_escape = false,
+                (true, _) => {}
+                (false, _) => n += 1,
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn from_80_columns_the_code_and_its_text_leave_the_last_of_24_rows_for_the_prompt() {
+        let setup = totp_setup();
+        let code = QrCode::new(setup.qr.as_deref().unwrap()).unwrap();
+        let lines = beside(&code, &setup, true, 80, 24).expect("fits 80×24");
+        assert!(lines.len() <= 23, "{} rows", lines.len());
+        assert!(lines.iter().all(|l| visible(l) <= 80));
+        let text = lines.join("\n");
+        assert!(text.contains("  AEMH C5XT"), "{text}");
+        assert!(!text.contains("otpauth://"), "the URI waits for u: {text}");
+        assert!(text.contains("This expires in 10 minutes."), "{text}");
+        // Where the code does not follow, the link is shown beside it instead.
+        let shown = beside(&code, &setup, false, 120, 40).unwrap().join("\n");
+        assert!(shown.contains("otpauth://"), "{shown}");
+    }
+
+    #[test]
+    fn below_80_columns_or_too_few_rows_it_is_text_first_then_the_code() {
+        let setup = totp_setup();
+        let code = QrCode::new(setup.qr.as_deref().unwrap()).unwrap();
+        assert!(beside(&code, &setup, true, 79, 50).is_none());
+        let (_, tightest) = code.size_for(MIN_QUIET_ZONE);
+        assert!(beside(&code, &setup, true, 80, tightest).is_none());
+        assert!(beside(&code, &setup, true, 80, tightest + 1).is_some());
     }
 }

@@ -8,7 +8,7 @@
 //! server, so nothing is left half-added.
 
 use super::asker::{Asker, Setup};
-use super::rules;
+use super::rules::{self, Approval};
 use super::step_up;
 use crate::backend::{Backend, BackendError, Refusal};
 use crate::domain::{Ability, Capabilities, Enrollment, EnrollmentState, Method, MethodKind};
@@ -153,12 +153,6 @@ async fn finish<A: Asker>(
     match enrollment.kind {
         MethodKind::Totp => {
             ask.setup(&app_setup(enrollment))?;
-            if let Some(secs) = enrollment.expires_in {
-                ask.say(&format!(
-                    "This expires in {} minutes.",
-                    secs.div_ceil(60).max(1)
-                ))?;
-            }
             read_codes(backend, ask, enrollment).await
         }
         MethodKind::AuthenticatorPush => {
@@ -181,28 +175,33 @@ fn app_setup(e: &Enrollment) -> Setup {
     if let Some(secret) = &e.secret {
         text.push(("Secret key".to_string(), grouped(secret.expose())));
     }
-    if let Some(uri) = &e.qr_payload {
-        text.push(("URI".to_string(), uri.expose().to_string()));
-    }
     Setup {
         scan: "Scan this QR code with your authenticator app:",
         by_hand: "In your authenticator app, choose to enter a setup key, and type this:",
         qr: e.qr_payload.as_ref().map(|u| short_otpauth(u.expose())),
         text,
+        link: e
+            .qr_payload
+            .as_ref()
+            .map(|uri| ("URI".to_string(), uri.expose().to_string())),
+        code_follows: true,
+        note: e.expires_in.map(rules::expires_in),
     }
 }
 
 /// The authenticator app with notifications: its activation QR code and details.
 fn authenticator_setup(e: &Enrollment) -> Setup {
-    let mut text: Vec<(String, String)> = e.manual.clone();
-    if let Some(p) = &e.qr_payload {
-        text.push(("Activation link".to_string(), p.expose().to_string()));
-    }
     Setup {
         scan: "In your authenticator app, add an account and scan this QR code:",
         by_hand: "In your authenticator app, add an account and enter these details:",
         qr: e.qr_payload.as_ref().map(|p| p.expose().to_string()),
-        text,
+        text: e.manual.clone(),
+        link: e
+            .qr_payload
+            .as_ref()
+            .map(|p| ("Activation link".to_string(), p.expose().to_string())),
+        code_follows: false,
+        note: None,
     }
 }
 
@@ -288,7 +287,12 @@ async fn wait_for_app<A: Asker>(
             return Ok(None);
         }
         match backend.verify_enrollment(enrollment, None).await {
-            Ok(EnrollmentState::Done(m)) => return Ok(Some(m)),
+            Ok(EnrollmentState::Done(m)) => {
+                if shown.is_some() {
+                    ask.say(&rules::approval(Approval::Approved))?;
+                }
+                return Ok(Some(m));
+            }
             Ok(EnrollmentState::Pending) => {}
             Ok(EnrollmentState::AwaitingApproval { number }) if shown != Some(number) => {
                 shown = Some(number);
@@ -299,9 +303,18 @@ async fn wait_for_app<A: Asker>(
                 if let (Some(phone), Some(n)) = (&phone, number) {
                     super::asker::approve_on(&**phone, ask, n).await?;
                 }
+                ask.say(rules::WAITING_FOR_APPROVAL)?;
             }
             Ok(EnrollmentState::AwaitingApproval { .. }) => {}
             Err(BackendError::Rejected { reason, message }) => {
+                let outcome = match reason {
+                    Refusal::PushDenied | Refusal::WrongNumber => Some(Approval::Denied),
+                    Refusal::Expired => Some(Approval::TimedOut),
+                    _ => None,
+                };
+                if let (Some(outcome), Some(_)) = (outcome, shown) {
+                    ask.say(&rules::approval(outcome))?;
+                }
                 let why = match reason {
                     Refusal::PushDenied => "the test notification was denied on the phone",
                     Refusal::WrongNumber => "the number entered on the phone did not match",
@@ -318,6 +331,9 @@ async fn wait_for_app<A: Asker>(
             return Ok(None);
         }
         tokio::time::sleep(rules::PUSH_POLL_EVERY).await;
+    }
+    if shown.is_some() {
+        ask.say(&rules::approval(Approval::TimedOut))?;
     }
     Err(BackendError::rejected(Refusal::Expired, rules::TEST_UNANSWERED).into())
 }

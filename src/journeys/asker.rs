@@ -48,8 +48,11 @@ pub trait Asker {
     /// and always the same as text (screen readers, --plain, a second device).
     fn setup(&mut self, setup: &Setup) -> Result<(), Self::Error> {
         self.say(setup.by_hand)?;
-        for (label, value) in &setup.text {
+        for (label, value) in setup.text.iter().chain(&setup.link) {
             self.say(&format!("  {label}: {value}"))?;
+        }
+        if let Some(note) = &setup.note {
+            self.say(note)?;
         }
         Ok(())
     }
@@ -90,6 +93,13 @@ pub struct Setup {
     pub qr: Option<String>,
     /// Label and value, in the order to type them.
     pub text: Vec<(String, String)>,
+    /// The long one (the full URI, the activation link), after `text`: a
+    /// front end short of room may show it only when asked.
+    pub link: Option<(String, String)>,
+    /// Whether a code prompt follows (where "show the link" can be asked).
+    pub code_follows: bool,
+    /// Said last ("This expires in 10 minutes.").
+    pub note: Option<String>,
 }
 
 /// In the demo, offers to approve a notification on the simulated phone.

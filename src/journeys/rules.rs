@@ -16,6 +16,55 @@ pub fn push_polls() -> u32 {
     (PUSH_POLL_FOR.as_millis() / PUSH_POLL_EVERY.as_millis()) as u32
 }
 
+/// How long to wait for one push: as long as the provider says it lasts, at
+/// most `PUSH_POLL_FOR`.
+pub fn push_lasts(expires_in: Option<u64>) -> Duration {
+    expires_in.map_or(PUSH_POLL_FOR, |s| Duration::from_secs(s).min(PUSH_POLL_FOR))
+}
+
+/// Said once when a push starts to wait; its outcome follows as a line of its own.
+pub const WAITING_FOR_APPROVAL: &str = "Waiting for approval…";
+
+/// How a wait for approval ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approval {
+    Approved,
+    Denied,
+    TimedOut,
+}
+
+/// The outcome of a wait, as a line that reads on its own (a screen reader
+/// may say it long after the waiting line): "Waiting for approval… approved".
+pub fn approval(outcome: Approval) -> String {
+    let word = match outcome {
+        Approval::Approved => "approved",
+        Approval::Denied => "denied",
+        Approval::TimedOut => "timed out",
+    };
+    format!("{WAITING_FOR_APPROVAL} {word}")
+}
+
+/// A countdown's milestone, said as a line when the time left falls to it
+/// between two looks (`before`, then `now`): each whole minute ("4 minutes
+/// left", "1 minute left"), then "30 seconds left"; never one line a second,
+/// never the time the wait starts with. Where several passed at once, the last.
+pub fn time_left(before: Duration, now: Duration) -> Option<String> {
+    if now.is_zero() {
+        return None;
+    }
+    let secs = now.as_secs() + u64::from(now.subsec_nanos() > 0);
+    let milestone = if secs <= 30 {
+        30
+    } else {
+        secs.div_ceil(60) * 60
+    };
+    (Duration::from_secs(milestone) < before).then(|| match milestone {
+        30 => "30 seconds left".to_string(),
+        60 => "1 minute left".to_string(),
+        m => format!("{} minutes left", m / 60),
+    })
+}
+
 /// Wrong codes in a row before a front end stops asking (the server may lock sooner).
 pub const WRONG_CODES: u32 = 3;
 
@@ -55,6 +104,11 @@ pub fn try_again(message: &str) -> String {
 pub fn enrollment_polls(expires_in: Option<u64>) -> u32 {
     let lives = expires_in.map_or(PUSH_POLL_FOR, Duration::from_secs);
     (lives.as_millis() / PUSH_POLL_EVERY.as_millis()).max(1) as u32
+}
+
+/// How long a new app's setup stays open, said under it.
+pub fn expires_in(secs: u64) -> String {
+    format!("This expires in {} minutes.", secs.div_ceil(60).max(1))
 }
 
 /// The prompt for a new method's code.
@@ -186,6 +240,54 @@ pub fn open_in_browser(url: &str, code: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    /// The lines a countdown says when looked at every `step` from `lasts` down.
+    fn said(lasts: Duration, step: Duration) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut before = lasts;
+        let mut elapsed = Duration::ZERO;
+        while elapsed < lasts {
+            elapsed += step;
+            let now = lasts.saturating_sub(elapsed);
+            lines.extend(super::time_left(before, now));
+            before = now;
+        }
+        lines
+    }
+
+    #[test]
+    fn a_countdown_says_its_milestones_once_each_never_every_second() {
+        let second = Duration::from_secs(1);
+        assert_eq!(
+            said(Duration::from_secs(300), second),
+            [
+                "4 minutes left",
+                "3 minutes left",
+                "2 minutes left",
+                "1 minute left",
+                "30 seconds left"
+            ]
+        );
+        assert_eq!(
+            said(Duration::from_secs(120), Duration::from_millis(1300)),
+            ["1 minute left", "30 seconds left"]
+        );
+        // A look that comes late says the milestone it is at, once.
+        assert_eq!(
+            said(Duration::from_secs(100), Duration::from_secs(45)),
+            ["1 minute left", "30 seconds left"]
+        );
+        assert!(said(Duration::from_secs(20), second).is_empty());
+    }
+
+    #[test]
+    fn a_wait_lasts_what_the_provider_says_within_the_bound() {
+        assert_eq!(super::push_lasts(Some(120)), Duration::from_secs(120));
+        assert_eq!(super::push_lasts(Some(9_999)), super::PUSH_POLL_FOR);
+        assert_eq!(super::push_lasts(None), super::PUSH_POLL_FOR);
+    }
+
     #[test]
     fn a_wrong_code_is_said_once() {
         assert_eq!(

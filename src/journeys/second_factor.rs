@@ -5,10 +5,12 @@
 //! "r" sends a code again and "c" chooses another way.
 
 use super::asker::Asker;
-use super::rules;
+use super::rules::{self, Approval};
 use crate::backend::{Backend, BackendError, Challenge, Refusal, SignIn};
 use crate::domain::MethodKind;
 use crate::secrets::SecretString;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// "Don't ask again for N days on this computer".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +75,8 @@ pub async fn verify<A: Asker>(
             } else {
                 ask.say("Approve the sign-in request in your Authenticator app.")?;
             }
-            wait_for_push(backend, ask, &challenge, &option.method_id, remember).await?
+            let lasts = rules::push_lasts(started.expires_in);
+            wait_for_push(backend, ask, &challenge, &option.method_id, remember, lasts).await?
         } else {
             if let Some(to) = &started.sent_to {
                 ask.say(&format!("We sent a code to {to}."))?;
@@ -134,30 +137,53 @@ fn choose<A: Asker>(ask: &mut A, challenge: &Challenge) -> Result<Option<usize>,
     ask.choose("Choose how to confirm it is you:", &items, default)
 }
 
+/// Polls the push; says that it waits, the countdown's milestones (never
+/// a line a second) and how the wait ended, each as a line.
 async fn wait_for_push<A: Asker>(
     backend: &dyn Backend,
     ask: &mut A,
     challenge: &Challenge,
     method_id: &str,
     remember: bool,
+    lasts: Duration,
 ) -> Result<Step, A::Error> {
+    ask.say(rules::WAITING_FOR_APPROVAL)?;
+    let since = Instant::now();
+    let mut left = lasts;
     for _ in 0..rules::push_polls() {
         match backend
             .answer_factor(challenge, method_id, None, remember)
             .await
         {
-            Ok(SignIn::Pending) => tokio::time::sleep(rules::PUSH_POLL_EVERY).await,
-            Ok(done) => return Ok(Step::Done(done)),
-            Err(BackendError::Rejected { reason, message })
-                if matches!(reason, Refusal::PushDenied | Refusal::WrongNumber)
-                    && challenge.options.len() > 1 =>
-            {
-                ask.say(&format!("{message}."))?;
-                return Ok(Step::OtherWay);
+            Ok(SignIn::Pending) => {
+                let now = lasts.saturating_sub(since.elapsed());
+                if let Some(line) = rules::time_left(left, now) {
+                    ask.say(&line)?;
+                }
+                left = now;
+                tokio::time::sleep(rules::PUSH_POLL_EVERY).await;
+            }
+            Ok(done) => {
+                ask.say(&rules::approval(Approval::Approved))?;
+                return Ok(Step::Done(done));
+            }
+            Err(BackendError::Rejected { reason, message }) => {
+                let denied = matches!(reason, Refusal::PushDenied | Refusal::WrongNumber);
+                if denied {
+                    ask.say(&rules::approval(Approval::Denied))?;
+                } else if reason == Refusal::Expired {
+                    ask.say(&rules::approval(Approval::TimedOut))?;
+                }
+                if denied && challenge.options.len() > 1 {
+                    ask.say(&format!("{message}."))?;
+                    return Ok(Step::OtherWay);
+                }
+                return Err(BackendError::Rejected { reason, message }.into());
             }
             Err(e) => return Err(e.into()),
         }
     }
+    ask.say(&rules::approval(Approval::TimedOut))?;
     Err(BackendError::rejected(Refusal::Expired, rules::PUSH_UNANSWERED).into())
 }
 

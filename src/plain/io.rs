@@ -10,6 +10,8 @@ pub struct Io<R, W> {
     input: R,
     output: W,
     secrets: Secrets,
+    /// Codes show as they are typed (the config's `plain_echo_codes`).
+    echo_codes: bool,
     /// The demo's simulated phone, offered where a real one would approve.
     pub phone: Option<Arc<dyn SimulatedPhone>>,
 }
@@ -20,8 +22,23 @@ impl<R: BufRead, W: Write> Io<R, W> {
             input,
             output,
             secrets,
+            echo_codes: true,
             phone: None,
         }
+    }
+
+    /// Whether codes show as they are typed; a password never does.
+    pub fn echo_codes(mut self, on: bool) -> Self {
+        self.echo_codes = on;
+        self
+    }
+
+    /// A code: shown as it is typed when so configured, else as a secret.
+    pub fn ask_code(&mut self, prompt: &str) -> anyhow::Result<Option<SecretString>> {
+        if self.echo_codes {
+            return Ok(self.ask(prompt)?.map(|s| SecretString::new(s.trim())));
+        }
+        self.ask_secret(prompt)
     }
 
     /// A password or code: without echo on a terminal, never kept as a plain String.

@@ -60,7 +60,7 @@ impl<R: BufRead, W: Write> Asker for Io<R, W> {
     }
 
     fn code(&mut self, prompt: &str) -> anyhow::Result<Option<SecretString>> {
-        self.ask_secret(prompt)
+        self.ask_code(prompt)
     }
 
     fn text(&mut self, prompt: &str) -> anyhow::Result<Option<String>> {

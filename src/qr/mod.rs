@@ -8,7 +8,7 @@ mod otpauth;
 mod text;
 
 pub use otpauth::short_otpauth;
-pub use text::{ansi_lines, plain_lines};
+pub use text::{ansi_lines, ansi_lines_quiet, plain_lines};
 
 use qrcode::EcLevel;
 use std::sync::Arc;

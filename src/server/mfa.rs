@@ -228,6 +228,7 @@ pub fn send(
         return Ok(MfaSent {
             number: Some(number),
             sent_to: None,
+            expires_in: Some(settings.push_ttl),
         });
     }
     let Some(channel) = methods::code_channel(&m.kind) else {
@@ -235,6 +236,7 @@ pub fn send(
         return Ok(MfaSent {
             number: None,
             sent_to: None,
+            expires_in: None,
         });
     };
     let last: Option<i64> = conn
@@ -265,6 +267,7 @@ pub fn send(
     Ok(MfaSent {
         number: None,
         sent_to: Some(m.detail()),
+        expires_in: None,
     })
 }
 

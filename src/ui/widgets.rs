@@ -162,35 +162,8 @@ pub fn dialog(frame: &mut Frame, outer: Rect, w: u16, h: u16, title: &str, theme
     inner
 }
 
-/// Greedy word wrap to `width` columns (long words are cut).
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut out = Vec::new();
-    let mut line = String::new();
-    for word in clean(text).split(' ') {
-        let mut word = word.to_string();
-        while word.chars().count() > width {
-            if !line.is_empty() {
-                out.push(std::mem::take(&mut line));
-            }
-            let head: String = word.chars().take(width).collect();
-            word = word.chars().skip(width).collect();
-            out.push(head);
-        }
-        let need = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-        if need > width && !line.is_empty() {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(&word);
-    }
-    if !line.is_empty() || out.is_empty() {
-        out.push(line);
-    }
-    out
-}
+/// Greedy word wrap: the one rule, shared with the CLI.
+pub use crate::present::wrap;
 
 /// Wrapped text lines in one style; returns how many rows they used.
 pub fn para(frame: &mut Frame, area: Rect, texts: &[String], style: Style) -> u16 {

@@ -1,4 +1,4 @@
-//! The real binary in a pseudo-terminal at 80×24, read back through a
+//! The real binary in a pseudo-terminal (80×24 unless said), read back through a
 //! terminal emulator (vt100): what a person would see.
 #![allow(dead_code)]
 
@@ -15,17 +15,24 @@ pub struct Pty {
     pub raw: Vec<u8>,
     pub child: Box<dyn portable_pty::Child + Send + Sync>,
     pub dirs: tempfile::TempDir,
+    /// Kept for as long as the reader needs it, and to read the terminal's modes.
+    master: Box<dyn portable_pty::MasterPty + Send>,
 }
 
 impl Pty {
     /// Runs secinfo under `sh`, which then prints the exit status and the tty settings.
     /// `SECINFO_ARGS` in `env` go on the command line.
     pub fn start(env: &[(&str, &str)]) -> Pty {
+        Self::start_sized(env, 80, 24)
+    }
+
+    /// `start` on a terminal of `cols`×`rows`.
+    pub fn start_sized(env: &[(&str, &str)], cols: u16, rows: u16) -> Pty {
         let dirs = tempfile::tempdir().unwrap();
         let pair = native_pty_system()
             .openpty(PtySize {
-                rows: 24,
-                cols: 80,
+                rows,
+                cols,
                 pixel_width: 0,
                 pixel_height: 0,
             })
@@ -59,11 +66,9 @@ impl Pty {
                 }
             }
         });
-        // Keep the master alive as long as the reader needs it.
-        std::mem::forget(pair.master);
         let parser = vt100::Parser::new(
-            NonZeroU16::new(24).unwrap(),
-            NonZeroU16::new(80).unwrap(),
+            NonZeroU16::new(rows).unwrap(),
+            NonZeroU16::new(cols).unwrap(),
             0,
         );
         Pty {
@@ -73,6 +78,7 @@ impl Pty {
             raw: Vec::new(),
             child,
             dirs,
+            master: pair.master,
         }
     }
 
@@ -117,6 +123,31 @@ impl Pty {
         }
     }
 
+    /// Whether the terminal echoes what is typed now (its ECHO mode).
+    pub fn echoes(&self) -> bool {
+        let fd = self.master.as_raw_fd().expect("a unix pty");
+        let mut t = std::mem::MaybeUninit::<libc::termios>::zeroed();
+        // SAFETY: tcgetattr fills the termios it is given; fd is the open master.
+        assert_eq!(unsafe { libc::tcgetattr(fd, t.as_mut_ptr()) }, 0);
+        let t = unsafe { t.assume_init() };
+        t.c_lflag & libc::ECHO != 0
+    }
+
+    /// Waits until the program has set echo `on` or off (a hidden read turns it
+    /// off after its prompt shows): typing before that would be echoed.
+    pub fn wait_for_echo(&mut self, on: bool, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while self.echoes() != on {
+            assert!(
+                Instant::now() < deadline,
+                "echo stayed {}; screen:\n{}",
+                !on,
+                self.parser.screen().contents()
+            );
+            self.pump(Duration::from_millis(20));
+        }
+    }
+
     pub fn send(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).unwrap();
         self.writer.flush().unwrap();
@@ -138,4 +169,60 @@ impl Pty {
         );
         (exit, text)
     }
+}
+
+/// The QR code as the terminal shows it: each cell's glyph and colors (reverse
+/// video honoured) back into pixels, read by a real QR decoder.
+pub fn decode_screen(screen: &vt100::Screen) -> Vec<String> {
+    const S: usize = 4;
+    let luma = |c: vt100::Color, fg: bool| match c {
+        vt100::Color::Idx(16) | vt100::Color::Idx(0) => 0u8,
+        vt100::Color::Idx(231) | vt100::Color::Idx(15) => 255,
+        vt100::Color::Rgb(r, g, b) => {
+            ((r as u32 * 299 + g as u32 * 587 + b as u32 * 114) / 1000) as u8
+        }
+        // The theme's own colors: light text on a dark background.
+        vt100::Color::Default => {
+            if fg {
+                255
+            } else {
+                0
+            }
+        }
+        _ => 128,
+    };
+    let (rows, cols) = screen.size();
+    let (rows, cols) = (rows.get(), cols.get());
+    let (w, h) = (cols as usize * S, rows as usize * 2 * S);
+    let mut px = vec![0u8; w * h];
+    for cy in 0..rows {
+        for cx in 0..cols {
+            let Some(c) = screen.cell(cy, cx) else {
+                continue;
+            };
+            let (mut fg, mut bg) = (luma(c.fgcolor(), true), luma(c.bgcolor(), false));
+            if c.inverse() {
+                std::mem::swap(&mut fg, &mut bg);
+            }
+            let (top, bottom) = match c.contents() {
+                "█" => (fg, fg),
+                "▀" => (fg, bg),
+                "▄" => (bg, fg),
+                " " | "" => (bg, bg),
+                _ => (128, 128),
+            };
+            for (half, v) in [(0, top), (1, bottom)] {
+                for dy in 0..S {
+                    let y = (cy as usize * 2 + half) * S + dy;
+                    let x = cx as usize * S;
+                    px[y * w + x..y * w + x + S].fill(v);
+                }
+            }
+        }
+    }
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px[y * w + x]);
+    img.detect_grids()
+        .into_iter()
+        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
+        .collect()
 }
