@@ -327,8 +327,8 @@ async fn in_plain_mode_user_is_stepped_up_deletes_a_key_and_signs_out_everywhere
         .consented
         .insert("User.RevokeSessions.All".into());
     g.login().await;
-    // 3: Delete a sign-in method; 7: Passkey Red key; then 10: Sign out everywhere.
-    let input = "3\n7\ndelete\n10\nsign out everywhere\n";
+    // 3: Delete a sign-in method; 7: Passkey Red key; then 11: Sign out everywhere.
+    let input = "3\n7\ndelete\n11\nsign out everywhere\n";
     let out = g.secinfo(&["--plain"], input).await;
     let said = text(&out.stdout);
     assert!(said.contains("Your sign-in methods (13):"), "{said}");

@@ -32,7 +32,7 @@ pub const MIN_WIDTH: u16 = (2 + 2 + KIND_W + 12 + DATE_W) as u16;
 fn detail_width(width: u16) -> (usize, bool) {
     let actions = width >= ROOM_FOR_ACTIONS;
     let fixed = KIND_W + DATE_W + if actions { ACTIONS.len() } else { 0 };
-    (super::widgets::flexible(width, fixed, 12, 64), actions)
+    (super::widgets::flexible(width, fixed, 12, 100), actions)
 }
 
 pub fn render(
