@@ -42,6 +42,21 @@ pub fn on_device<'a>(device: &Device, methods: &'a [Method]) -> Vec<&'a Method> 
         .collect()
 }
 
+/// "Pixel 8 (Android): Authenticator app, Authenticator app (code)": a device
+/// as the journey lists it, with what goes if it is deleted.
+pub fn device_line(device: &Device, methods: &[Method]) -> String {
+    let on: Vec<String> = on_device(device, methods)
+        .into_iter()
+        .map(method_name)
+        .collect();
+    let on = if on.is_empty() {
+        "no sign-in methods".to_string()
+    } else {
+        on.join(", ")
+    };
+    format!("{} ({}): {on}", device.name, device.platform)
+}
+
 pub async fn run<A: Asker>(
     backend: &dyn Backend,
     keeper: &Keeper,
@@ -59,16 +74,7 @@ pub async fn run<A: Asker>(
     } else {
         ask.say("Your devices and the sign-in methods on each:")?;
         for d in &devices {
-            let on: Vec<String> = on_device(d, &methods)
-                .into_iter()
-                .map(method_name)
-                .collect();
-            let on = if on.is_empty() {
-                "no sign-in methods".to_string()
-            } else {
-                on.join(", ")
-            };
-            ask.say(&format!("  {} ({}): {on}", d.name, d.platform))?;
+            ask.say(&format!("  {}", device_line(d, &methods)))?;
         }
     }
 

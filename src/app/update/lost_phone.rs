@@ -12,8 +12,7 @@ use crate::app::state::{
     Change, Confirm, Loadable, LostPhone, LostStep, Menu, MenuChoice, MenuItem, Overlay, State,
     Tone,
 };
-use crate::domain::method_name;
-use crate::journeys::lost_phone::{Summary, on_device};
+use crate::journeys::lost_phone::{Summary, device_line};
 use crate::journeys::rules::{SIGN_OUT_EVERYWHERE_ENDS, lost_phone as words};
 
 /// From the home screen: read the devices (and methods, if not there yet).
@@ -59,21 +58,10 @@ pub(super) fn devices_loaded(state: &mut State) -> Vec<Effect> {
     let methods = state.methods.ready().cloned().unwrap_or_default();
     let mut items: Vec<MenuItem> = devices
         .iter()
-        .map(|d| {
-            let on: Vec<String> = on_device(d, &methods)
-                .into_iter()
-                .map(method_name)
-                .collect();
-            let on = if on.is_empty() {
-                "no sign-in methods".to_string()
-            } else {
-                on.join(", ")
-            };
-            MenuItem {
-                label: format!("{} ({}): {on}", d.name, d.platform),
-                disabled: None,
-                choice: MenuChoice::LostDevice(d.id.clone()),
-            }
+        .map(|d| MenuItem {
+            label: device_line(d, &methods),
+            disabled: None,
+            choice: MenuChoice::LostDevice(d.id.clone()),
         })
         .collect();
     items.push(MenuItem {
