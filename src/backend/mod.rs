@@ -25,6 +25,9 @@ pub enum BackendError {
     Unreachable { url: String, reason: String },
     #[error("the server did not answer within {0:?}")]
     Timeout(Duration),
+    /// The connection was reset or closed after the request went out, before an answer.
+    #[error("the connection to {url} was reset before the server answered")]
+    ConnectionLost { url: String },
     #[error("your sign-in has ended; sign in again")]
     SignInRequired,
     #[error("wrong username or password")]
@@ -52,6 +55,7 @@ impl BackendError {
         match self {
             Self::Unreachable { .. } => "unreachable",
             Self::Timeout(_) => "timeout",
+            Self::ConnectionLost { .. } => "connection_lost",
             Self::SignInRequired => "sign_in_required",
             Self::InvalidCredentials => "invalid_credentials",
             Self::Rejected { reason, .. } => reason.code(),
