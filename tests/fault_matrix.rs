@@ -19,7 +19,7 @@ mod graph_server;
 mod tui_support;
 
 use crossterm::event::KeyCode;
-use fault_proxy::{Fault, FaultProxy};
+use fault_proxy::{Fault, FaultProxy, Quiet};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use secinfo::accounts::KnownAccounts;
@@ -32,7 +32,6 @@ use secinfo::backend::native::NativeBackend;
 use secinfo::backend::privacyidea::PrivacyIdea;
 use secinfo::backend::{Backend, BackendError, SignIn};
 use secinfo::config::ThemeName;
-use secinfo::journeys::asker::Asker;
 use secinfo::secrets::SecretString;
 use secinfo::tui::{Context, prepare};
 use std::collections::VecDeque;
@@ -227,33 +226,6 @@ async fn every_fault(adapter: &str, proxy: &FaultProxy, path: &str, tui: &mut Tu
     println!("{}", report.join("\n"));
 }
 
-/// A linear front end that asks nothing: the browser step is approved by the server.
-struct Quiet;
-
-impl Asker for Quiet {
-    type Error = BackendError;
-    fn say(&mut self, _: &str) -> Result<(), BackendError> {
-        Ok(())
-    }
-    fn choose(
-        &mut self,
-        _: &str,
-        _: &[String],
-        d: Option<usize>,
-    ) -> Result<Option<usize>, BackendError> {
-        Ok(d)
-    }
-    fn code(&mut self, _: &str) -> Result<Option<SecretString>, BackendError> {
-        Ok(None)
-    }
-    fn yes(&mut self, _: &str) -> Result<bool, BackendError> {
-        Ok(false)
-    }
-    fn typed_name(&mut self, _: &str) -> Result<bool, BackendError> {
-        Ok(false)
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn every_fault_against_the_native_adapter_is_told_clearly_and_a_retry_succeeds() {
     let world = common::World::start().await;
@@ -324,7 +296,7 @@ async fn every_fault_against_the_graph_adapter_is_told_clearly_and_a_retry_succe
     let SignIn::Browser(step) = b.sign_in("", &SecretString::new("")).await.unwrap() else {
         panic!("Graph signs in in a browser")
     };
-    secinfo::journeys::browser::finish(&b, &mut Quiet, step)
+    secinfo::journeys::browser::finish(&b, &mut Quiet::default(), step)
         .await
         .unwrap();
     let mut tui = Tui::start(Arc::new(b), &proxy.url, dir.path()).await;

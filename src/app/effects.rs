@@ -7,6 +7,7 @@ use crate::app::state::{Change, ReqId};
 use crate::backend::{Backend, BackendError, BrowserStep, Challenge};
 use crate::domain::{Enrollment, MethodKind};
 pub use crate::journeys::asker::SimulatedPhone;
+use crate::journeys::outcome::{Check, Settled, settle};
 use crate::journeys::session::Keeper;
 use crate::protocol::OutboxMessage;
 use crate::secrets::SecretString;
@@ -182,6 +183,7 @@ impl Effect {
             Effect::Change { id, .. } => Action::Changed {
                 id: *id,
                 result: Err(e),
+                answer_lost: false,
             },
             Effect::BeginEnrollment { id, .. } | Effect::BeginPhoneChange { id, .. } => {
                 Action::EnrollmentBegun {
@@ -342,10 +344,20 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
             id,
             result: b.remembered_devices().await,
         }),
-        Effect::Change { id, change } => one(Action::Changed {
-            id,
-            result: apply(&*b, &change).await,
-        }),
+        Effect::Change { id, change } => {
+            // An answer lost on the way is settled by reading the account again, never by resending.
+            let sent = apply(&*b, &change).await;
+            let (result, answer_lost) = match settle(&*b, sent, &check(&change)).await {
+                Ok(Settled::Answered(said)) => (Ok(said), false),
+                Ok(Settled::AnswerLost) => (Ok(None), true),
+                Err(e) => (Err(e), false),
+            };
+            one(Action::Changed {
+                id,
+                result,
+                answer_lost,
+            })
+        }
         Effect::Keep {
             username,
             display_name,
@@ -453,6 +465,28 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
             id,
             result: b.generate_recovery_codes().await,
         }),
+    }
+}
+
+/// What reading the account again must show if `change` happened.
+fn check(change: &Change) -> Check {
+    match change.clone() {
+        Change::DeleteMethod { id, label, .. } => Check::MethodGone { id, label },
+        Change::SetDefault { id, name } => Check::MethodDefault { id, name },
+        Change::SetDefaultKind { kind, name } => Check::KindDefault { kind, name },
+        Change::DeleteDevice { id, name, .. } => Check::DeviceGone { id, name },
+        Change::RevokeSession { id, .. } => Check::SessionGone { id },
+        Change::ForgetDevice { id, .. } => Check::RememberedGone { id },
+        Change::SignOutEverywhere => Check::SignedOutEverywhere,
+        Change::RenameMethod { id, name } => Check::MethodNamed { id, name },
+        Change::RenameDevice { id, name } => Check::DeviceNamed { id, name },
+        Change::DeleteAppPassword { id, name } => Check::AppPasswordGone { id, name },
+        Change::ChangePassword { .. } => Check::Unknowable {
+            what: "the password change".into(),
+        },
+        Change::GenerateRecoveryCodes => Check::Unknowable {
+            what: "generating recovery codes".into(),
+        },
     }
 }
 

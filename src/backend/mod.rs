@@ -47,6 +47,10 @@ pub enum BackendError {
     Malformed(String),
     #[error("refused: {0}")]
     Insecure(String),
+    /// A change whose answer was lost, and reading the account again did not
+    /// show it done (`journeys::outcome`): the message says what is known.
+    #[error("{message}")]
+    Unconfirmed { message: String },
 }
 
 impl BackendError {
@@ -65,6 +69,7 @@ impl BackendError {
             Self::Server { .. } => "server_error",
             Self::Malformed(_) => "malformed_response",
             Self::Insecure(_) => "insecure",
+            Self::Unconfirmed { .. } => "unconfirmed",
         }
     }
 }

@@ -429,3 +429,36 @@ async fn write_answer(
     let _ = stream.shutdown().await;
     Ok(())
 }
+
+/// A linear front end that asks nothing and writes down what it is told; a
+/// typed name is given when `names` says so.
+#[derive(Default)]
+pub struct Quiet {
+    pub said: Vec<String>,
+    pub names: bool,
+}
+
+impl secinfo::journeys::asker::Asker for Quiet {
+    type Error = secinfo::backend::BackendError;
+    fn say(&mut self, line: &str) -> Result<(), Self::Error> {
+        self.said.push(line.to_string());
+        Ok(())
+    }
+    fn choose(
+        &mut self,
+        _: &str,
+        _: &[String],
+        d: Option<usize>,
+    ) -> Result<Option<usize>, Self::Error> {
+        Ok(d)
+    }
+    fn code(&mut self, _: &str) -> Result<Option<secinfo::secrets::SecretString>, Self::Error> {
+        Ok(None)
+    }
+    fn yes(&mut self, _: &str) -> Result<bool, Self::Error> {
+        Ok(true)
+    }
+    fn typed_name(&mut self, _: &str) -> Result<bool, Self::Error> {
+        Ok(self.names)
+    }
+}

@@ -38,6 +38,7 @@ pub(super) fn changed(
     state: &mut State,
     id: ReqId,
     result: Result<Option<String>, BackendError>,
+    answer_lost: bool,
 ) -> Vec<Effect> {
     let Some(flight) = state.change.clone().filter(|c| c.id == id) else {
         return Vec::new();
@@ -45,7 +46,7 @@ pub(super) fn changed(
     state.change = None;
     let change = flight.change;
     match result {
-        Ok(said) => done(state, change, said),
+        Ok(said) => done(state, change, said, answer_lost),
         Err(BackendError::StepUpRequired) => {
             note(
                 state,
@@ -115,7 +116,12 @@ pub(super) fn changed(
 }
 
 /// `new_default`: after deleting the default method, the id of the one that took its place.
-fn done(state: &mut State, change: Change, new_default: Option<String>) -> Vec<Effect> {
+fn done(
+    state: &mut State,
+    change: Change,
+    new_default: Option<String>,
+    answer_lost: bool,
+) -> Vec<Effect> {
     let (text, mut fx) = match &change {
         Change::DeleteMethod { label, .. } => {
             let successor = new_default.as_ref().and_then(|id| {
@@ -196,6 +202,11 @@ fn done(state: &mut State, change: Change, new_default: Option<String>) -> Vec<E
                 .map(|username| vec![Effect::ForgetCredentials { username }])
                 .unwrap_or_default();
         }
+    };
+    let text = if answer_lost {
+        format!("{} {text}", crate::journeys::outcome::ANSWER_LOST_BUT_DONE)
+    } else {
+        text
     };
     note(state, text, Tone::Success);
     if state.screen == Screen::Home {

@@ -150,7 +150,11 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Remembered { id, result } => {
             settled(state, |s| s.remembered.settle(id, result.clone()), &result)
         }
-        Action::Changed { id, result } => change::changed(state, id, result),
+        Action::Changed {
+            id,
+            result,
+            answer_lost,
+        } => change::changed(state, id, result, answer_lost),
         Action::SignedOut { id, result } => {
             if state.signing_out == Some(id) {
                 state.signing_out = None;
