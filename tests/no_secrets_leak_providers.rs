@@ -258,7 +258,17 @@ fn privacyidea_journeys_and_a_panic_leak_no_secret_at_trace() {
     j.run(&["login", "--username", "liam"], &format!("{password}\n"));
     j.run(&["status"], "");
     j.run(&["methods", "list", "--json"], "");
-    let made = j.run(&["app-passwords", "create", "Mail", "--service", "imap", "--json"], "");
+    let made = j.run(
+        &[
+            "app-passwords",
+            "create",
+            "Mail",
+            "--service",
+            "imap",
+            "--json",
+        ],
+        "",
+    );
     let made: serde_json::Value = serde_json::from_slice(&made.stdout).unwrap();
     let app_password = made["password"].as_str().unwrap().to_string();
     j.secret(&app_password, "the app password");

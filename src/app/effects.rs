@@ -92,9 +92,12 @@ pub enum Effect {
         id: ReqId,
         username: Option<String>,
     },
+    /// Approve the demo phone's request of `username` (the account signing
+    /// in or adding the phone) with `number`; never another account's.
     PhoneApprove {
         id: ReqId,
         number: u32,
+        username: Option<String>,
     },
     LoadOutbox {
         id: ReqId,
@@ -392,9 +395,13 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
             };
             one(Action::SignedOut { id, result })
         }
-        Effect::PhoneApprove { id, number } => {
+        Effect::PhoneApprove {
+            id,
+            number,
+            username,
+        } => {
             let result = match &deps.demo {
-                Some(d) => d.approve(number).await,
+                Some(d) => d.approve(username.as_deref(), number).await,
                 None => Err(no_demo()),
             };
             one(Action::PhoneApproved { id, result })
