@@ -828,6 +828,41 @@ async fn a_server_that_never_answers_times_out_and_says_so() {
 }
 
 #[tokio::test]
+async fn a_server_that_is_not_ready_is_said_so_without_echoing_its_reply() {
+    // A /healthz/ answer whose status is a hostile string, and more beside it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut conn, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf).await;
+            let body = r#"{"result":{"status":true,"value":{"status":"warming\u001b]0;TITLE\u0007","token":"eyJsecret.eyJpart"}},"versionnumber":"3.14"}"#;
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = conn.write_all(reply.as_bytes()).await;
+        }
+    });
+    let b = PrivacyIdea::new(
+        &format!("http://127.0.0.1:{port}"),
+        None,
+        None,
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let err = b.server_info().await.unwrap_err().to_string();
+    assert!(
+        err.contains("privacyIDEA is not ready: it says \"warming"),
+        "{err}"
+    );
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(!err.contains("eyJsecret"), "{err}");
+    server.abort();
+}
+
+#[tokio::test]
 async fn a_proxy_error_page_is_reported_not_misread() {
     // Something that is not privacyIDEA answers: an HTML 502 from a reverse proxy.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -226,13 +226,17 @@ impl Effect {
     }
 }
 
-/// The OSC 52 sequence that sets the terminal's clipboard to `text`.
-pub fn osc52(text: &str) -> String {
+/// The OSC 52 sequence that sets the terminal's clipboard to `text` (a
+/// password shown once, a secret): built in one buffer of the right size,
+/// wiped when dropped.
+pub fn osc52(text: &str) -> zeroize::Zeroizing<String> {
     use base64::Engine;
-    format!(
-        "\x1b]52;c;{}\x07",
-        base64::engine::general_purpose::STANDARD.encode(text.as_bytes())
-    )
+    let encoded = text.len().div_ceil(3) * 4;
+    let mut out = zeroize::Zeroizing::new(String::with_capacity(encoded + 8));
+    out.push_str("\x1b]52;c;");
+    base64::engine::general_purpose::STANDARD.encode_string(text.as_bytes(), &mut out);
+    out.push('\x07');
+    out
 }
 
 /// The demo's simulated phone and outbox, behind a trait so the TUI does not
