@@ -291,3 +291,41 @@ async fn the_cli_says_a_delete_whose_answer_was_lost_was_done() {
     );
     assert_eq!(a.proxy.seen("DELETE", &path), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_app_password_whose_answer_is_lost_is_found_and_said_unusable_not_made_twice() {
+    let a = account("kit@outcome.test").await;
+    a.proxy
+        .fail_once(Some("POST"), "/v1/me/app-passwords", Fault::Delay);
+    let err = app_passwords::create(&a.backend, &mut Quiet::default(), "Mail", None)
+        .await
+        .unwrap_err();
+    let BackendError::Unconfirmed { message } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        message.contains("shows app password Mail was made")
+            && message.contains("delete it and create another"),
+        "{message}"
+    );
+    assert_eq!(
+        a.proxy.seen("POST", "/v1/me/app-passwords"),
+        1,
+        "never resent"
+    );
+    let listed = a.backend.app_passwords().await.unwrap();
+    assert_eq!(listed.len(), 1, "made once: {listed:?}");
+
+    // Reset before it reaches the server: nothing was made, and it says so.
+    a.proxy
+        .fail_once(Some("POST"), "/v1/me/app-passwords", Fault::Reset);
+    let err = app_passwords::create(&a.backend, &mut Quiet::default(), "Calendar", None)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("shows no new app password Calendar: nothing changed"),
+        "{err}"
+    );
+    assert_eq!(a.backend.app_passwords().await.unwrap().len(), 1);
+}

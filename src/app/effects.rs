@@ -466,7 +466,8 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
         }
         Effect::CreateAppPassword { id, name, service } => one(Action::AppPasswordCreated {
             id,
-            result: b.create_app_password(&name, service.as_deref()).await,
+            result: crate::journeys::outcome::create_app_password(&*b, &name, service.as_deref())
+                .await,
         }),
         Effect::LoadRecoveryLeft { id } => one(Action::RecoveryLeft {
             id,

@@ -19,7 +19,8 @@ pub async fn create<A: Asker>(
     service: Option<&str>,
 ) -> Result<Option<(AppPassword, SecretString)>, A::Error> {
     let name = name.trim();
-    Ok(guarded(backend, ask, || backend.create_app_password(name, service)).await??)
+    let request = || super::outcome::create_app_password(backend, name, service);
+    Ok(guarded(backend, ask, request).await??)
 }
 
 /// Deletes the app password `id`, after asking unless `confirm` is `Given`.

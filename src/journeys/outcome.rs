@@ -5,7 +5,8 @@
 //! it through the journeys, the TUI through its effect runner.
 
 use crate::backend::{Backend, BackendError};
-use crate::domain::MethodKind;
+use crate::domain::{AppPassword, MethodKind};
+use crate::secrets::SecretString;
 
 /// What reading the account again must show if the change happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -206,4 +207,53 @@ fn what(check: &Check) -> String {
         Check::SignedOutEverywhere => "signing out everywhere".into(),
         Check::Unknowable { what } => what.clone(),
     }
+}
+
+/// Creates an app password. Its password comes only in the answer, so when
+/// the answer is lost the list is read again: a new one of that name means
+/// it was made but can never be shown (delete it and make another); none
+/// means nothing changed. Either way it is `Unconfirmed`, never resent.
+pub async fn create_app_password(
+    backend: &dyn Backend,
+    name: &str,
+    service: Option<&str>,
+) -> Result<(AppPassword, SecretString), BackendError> {
+    let before: Option<Vec<String>> = backend
+        .app_passwords()
+        .await
+        .ok()
+        .map(|list| list.into_iter().map(|a| a.id).collect());
+    let lost = match backend.create_app_password(name, service).await {
+        Err(e) if answer_lost(&e) => e,
+        other => return other,
+    };
+    tracing::info!(error = %lost, "a new app password's answer was lost; reading the list again");
+    let after = backend.app_passwords().await;
+    let message = match (before, after) {
+        (Some(before), Ok(after)) => {
+            let made = after
+                .iter()
+                .find(|a| a.name == name && !before.contains(&a.id));
+            match made {
+                Some(_) => format!(
+                    "{lost}, but reading your account again shows app password {name} was made; \
+                     its password came only in the lost answer and is never shown again: delete \
+                     it and create another"
+                ),
+                None => format!(
+                    "{lost}, and reading your account again shows no new app password {name}: \
+                     nothing changed. You can try again."
+                ),
+            }
+        }
+        (_, Err(again)) => format!(
+            "{lost}, and reading your account again failed too ({again}); check whether app \
+             password {name} was made before trying again"
+        ),
+        (None, Ok(_)) => format!(
+            "{lost}, and secinfo cannot tell whether app password {name} was made; check \
+             before trying again"
+        ),
+    };
+    Err(BackendError::Unconfirmed { message })
 }
