@@ -11,7 +11,7 @@
 //!   line; once the fault clears, the same command succeeds;
 //! - nothing panics (the CLI's stderr, and this process, which would abort the test).
 //!
-//! Client timeouts are short (2 s) so the delay fault costs little.
+//! Client timeouts are short (2 s; 4 s for privacyIDEA) so the delay fault costs little.
 
 mod common;
 mod fault_proxy;
@@ -41,7 +41,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tui_support::{MemoryStore, key};
 
+/// The client timeout: short, so the delay fault costs little.
 const TIMEOUT: Duration = Duration::from_secs(2);
+/// privacyIDEA (Python, sharing the machine with the whole test run) gets more.
+const PI_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// The TUI's state machine with its real effects, signed in already.
 struct Tui {
@@ -133,9 +136,17 @@ impl Cli {
 
 /// What the person must be told for each fault (a phrase of the message),
 /// and the CLI's documented exit code.
-fn expected(fault: Fault) -> (&'static str, u8) {
+fn expected(fault: Fault, timeout: Duration) -> (String, u8) {
+    let (phrase, exit) = expected_words(fault);
     match fault {
-        Fault::Delay => ("did not answer within 2s", 5),
+        Fault::Delay => (format!("did not answer within {timeout:?}"), exit),
+        _ => (phrase.to_string(), exit),
+    }
+}
+
+fn expected_words(fault: Fault) -> (&'static str, u8) {
+    match fault {
+        Fault::Delay => ("did not answer within", 5),
         Fault::Reset => ("was reset before the server answered", 5),
         Fault::Truncate => ("the reply broke off", 5),
         Fault::Status(429, Some(_)) => ("try again in 120 s", 7),
@@ -152,10 +163,18 @@ fn expected(fault: Fault) -> (&'static str, u8) {
 }
 
 /// One adapter under every fault: `path` names its list-methods request.
-async fn every_fault(adapter: &str, proxy: &FaultProxy, path: &str, tui: &mut Tui, cli: &Cli) {
+async fn every_fault(
+    adapter: &str,
+    proxy: &FaultProxy,
+    path: &str,
+    timeout: Duration,
+    tui: &mut Tui,
+    cli: &Cli,
+) {
     let mut report = Vec::new();
     for fault in Fault::all() {
-        let (phrase, exit) = expected(fault);
+        let (phrase, exit) = expected(fault, timeout);
+        let phrase = phrase.as_str();
         proxy.fail(Some("GET"), path, fault);
 
         // The CLI: the documented exit code and one clear line.
@@ -265,7 +284,7 @@ async fn every_fault_against_the_native_adapter_is_told_clearly_and_a_retry_succ
         .unwrap();
     let mut tui = Tui::start(Arc::new(b), &proxy.url, world.dir.path()).await;
 
-    every_fault("native", &proxy, "/v1/me/methods", &mut tui, &cli).await;
+    every_fault("native", &proxy, "/v1/me/methods", TIMEOUT, &mut tui, &cli).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -301,7 +320,15 @@ async fn every_fault_against_the_graph_adapter_is_told_clearly_and_a_retry_succe
         .unwrap();
     let mut tui = Tui::start(Arc::new(b), &proxy.url, dir.path()).await;
 
-    every_fault("graph", &proxy, "authentication/methods", &mut tui, &cli).await;
+    every_fault(
+        "graph",
+        &proxy,
+        "authentication/methods",
+        TIMEOUT,
+        &mut tui,
+        &cli,
+    )
+    .await;
 }
 
 /// The live privacyIDEA's address, from the environment or the file `scripts/privacyidea/up` wrote.
@@ -340,8 +367,9 @@ async fn every_fault_against_the_privacyidea_adapter_is_told_clearly_and_a_retry
         dir.path(),
         &format!(
             "[profiles.pi]\nbackend = \"privacyidea\"\nurl = \"{}\"\nrealm = \"{realm}\"\n\
-             secret_store = \"passphrase\"\ntimeout_secs = 2\n",
-            proxy.url
+             secret_store = \"passphrase\"\ntimeout_secs = {}\n",
+            proxy.url,
+            PI_TIMEOUT.as_secs()
         ),
     );
     let out = cli
@@ -349,7 +377,7 @@ async fn every_fault_against_the_privacyidea_adapter_is_told_clearly_and_a_retry
         .await;
     assert!(out.status.success(), "{}", common::text(&out.stderr));
 
-    let b = PrivacyIdea::new(&proxy.url, Some(realm), None, TIMEOUT).unwrap();
+    let b = PrivacyIdea::new(&proxy.url, Some(realm), None, PI_TIMEOUT).unwrap();
     let signed = b
         .sign_in("kate", &SecretString::new(password))
         .await
@@ -357,5 +385,5 @@ async fn every_fault_against_the_privacyidea_adapter_is_told_clearly_and_a_retry
     assert!(matches!(signed, SignIn::Done { .. }), "{signed:?}");
     let mut tui = Tui::start(Arc::new(b), &proxy.url, dir.path()).await;
 
-    every_fault("privacyIDEA", &proxy, "/token/", &mut tui, &cli).await;
+    every_fault("privacyIDEA", &proxy, "/token/", PI_TIMEOUT, &mut tui, &cli).await;
 }
