@@ -222,35 +222,9 @@ fn the_token_scans_find_a_jwt_and_a_graph_token_but_not_ordinary_words() {
     assert!(graph_tokens_in("format-1 at-x start-2").is_empty());
 }
 
-/// The live privacyIDEA's address, realm and the test users' password.
-fn privacyidea() -> (String, String, String) {
-    let file = std::env::var_os("PI_ENV_FILE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/privacyidea-run/env")
-        });
-    let mut vars: std::collections::HashMap<String, String> = std::fs::read_to_string(&file)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_string(), v.trim_matches('"').to_string()))
-        .collect();
-    for (k, v) in std::env::vars().filter(|(k, _)| k.starts_with("PI_")) {
-        vars.insert(k, v);
-    }
-    let get = |k: &str| {
-        vars.get(k).cloned().unwrap_or_else(|| {
-            panic!(
-                "{k} is not set: start privacyIDEA (./scripts/test does, or scripts/privacyidea/up)"
-            )
-        })
-    };
-    (get("PI_URL"), get("PI_REALM"), get("PI_PASSWORD"))
-}
-
 #[test]
 fn privacyidea_journeys_and_a_panic_leak_no_secret_at_trace() {
-    let (url, realm, password) = privacyidea();
+    let (url, realm, password) = common::privacyidea_env();
     let mut j = Journey::new(&format!(
         "[profiles.pi]\nbackend = \"privacyidea\"\nurl = \"{url}\"\nrealm = \"{realm}\"\nsecret_store = \"passphrase\"\n"
     ));

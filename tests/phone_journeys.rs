@@ -1,6 +1,7 @@
 //! The simulated authenticator phone against the real reference server:
 //! activation with its own key, approvals across accounts, and "Remove account".
 
+mod common;
 mod server_support;
 
 use secinfo::phone::{Phone, PhoneError, Pick};
@@ -92,28 +93,11 @@ async fn a_new_phone_activates_and_approves_bobs_sign_in() {
 
 /// The `secinfo` binary for this phone's directory (no config, its own dirs).
 fn phone_cli(w: &World, args: &[&str], stdin: &str) -> std::process::Output {
-    use std::io::Write;
     let dir = w.phone_dir.display().to_string();
     let mut all = vec!["phone", "--dir", dir.as_str()];
     all.extend(args);
     let home = w.dir.path();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_secinfo"))
-        .args(&all)
-        .env("SECINFO_CONFIG", home.join("none.toml"))
-        .env("SECINFO_DATA_DIR", home.join("cli-data"))
-        .env("SECINFO_STATE_DIR", home.join("cli-state"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    common::run_secinfo(home, &home.join("none.toml"), &all, stdin)
 }
 
 #[tokio::test(flavor = "multi_thread")]
