@@ -389,7 +389,7 @@ pub struct ActivateResponse {
 }
 
 /// A sign-in waiting for approval. The number to match is never revealed here.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PendingPush {
     pub push_id: String,
     pub username: String,

@@ -73,12 +73,17 @@ struct DemoPanel {
 
 #[async_trait]
 impl SimulatedPhone for DemoPanel {
-    async fn approve(&self, number: u32) -> Result<(), String> {
+    async fn approve(&self, username: Option<&str>, number: u32) -> Result<(), String> {
         let phone = crate::phone::Phone::open(&self.phone).map_err(|e| e.to_string())?;
+        let pick = crate::phone::Pick {
+            push_id: None,
+            username,
+        };
         phone
             .with_server_url(&self.server_url)
-            .approve(number)
+            .answer(pick, Some(number))
             .await
+            .map(drop)
             .map_err(|e| e.to_string())
     }
     async fn activate(&self, payload: &str) -> Result<String, String> {

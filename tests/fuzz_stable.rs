@@ -157,6 +157,11 @@ fn the_privacyidea_adapter_reads_any_reply_without_panicking_or_quoting_it() {
 }
 
 #[test]
+fn the_graph_adapter_reads_any_reply_without_panicking_or_quoting_it() {
+    run("graph_replies", 20_000);
+}
+
+#[test]
 fn the_server_answers_any_request_on_any_route_without_a_5xx() {
     run("server_requests", 1_500);
 }

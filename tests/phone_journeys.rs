@@ -1,9 +1,10 @@
 //! The simulated authenticator phone against the real reference server:
 //! activation with its own key, approvals across accounts, and "Remove account".
 
+mod common;
 mod server_support;
 
-use secinfo::phone::{Phone, PhoneError};
+use secinfo::phone::{Phone, PhoneError, Pick};
 use secinfo::protocol::*;
 use secinfo::server::admin;
 use server_support::World;
@@ -90,8 +91,17 @@ async fn a_new_phone_activates_and_approves_bobs_sign_in() {
     ));
 }
 
-#[tokio::test]
-async fn one_phone_with_two_accounts_answers_the_newest_request() {
+/// The `secinfo` binary for this phone's directory (no config, its own dirs).
+fn phone_cli(w: &World, args: &[&str], stdin: &str) -> std::process::Output {
+    let dir = w.phone_dir.display().to_string();
+    let mut all = vec!["phone", "--dir", dir.as_str()];
+    all.extend(args);
+    let home = w.dir.path();
+    common::run_secinfo(home, &home.join("none.toml"), &all, stdin)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_phone_with_two_accounts_asks_which_request_and_never_guesses() {
     let w = World::default().await;
     let mut phone = w.phone();
     let link = admin::new_activation(&w.db, "bob@contoso.test", &w.server.url).unwrap();
@@ -124,14 +134,80 @@ async fn one_phone_with_two_accounts_answers_the_newest_request() {
         .ok::<MfaSent>();
 
     let pending = phone.pending().await.unwrap();
-    let users: Vec<&str> = pending.iter().map(|p| p.username.as_str()).collect();
+    let mut users: Vec<&str> = pending.iter().map(|p| p.username.as_str()).collect();
+    users.sort();
     assert_eq!(users, ["alice@contoso.test", "bob@contoso.test"]);
-    phone.deny().await.unwrap();
+
+    // Two are waiting: "approve" and "deny" without saying which answer nothing.
+    let Err(PhoneError::SeveralPending(listed)) = phone.approve(alice_number).await else {
+        panic!("the phone guessed")
+    };
+    assert_eq!(listed, pending);
+    assert!(matches!(
+        phone.deny().await,
+        Err(PhoneError::SeveralPending(_))
+    ));
+    // The CLI with --no-input and no choice: a usage error that lists them; nothing answered.
+    let out = tokio::task::block_in_place(|| {
+        phone_cli(
+            &w,
+            &[
+                "--no-input",
+                "approve",
+                "--number",
+                &alice_number.to_string(),
+            ],
+            "",
+        )
+    });
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("2 sign-ins are waiting")
+            && err.contains(". alice@contoso.test from Unknown app (127.0.0.1) at")
+            && err.contains(". bob@contoso.test from Unknown app (127.0.0.1) at")
+            && err.contains(&pending[1].push_id)
+            && err.contains(&pending[0].push_id)
+            && err.contains("give --id ID"),
+        "{err}"
+    );
+    assert_eq!(
+        phone.pending().await.unwrap(),
+        pending,
+        "nothing was answered"
+    );
+
+    // Bob's request, by its id, is denied; then alice's is the only one, and its
+    // approval (chosen from the list the CLI shows) says whose it was.
+    let bob_id = pending
+        .iter()
+        .find(|p| p.username == "bob@contoso.test")
+        .unwrap()
+        .push_id
+        .clone();
+    let pick = Pick {
+        push_id: Some(&bob_id),
+        username: None,
+    };
+    let denied = phone.answer(pick, None).await.unwrap();
+    assert_eq!(denied.username, "bob@contoso.test");
     assert_eq!(
         w.answer(&bob_ch, &bob_push, None, false, None).await.code(),
         codes::PUSH_DENIED
     );
-    phone.approve(alice_number).await.unwrap();
+    let out = tokio::task::block_in_place(|| {
+        phone_cli(&w, &["approve", "--number", &alice_number.to_string()], "")
+    });
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("Approved the sign-in of alice@contoso.test from Unknown app (127.0.0.1)"),
+        "{said}"
+    );
     assert!(matches!(
         w.answer(&alice_ch, &alice_push, None, false, None)
             .await
@@ -142,6 +218,52 @@ async fn one_phone_with_two_accounts_answers_the_newest_request() {
         phone.approve(alice_number).await,
         Err(PhoneError::NothingPending)
     ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_two_requests_waiting_the_phone_cli_takes_the_one_chosen() {
+    let w = World::default().await;
+    let first = w.alice_challenge("laptop").await;
+    let push = World::method(&first, "authenticator_push")
+        .method_id
+        .clone();
+    w.send_factor(&first, &push, None).await.ok::<MfaSent>();
+    let first_id = w.phone().pending().await.unwrap()[0].push_id.clone();
+    let second = w.alice_challenge("desk").await;
+    let number = w
+        .send_factor(&second, &push, None)
+        .await
+        .ok::<MfaSent>()
+        .number
+        .unwrap();
+    // Asked which, the person picks the second sign-in where the list shows it.
+    let listed = w.phone().pending().await.unwrap();
+    let at = listed.iter().position(|p| p.push_id != first_id).unwrap() + 1;
+    let out = tokio::task::block_in_place(|| {
+        phone_cli(
+            &w,
+            &["approve", "--number", &number.to_string()],
+            &format!("{at}\n"),
+        )
+    });
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("Which one? Enter 1-2:"), "{err}");
+    assert!(matches!(
+        w.answer(&second, &push, None, false, None).await.ok(),
+        AuthResult::SignedIn(_)
+    ));
+    assert!(
+        matches!(
+            w.answer(&first, &push, None, false, None).await.ok(),
+            AuthResult::Pending
+        ),
+        "the other request was left alone"
+    );
+    // An id that is not waiting is refused, not taken as "the other one".
+    let out = tokio::task::block_in_place(|| phone_cli(&w, &["deny", "--id", "push_nope"], ""));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no sign-in push_nope is waiting"));
 }
 
 #[tokio::test]
@@ -281,5 +403,38 @@ async fn the_simulated_phone_signs_each_request_with_a_fresh_nonce_so_none_can_b
     assert_eq!(
         held, 1,
         "the server now refuses this device's requests without one"
+    );
+}
+
+#[tokio::test]
+async fn the_phone_keeps_its_keys_only_for_a_server_on_this_computer() {
+    // Its key and codes are plain files: a link to any other server is refused
+    // before anything is sent or stored.
+    let w = World::default().await;
+    let dir = w.dir.path().join("careful-phone");
+    let mut phone = Phone::open(&dir).unwrap();
+    let link = "secinfo://activate?code=ABC123&url=https%3A%2F%2Fidp.example.com";
+    let err = phone.activate(link, "Phone").await.unwrap_err();
+    assert!(matches!(err, PhoneError::NotLoopback(_)), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("only works with a server on this computer"),
+        "{err}"
+    );
+    assert!(phone.accounts().is_empty());
+    // An account stored before (or by hand) for another server is not answered for.
+    let phone = w.phone().with_server_url("https://idp.example.com");
+    assert!(matches!(
+        phone.pending().await,
+        Err(PhoneError::NotLoopback(_))
+    ));
+    let mut phone = w.phone();
+    assert!(matches!(
+        phone.set_server_url("https://idp.example.com"),
+        Err(PhoneError::NotLoopback(_))
+    ));
+    assert!(
+        w.phone().pending().await.is_ok(),
+        "nothing of it was stored"
     );
 }

@@ -827,22 +827,27 @@ async fn a_server_that_never_answers_times_out_and_says_so() {
     held.abort();
 }
 
-#[tokio::test]
-async fn a_proxy_error_page_is_reported_not_misread() {
-    // Something that is not privacyIDEA answers: an HTML 502 from a reverse proxy.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let proxy = tokio::spawn(async move {
+/// Something on loopback that answers every request with `status` and `body`
+/// (it is not privacyIDEA), and an adapter pointed at it.
+fn answering_every_request(
+    status: &str,
+    content_type: &str,
+    body: &'static str,
+) -> (PrivacyIdea, tokio::task::JoinHandle<()>) {
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    std_listener.set_nonblocking(true).unwrap();
+    let port = std_listener.local_addr().unwrap().port();
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let server = tokio::spawn(async move {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
         while let Ok((mut conn, _)) = listener.accept().await {
             let mut buf = [0u8; 4096];
             let _ = conn.read(&mut buf).await;
-            let body = "<html><body>502 Bad Gateway</body></html>";
-            let reply = format!(
-                "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = conn.write_all(reply.as_bytes()).await;
+            let _ = conn.write_all(format!("{head}{body}").as_bytes()).await;
         }
     });
     let b = PrivacyIdea::new(
@@ -852,6 +857,35 @@ async fn a_proxy_error_page_is_reported_not_misread() {
         Duration::from_secs(5),
     )
     .unwrap();
+    (b, server)
+}
+
+#[tokio::test]
+async fn a_server_that_is_not_ready_is_said_so_without_echoing_its_reply() {
+    // A /healthz/ answer whose status is a hostile string, and more beside it.
+    let (b, server) = answering_every_request(
+        "200 OK",
+        "application/json",
+        r#"{"result":{"status":true,"value":{"status":"warming\u001b]0;TITLE\u0007","token":"eyJsecret.eyJpart"}},"versionnumber":"3.14"}"#,
+    );
+    let err = b.server_info().await.unwrap_err().to_string();
+    assert!(
+        err.contains("privacyIDEA is not ready: it says \"warming"),
+        "{err}"
+    );
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(!err.contains("eyJsecret"), "{err}");
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_proxy_error_page_is_reported_not_misread() {
+    // Something that is not privacyIDEA answers: an HTML 502 from a reverse proxy.
+    let (b, proxy) = answering_every_request(
+        "502 Bad Gateway",
+        "text/html",
+        "<html><body>502 Bad Gateway</body></html>",
+    );
     let err = b
         .sign_in("alice", &SecretString::new("pw"))
         .await

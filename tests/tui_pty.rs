@@ -162,7 +162,7 @@ fn user_adds_an_authenticator_app_by_scanning_the_qr_code_the_real_binary_draws(
     p.wait_for("Copied the setup link", 10);
     let osc = secinfo::app::effects::osc52(&uri);
     assert!(
-        String::from_utf8_lossy(&p.raw).contains(&osc),
+        String::from_utf8_lossy(&p.raw).contains(osc.as_str()),
         "OSC 52 with the URI was written"
     );
     let totp = totp_rs::Totp::from_url_unchecked(&uri).unwrap();

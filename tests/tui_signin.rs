@@ -326,7 +326,7 @@ fn the_account_picker_restores_a_kept_sign_in_or_asks_for_the_password() {
 }
 
 #[test]
-fn the_demo_phone_approves_with_the_typed_number() {
+fn the_demo_phone_approves_the_request_of_the_account_signing_in_with_the_typed_number() {
     let (mut s, id) = at_factor_screen(Some("m1"));
     s.demo = Some(DemoInfo {
         username: "alice@contoso.test".into(),
@@ -349,8 +349,9 @@ fn the_demo_phone_approves_with_the_typed_number() {
     assert!(matches!(s.overlay, Some(Overlay::Phone(_))));
     type_text(&mut s, "4x2");
     let fx = press(&mut s, KeyCode::Enter);
+    // The panel knows whose sign-in it approves: never another account's request.
     assert!(
-        matches!(fx.as_slice(), [Effect::PhoneApprove { number: 42, .. }]),
+        matches!(fx.as_slice(), [Effect::PhoneApprove { number: 42, username: Some(u), .. }] if u == "alice@contoso.test"),
         "{fx:?}"
     );
 }

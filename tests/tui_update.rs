@@ -222,6 +222,32 @@ fn ch_key(c: char) -> Action {
 }
 
 #[test]
+fn a_delete_whose_answer_was_lost_but_is_done_says_both() {
+    let mut s = home();
+    let fx = delete_phone(&mut s);
+    let fx = update(
+        &mut s,
+        Action::Changed {
+            answer_lost: true,
+            id: id_of(&fx[0]),
+            result: Ok(None),
+        },
+    );
+    let text = &s.notice.as_ref().unwrap().text;
+    assert_eq!(
+        text,
+        &format!(
+            "{} Deleted Phone +1 XXXXXXXX23.",
+            secinfo::journeys::outcome::ANSWER_LOST_BUT_DONE
+        )
+    );
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::LoadMethods { .. })),
+        "the list is read again: {fx:?}"
+    );
+}
+
+#[test]
 fn deleting_the_last_method_needs_its_name_typed() {
     let mut s = home();
     let fx = delete_phone(&mut s);
@@ -232,6 +258,7 @@ fn deleting_the_last_method_needs_its_name_typed() {
     update(
         &mut s,
         Action::Changed {
+            answer_lost: false,
             id: id_of(&fx[0]),
             result: Err(refused),
         },
@@ -287,6 +314,7 @@ fn sign_out_everywhere_explains_itself_then_returns_to_sign_in() {
     let fx = update(
         &mut s,
         Action::Changed {
+            answer_lost: false,
             id: id_of(&fx[0]),
             result: Ok(None),
         },
@@ -310,6 +338,7 @@ fn what_the_backend_cannot_do_says_so_and_never_fakes_success() {
     update(
         &mut s,
         Action::Changed {
+            answer_lost: false,
             id: id_of(&fx[0]),
             result: Err(no),
         },
@@ -372,6 +401,7 @@ fn signing_out_the_current_session_returns_to_sign_in() {
     update(
         &mut s,
         Action::Changed {
+            answer_lost: false,
             id: id_of(&fx[0]),
             result: Ok(None),
         },
@@ -462,6 +492,7 @@ fn deleting_the_default_method_says_which_one_took_its_place() {
     update(
         &mut s,
         Action::Changed {
+            answer_lost: false,
             id: id_of(&fx[0]),
             result: Ok(Some("m3".into())),
         },
@@ -707,6 +738,7 @@ fn signing_out_everywhere_from_i_lost_my_phone_ends_it_with_a_summary() {
         Action::Changed {
             id,
             result: Ok(None),
+            answer_lost: false,
         },
     );
     assert_eq!(s.screen, Screen::SignIn);

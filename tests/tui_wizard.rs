@@ -567,7 +567,7 @@ fn e164_and_email_rules() {
 
 #[test]
 fn osc52_sequence_wraps_base64_of_the_text() {
-    assert_eq!(effects::osc52("hi"), "\x1b]52;c;aGk=\x07");
+    assert_eq!(*effects::osc52("hi"), "\x1b]52;c;aGk=\x07");
 }
 
 // ---- rendering: every step at 80×24 ------------------------------------------------

@@ -11,6 +11,7 @@
 //! | `otpauth` | `qr::short_otpauth` (and the QR encoder on its output) |
 //! | `native_replies` | the native adapter reading whatever a server sends (real HTTP) |
 //! | `privacyidea_replies` | the privacyIDEA adapter reading whatever a server sends (real HTTP) |
+//! | `graph_replies` | the Microsoft Graph adapter (and its OAuth sign-in) reading whatever a server sends (real HTTP) |
 //! | `config` | `Config::parse` and the keymap built from its `[keys]` |
 //! | `server_requests` | the reference server's handlers, every route, hostile bodies (real HTTP, real SQLite) |
 #![allow(dead_code)]
@@ -37,6 +38,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("config", config),
     ("native_replies", replies::native),
     ("privacyidea_replies", replies::privacyidea),
+    ("graph_replies", replies::graph),
     ("server_requests", requests::server),
 ];
 

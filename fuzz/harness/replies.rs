@@ -1,6 +1,6 @@
 //! Adapters reading whatever a server sends: a scripted server on loopback
 //! answers each request with the next (status, body) the input chose, and a
-//! real adapter (native or privacyIDEA) runs one operation against it. The
+//! real adapter (native, privacyIDEA or Microsoft Graph) runs one operation against it. The
 //! adapter must return `Ok` or an error, never panic; and a "malformed reply"
 //! error never quotes the reply (it may hold a token: issue 11).
 
@@ -207,6 +207,59 @@ const PI_KEYS: &[&str] = &[
     "tokenkind",
     "valid_until",
 ];
+/// Microsoft Graph's and its sign-in server's field names (camelCase on Graph, snake_case on OAuth).
+const GRAPH_KEYS: &[&str] = &[
+    "value",
+    "@odata.nextLink",
+    "@odata.type",
+    "@odata.context",
+    "id",
+    "displayName",
+    "phoneNumber",
+    "phoneType",
+    "smsSignInState",
+    "emailAddress",
+    "createdDateTime",
+    "lastUsedDateTime",
+    "deviceTag",
+    "phoneAppVersion",
+    "clientAppName",
+    "model",
+    "manufacturer",
+    "platform",
+    "aaGuid",
+    "attestationLevel",
+    "keyStrength",
+    "serialNumber",
+    "device",
+    "isUsable",
+    "isUsableOnce",
+    "methodUsabilityReason",
+    "lifetimeInMinutes",
+    "startDateTime",
+    "userPreferredMethodForSecondaryAuthentication",
+    "isSystemPreferredAuthenticationMethodEnabled",
+    "userPrincipalName",
+    "mail",
+    "error",
+    "code",
+    "message",
+    "innerError",
+    "request-id",
+    "client-request-id",
+    "date",
+    "access_token",
+    "refresh_token",
+    "expires_in",
+    "token_type",
+    "scope",
+    "interval",
+    "device_code",
+    "user_code",
+    "verification_uri",
+    "error_description",
+    "error_codes",
+];
 const WORDS: &[&str] = &[
     "signed_in",
     "mfa_required",
@@ -230,6 +283,25 @@ const WORDS: &[&str] = &[
     "",
     "..",
     "a/b",
+    "#microsoft.graph.phoneAuthenticationMethod",
+    "#microsoft.graph.emailAuthenticationMethod",
+    "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod",
+    "#microsoft.graph.softwareOathAuthenticationMethod",
+    "#microsoft.graph.fido2AuthenticationMethod",
+    "#microsoft.graph.passwordAuthenticationMethod",
+    "#microsoft.graph.temporaryAccessPassAuthenticationMethod",
+    "mobile",
+    "alternateMobile",
+    "office",
+    "push",
+    "oath",
+    "voiceMobile",
+    "notAllowedByPolicy",
+    "http://127.0.0.1:1/v1.0/me/authentication/methods?$skiptoken=x",
+    "https://attacker.example/v1.0/me/authentication/methods",
+    "authorization_pending",
+    "slow_down",
+    "expired_token",
     "\u{1b}]52;c;AAAA\u{7}",
     "\u{202e}evil",
     MARKER,
@@ -451,5 +523,24 @@ pub fn privacyidea(data: &[u8]) -> Outcome {
         .encode(serde_json::to_vec(&claims).unwrap_or_default());
     let replies = script(&mut u, PI_KEYS);
     b.restore(signed_in(&format!("eyJhbGciOiJIUzI1NiJ9.{payload}.sig")));
+    check(run_against(replies, operation(b, op, &mut u)))
+}
+
+/// The Microsoft Graph adapter (Graph and its sign-in server both at the
+/// scripted server), signed in with a token, against whatever it sends.
+pub fn graph(data: &[u8]) -> Outcome {
+    use secinfo::backend::graph::{GraphBackend, GraphSettings};
+    static B: OnceLock<GraphBackend> = OnceLock::new();
+    let b = B.get_or_init(|| {
+        let mut s = GraphSettings::new("contoso.onmicrosoft.com", "fuzz-client");
+        s.authority = scripted().url.clone();
+        s.graph_url = scripted().url.clone();
+        s.timeout = Duration::from_secs(10);
+        GraphBackend::new(&s).expect("a Graph backend")
+    });
+    let mut u = Unstructured::new(data);
+    let op = u.arbitrary::<u8>().unwrap_or(0);
+    let replies = script(&mut u, GRAPH_KEYS);
+    b.restore(signed_in("graph-access"));
     check(run_against(replies, operation(b, op, &mut u)))
 }

@@ -99,6 +99,8 @@ pub enum Action {
     Changed {
         id: ReqId,
         result: R<Option<String>>,
+        /// The server's answer was lost; reading the account again showed the change done.
+        answer_lost: bool,
     },
     SignedOut {
         id: ReqId,

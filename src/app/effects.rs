@@ -7,6 +7,7 @@ use crate::app::state::{Change, ReqId};
 use crate::backend::{Backend, BackendError, BrowserStep, Challenge};
 use crate::domain::{Enrollment, MethodKind};
 pub use crate::journeys::asker::SimulatedPhone;
+use crate::journeys::outcome::{Check, Settled, settle};
 use crate::journeys::session::Keeper;
 use crate::protocol::OutboxMessage;
 use crate::secrets::SecretString;
@@ -96,9 +97,12 @@ pub enum Effect {
         id: ReqId,
         username: Option<String>,
     },
+    /// Approve the demo phone's request of `username` (the account signing
+    /// in or adding the phone) with `number`; never another account's.
     PhoneApprove {
         id: ReqId,
         number: u32,
+        username: Option<String>,
     },
     LoadOutbox {
         id: ReqId,
@@ -187,6 +191,7 @@ impl Effect {
             Effect::Change { id, .. } => Action::Changed {
                 id: *id,
                 result: Err(e),
+                answer_lost: false,
             },
             Effect::BeginEnrollment { id, .. } | Effect::BeginPhoneChange { id, .. } => {
                 Action::EnrollmentBegun {
@@ -226,13 +231,17 @@ impl Effect {
     }
 }
 
-/// The OSC 52 sequence that sets the terminal's clipboard to `text`.
-pub fn osc52(text: &str) -> String {
+/// The OSC 52 sequence that sets the terminal's clipboard to `text` (a
+/// password shown once, a secret): built in one buffer of the right size,
+/// wiped when dropped.
+pub fn osc52(text: &str) -> zeroize::Zeroizing<String> {
     use base64::Engine;
-    format!(
-        "\x1b]52;c;{}\x07",
-        base64::engine::general_purpose::STANDARD.encode(text.as_bytes())
-    )
+    let encoded = text.len().div_ceil(3) * 4;
+    let mut out = zeroize::Zeroizing::new(String::with_capacity(encoded + 8));
+    out.push_str("\x1b]52;c;");
+    base64::engine::general_purpose::STANDARD.encode_string(text.as_bytes(), &mut out);
+    out.push('\x07');
+    out
 }
 
 /// The demo's simulated phone and outbox, behind a trait so the TUI does not
@@ -352,10 +361,20 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
             older: before.is_some(),
             result: b.activity(before.as_deref()).await,
         }),
-        Effect::Change { id, change } => one(Action::Changed {
-            id,
-            result: apply(&*b, &change).await,
-        }),
+        Effect::Change { id, change } => {
+            // An answer lost on the way is settled by reading the account again, never by resending.
+            let sent = apply(&*b, &change).await;
+            let (result, answer_lost) = match settle(&*b, sent, &check(&change)).await {
+                Ok(Settled::Answered(said)) => (Ok(said), false),
+                Ok(Settled::AnswerLost) => (Ok(None), true),
+                Err(e) => (Err(e), false),
+            };
+            one(Action::Changed {
+                id,
+                result,
+                answer_lost,
+            })
+        }
         Effect::Keep {
             username,
             display_name,
@@ -390,9 +409,13 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
             };
             one(Action::SignedOut { id, result })
         }
-        Effect::PhoneApprove { id, number } => {
+        Effect::PhoneApprove {
+            id,
+            number,
+            username,
+        } => {
             let result = match &deps.demo {
-                Some(d) => d.approve(number).await,
+                Some(d) => d.approve(username.as_deref(), number).await,
                 None => Err(no_demo()),
             };
             one(Action::PhoneApproved { id, result })
@@ -453,7 +476,8 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
         }
         Effect::CreateAppPassword { id, name, service } => one(Action::AppPasswordCreated {
             id,
-            result: b.create_app_password(&name, service.as_deref()).await,
+            result: crate::journeys::outcome::create_app_password(&*b, &name, service.as_deref())
+                .await,
         }),
         Effect::LoadRecoveryLeft { id } => one(Action::RecoveryLeft {
             id,
@@ -463,6 +487,28 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
             id,
             result: b.generate_recovery_codes().await,
         }),
+    }
+}
+
+/// What reading the account again must show if `change` happened.
+fn check(change: &Change) -> Check {
+    match change.clone() {
+        Change::DeleteMethod { id, label, .. } => Check::MethodGone { id, label },
+        Change::SetDefault { id, name } => Check::MethodDefault { id, name },
+        Change::SetDefaultKind { kind, name } => Check::KindDefault { kind, name },
+        Change::DeleteDevice { id, name, .. } => Check::DeviceGone { id, name },
+        Change::RevokeSession { id, .. } => Check::SessionGone { id },
+        Change::ForgetDevice { id, .. } => Check::RememberedGone { id },
+        Change::SignOutEverywhere => Check::SignedOutEverywhere,
+        Change::RenameMethod { id, name } => Check::MethodNamed { id, name },
+        Change::RenameDevice { id, name } => Check::DeviceNamed { id, name },
+        Change::DeleteAppPassword { id, name } => Check::AppPasswordGone { id, name },
+        Change::ChangePassword { .. } => Check::Unknowable {
+            what: "the password change".into(),
+        },
+        Change::GenerateRecoveryCodes => Check::Unknowable {
+            what: "generating recovery codes".into(),
+        },
     }
 }
 

@@ -58,7 +58,8 @@ pub fn parse_base_url(raw: &str) -> Result<Url> {
     Ok(url)
 }
 
-fn is_loopback(url: &Url) -> bool {
+/// Whether `url` names this computer (127.0.0.0/8, ::1, `localhost`), without asking a resolver.
+pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -180,6 +181,9 @@ impl HttpClient {
             if status.is_success() {
                 return Ok(resp);
             }
+            if status.is_redirection() {
+                return Err(redirected(status));
+            }
             let retry_after = retry_after(&resp);
             let retryable = matches!(
                 status,
@@ -212,7 +216,23 @@ impl HttpClient {
             .await
             .map_err(|e| self.transport_error(&url, e))?;
         let status = resp.status();
+        if status.is_redirection() {
+            return Err(redirected(status));
+        }
+        let wait = retry_after(&resp);
         let body = read_capped(resp).await?;
+        // Throttling and "come back later" are the same whoever says them
+        // (often a proxy in front, whose body is not the provider's shape).
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(BackendError::Throttled {
+                retry_after: wait.map_or(1, |d| d.as_secs().max(1)),
+            });
+        }
+        if let Some(wait) = wait.filter(|_| status.is_server_error())
+            && serde_json::from_slice::<serde_json::Value>(&body).is_err()
+        {
+            return Err(server_error(status, &body, Some(wait.as_secs())));
+        }
         Ok((status, body))
     }
 
@@ -236,8 +256,11 @@ impl HttpClient {
     }
 
     fn transport_error(&self, url: &Url, e: reqwest::Error) -> BackendError {
+        let url_text = format!("{}://{}", url.scheme(), url.authority());
         if e.is_timeout() {
             BackendError::Timeout(self.timeout)
+        } else if connection_broke(&e) {
+            BackendError::ConnectionLost { url: url_text }
         } else {
             let mut reason = e.to_string();
             let mut source = std::error::Error::source(&e);
@@ -246,11 +269,31 @@ impl HttpClient {
                 source = s.source();
             }
             BackendError::Unreachable {
-                url: format!("{}://{}", url.scheme(), url.authority()),
+                url: url_text,
                 reason,
             }
         }
     }
+}
+
+/// A connection that was made, then reset or closed before the answer came:
+/// the request may have reached the server (unlike a refused connection).
+fn connection_broke(e: &reqwest::Error) -> bool {
+    use std::io::ErrorKind;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe
+                    | ErrorKind::UnexpectedEof
+            );
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// The `Retry-After` header in seconds, when it is given that way.
@@ -334,6 +377,36 @@ pub fn describe(bytes: &[u8]) -> String {
     }
 }
 
+/// A 3xx: never followed (a redirect could carry a bearer header or a
+/// password body to another host), said plainly.
+pub fn redirected(status: StatusCode) -> BackendError {
+    BackendError::Server {
+        status: status.as_u16(),
+        message: REDIRECT.into(),
+    }
+}
+
+const REDIRECT: &str = "it redirects elsewhere, which secinfo does not follow (a redirect could carry \
+     your sign-in to another host); set the profile's url to the final address";
+
+/// A failure whose body is not an error the client can read: its status's
+/// name and what the body looks like, never the body itself (it may be a
+/// page of HTML, or hold a token), and when to come back if the server said.
+pub fn server_error(status: StatusCode, bytes: &[u8], retry_after: Option<u64>) -> BackendError {
+    let mut message = format!(
+        "{} ({})",
+        status.canonical_reason().unwrap_or("error"),
+        describe(bytes)
+    );
+    if let Some(secs) = retry_after {
+        message.push_str(&format!("; try again in {secs} s"));
+    }
+    BackendError::Server {
+        status: status.as_u16(),
+        message,
+    }
+}
+
 /// Turn a non-success response into the matching error, reading the
 /// native error shape when the body has it.
 async fn error_from(resp: Response, retry_after: Option<Duration>) -> BackendError {
@@ -342,18 +415,9 @@ async fn error_from(resp: Response, retry_after: Option<Duration>) -> BackendErr
     let body: Option<ErrorBody> = serde_json::from_slice(&bytes).ok();
     let (code, message) = match &body {
         Some(b) => (b.error.code.clone(), b.error.message.clone()),
-        None if status.is_redirection() => (
-            String::new(),
-            "it redirects elsewhere, which secinfo does not follow (a redirect could carry your \
-             sign-in to another host); set the profile's url to the final address"
-                .into(),
-        ),
-        // A refusal's own words are worth showing (short); a page of HTML is not.
-        None if bytes.first() == Some(&b'<') => (String::new(), describe(&bytes)),
-        None => (
-            String::new(),
-            String::from_utf8_lossy(&bytes[..bytes.len().min(80)]).into_owned(),
-        ),
+        None if status.is_redirection() => return redirected(status),
+        // Not the error shape: described, never quoted (a proxy's page, or a token).
+        None => (String::new(), String::new()),
     };
     let retry = retry_after
         .map(|d| d.as_secs())
@@ -376,12 +440,14 @@ async fn error_from(resp: Response, retry_after: Option<Duration>) -> BackendErr
         s if s.is_client_error() && !code.is_empty() => {
             BackendError::rejected(super::Refusal::from_native(&code), message)
         }
+        s if body.is_none() => server_error(s, &bytes, retry_after.map(|d| d.as_secs())),
         s => BackendError::Server {
             status: s.as_u16(),
-            message: if message.is_empty() {
-                s.canonical_reason().unwrap_or("error").to_string()
-            } else {
-                message
+            message: match retry_after {
+                Some(d) if s.is_server_error() => {
+                    format!("{message}; try again in {} s", d.as_secs())
+                }
+                _ => message,
             },
         },
     }

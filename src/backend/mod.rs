@@ -26,6 +26,9 @@ pub enum BackendError {
     Unreachable { url: String, reason: String },
     #[error("the server did not answer within {0:?}")]
     Timeout(Duration),
+    /// The connection was reset or closed after the request went out, before an answer.
+    #[error("the connection to {url} was reset before the server answered")]
+    ConnectionLost { url: String },
     #[error("your sign-in has ended; sign in again")]
     SignInRequired,
     #[error("wrong username or password")]
@@ -45,6 +48,10 @@ pub enum BackendError {
     Malformed(String),
     #[error("refused: {0}")]
     Insecure(String),
+    /// A change whose answer was lost, and reading the account again did not
+    /// show it done (`journeys::outcome`): the message says what is known.
+    #[error("{message}")]
+    Unconfirmed { message: String },
 }
 
 impl BackendError {
@@ -53,6 +60,7 @@ impl BackendError {
         match self {
             Self::Unreachable { .. } => "unreachable",
             Self::Timeout(_) => "timeout",
+            Self::ConnectionLost { .. } => "connection_lost",
             Self::SignInRequired => "sign_in_required",
             Self::InvalidCredentials => "invalid_credentials",
             Self::Rejected { reason, .. } => reason.code(),
@@ -62,6 +70,7 @@ impl BackendError {
             Self::Server { .. } => "server_error",
             Self::Malformed(_) => "malformed_response",
             Self::Insecure(_) => "insecure",
+            Self::Unconfirmed { .. } => "unconfirmed",
         }
     }
 }

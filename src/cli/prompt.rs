@@ -31,15 +31,25 @@ fn may_ask() -> bool {
 
 /// Ask and read one line; `None` at end of input (or under --no-input).
 pub fn line(question: &str) -> Option<String> {
+    let mut s = String::new();
+    read_into(question, &mut s).then_some(s)
+}
+
+/// Ask and read one line into `buf`, its line break cut off in place (no copy
+/// is made: `buf` may be a wiped buffer for a secret). False at end of input.
+fn read_into(question: &str, buf: &mut String) -> bool {
     if !may_ask() {
-        return None;
+        return false;
     }
     eprint!("{question}");
     let _ = std::io::stderr().flush();
-    let mut s = String::new();
-    match std::io::stdin().lock().read_line(&mut s) {
-        Ok(0) | Err(_) => None,
-        Ok(_) => Some(s.trim_end_matches(['\n', '\r']).to_string()),
+    match std::io::stdin().lock().read_line(buf) {
+        Ok(0) | Err(_) => false,
+        Ok(_) => {
+            let kept = buf.trim_end_matches(['\n', '\r']).len();
+            buf.truncate(kept);
+            true
+        }
     }
 }
 
@@ -53,7 +63,10 @@ pub fn secret(question: &str) -> Option<SecretString> {
             .ok()
             .map(SecretString::new)
     } else {
-        line(question).map(|s| SecretString::new(s.trim()))
+        // From a pipe: the line is read into a buffer that is wiped, roomy
+        // enough that growing it leaves no copies behind for any usual secret.
+        let mut s = zeroize::Zeroizing::new(String::with_capacity(1024));
+        read_into(question, &mut s).then(|| SecretString::new(s.trim()))
     }
 }
 

@@ -2,7 +2,8 @@
 //! demo and the config file: `serve`, `admin`, `phone`, `demo`, `config`.
 
 use super::{Failure, Outcome, exit, prompt};
-use crate::phone::Phone;
+use crate::phone::{Phone, PhoneError, Pick, describe};
+use crate::protocol::PendingPush;
 use crate::secrets::SecretString;
 use crate::server::{self, Settings, admin};
 use clap::{Args, Subcommand};
@@ -215,13 +216,20 @@ pub enum PhoneCommand {
     },
     /// Sign-ins waiting for approval.
     Pending,
-    /// Approve the waiting sign-in: type the number the signing-in screen shows.
+    /// Approve a waiting sign-in: type the number the signing-in screen shows.
+    /// When several wait, give --id (from `phone pending`) or choose when asked.
     Approve {
         #[arg(long)]
         number: u32,
+        /// The request to approve, as `phone pending` lists it.
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
     },
-    /// Deny the waiting sign-in.
-    Deny,
+    /// Deny a waiting sign-in (--id, or choose when several wait).
+    Deny {
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
+    },
     /// The current code of the account's authenticator (TOTP).
     Code { username: Option<String> },
     /// Drop an account from the phone (like the app's "Remove account").
@@ -232,6 +240,42 @@ pub enum PhoneCommand {
 
 fn phone_failure(e: crate::phone::PhoneError) -> Failure {
     Failure::new(exit::FAILURE, "phone", e.to_string())
+}
+
+/// Answers the request `id` names, or the only one waiting; when several
+/// wait, lists them (account, client, place, time) and asks which. Never guesses:
+/// no answer (end of input, `--no-input` on a terminal) is a usage error.
+async fn answer_one(
+    phone: &Phone,
+    id: Option<&str>,
+    number: Option<u32>,
+) -> Result<PendingPush, Failure> {
+    let pick = Pick {
+        push_id: id,
+        username: None,
+    };
+    let list = match phone.answer(pick, number).await {
+        Err(PhoneError::SeveralPending(list)) => list,
+        other => return other.map_err(phone_failure),
+    };
+    esay!("{} sign-ins are waiting on this phone:", list.len());
+    for (i, p) in list.iter().enumerate() {
+        esay!("  {}. {}  (id {})", i + 1, describe(p), p.push_id);
+    }
+    let chosen = prompt::line(&format!("Which one? Enter 1-{}: ", list.len()))
+        .and_then(|a| a.trim().parse::<usize>().ok())
+        .and_then(|n| n.checked_sub(1))
+        .and_then(|i| list.get(i));
+    let Some(chosen) = chosen else {
+        return Err(prompt::missing(
+            "which sign-in to answer was not chosen; give --id ID",
+        ));
+    };
+    let pick = Pick {
+        push_id: Some(&chosen.push_id),
+        username: None,
+    };
+    phone.answer(pick, number).await.map_err(phone_failure)
 }
 
 pub async fn phone(a: PhoneArgs) -> Outcome {
@@ -296,13 +340,13 @@ pub async fn phone(a: PhoneArgs) -> Outcome {
                 );
             }
         }
-        PhoneCommand::Approve { number } => {
-            phone.approve(number).await.map_err(phone_failure)?;
-            say!("Approved.");
+        PhoneCommand::Approve { number, id } => {
+            let push = answer_one(&phone, id.as_deref(), Some(number)).await?;
+            say!("Approved the sign-in of {}.", describe(&push));
         }
-        PhoneCommand::Deny => {
-            phone.deny().await.map_err(phone_failure)?;
-            say!("Denied.");
+        PhoneCommand::Deny { id } => {
+            let push = answer_one(&phone, id.as_deref(), None).await?;
+            say!("Denied the sign-in of {}.", describe(&push));
         }
         PhoneCommand::Code { username } => {
             let code = phone.code(username.as_deref()).map_err(phone_failure)?;

@@ -301,7 +301,8 @@ async fn wait_for_app<A: Asker>(
                     ask.say(&rules::number_to_match(n))?;
                 }
                 if let (Some(phone), Some(n)) = (&phone, number) {
-                    super::asker::approve_on(&**phone, ask, n).await?;
+                    let me = backend.account().await.ok().map(|a| a.username);
+                    super::asker::approve_on(&**phone, ask, me.as_deref(), n).await?;
                 }
                 ask.say(rules::WAITING_FOR_APPROVAL)?;
             }

@@ -3,7 +3,8 @@
 //! plain mode and the CLI; the TUI says the same sentences from `rules`.
 
 use super::asker::{Asker, Confirm};
-use super::change::find;
+use super::change::{find, said};
+use super::outcome::{Check, settle};
 use super::rules;
 use super::step_up::guarded;
 use crate::backend::Backend;
@@ -18,7 +19,8 @@ pub async fn create<A: Asker>(
     service: Option<&str>,
 ) -> Result<Option<(AppPassword, SecretString)>, A::Error> {
     let name = name.trim();
-    Ok(guarded(backend, ask, || backend.create_app_password(name, service)).await??)
+    let request = || super::outcome::create_app_password(backend, name, service);
+    Ok(guarded(backend, ask, request).await??)
 }
 
 /// Deletes the app password `id`, after asking unless `confirm` is `Given`.
@@ -36,6 +38,11 @@ pub async fn delete<A: Asker>(
     if confirm == Confirm::Ask && !ask.yes(&rules::delete_app_password(&name))? {
         return Ok(None);
     }
-    let deleted = guarded(backend, ask, || backend.delete_app_password(id)).await??;
-    Ok(deleted.map(|()| rules::app_password_deleted(&name)))
+    let check = Check::AppPasswordGone {
+        id: id.into(),
+        name: name.clone(),
+    };
+    let request = || async { settle(backend, backend.delete_app_password(id).await, &check).await };
+    let deleted = guarded(backend, ask, request).await??;
+    Ok(deleted.map(|s| said(&s, rules::app_password_deleted(&name))))
 }

@@ -73,7 +73,9 @@ pub trait Asker {
 pub trait SimulatedPhone: Send + Sync {
     /// Activates the phone from an activation payload; says what was added.
     async fn activate(&self, payload: &str) -> Result<String, String>;
-    async fn approve(&self, number: u32) -> Result<(), String>;
+    /// Approves the request of `username` (when known) with `number`: the
+    /// phone answers only a request it can tell apart, never "the newest".
+    async fn approve(&self, username: Option<&str>, number: u32) -> Result<(), String>;
 }
 
 /// Whether a journey asks before an irreversible step (the CLI's `--yes` gives it).
@@ -106,10 +108,11 @@ pub struct Setup {
 pub async fn approve_on<A: Asker>(
     phone: &dyn SimulatedPhone,
     ask: &mut A,
+    username: Option<&str>,
     number: u32,
 ) -> Result<(), A::Error> {
     if ask.yes("Approve it on the demo's simulated phone?")?
-        && let Err(why) = phone.approve(number).await
+        && let Err(why) = phone.approve(username, number).await
     {
         ask.say(&format!("The simulated phone could not: {why}"))?;
     }

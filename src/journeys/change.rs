@@ -4,6 +4,7 @@
 //! or by giving it up front (the CLI's `--confirm=NAME`).
 
 use super::asker::Asker;
+use super::outcome::{ANSWER_LOST_BUT_DONE, Check, Settled, settle};
 use super::rules;
 use super::step_up::guarded;
 use crate::backend::{Backend, BackendError, Refusal};
@@ -15,11 +16,26 @@ pub struct Deleted {
     pub label: String,
     /// The name of the method that became the default, when the default was deleted.
     pub new_default: Option<String>,
+    /// The server's answer was lost; reading the account again showed it deleted.
+    pub answer_lost: bool,
 }
 
 impl Deleted {
     pub fn message(&self) -> String {
-        rules::after_delete(&self.label, self.new_default.as_deref())
+        let said = rules::after_delete(&self.label, self.new_default.as_deref());
+        if self.answer_lost {
+            format!("{ANSWER_LOST_BUT_DONE} {said}")
+        } else {
+            said
+        }
+    }
+}
+
+/// The sentence, after "the answer was lost, but…" when it was.
+pub(super) fn said<T>(settled: &Settled<T>, sentence: String) -> String {
+    match settled {
+        Settled::Answered(_) => sentence,
+        Settled::AnswerLost => format!("{ANSWER_LOST_BUT_DONE} {sentence}"),
     }
 }
 
@@ -66,21 +82,33 @@ pub async fn delete<A: Asker>(
         Override::Ask => None,
         Override::Given(name) => name.clone(),
     };
+    let check = match target {
+        Target::Method(id) => Check::MethodGone {
+            id: id.into(),
+            label: label.clone(),
+        },
+        Target::Device(id) => Check::DeviceGone {
+            id: id.into(),
+            name: name.clone(),
+        },
+    };
     loop {
         let sent = confirm.clone();
         let request = || async {
-            match target {
+            let result = match target {
                 Target::Method(id) => backend.delete_method(id, sent.as_deref()).await,
                 Target::Device(id) => backend
                     .delete_device(id, sent.as_deref())
                     .await
                     .map(|()| None),
-            }
+            };
+            settle(backend, result, &check).await
         };
         match guarded(backend, ask, request).await? {
             Ok(None) => return Ok(None),
-            Ok(Some(new_default)) => {
-                let new_default = match new_default {
+            Ok(Some(settled)) => {
+                let answer_lost = settled == Settled::AnswerLost;
+                let new_default = match settled.or(None) {
                     Some(d) => backend
                         .methods()
                         .await?
@@ -89,7 +117,11 @@ pub async fn delete<A: Asker>(
                         .map(method_name),
                     None => None,
                 };
-                return Ok(Some(Deleted { label, new_default }));
+                return Ok(Some(Deleted {
+                    label,
+                    new_default,
+                    answer_lost,
+                }));
             }
             Err(BackendError::Rejected {
                 reason: Refusal::LastMethod,
@@ -139,16 +171,28 @@ pub async fn set_default<A: Asker>(
     } else {
         method_name(method)
     };
+    let check = if per_kind {
+        Check::KindDefault {
+            kind: method.kind.clone(),
+            name: name.clone(),
+        }
+    } else {
+        Check::MethodDefault {
+            id: id.into(),
+            name: name.clone(),
+        }
+    };
     let request = || async {
-        if per_kind {
+        let result = if per_kind {
             backend.set_default_kind(&method.kind).await
         } else {
             backend.set_default_method(id).await
-        }
+        };
+        settle(backend, result, &check).await
     };
     Ok(guarded(backend, ask, request)
         .await??
-        .map(|()| rules::now_default(&name)))
+        .map(|s| said(&s, rules::now_default(&name))))
 }
 
 /// Renames a method or a device, stepping up when asked. `Ok(None)`: the
@@ -160,9 +204,28 @@ pub async fn rename<A: Asker>(
     name: &str,
 ) -> Result<Option<String>, A::Error> {
     let name = name.trim();
-    let renamed = match target {
-        Target::Method(id) => guarded(backend, ask, || backend.rename_method(id, name)).await??,
-        Target::Device(id) => guarded(backend, ask, || backend.rename_device(id, name)).await??,
+    let check = match target {
+        Target::Method(id) => Check::MethodNamed {
+            id: id.into(),
+            name: name.into(),
+        },
+        Target::Device(id) => Check::DeviceNamed {
+            id: id.into(),
+            name: name.into(),
+        },
     };
-    Ok(renamed.map(|()| rules::renamed(matches!(target, Target::Device(_)), name)))
+    let request = || async {
+        let result = match target {
+            Target::Method(id) => backend.rename_method(id, name).await,
+            Target::Device(id) => backend.rename_device(id, name).await,
+        };
+        settle(backend, result, &check).await
+    };
+    let renamed = guarded(backend, ask, request).await??;
+    Ok(renamed.map(|s| {
+        said(
+            &s,
+            rules::renamed(matches!(target, Target::Device(_)), name),
+        )
+    }))
 }

@@ -11,6 +11,7 @@ pub mod browser;
 pub mod change;
 pub mod dry_run;
 pub mod lost_phone;
+pub mod outcome;
 pub mod recovery_codes;
 pub mod rules;
 pub mod second_factor;

@@ -70,7 +70,9 @@ pub async fn verify<A: Asker>(
                 ask.say("Open your Authenticator app and enter this number to sign in.")?;
                 ask.say(&rules::number_to_match(n))?;
                 if let Some(phone) = ask.simulated_phone() {
-                    super::asker::approve_on(&*phone, ask, n).await?;
+                    // Signed in already (a step-up): only this account's request.
+                    let me = backend.account().await.ok().map(|a| a.username);
+                    super::asker::approve_on(&*phone, ask, me.as_deref(), n).await?;
                 }
             } else {
                 ask.say("Approve the sign-in request in your Authenticator app.")?;

@@ -3,6 +3,7 @@
 //! this client's kept sign-in too, grant and all.
 
 use super::asker::{Asker, Confirm};
+use super::outcome::{ANSWER_LOST_BUT_DONE, Check, Settled, settle};
 use super::rules;
 use super::session::Keeper;
 use super::step_up::guarded;
@@ -32,8 +33,16 @@ pub async fn everywhere<A: Asker>(
             return Ok(false);
         }
     }
-    match guarded(backend, ask, || backend.sign_out_everywhere()).await? {
-        Ok(Some(())) => {}
+    let request = || async {
+        let result = backend.sign_out_everywhere().await;
+        settle(backend, result, &Check::SignedOutEverywhere).await
+    };
+    match guarded(backend, ask, request).await? {
+        Ok(Some(settled)) => {
+            if settled == Settled::AnswerLost {
+                ask.say(ANSWER_LOST_BUT_DONE)?;
+            }
+        }
         Ok(None) => return Ok(false),
         // The server ended this session first: it is done all the same.
         Err(BackendError::SignInRequired) => {}

@@ -8,6 +8,11 @@
 //! the TOTP URI. The server URL is stored per account; a demo whose port
 //! changes per run calls [`Phone::set_server_url`] at start-up (or a caller
 //! uses [`Phone::with_server_url`] for a one-off override).
+//!
+//! Those files are not encrypted, so the phone works only with a server on
+//! this computer (loopback: the demo, `secinfo serve` for tests): it refuses
+//! to activate, store or answer for any other (`PhoneError::NotLoopback`).
+//! A real account belongs on a real phone.
 
 use crate::backend::BackendError;
 use crate::backend::http::{DEFAULT_TIMEOUT, HttpClient};
@@ -31,6 +36,17 @@ pub enum PhoneError {
     NoAccounts,
     #[error("no sign-in is waiting for approval on this phone")]
     NothingPending,
+    /// Several requests match: the phone never guesses which one is meant.
+    #[error("{} sign-ins are waiting; say which one (its id from `secinfo phone pending`)", .0.len())]
+    SeveralPending(Vec<PendingPush>),
+    #[error("no sign-in {0} is waiting on this phone")]
+    NoSuchPush(String),
+    /// The phone keeps its key and codes in plain files: it talks only to this computer.
+    #[error(
+        "the simulated phone keeps its key and codes in plain files, so it only works with a server \
+         on this computer (127.0.0.1, ::1 or localhost); {0} is not"
+    )]
+    NotLoopback(String),
     #[error("{0}")]
     Server(#[from] BackendError),
 }
@@ -57,6 +73,23 @@ pub struct NewAccount {
     pub server_url: String,
     pub key: SigningKey,
     pub totp_uri: Option<String>,
+}
+
+/// Which waiting request to answer (`Default`: the only one waiting).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pick<'a> {
+    /// The request's id, as `pending` lists it.
+    pub push_id: Option<&'a str>,
+    /// Only this account's requests (the client that asked knows who signs in).
+    pub username: Option<&'a str>,
+}
+
+/// One waiting request, for a person to recognise: account, client, place and time.
+pub fn describe(p: &PendingPush) -> String {
+    crate::present::clean(&format!(
+        "{} from {} ({}) at {}",
+        p.username, p.client, p.ip, p.created_at
+    ))
 }
 
 /// A fresh key pair: the private key and the base64 public key to register.
@@ -91,6 +124,7 @@ impl Phone {
 
     /// Point every account at `url` and save it (the demo's port changes per run).
     pub fn set_server_url(&mut self, url: &str) -> Result<()> {
+        loopback_client(url)?;
         for i in 0..self.accounts.len() {
             self.accounts[i].info.server_url = url.to_string();
             self.save(&self.accounts[i])?;
@@ -108,6 +142,7 @@ impl Phone {
 
     /// Store an account (activation, or the demo seed writing it directly).
     pub fn install(&mut self, new: NewAccount) -> Result<()> {
+        loopback_client(&new.server_url)?;
         let account = Account {
             info: AccountInfo {
                 username: new.username,
@@ -130,14 +165,14 @@ impl Phone {
             .server_override
             .as_deref()
             .unwrap_or(&a.info.server_url);
-        Ok(HttpClient::new(url, DEFAULT_TIMEOUT, None)?)
+        loopback_client(url)
     }
 
     /// Scan an activation link: make a key pair, register it, keep the key.
     pub async fn activate(&mut self, payload: &str, name: &str) -> Result<ActivateResponse> {
         let (code, url) = parse_payload(payload)?;
         let url = self.server_override.clone().unwrap_or(url);
-        let client = HttpClient::new(&url, DEFAULT_TIMEOUT, None)?;
+        let client = loopback_client(&url)?;
         let (key, public_key) = new_key();
         let body = ActivateRequest {
             activation_code: code.expose().to_string(),
@@ -220,16 +255,46 @@ impl Phone {
         {
             return Err(e);
         }
-        all.sort_by(|a, b| a.1.created_at.cmp(&b.1.created_at));
+        // Oldest first; the same order in every process (accounts come in directory order).
+        all.sort_by(|a, b| {
+            (&a.1.created_at, &a.1.username, &a.1.push_id).cmp(&(
+                &b.1.created_at,
+                &b.1.username,
+                &b.1.push_id,
+            ))
+        });
         Ok(all)
     }
 
-    async fn answer_newest(&self, number: Option<u32>) -> Result<()> {
+    /// Answers the one waiting request `pick` names, never "the newest":
+    /// a request id, or else the only one waiting (for `pick.username`, when
+    /// given). Several that match are `SeveralPending`, listed, for the person
+    /// to choose from. Returns the request answered (its account, client and place).
+    pub async fn answer(&self, pick: Pick<'_>, number: Option<u32>) -> Result<PendingPush> {
         let pending = self.pending_with_account().await?;
-        let (i, push) = pending
+        let mut matching: Vec<(usize, PendingPush)> = pending
             .into_iter()
-            .last()
-            .ok_or(PhoneError::NothingPending)?;
+            .filter(|(_, p)| pick.push_id.is_none_or(|id| p.push_id == id))
+            .filter(|(_, p)| {
+                pick.username
+                    .is_none_or(|u| p.username.eq_ignore_ascii_case(u))
+            })
+            .collect();
+        let (i, push) = match (matching.len(), pick.push_id) {
+            (1, _) => matching.remove(0),
+            (0, Some(id)) => return Err(PhoneError::NoSuchPush(id.to_string())),
+            (0, None) => return Err(PhoneError::NothingPending),
+            _ => {
+                return Err(PhoneError::SeveralPending(
+                    matching.into_iter().map(|(_, p)| p).collect(),
+                ));
+            }
+        };
+        self.send_answer(i, &push, number).await?;
+        Ok(push)
+    }
+
+    async fn send_answer(&self, i: usize, push: &PendingPush, number: Option<u32>) -> Result<()> {
         let a = &self.accounts[i];
         let action = if number.is_some() { "approve" } else { "deny" };
         let typed = number.map(|n| n.to_string()).unwrap_or_default();
@@ -248,14 +313,15 @@ impl Phone {
             .await?)
     }
 
-    /// Approve the newest waiting sign-in with the number shown on its screen.
+    /// Approve the only waiting sign-in with the number shown on its screen
+    /// (`SeveralPending` when there is more than one).
     pub async fn approve(&self, number: u32) -> Result<()> {
-        self.answer_newest(Some(number)).await
+        self.answer(Pick::default(), Some(number)).await.map(drop)
     }
 
-    /// Deny the newest waiting sign-in.
+    /// Deny the only waiting sign-in (`SeveralPending` when there is more than one).
     pub async fn deny(&self) -> Result<()> {
-        self.answer_newest(None).await
+        self.answer(Pick::default(), None).await.map(drop)
     }
 
     /// The app's "Remove account": tell the server, then drop the key here.
@@ -303,6 +369,22 @@ impl Phone {
         })?;
         Ok(SecretString::new(totp.generate_current().to_string()))
     }
+}
+
+/// A client for `url`, only when it is on this computer: the phone's key and
+/// TOTP secrets sit unencrypted in its directory (a test and demo tool), so
+/// they must never stand for an account on a real server.
+fn loopback_client(url: &str) -> Result<HttpClient> {
+    let client = HttpClient::new(url, DEFAULT_TIMEOUT, None)?;
+    if !crate::backend::http::is_loopback(client.base()) {
+        let host = client
+            .base()
+            .host_str()
+            .unwrap_or("that server")
+            .to_string();
+        return Err(PhoneError::NotLoopback(crate::present::clean(&host)));
+    }
+    Ok(client)
 }
 
 fn parse_payload(payload: &str) -> Result<(SecretString, String)> {

@@ -49,7 +49,15 @@ impl<R: BufRead, W: Write> Io<R, W> {
             let read = blocking(rpassword::read_password);
             return Ok(read.ok().map(SecretString::new));
         }
-        Ok(self.ask(prompt)?.map(|s| SecretString::new(s.trim())))
+        // From a pipe: read into a wiped buffer, roomy enough not to leave copies as it grows.
+        writeln!(self.output, "{prompt}")?;
+        self.output.flush()?;
+        let mut line = zeroize::Zeroizing::new(String::with_capacity(1024));
+        let input = &mut self.input;
+        if blocking(|| input.read_line(&mut line))? == 0 {
+            return Ok(None);
+        }
+        Ok(Some(SecretString::new(line.trim())))
     }
 
     pub fn say(&mut self, line: &str) -> anyhow::Result<()> {

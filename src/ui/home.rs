@@ -6,7 +6,9 @@ use crate::app::state::{HomeItem, Loadable, State};
 use crate::domain::{Ability, Capabilities, Method};
 use crate::present::date;
 use crate::ui::theme::Theme;
-use crate::ui::widgets::{Hits, cell, cell_keep_end, clean, failure, row, scrolled_rows, spinner};
+use crate::ui::widgets::{
+    Hits, cell, cell_keep_end, clean, failure, row, scrolled_rows, spinner, wrap,
+};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
@@ -120,10 +122,15 @@ pub fn render(
             }
         }
         Loadable::Failed(e) => {
-            lines.push(Line::styled(
-                format!("  ! {}", failure("your sign-in methods", e, retry)),
-                theme.error,
-            ));
+            // Wrapped, not cut at the edge: the reason is what the person needs.
+            let text = failure("your sign-in methods", e, retry);
+            for (i, l) in wrap(&text, (area.width as usize).saturating_sub(4))
+                .into_iter()
+                .enumerate()
+            {
+                let mark = if i == 0 { "  ! " } else { "    " };
+                lines.push(Line::styled(format!("{mark}{l}"), theme.error));
+            }
         }
         Loadable::Loading(_) | Loadable::NotAsked => {
             lines.push(Line::styled(

@@ -252,10 +252,14 @@ pub fn list_screen(
         }
         ListBody::Failed(e) => {
             let retry = state.keymap.describe(Command::Refresh, false);
-            lines.push(Line::styled(
-                format!("! {}", failure(s.what, e, retry)),
-                theme.error,
-            ));
+            let text = failure(s.what, e, retry);
+            for (i, l) in wrap(&text, (area.width as usize).saturating_sub(2))
+                .into_iter()
+                .enumerate()
+            {
+                let mark = if i == 0 { "! " } else { "  " };
+                lines.push(Line::styled(format!("{mark}{l}"), theme.error));
+            }
         }
         ListBody::Rows(body_rows) if body_rows.is_empty() => {
             lines.push(Line::styled(s.empty.to_string(), theme.muted))

@@ -266,3 +266,31 @@ pub fn last_code(db: &Path, channel: &str) -> String {
         .expect("a 6-digit code")
         .to_string()
 }
+
+/// The live privacyIDEA's URL, realm and the test users' password: from the
+/// environment (`./scripts/test` sets it) or the file `scripts/privacyidea/up` wrote.
+pub fn privacyidea_env() -> (String, String, String) {
+    let file = std::env::var_os("PI_ENV_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/privacyidea-run/env")
+        });
+    let mut vars: std::collections::HashMap<String, String> = std::fs::read_to_string(&file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim_matches('"').to_string()))
+        .collect();
+    for (k, v) in std::env::vars().filter(|(k, _)| k.starts_with("PI_")) {
+        vars.insert(k, v);
+    }
+    let get = |k: &str| {
+        vars.get(k).cloned().unwrap_or_else(|| {
+            panic!(
+                "{k} is not set: privacyIDEA is not running for the live tests. Run ./scripts/test, \
+                 or scripts/privacyidea/up and set -a; . target/privacyidea-run/env"
+            )
+        })
+    };
+    (get("PI_URL"), get("PI_REALM"), get("PI_PASSWORD"))
+}

@@ -185,6 +185,14 @@ impl GraphServer {
         d.approved = true;
     }
 
+    /// Every token and device code this server handed out: what must never be seen.
+    pub fn issued(&self) -> Vec<String> {
+        let w = self.world();
+        let mut all: Vec<String> = w.access.keys().chain(w.refresh.keys()).cloned().collect();
+        all.extend(w.devices.keys().cloned());
+        all
+    }
+
     pub fn method_ids(&self) -> Vec<String> {
         self.world()
             .methods

@@ -38,6 +38,7 @@ pub(super) fn changed(
     state: &mut State,
     id: ReqId,
     result: Result<Option<String>, BackendError>,
+    answer_lost: bool,
 ) -> Vec<Effect> {
     let Some(flight) = state.change.clone().filter(|c| c.id == id) else {
         return Vec::new();
@@ -46,7 +47,7 @@ pub(super) fn changed(
     let change = flight.change.clone();
     // Held aside: a change that ends the session clears the state it sits in.
     let journey = state.lost_phone.take();
-    let mut fx = settle_change(state, flight, result);
+    let mut fx = settle_change(state, flight, result, answer_lost);
     fx.extend(super::lost_phone::changed(state, journey, &change, ok));
     fx
 }
@@ -55,11 +56,12 @@ fn settle_change(
     state: &mut State,
     flight: ChangeInFlight,
     result: Result<Option<String>, BackendError>,
+    answer_lost: bool,
 ) -> Vec<Effect> {
     state.change = None;
     let change = flight.change;
     match result {
-        Ok(said) => done(state, change, said),
+        Ok(said) => done(state, change, said, answer_lost),
         Err(BackendError::StepUpRequired) => {
             note(
                 state,
@@ -129,7 +131,12 @@ fn settle_change(
 }
 
 /// `new_default`: after deleting the default method, the id of the one that took its place.
-fn done(state: &mut State, change: Change, new_default: Option<String>) -> Vec<Effect> {
+fn done(
+    state: &mut State,
+    change: Change,
+    new_default: Option<String>,
+    answer_lost: bool,
+) -> Vec<Effect> {
     let (text, mut fx) = match &change {
         Change::DeleteMethod { label, .. } => {
             let successor = new_default.as_ref().and_then(|id| {
@@ -210,6 +217,11 @@ fn done(state: &mut State, change: Change, new_default: Option<String>) -> Vec<E
                 .map(|username| vec![Effect::ForgetCredentials { username }])
                 .unwrap_or_default();
         }
+    };
+    let text = if answer_lost {
+        format!("{} {text}", crate::journeys::outcome::ANSWER_LOST_BUT_DONE)
+    } else {
+        text
     };
     note(state, text, Tone::Success);
     if state.screen == Screen::Home {

@@ -116,7 +116,12 @@ pub(super) fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
                     p.pending = Some(id);
                     p.result = None;
                     state.overlay = Some(Overlay::Phone(p));
-                    vec![Effect::PhoneApprove { id, number }]
+                    let username = phone_user(state);
+                    vec![Effect::PhoneApprove {
+                        id,
+                        number,
+                        username,
+                    }]
                 }
                 Err(_) => {
                     p.result = Some(Err("Type the number shown on the sign-in screen.".into()));
@@ -209,4 +214,17 @@ pub(super) fn phone_approved(
 /// Opens the demo's simulated phone (only on a push waiting screen).
 pub(super) fn open_phone(state: &mut State) {
     state.overlay = Some(Overlay::Phone(PhonePanel::default()));
+}
+
+/// Whose request the phone panel approves: the account signing in, or the one signed in.
+pub(super) fn phone_user(state: &State) -> Option<String> {
+    use crate::app::state::{Purpose, SignInStep};
+    match &state.signin {
+        SignInStep::Verify(v) => match &v.purpose {
+            Purpose::SignIn { username } => Some(username.clone()),
+            Purpose::StepUp => None,
+        },
+        _ => None,
+    }
+    .or_else(|| state.account.ready().map(|a| a.username.clone()))
 }

@@ -163,7 +163,11 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
             settled(state, |s| s.remembered.settle(id, result.clone()), &result)
         }
         Action::Activity { id, older, result } => lists::activity(state, id, older, result),
-        Action::Changed { id, result } => change::changed(state, id, result),
+        Action::Changed {
+            id,
+            result,
+            answer_lost,
+        } => change::changed(state, id, result, answer_lost),
         Action::SignedOut { id, result } => {
             if state.signing_out == Some(id) {
                 state.signing_out = None;

@@ -330,7 +330,12 @@ pub(super) fn command(state: &mut State, cmd: Command) -> Vec<Effect> {
                 w.phone_busy = Some(id);
                 w.phone_said = None;
             });
-            vec![Effect::PhoneApprove { id, number }]
+            let username = state.account.ready().map(|a| a.username.clone());
+            vec![Effect::PhoneApprove {
+                id,
+                number,
+                username,
+            }]
         }
         (WizardStep::Failed { .. }, Command::Activate) => {
             set(state, |w| {

@@ -26,7 +26,10 @@ fn wire(v: serde_json::Value) -> MethodWire {
     };
     let (odata_type, id) = (text("@odata.type"), text("id"));
     serde_json::from_value(v).unwrap_or_else(|e| {
-        tracing::warn!(%odata_type, error = %e, "a method Graph listed has an unexpected shape");
+        // Not serde's message: it quotes the value it met, which would put a
+        // phone number or address (or worse) into the log.
+        let problem = crate::backend::http::json_problem(&e);
+        tracing::warn!(%odata_type, %problem, "a method Graph listed has an unexpected shape");
         MethodWire {
             odata_type,
             id,

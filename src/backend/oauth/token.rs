@@ -94,8 +94,14 @@ pub(super) async fn post_form(
 }
 
 pub(super) fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, OAuthError> {
-    serde_json::from_slice(body)
-        .map_err(|e| OAuthError::Malformed(format!("{e} ({})", http::describe(body))))
+    // By kind and place only: serde's own message quotes the value it met (a token?).
+    serde_json::from_slice(body).map_err(|e| {
+        OAuthError::Malformed(format!(
+            "{} ({})",
+            http::json_problem(&e),
+            http::describe(body)
+        ))
+    })
 }
 
 /// The error body of a refused request; a body without one is the status.
@@ -107,4 +113,20 @@ pub(super) fn error_of(status: reqwest::StatusCode, body: &[u8]) -> Result<Error
             http::describe(body)
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the graph_replies fuzz target within 206 inputs: serde's
+    /// message quoted the token that stood where a number or object belonged.
+    #[test]
+    fn a_malformed_sign_in_reply_is_described_never_quoted() {
+        let body = br#""sat_TOKEN_IN_THE_WRONG_PLACE""#;
+        let err = parse::<TokenWire>(body).err().map(|e| e.to_string());
+        let err = err.unwrap_or_default();
+        assert!(err.contains("does not have the expected shape"), "{err}");
+        assert!(!err.contains("sat_TOKEN"), "{err}");
+    }
 }

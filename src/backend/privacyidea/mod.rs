@@ -300,9 +300,14 @@ impl Backend for PrivacyIdea {
         match self.api.call(Verb::GET, "healthz/", None, &[]).await? {
             Outcome::Ok(r) if r.value["status"].as_str() == Some("ready") => {}
             Outcome::Ok(r) => {
+                // Its status word, cleaned and short; never the rest of what it sent.
+                let status = match r.value["status"].as_str() {
+                    Some(s) if s.len() <= 40 => format!("it says \"{}\"", crate::present::clean(s)),
+                    _ => "it did not say it is ready".to_string(),
+                };
                 return Err(BackendError::Server {
                     status: 503,
-                    message: format!("privacyIDEA is not ready: {}", r.value),
+                    message: format!("privacyIDEA is not ready: {status}"),
                 });
             }
             Outcome::Refused(e) => return Err(e.into_backend_error()),

@@ -96,12 +96,7 @@ pub fn parse_reply(status: StatusCode, bytes: &[u8]) -> Result<Outcome> {
                 crate::backend::http::describe(bytes)
             )));
         }
-        Err(_) => {
-            return Err(BackendError::Server {
-                status: status.as_u16(),
-                message: status.canonical_reason().unwrap_or("error").to_string(),
-            });
-        }
+        Err(_) => return Err(crate::backend::http::server_error(status, bytes, None)),
     };
     let result = &body["result"];
     // Successes carry "versionnumber": "3.14"; refusals only "version": "privacyIDEA 3.14".
@@ -133,6 +128,10 @@ pub fn parse_reply(status: StatusCode, bytes: &[u8]) -> Result<Outcome> {
             status: status.as_u16(),
             message: status.canonical_reason().unwrap_or("error").to_string(),
         }),
+        _ if status.is_success() => Err(BackendError::Malformed(format!(
+            "not a privacyIDEA reply: its JSON does not have the expected shape ({})",
+            crate::backend::http::describe(bytes)
+        ))),
         _ => Err(BackendError::Malformed(format!(
             "privacyIDEA answered {status} without an error message"
         ))),
