@@ -1302,3 +1302,38 @@ async fn where_policy_hides_the_audit_log_the_activity_says_so() {
     let caps = b.capabilities().await.unwrap();
     assert_eq!(caps.activity.reason(), Some(err.to_string().as_str()));
 }
+
+#[tokio::test]
+async fn a_long_audit_log_is_read_a_page_at_a_time_each_event_once_while_it_grows() {
+    let pi = pi();
+    // More refused sign-ins than one page holds: the log has a next page.
+    for _ in 0..60 {
+        let _ = backend(&pi, &pi.get("PI_REALM"))
+            .sign_in("max", &SecretString::new("not-the-password"))
+            .await;
+    }
+    let b = signed_in(&pi, "max").await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..20 {
+        let page = b.activity(cursor.as_deref()).await.unwrap();
+        // Each read adds to the log at the top; nothing already shown comes back.
+        for e in &page.events {
+            assert!(!seen.contains(e), "shown twice: {e:?}");
+        }
+        seen.extend(page.events);
+        cursor = page.next;
+        if cursor.is_none() || seen.len() > 120 {
+            break;
+        }
+    }
+    let refused = seen
+        .iter()
+        .filter(|e| e.kind == ActivityKind::FailedSignIn)
+        .count();
+    assert!(refused >= 60, "every refused sign-in is there: {refused}");
+    assert!(
+        seen.windows(2).all(|w| w[0].at >= w[1].at),
+        "newest first across pages"
+    );
+}

@@ -25,19 +25,53 @@ fn refused() -> BackendError {
     BackendError::NotSupported(not_allowed().reason().unwrap_or_default().to_string())
 }
 
+/// Where the next page starts: privacyIDEA pages by number, and every call
+/// (this one too) adds entries at the top, pushing older ones onto later
+/// pages. So the cursor also holds the lowest entry number shown so far,
+/// and anything not below it is left out: nothing is shown twice.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Cursor {
+    page: u32,
+    below: Option<u64>,
+}
+
+impl Cursor {
+    fn parse(s: &str) -> Option<Self> {
+        let (page, below) = s.split_once('.').unwrap_or((s, ""));
+        Some(Self {
+            page: page.parse().ok()?,
+            below: if below.is_empty() {
+                None
+            } else {
+                Some(below.parse().ok()?)
+            },
+        })
+    }
+
+    fn text(&self) -> String {
+        match self.below {
+            Some(b) => format!("{}.{b}", self.page),
+            None => self.page.to_string(),
+        }
+    }
+}
+
 impl PrivacyIdea {
     pub(super) async fn audit(&self, before: Option<&str>) -> Result<ActivityPage> {
         if !self.claims()?.rights.iter().any(|r| r == RIGHT) {
             return Err(refused());
         }
-        let mut page: u32 = match before {
-            None => 1,
-            Some(p) => p.parse().map_err(|_| {
-                BackendError::Malformed(format!("{p} is not a page of the audit log"))
+        let mut at = match before {
+            None => Cursor {
+                page: 1,
+                below: None,
+            },
+            Some(c) => Cursor::parse(c).ok_or_else(|| {
+                BackendError::Malformed(format!("{c} is not a page of the audit log"))
             })?,
         };
         for _ in 0..MAX_PAGES_PER_CALL {
-            let page_s = page.to_string();
+            let page_s = at.page.to_string();
             let params = [
                 ("page", page_s.as_str()),
                 ("page_size", PAGE_SIZE),
@@ -52,26 +86,37 @@ impl PrivacyIdea {
             let entries = reply.value["auditdata"].as_array().ok_or_else(|| {
                 BackendError::Malformed("the audit log has no 'auditdata'".into())
             })?;
-            let events: Vec<ActivityEvent> = entries.iter().filter_map(event).collect();
+            let fresh: Vec<&Value> = entries
+                .iter()
+                .filter(|e| match (at.below, e["number"].as_u64()) {
+                    (Some(b), Some(n)) => n < b,
+                    _ => true,
+                })
+                .collect();
+            let events: Vec<ActivityEvent> = fresh.iter().filter_map(|e| event(e)).collect();
+            let lowest = fresh.iter().filter_map(|e| e["number"].as_u64()).min();
             // Only a later page is followed: a server that names this page or
             // an earlier one again cannot keep the client going round.
             let next = reply.value["next"]
                 .as_u64()
-                .filter(|n| *n > page as u64 && !entries.is_empty())
-                .map(|n| n as u32);
+                .filter(|n| *n > at.page as u64 && !entries.is_empty())
+                .map(|n| Cursor {
+                    page: n as u32,
+                    below: lowest.or(at.below),
+                });
             match next {
-                Some(n) if events.is_empty() => page = n,
+                Some(n) if events.is_empty() => at = n,
                 _ => {
                     return Ok(ActivityPage {
                         events,
-                        next: next.map(|n| n.to_string()),
+                        next: next.map(|n| n.text()),
                     });
                 }
             }
         }
         Ok(ActivityPage {
             events: Vec::new(),
-            next: Some(page.to_string()),
+            next: Some(at.text()),
         })
     }
 }
@@ -188,6 +233,17 @@ mod tests {
 
         let list = json!({"action": "GET /token/", "success": 1});
         assert_eq!(event(&list), None);
+    }
+
+    #[test]
+    fn a_cursor_holds_the_page_and_the_lowest_entry_shown() {
+        let c = Cursor::parse("3.1604").unwrap();
+        assert_eq!((c.page, c.below), (3, Some(1604)));
+        assert_eq!(Cursor::parse(&c.text()), Some(c));
+        assert_eq!(Cursor::parse("2").map(|c| c.below), Some(None));
+        for bad in ["", "x", "2.x", "-1"] {
+            assert_eq!(Cursor::parse(bad), None, "{bad}");
+        }
     }
 
     #[test]
