@@ -236,6 +236,26 @@ async fn with_two_requests_waiting_the_phone_cli_takes_the_one_chosen() {
         .ok::<MfaSent>()
         .number
         .unwrap();
+    // `phone pending` lists both, as an aligned table and as JSON, each with its id.
+    let table = tokio::task::block_in_place(|| phone_cli(&w, &["pending"], ""));
+    let table = String::from_utf8_lossy(&table.stdout).to_string();
+    assert!(
+        table.starts_with("ID") && table.lines().count() == 3,
+        "{table}"
+    );
+    assert!(table.contains(&first_id), "{table}");
+    let json = tokio::task::block_in_place(|| phone_cli(&w, &["pending", "--json"], ""));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["schema"], 1);
+    assert_eq!(doc["pending"].as_array().map(Vec::len), Some(2), "{doc}");
+    assert!(
+        doc["pending"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["id"] == first_id.as_str()),
+        "{doc}"
+    );
     // Asked which, the person picks the second sign-in where the list shows it.
     let listed = w.phone().pending().await.unwrap();
     let at = listed.iter().position(|p| p.push_id != first_id).unwrap() + 1;

@@ -299,6 +299,7 @@ fn wants_json(command: &Option<Command>) -> bool {
         }) => j.json,
         Some(Command::Activity(a)) => a.json,
         Some(Command::Login(a)) => a.json,
+        Some(Command::Phone(a)) => a.command.wants_json(),
         _ => false,
     }
 }

@@ -514,3 +514,69 @@ mod terminal_safe_tests {
         assert_eq!(back["name"], name);
     }
 }
+
+/// `phone pending --json`: the sign-ins waiting on the simulated phone.
+#[derive(Serialize)]
+pub struct PhonePending {
+    pub schema: u32,
+    pub pending: Vec<PendingOut>,
+}
+
+#[derive(Serialize)]
+pub struct PendingOut {
+    pub id: String,
+    pub username: String,
+    pub client: String,
+    pub ip: String,
+    pub created_at: String,
+}
+
+impl PhonePending {
+    pub fn new(list: &[crate::protocol::PendingPush]) -> Self {
+        Self {
+            schema: SCHEMA,
+            pending: list
+                .iter()
+                .map(|p| PendingOut {
+                    id: p.push_id.clone(),
+                    username: p.username.clone(),
+                    client: p.client.clone(),
+                    ip: p.ip.clone(),
+                    created_at: p.created_at.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `phone accounts --json`: the accounts on the simulated phone.
+#[derive(Serialize)]
+pub struct PhoneAccounts {
+    pub schema: u32,
+    pub accounts: Vec<PhoneAccountOut>,
+}
+
+#[derive(Serialize)]
+pub struct PhoneAccountOut {
+    pub username: String,
+    pub name: String,
+    pub device_id: String,
+    pub server_url: String,
+}
+
+impl PhoneAccounts {
+    pub fn new(list: &[crate::phone::AccountInfo]) -> Self {
+        Self {
+            schema: SCHEMA,
+            accounts: list
+                .iter()
+                .map(|a| PhoneAccountOut {
+                    username: a.username.clone(),
+                    name: a.name.clone(),
+                    device_id: a.device_id.clone(),
+                    server_url: a.server_url.clone(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -215,7 +215,7 @@ pub enum PhoneCommand {
         name: String,
     },
     /// Sign-ins waiting for approval.
-    Pending,
+    Pending(super::JsonFlag),
     /// Approve a waiting sign-in: type the number the signing-in screen shows.
     /// When several wait, give --id (from `phone pending`) or choose when asked.
     Approve {
@@ -235,7 +235,13 @@ pub enum PhoneCommand {
     /// Drop an account from the phone (like the app's "Remove account").
     RemoveAccount { username: String },
     /// Accounts on this phone.
-    Accounts,
+    Accounts(super::JsonFlag),
+}
+
+impl PhoneCommand {
+    pub fn wants_json(&self) -> bool {
+        matches!(self, Self::Pending(j) | Self::Accounts(j) if j.json)
+    }
 }
 
 fn phone_failure(e: crate::phone::PhoneError) -> Failure {
@@ -324,21 +330,30 @@ pub async fn phone(a: PhoneArgs) -> Outcome {
                 r.device_id
             );
         }
-        PhoneCommand::Pending => {
+        PhoneCommand::Pending(j) => {
             let list = phone.pending().await.map_err(phone_failure)?;
+            if j.json {
+                return Ok(super::output::print_json(
+                    &super::output::PhonePending::new(&list),
+                )?);
+            }
             if list.is_empty() {
                 say!("Nothing waiting.");
+                return Ok(());
             }
-            for p in list {
-                say!(
-                    "{}  {} from {} ({})  {}",
-                    p.push_id,
-                    p.username,
-                    p.client,
-                    p.ip,
-                    p.created_at
-                );
-            }
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.push_id.clone(),
+                        p.username.clone(),
+                        p.client.clone(),
+                        p.ip.clone(),
+                        p.created_at.clone(),
+                    ]
+                })
+                .collect();
+            super::lists::print_table(&["ID", "ACCOUNT", "CLIENT", "FROM", "ASKED"], &rows);
         }
         PhoneCommand::Approve { number, id } => {
             let push = answer_one(&phone, id.as_deref(), Some(number)).await?;
@@ -359,10 +374,18 @@ pub async fn phone(a: PhoneArgs) -> Outcome {
                 .map_err(phone_failure)?;
             say!("Removed {username} from this phone.");
         }
-        PhoneCommand::Accounts => {
-            for acc in phone.accounts() {
-                say!("{}  {} ({})", acc.username, acc.name, acc.device_id);
+        PhoneCommand::Accounts(j) => {
+            let accounts = phone.accounts();
+            if j.json {
+                return Ok(super::output::print_json(
+                    &super::output::PhoneAccounts::new(&accounts),
+                )?);
             }
+            let rows: Vec<Vec<String>> = accounts
+                .iter()
+                .map(|a| vec![a.username.clone(), a.name.clone(), a.device_id.clone()])
+                .collect();
+            super::lists::print_table(&["ACCOUNT", "PHONE", "DEVICE"], &rows);
         }
     }
     Ok(())
