@@ -5,6 +5,7 @@
 
 use super::{BackendError, Result};
 use crate::protocol::ErrorBody;
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
@@ -296,6 +297,51 @@ fn connection_broke(e: &reqwest::Error) -> bool {
     false
 }
 
+/// Room for a request body, so writing it never moves it (a move would leave
+/// an unwiped copy behind): every body secinfo sends is far smaller.
+const BODY_ROOM: usize = 8 * 1024;
+
+/// A request body's bytes, wiped when the last user lets go of them:
+/// reqwest sends this very buffer (retries share it), so the password, code
+/// or token in it is not left in freed memory.
+struct Wiped(Vec<u8>);
+
+impl AsRef<[u8]> for Wiped {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Wiped {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+fn wiped_body(req: RequestBuilder, bytes: Vec<u8>, content_type: &'static str) -> RequestBuilder {
+    req.header(CONTENT_TYPE, HeaderValue::from_static(content_type))
+        .body(bytes::Bytes::from_owner(Wiped(bytes)))
+}
+
+/// `req` with `body` as JSON, in a buffer wiped once sent. The one way a
+/// JSON body is attached, whether or not it holds a secret.
+pub fn json_body<T: serde::Serialize + ?Sized>(
+    req: RequestBuilder,
+    body: &T,
+) -> Result<RequestBuilder> {
+    let mut bytes = Vec::with_capacity(BODY_ROOM);
+    serde_json::to_writer(&mut bytes, body)
+        .map_err(|e| BackendError::Malformed(format!("cannot write the request: {e}")))?;
+    Ok(wiped_body(req, bytes, "application/json"))
+}
+
+/// `req` with a form body (OAuth's token requests), in a buffer wiped once sent.
+pub fn form_body(req: RequestBuilder, form: &[(&str, &str)]) -> RequestBuilder {
+    let mut text = String::with_capacity(BODY_ROOM);
+    url::form_urlencoded::Serializer::new(&mut text).extend_pairs(form);
+    wiped_body(req, text.into_bytes(), "application/x-www-form-urlencoded")
+}
+
 /// The `Retry-After` header in seconds, when it is given that way.
 pub fn retry_after(resp: &Response) -> Option<Duration> {
     resp.headers()
@@ -456,6 +502,29 @@ async fn error_from(resp: Response, retry_after: Option<Duration>) -> BackendErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_is_sent_from_the_buffer_that_is_wiped_and_reads_as_it_should() {
+        let client = reqwest::Client::new();
+        let req = json_body(
+            client.post("http://127.0.0.1:1/v1/auth/login"),
+            &serde_json::json!({"password": "hunter2"}),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        assert_eq!(req.headers()[CONTENT_TYPE], "application/json");
+        let sent = req.body().and_then(|b| b.as_bytes()).unwrap();
+        assert_eq!(sent, br#"{"password":"hunter2"}"#);
+        let form = form_body(
+            client.post("http://127.0.0.1:1/t"),
+            &[("device_code", "a b&c")],
+        )
+        .build()
+        .unwrap();
+        let sent = form.body().and_then(|b| b.as_bytes()).unwrap();
+        assert_eq!(sent, b"device_code=a+b%26c");
+    }
 
     #[test]
     fn plain_http_is_refused_except_to_loopback() {

@@ -3,7 +3,7 @@
 //! the refresh token once and retries, and reports the new tokens through
 //! the credentials hook so the secret store never holds a spent one.
 
-use super::http::HttpClient;
+use super::http::{HttpClient, json_body};
 use super::token_cell::TokenCell;
 use super::{
     Backend, BackendError, Challenge, Credentials, CredentialsHook, FactorStarted, Refusal, Result,
@@ -105,10 +105,7 @@ impl NativeBackend {
             refresh_token,
             client_id: self.client_id.clone(),
         };
-        let req = self
-            .http
-            .request(Verb::POST, "v1/auth/refresh")?
-            .json(&body);
+        let req = json_body(self.http.request(Verb::POST, "v1/auth/refresh")?, &body)?;
         match self.http.json::<p::AuthResult>(req).await {
             Ok(p::AuthResult::SignedIn(t)) => {
                 self.accept_tokens(&t);
@@ -146,7 +143,7 @@ impl NativeBackend {
             let token = token.ok_or(BackendError::SignInRequired)?;
             let mut req = self.http.request(verb.clone(), path)?.bearer_auth(token);
             if let Some(b) = &body {
-                req = req.json(b);
+                req = json_body(req, b)?;
             }
             Ok(req)
         };
@@ -213,7 +210,7 @@ impl NativeBackend {
             return self.authed(Verb::POST, path, Some(to_value(body)?)).await;
         }
         self.http
-            .send(self.http.request(Verb::POST, path)?.json(body))
+            .send(json_body(self.http.request(Verb::POST, path)?, body)?)
             .await
     }
 }
@@ -382,7 +379,7 @@ impl Backend for NativeBackend {
             client_name: self.client_name.clone(),
             remembered_grant: self.tokens.get().remembered_grant.clone(),
         };
-        let req = self.http.request(Verb::POST, "v1/auth/login")?.json(&body);
+        let req = json_body(self.http.request(Verb::POST, "v1/auth/login")?, &body)?;
         let result = self.http.json::<p::AuthResult>(req).await;
         // A stale grant (revoked, expired, another client's) just means MFA is asked again.
         Ok(self.sign_in_state(result?))

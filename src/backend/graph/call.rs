@@ -154,7 +154,7 @@ impl GraphBackend {
             .header("client-request-id", uuid::Uuid::new_v4().to_string())
             .header("return-client-request-id", "true");
         if let Some(b) = body {
-            req = req.json(b);
+            req = crate::backend::http::json_body(req, b)?;
         }
         self.graph.send_any(req).await
     }

@@ -6,7 +6,6 @@
 use super::OAuthError;
 use crate::backend::http::{self, HttpClient};
 use crate::secrets::SecretString;
-use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde::Deserialize;
 
 /// What a token endpoint gave: kept only as long as it takes to store it.
@@ -75,16 +74,12 @@ pub(super) async fn post_form(
     form: &[(&str, &str)],
 ) -> Result<(reqwest::StatusCode, Vec<u8>), OAuthError> {
     // An empty value is left out: OAuth reads an empty parameter as absent, some servers reject it.
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form.iter().filter(|(_, v)| !v.is_empty()))
-        .finish();
-    let req = http
-        .request(reqwest::Method::POST, path)?
-        .header(
-            CONTENT_TYPE,
-            HeaderValue::from_static("application/x-www-form-urlencoded"),
-        )
-        .body(body);
+    let present: Vec<(&str, &str)> = form
+        .iter()
+        .copied()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let req = http::form_body(http.request(reqwest::Method::POST, path)?, &present);
     // POST is never retried by the client: a device code or a refresh token
     // spent twice ends the sign-in.
     let resp = http.send_any(req).await?;

@@ -73,7 +73,7 @@ impl Api {
                 .iter()
                 .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
                 .collect();
-            self.http.request(verb.clone(), path)?.json(&body)
+            super::super::http::json_body(self.http.request(verb.clone(), path)?, &body)?
         };
         if let Some(t) = jwt {
             req = req.header("PI-Authorization", t);
