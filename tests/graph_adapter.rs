@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! The Graph adapter over real HTTP against a Graph-shaped server
 //! (`graph_server`, each fixture naming the Microsoft page it follows), driven
 //! through the shared journeys where a person would be: sign-in by device

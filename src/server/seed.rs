@@ -18,18 +18,7 @@ const DEMO_PHONE_NAME: &str = "Alice's phone";
 const BOB_USERNAME: &str = "bob@contoso.test";
 const BOB_PASSWORD: &str = "staple-battery-horse";
 
-/// The demo's public credentials (they are printed on screen: not secrets).
-#[derive(Debug, Clone)]
-pub struct DemoAccount {
-    pub username: String,
-    pub display_name: String,
-    pub password: String,
-    /// A second account, for the "choose an account" journeys.
-    pub other_username: String,
-    pub other_password: String,
-    /// False when the database already held a world and was left alone.
-    pub seeded: bool,
-}
+pub use crate::demo::DemoAccount;
 
 /// Seed an empty database (idempotent: a populated one is left as it is).
 /// `server_url` is stored on the simulated phone; the demo, whose port
