@@ -6,6 +6,7 @@
 use super::db;
 use super::error::{ApiError, Result, ServerError};
 use super::methods::{EMAIL, PHONE};
+use super::password::Cost;
 use super::{Settings, admin, device};
 use crate::phone::Phone;
 use crate::secrets::SecretString;
@@ -49,12 +50,14 @@ pub fn seed_demo(db: &Path, phone_dir: &Path, server_url: &str) -> Result<DemoAc
         DEMO_USERNAME,
         DEMO_DISPLAY,
         &SecretString::new(DEMO_PASSWORD),
+        Cost::Demo,
     )?;
     let bob = admin::insert_user(
         &tx,
         BOB_USERNAME,
         "Bob Jones",
         &SecretString::new(BOB_PASSWORD),
+        Cost::Demo,
     )?;
     let (key, public_key) = crate::phone::new_key();
     let (device_id, totp_uri) = device::register(
