@@ -89,8 +89,21 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect, theme: &Theme) -> Op
                 cell("Added", DATE_W)
             );
             lines.push(Line::styled(header, theme.muted));
+            // `scrolled` shows the `h` lines around the focus: rows farther away stay
+            // blank, so a frame costs the same with 1,000 methods as with 10.
+            let first = lines.len();
+            let h = area.height as usize;
+            let seen = |line: usize| match focused {
+                Some(HomeItem::Method(j)) => line.abs_diff(first + j) < h,
+                Some(HomeItem::ChangeDefault | HomeItem::AddMethod) | None => line < h,
+                Some(_) => line + h > first + ms.len(),
+            };
             for (i, m) in ms.iter().enumerate() {
-                push(&mut lines, HomeItem::Method(i), method_row(m, theme));
+                if seen(first + i) {
+                    push(&mut lines, HomeItem::Method(i), method_row(m, theme));
+                } else {
+                    lines.push(Line::default());
+                }
             }
         }
         Loadable::Failed(e) => {
