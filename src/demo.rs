@@ -3,8 +3,12 @@
 //! dir, kept across runs, so the TUI and every CLI command see one world.
 //! Each process runs its own server on its own port; they share the SQLite
 //! file, so that is safe.
+//!
+//! The server is the `server` feature: a client-only build has no demo, and
+//! `start` says so and how to get one.
 
-use crate::server::{self, DemoAccount, RunningServer, Settings};
+#[cfg(feature = "server")]
+use crate::server::{self, RunningServer, Settings};
 use std::path::{Path, PathBuf};
 
 /// The profile name shown for the demo.
@@ -23,11 +27,28 @@ pub fn phone_dir(dir: &Path) -> PathBuf {
     dir.join("phone")
 }
 
+/// The demo's public credentials (they are printed on screen: not secrets).
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    /// A second account, for the "choose an account" journeys.
+    pub other_username: String,
+    pub other_password: String,
+    /// False when the database already held a world and was left alone.
+    pub seeded: bool,
+}
+
 /// A running demo: the in-process server and the seeded account.
 pub struct Demo {
-    pub server: RunningServer,
+    /// The in-process server's `http://127.0.0.1:PORT`.
+    pub url: String,
     pub account: DemoAccount,
     pub dir: PathBuf,
+    /// Serves for as long as the demo lives.
+    #[cfg(feature = "server")]
+    _server: RunningServer,
 }
 
 impl Demo {
@@ -43,9 +64,21 @@ impl Demo {
 pub enum DemoError {
     #[error("cannot prepare the demo in {path}: {reason}")]
     Setup { path: String, reason: String },
+    #[error(
+        "this build of secinfo has no embedded demo (it was built without the `server` feature). \
+         Configure a profile with `secinfo config init`, or build the demo with `cargo build --release` (default features)"
+    )]
+    NotBuilt,
 }
 
 /// Start (seeding on first run) the demo server.
+#[cfg(not(feature = "server"))]
+pub async fn start() -> Result<Demo, DemoError> {
+    Err(DemoError::NotBuilt)
+}
+
+/// Start (seeding on first run) the demo server.
+#[cfg(feature = "server")]
 pub async fn start() -> Result<Demo, DemoError> {
     let dir = dir();
     let fail = |e: &dyn std::fmt::Display| DemoError::Setup {
@@ -60,10 +93,23 @@ pub async fn start() -> Result<Demo, DemoError> {
         server::seed_demo(&db_path(&dir), &phone_dir(&dir), &server.url).map_err(|e| fail(&e))?;
     tracing::info!(url = %server.url, seeded = account.seeded, "demo server started");
     Ok(Demo {
-        server,
+        url: server.url.clone(),
         account,
         dir,
+        _server: server,
     })
+}
+
+/// The demo outbox's messages ("sent" codes and notices), read from its database.
+pub fn outbox(db: &Path) -> Result<Vec<crate::protocol::OutboxMessage>, String> {
+    #[cfg(feature = "server")]
+    return server::outbox(db, None).map_err(|e| e.to_string());
+    #[cfg(not(feature = "server"))]
+    return Err(format!(
+        "{} (no outbox at {})",
+        DemoError::NotBuilt,
+        db.display()
+    ));
 }
 
 /// `secinfo demo reset`: forget the demo's world; the next run seeds anew.

@@ -17,6 +17,7 @@ pub mod present;
 pub mod protocol;
 pub mod qr;
 pub mod secrets;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod tui;
 pub mod ui;

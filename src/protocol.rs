@@ -1,23 +1,24 @@
 //! The native protocol's wire types, shared by the reference server
 //! (`server/`) and the native adapter (`backend/native.rs`), so the two can
-//! never drift. Every type derives `ToSchema`: `/openapi.json` is generated
+//! never drift. With the `server` feature every type derives `ToSchema`: `/openapi.json` is generated
 //! from these and the handlers' `#[utoipa::path]` attributes.
 //!
 //! Times are RFC 3339 strings (UTC). Durations are seconds.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// Bump when a change breaks older clients.
 pub const API_VERSION: &str = "v1";
 
 /// The one error shape: `{ "error": { "code", "message" } }`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Machine code, stable: see [`codes`].
     pub code: String,
@@ -48,7 +49,8 @@ pub mod codes {
 }
 
 /// `GET /v1/meta`
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Meta {
     pub name: String,
     pub version: String,
@@ -62,7 +64,8 @@ pub struct Meta {
 }
 
 /// `POST /v1/auth/login`
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -76,7 +79,8 @@ pub struct LoginRequest {
 }
 
 /// The answer to a password login, a second factor or a step-up.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum AuthResult {
     /// Signed in: tokens issued.
@@ -87,7 +91,8 @@ pub enum AuthResult {
     Pending,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Tokens {
     pub access_token: String,
     pub refresh_token: String,
@@ -102,7 +107,8 @@ pub struct Tokens {
     pub mfa_setup_required: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct MfaChallenge {
     pub challenge_id: String,
     pub methods: Vec<MfaOption>,
@@ -112,7 +118,8 @@ pub struct MfaChallenge {
     pub remember_days: u32,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct MfaOption {
     pub method_id: String,
     /// Machine kind name.
@@ -122,13 +129,15 @@ pub struct MfaOption {
 }
 
 /// `POST /v1/auth/mfa/send`: start a factor (send a push or a code).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct MfaSendRequest {
     pub challenge_id: String,
     pub method_id: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct MfaSent {
     /// For push with number matching: the number to type into the app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,7 +151,8 @@ pub struct MfaSent {
 }
 
 /// `POST /v1/auth/mfa`: answer the challenge (a code, or poll a push with `code: null`).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct MfaVerifyRequest {
     pub challenge_id: String,
     pub method_id: String,
@@ -154,14 +164,16 @@ pub struct MfaVerifyRequest {
 }
 
 /// `POST /v1/auth/refresh`
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct RefreshRequest {
     pub refresh_token: String,
     pub client_id: String,
 }
 
 /// `GET /v1/me`
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Me {
     pub username: String,
     pub display_name: String,
@@ -170,7 +182,8 @@ pub struct Me {
 }
 
 /// `GET /v1/me/methods` items.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct MethodDto {
     pub id: String,
     /// Machine kind name.
@@ -184,19 +197,22 @@ pub struct MethodDto {
 }
 
 /// `PUT /v1/me/default-method`
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct DefaultMethodRequest {
     pub method_id: String,
 }
 
 /// The answer to a delete: what became default, if the default was removed.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct DeleteResult {
     pub new_default_method_id: Option<String>,
 }
 
 /// `GET /v1/me/devices` items.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct DeviceDto {
     pub id: String,
     pub name: String,
@@ -207,7 +223,8 @@ pub struct DeviceDto {
 }
 
 /// `GET /v1/me/sessions` items.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct SessionDto {
     pub id: String,
     pub client: String,
@@ -218,7 +235,8 @@ pub struct SessionDto {
 }
 
 /// One event of `GET /v1/me/activity`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ActivityDto {
     pub id: String,
     pub at: String,
@@ -237,7 +255,8 @@ pub struct ActivityDto {
 }
 
 /// `GET /v1/me/activity`: newest first. Pass `next` as `before` for the older page.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ActivityPageDto {
     pub events: Vec<ActivityDto>,
     #[serde(default)]
@@ -245,7 +264,8 @@ pub struct ActivityPageDto {
 }
 
 /// `GET /v1/me/trusted-devices` items.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct TrustedDeviceDto {
     pub id: String,
     pub client: String,
@@ -255,7 +275,8 @@ pub struct TrustedDeviceDto {
 }
 
 /// `POST /v1/me/enrollments`: start adding a sign-in method.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct EnrollmentRequest {
     /// Machine kind name: authenticator_push, totp, phone, alternate_phone, email.
     pub kind: String,
@@ -273,7 +294,8 @@ pub struct EnrollmentRequest {
 
 /// A method being added. Secrets (`qr_payload`, `secret`, `activation_code`)
 /// are in the answer to the POST only; polls leave them out.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct EnrollmentDto {
     pub id: String,
     pub kind: String,
@@ -305,27 +327,31 @@ pub struct EnrollmentDto {
 }
 
 /// `POST /v1/me/enrollments/{id}/verify`: the code, or `null` to poll (push).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct EnrollmentVerifyRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
 }
 
 /// `PATCH /v1/me/methods/{id}` and `PATCH /v1/me/devices/{id}`: a new name.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct RenameRequest {
     pub name: String,
 }
 
 /// `POST /v1/me/password`. Other sessions are signed out afterwards.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
     pub current_password: String,
     pub new_password: String,
 }
 
 /// `GET /v1/me/app-passwords` items (the password itself is never listed).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct AppPasswordDto {
     pub id: String,
     pub name: String,
@@ -334,20 +360,23 @@ pub struct AppPasswordDto {
 }
 
 /// `POST /v1/me/app-passwords`
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct AppPasswordRequest {
     pub name: String,
 }
 
 /// The new app password, shown once.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct AppPasswordCreated {
     pub app_password: AppPasswordDto,
     pub password: String,
 }
 
 /// `GET /v1/legacy/ping` (HTTP basic auth with an app password): who it is.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct LegacyPing {
     pub username: String,
     pub app_password: String,
@@ -355,13 +384,15 @@ pub struct LegacyPing {
 
 /// `POST /v1/me/recovery-codes`: a new set (the old one stops working), shown once.
 /// At sign-in they are offered as method id `recovery_code`, kind `recovery_codes`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct RecoveryCodes {
     pub codes: Vec<String>,
 }
 
 /// `GET /v1/me/recovery-codes`
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct RecoveryCodesStatus {
     pub remaining: u32,
     pub total: u32,
@@ -369,7 +400,8 @@ pub struct RecoveryCodesStatus {
 }
 
 /// `POST /v1/device/activate` (the authenticator app on the phone).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ActivateRequest {
     pub activation_code: String,
     /// Ed25519 public key, base64 (standard, padded).
@@ -378,7 +410,8 @@ pub struct ActivateRequest {
     pub platform: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ActivateResponse {
     pub device_id: String,
     pub username: String,
@@ -389,7 +422,8 @@ pub struct ActivateResponse {
 }
 
 /// A sign-in waiting for approval. The number to match is never revealed here.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct PendingPush {
     pub push_id: String,
     pub username: String,
@@ -400,7 +434,8 @@ pub struct PendingPush {
 
 /// `POST /v1/device/{id}/pushes/{push_id}/approve|deny`. The signature is
 /// Ed25519 over `"{action}:{push_id}:{number}"` (number empty for deny), base64.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct PushAnswer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number: Option<u32>,
@@ -408,7 +443,8 @@ pub struct PushAnswer {
 }
 
 /// Device requests other than answers are signed over `"{action}:{device_id}:{timestamp}"`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct DeviceProof {
     pub timestamp: i64,
     /// New for every request (16–64 of A-Z a-z 0-9 - _): the server refuses it a second
@@ -419,7 +455,8 @@ pub struct DeviceProof {
 }
 
 /// A "sent" SMS or email in the reference server's outbox (read from its database by `server::outbox`, `secinfo serve outbox` and the demo panel; no HTTP endpoint).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct OutboxMessage {
     pub id: i64,
     pub channel: String,

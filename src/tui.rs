@@ -101,11 +101,9 @@ impl SimulatedPhone for DemoPanel {
 impl DemoServices for DemoPanel {
     async fn outbox(&self) -> Result<Vec<OutboxMessage>, String> {
         let db = self.db.clone();
-        tokio::task::spawn_blocking(move || {
-            crate::server::outbox(&db, None).map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| e.to_string())?
+        tokio::task::spawn_blocking(move || crate::demo::outbox(&db))
+            .await
+            .map_err(|e| e.to_string())?
     }
 }
 

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! `secinfo activity` against the real reference server: the user sees the
 //! failed and the successful sign-in, as a table and as JSON, a page at a time.
 

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! App passwords, recovery codes, renaming and the password change, from the
 //! command line against the real server: what is shown once works where it
 //! should and nowhere else.

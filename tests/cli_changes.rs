@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! Changing security info from the command line against the real server:
 //! step-up when the last second factor is stale, the last-method guard,
 //! sessions, and `doctor --json`.

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! What users of gh, kubectl and ykman expect of a CLI: completions and a man
 //! page from the same definitions as `--help`, `--no-input` that never asks
 //! (a missing answer is a usage error saying how to give it), and a reader

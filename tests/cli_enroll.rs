@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! Adding sign-in methods from the command line against the real server:
 //! the printed QR code scans to the server's URI and its code saves the
 //! method; scripts enroll with --json; wrong codes, bad input, denied test

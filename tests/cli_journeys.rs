@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! The command line against the real reference server: sign in, list as
 //! JSON, and every kind of bad input gives a clear message and exit code.
 

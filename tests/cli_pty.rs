@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! The command line in a real pseudo-terminal of 80×24 against the real
 //! reference server, read back through a terminal emulator: what a person
 //! sees on the screen (not the scrollback) while the command waits for them.

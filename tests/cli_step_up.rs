@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! The command line past the server's step-up window (1 s here): every change
 //! asks for the second factor again, through the same journey as plain mode
 //! and the TUI, then goes through once.

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! Whole journeys through the real binary on the built-in demo (no config):
 //! push approval with number matching from the simulated phone, "Don't ask
 //! again", sign out everywhere across two clients, and no secret in the log.

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! Every fault against every adapter, over real sockets: a fault proxy
 //! (`fault_proxy`) stands in front of the real thing — the reference server,
 //! the live privacyIDEA, the Graph-shaped server — and breaks the request

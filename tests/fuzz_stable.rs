@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! The fuzz targets (`fuzz/harness`) as bounded runs on stable Rust, inside
 //! `./scripts/test`: each target first replays its whole committed corpus
 //! (`fuzz/corpus/NAME/`, grown by `scripts/fuzz` with cargo-fuzz on nightly),

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! The command line against a Graph-shaped server (`graph_server`): a person
 //! with a Microsoft Entra profile signs in by device code, lists every method
 //! type, deletes one (the last one only with its name), adds a phone or is

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! What the Graph adapter logs (at its most verbose) when Microsoft refuses:
 //! the `request-id` and `client-request-id` support asks for, and never a
 //! token or a device code. Its own test binary: the log subscriber is global.

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! The TUI with a Microsoft Entra profile, against the Graph-shaped server
 //! (`graph_server`): the real binary signs in by device code in a
 //! pseudo-terminal and shows Security info; the same screens, driven through

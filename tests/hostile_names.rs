@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! Hostile names (issue 11, "Prove it"): every name the server keeps and a
 //! client shows (the display name, each method's detail, the phone's name and
 //! platform, each session's and remembered device's client, each app

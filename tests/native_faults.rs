@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! The shared HTTP layer under faults, through the native adapter: a server
 //! that fails with 500, sends invalid JSON, throttles with Retry-After, or
 //! never answers. Each gives a clear error; only idempotent requests retry.

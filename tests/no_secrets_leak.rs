@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! No secrets leak (issue 11, "Prove it"): the CLI's journeys (and a sign-in
 //! in plain mode), run against a
 //! `secinfo serve` process, with every log at TRACE (`SECINFO_LOG=trace`,

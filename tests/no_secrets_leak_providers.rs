@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! No secrets leak (issue 11, "Prove it"), for the other two adapters: the
 //! CLI's journeys against the live privacyIDEA and the Graph-shaped server,
 //! with every log at TRACE (`SECINFO_LOG=trace`, `RUST_LOG=trace`), and then

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! No secrets leak, the TUI's half (issue 11, "Prove it"): the TUI's state
 //! machine with its real effects and the reference server, in one process
 //! under one tracing subscriber at TRACE for every target (secinfo's app,

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! The simulated authenticator phone against the real reference server:
 //! activation with its own key, approvals across accounts, and "Remove account".
 

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! The terminal QR code scans: what the widget (or the CLI's text renderer)
 //! puts on the screen is turned back into pixels, honouring each cell's
 //! fg/bg/REVERSED, and read by a real QR decoder (rqrr). The decoded URI then

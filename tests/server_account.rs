@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! App passwords, changing the password, and renaming methods and devices.
 
 mod server_support;

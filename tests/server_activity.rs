@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! Recent activity on the reference server: what the account holder sees at
 //! `/v1/me/activity` after sign-ins, failures, lockouts and changes, a page
 //! at a time, and never another user's events.

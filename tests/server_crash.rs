@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! Crash safety (issue 11, "Prove it"): a real `secinfo serve` process is
 //! killed with SIGKILL in the middle of a burst of enrollments and deletions
 //! by many clients at once, three times over. After each kill the database

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! "Add sign-in method" on the reference server: TOTP, phone and email by
 //! code, the authenticator app by activation and an approved test push;
 //! expiry, cancel and the rules around them.

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! What fuzzing and schemathesis found in the reference server, each kept as
 //! a plain regression test (RELIABILITY.md, "Fuzzing" and "schemathesis").
 

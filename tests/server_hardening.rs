@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! The holes a security review found in the reference server (issue 11),
 //! each shown closed over real HTTP against a server on a temp database.
 //! RELIABILITY.md names each test beside the hole it proves closed.

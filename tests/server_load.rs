@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! Bounded load on loopback (issue 11, "Prove it"): a `secinfo serve` process
 //! over a seeded database, N clients (each its own signed-in session) listing
 //! methods and adding (then removing) an authenticator app, for a fixed time.

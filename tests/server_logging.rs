@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! The server's log (at its most verbose) never holds a password, a code,
 //! a token, a grant, a TOTP secret or an app password.
 

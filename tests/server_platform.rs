@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! The server as a platform: its OpenAPI document, one error shape, and
 //! several servers (processes) over one database seeing the same world.
 

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! Recovery codes: made once, shown once, each good for one sign-in.
 
 mod server_support;

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! schemathesis against the reference server's own `/openapi.json` (issue 11,
 //! "Prove it"): a server on loopback over a seeded database, alice signed in
 //! with a fresh second factor, and every documented operation sent generated

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! Security-info journeys: listing methods and devices, step-up for stale
 //! MFA, the last-method guard, default changes, and the notices they send.
 

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! Sign-in journeys against the real reference server: password, then a
 //! second factor (push with number matching, TOTP, code by SMS or email),
 //! and the rules that protect it (replay, wrong number, throttling, expiry).

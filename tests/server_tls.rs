@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! `secinfo serve --tls-cert --tls-key`: the reference server speaks HTTPS
 //! itself (rustls), and a profile trusts its private certificate authority
 //! through `ca_file`, while a client without it refuses the certificate.

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! Trust journeys: "Don't ask again for N days", refresh-token rotation,
 //! sessions, and Sign out everywhere, against the real reference server.
 

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! Two users, every route (issue 11, "Prove it"): alice and bob each own one
 //! of everything the server keeps (methods, a phone of their own, sessions, a
 //! remembered device, an app password, recovery codes, an enrollment in

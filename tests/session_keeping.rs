@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! Keeping a session: a kept sign-in whose access token has expired opens
 //! on Security info. Requests that run together and all get a 401 refresh
 //! once between them; a second use of the same refresh token would look like

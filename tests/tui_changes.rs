@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! Changing security info from the TUI against the real reference server:
 //! rename a device, change a phone number (re-verified), change the password,
 //! app passwords (shown once) and recovery codes, plus the pure form rules.

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! The TUI's state machine driven headless against the real reference
 //! server: keys go through `update`, effects run for real (HTTP, the
 //! simulated phone), results come back as actions. Only the terminal is missing.

@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! `--plain` against the real reference server: a transcript read top to
 //! bottom, numbered choices, "Enter a number:" prompts, no escape codes.
 

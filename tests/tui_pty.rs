@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! The real binary in a pseudo-terminal: the demo opens, keys work, and the
 //! terminal is handed back intact (no alternate screen, no raw mode) on quit,
 //! on SIGTERM and after a panic. Temp dirs keep it away from the user's demo.

@@ -615,3 +615,36 @@ fn in_the_demo_at_80x24_every_home_row_is_in_view() {
         );
     }
 }
+
+/// With many methods only the rows around the focus are drawn (a frame costs
+/// the same with 1,000 as with 10): the focused row and its neighbours show,
+/// at the top, in the middle and at the end of the list.
+#[test]
+fn a_long_list_scrolls_to_the_focused_method() {
+    let mut s = loaded_home();
+    s.methods = secinfo::app::state::Loadable::Ready(
+        (0..1000)
+            .map(|i| {
+                method(
+                    &format!("m{i}"),
+                    secinfo::domain::MethodKind::Phone,
+                    &format!("Phone {i}"),
+                    false,
+                )
+            })
+            .collect(),
+    );
+    for (focus, shown) in [(2, "Phone 0"), (502, "Phone 500"), (1001, "Phone 999")] {
+        s.home_focus = focus;
+        let t = screen(&s);
+        let text = t.backend().to_string();
+        assert!(text.contains(shown), "{shown} at focus {focus}:\n{text}");
+    }
+    s.home_focus = 1001 + 3;
+    let t = screen(&s);
+    let text = t.backend().to_string();
+    assert!(
+        text.contains("Phone 999") && text.contains("Sessions"),
+        "{text}"
+    );
+}

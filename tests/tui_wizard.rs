@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! "Add sign-in method" in the TUI. Pure `update` tests of every step (happy
 //! and sad paths) from domain values, snapshots of each step at 80×24 with
 //! styles, and journeys against the real reference server: the TOTP QR code

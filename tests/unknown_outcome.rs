@@ -1,3 +1,5 @@
+// Runs against the reference server (or an axum test server): needs the `server` feature.
+#![cfg(feature = "server")]
 //! A change whose answer is lost is read back, never sent again: the fault
 //! proxy lets each change reach the reference server (which carries it out)
 //! and then holds the answer past the client's timeout, or resets the

@@ -69,16 +69,12 @@ impl Context {
             let demo = demo::start()
                 .await
                 .map_err(|e| Failure::new(exit::FAILURE, "demo", e.to_string()))?;
-            let backend = NativeBackend::new(
-                &demo.server.url,
-                &client_id,
-                &client_name,
-                Duration::from_secs(15),
-            )?;
+            let backend =
+                NativeBackend::new(&demo.url, &client_id, &client_name, Duration::from_secs(15))?;
             let store = OrderedStore::new(Arc::new(DemoStore::new(&demo.dir, demo::PROFILE)));
             let ctx = Self {
                 profile: demo::PROFILE.into(),
-                server_url: demo.server.url.clone(),
+                server_url: demo.url.clone(),
                 backend: Arc::new(backend),
                 store: store.clone(),
                 accounts,

@@ -26,6 +26,8 @@ mod ops;
 pub mod output;
 mod passwords;
 mod prompt;
+#[cfg(feature = "server")]
+mod serve;
 mod server_cmds;
 
 use clap::{Args, Parser, Subcommand};
@@ -135,9 +137,11 @@ pub enum Command {
     Doctor(JsonFlag),
     // Boxed: its settings are many times the size of every other command.
     /// Run the reference identity server.
-    Serve(Box<server_cmds::ServeArgs>),
+    #[cfg(feature = "server")]
+    Serve(Box<serve::ServeArgs>),
     /// Administer the reference server's database.
-    Admin(server_cmds::AdminArgs),
+    #[cfg(feature = "server")]
+    Admin(serve::AdminArgs),
     /// The simulated authenticator phone.
     Phone(server_cmds::PhoneArgs),
     /// The built-in demo.
@@ -244,7 +248,7 @@ pub type Outcome = Result<(), Failure>;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if !matches!(cli.command, Some(Command::Serve(_)) | None) {
+    if !runs_until_stopped(&cli.command) {
         ends_quietly_when_the_reader_goes();
     }
     prompt::set_no_input(cli.global.no_input);
@@ -272,6 +276,16 @@ pub fn main() -> ExitCode {
             }
             ExitCode::from(f.code)
         }
+    }
+}
+
+/// The TUI and the server run until stopped; every other command is a filter-like one-shot.
+fn runs_until_stopped(command: &Option<Command>) -> bool {
+    match command {
+        None => true,
+        #[cfg(feature = "server")]
+        Some(Command::Serve(_)) => true,
+        Some(_) => false,
     }
 }
 
@@ -323,8 +337,10 @@ async fn run(cli: Cli) -> Outcome {
         Some(Command::SignoutAll { yes, dry_run }) => lists::signout_all(&g, yes, dry_run).await,
         Some(Command::LostPhone { dry_run, json }) => lists::lost_phone(&g, dry_run, json).await,
         Some(Command::Doctor(j)) => doctor::run(&g, j.json).await,
-        Some(Command::Serve(a)) => server_cmds::serve(*a).await,
-        Some(Command::Admin(a)) => server_cmds::admin(a),
+        #[cfg(feature = "server")]
+        Some(Command::Serve(a)) => serve::serve(*a).await,
+        #[cfg(feature = "server")]
+        Some(Command::Admin(a)) => serve::admin(a),
         Some(Command::Phone(a)) => server_cmds::phone(a).await,
         Some(Command::Demo { command }) => server_cmds::demo(command),
         Some(Command::Config { command }) => server_cmds::config(command),

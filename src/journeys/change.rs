@@ -63,11 +63,14 @@ pub async fn delete<A: Asker>(
     how: Override,
 ) -> Result<Option<Deleted>, A::Error> {
     // The names the user sees and types, from the server's own list.
+    let mut listed = None;
     let (label, name) = match target {
         Target::Method(id) => {
             let methods = backend.methods().await?;
             let m = find(&methods, |m| m.id == id, "method", id)?;
-            (method_name(m), confirm_name(m))
+            let names = (method_name(m), confirm_name(m));
+            listed = Some(methods);
+            names
         }
         Target::Device(id) => {
             let devices = backend.devices().await?;
@@ -108,15 +111,15 @@ pub async fn delete<A: Asker>(
             Ok(None) => return Ok(None),
             Ok(Some(settled)) => {
                 let answer_lost = settled == Settled::AnswerLost;
-                let new_default = match settled.or(None) {
-                    Some(d) => backend
-                        .methods()
-                        .await?
-                        .iter()
-                        .find(|m| m.id == d)
-                        .map(method_name),
-                    None => None,
+                // The new default was listed before the delete: no second round trip for its name.
+                let new_default = settled.or(None);
+                let methods = match (&new_default, listed) {
+                    (None, _) => Vec::new(),
+                    (Some(_), Some(methods)) => methods,
+                    (Some(_), None) => backend.methods().await?,
                 };
+                let new_default =
+                    new_default.and_then(|d| methods.iter().find(|m| m.id == d).map(method_name));
                 return Ok(Some(Deleted {
                     label,
                     new_default,
@@ -162,8 +165,8 @@ pub async fn set_default<A: Asker>(
     ask: &mut A,
     id: &str,
 ) -> Result<Option<String>, A::Error> {
-    let caps = backend.capabilities().await?;
-    let methods = backend.methods().await?;
+    // Independent: one round trip, not two.
+    let (caps, methods) = futures::try_join!(backend.capabilities(), backend.methods())?;
     let method = find(&methods, |m| m.id == id, "method", id)?;
     let per_kind = caps.default_scope == DefaultScope::PerKind;
     let name = if per_kind {

@@ -58,7 +58,14 @@ pub fn add_user(
     display_name: &str,
     password: &SecretString,
 ) -> Result<()> {
-    insert_user(&conn(db)?, username, display_name, password).map(drop)
+    insert_user(
+        &conn(db)?,
+        username,
+        display_name,
+        password,
+        password::Cost::Server,
+    )
+    .map(drop)
 }
 
 /// Returns the new user's id.
@@ -67,6 +74,7 @@ pub(crate) fn insert_user(
     username: &str,
     display_name: &str,
     password: &SecretString,
+    cost: password::Cost,
 ) -> Result<String> {
     let username = username.trim();
     if username.is_empty() || username.chars().any(char::is_whitespace) {
@@ -75,7 +83,7 @@ pub(crate) fn insert_user(
         ));
     }
     check_password(password)?;
-    let phc = password::hash(password.expose())?;
+    let phc = password::hash_with(password.expose(), cost)?;
     let t = now();
     let id = new_id("u_");
     let inserted = conn.execute(

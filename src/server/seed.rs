@@ -6,6 +6,7 @@
 use super::db;
 use super::error::{ApiError, Result, ServerError};
 use super::methods::{EMAIL, PHONE};
+use super::password::Cost;
 use super::{Settings, admin, device};
 use crate::phone::Phone;
 use crate::secrets::SecretString;
@@ -18,18 +19,7 @@ const DEMO_PHONE_NAME: &str = "Alice's phone";
 const BOB_USERNAME: &str = "bob@contoso.test";
 const BOB_PASSWORD: &str = "staple-battery-horse";
 
-/// The demo's public credentials (they are printed on screen: not secrets).
-#[derive(Debug, Clone)]
-pub struct DemoAccount {
-    pub username: String,
-    pub display_name: String,
-    pub password: String,
-    /// A second account, for the "choose an account" journeys.
-    pub other_username: String,
-    pub other_password: String,
-    /// False when the database already held a world and was left alone.
-    pub seeded: bool,
-}
+pub use crate::demo::DemoAccount;
 
 /// Seed an empty database (idempotent: a populated one is left as it is).
 /// `server_url` is stored on the simulated phone; the demo, whose port
@@ -60,12 +50,14 @@ pub fn seed_demo(db: &Path, phone_dir: &Path, server_url: &str) -> Result<DemoAc
         DEMO_USERNAME,
         DEMO_DISPLAY,
         &SecretString::new(DEMO_PASSWORD),
+        Cost::Demo,
     )?;
     let bob = admin::insert_user(
         &tx,
         BOB_USERNAME,
         "Bob Jones",
         &SecretString::new(BOB_PASSWORD),
+        Cost::Demo,
     )?;
     let (key, public_key) = crate::phone::new_key();
     let (device_id, totp_uri) = device::register(

@@ -116,9 +116,23 @@ pub fn render(
                 if actions { "Actions" } else { "" }
             );
             lines.push(Line::styled(header, theme.muted));
+            // `scrolled` shows the `h` lines around the focus: rows farther away stay
+            // blank, so a frame costs the same with 1,000 methods as with 10.
+            let first = lines.len();
+            // One more than the height: the subtitle may yet go (below), moving every line up.
+            let h = area.height as usize + 1;
+            let seen = |line: usize| match focused {
+                Some(HomeItem::Method(j)) => line.abs_diff(first + j) < h,
+                Some(HomeItem::ChangeDefault | HomeItem::AddMethod) | None => line < h,
+                Some(_) => line + h > first + ms.len(),
+            };
             for (i, m) in ms.iter().enumerate() {
-                let spans = method_row(m, detail_w, actions, theme);
-                push(&mut lines, HomeItem::Method(i), spans);
+                if seen(first + i) {
+                    let spans = method_row(m, detail_w, actions, theme);
+                    push(&mut lines, HomeItem::Method(i), spans);
+                } else {
+                    lines.push(Line::default());
+                }
             }
         }
         Loadable::Failed(e) => {

@@ -40,17 +40,24 @@ fn wire(v: serde_json::Value) -> MethodWire {
 
 impl GraphBackend {
     pub(super) async fn list_methods(&self) -> Result<Vec<Method>> {
-        let mut path = "v1.0/me/authentication/methods".to_string();
+        // The first page and the sign-in preferences do not depend on each
+        // other: one round trip for both.
+        let (first, preferences) = futures::join!(
+            self.get_json::<Page<serde_json::Value>>("v1.0/me/authentication/methods", READ),
+            self.preferences()
+        );
+        let mut page = first?;
         let mut wires: Vec<MethodWire> = Vec::new();
-        for _ in 0..MAX_PAGES {
-            let page: Page<serde_json::Value> = self.get_json(&path, READ).await?;
+        for pages in 1..=MAX_PAGES {
             wires.extend(page.value.into_iter().map(wire));
             match page.next_link {
-                Some(next) => path = self.relative(&next)?,
-                None => break,
+                Some(next) if pages < MAX_PAGES => {
+                    page = self.get_json(&self.relative(&next)?, READ).await?;
+                }
+                _ => break,
             }
         }
-        let preferences = match self.preferences().await {
+        let preferences = match preferences {
             Ok(p) => Some(p),
             Err(e @ (BackendError::SignInRequired | BackendError::Unreachable { .. })) => {
                 return Err(e);
