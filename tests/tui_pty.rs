@@ -179,9 +179,7 @@ fn user_adds_an_authenticator_app_by_scanning_the_qr_code_the_real_binary_draws(
     p.wait_gone("Name your new authenticator app", 10);
     p.wait_for("Renamed", 30);
     p.wait_for("Work phone", 30);
-    p.send(b"q");
-    let (exit, text) = p.finish();
-    assert_eq!(exit, "0", "{text}");
+    quits_cleanly(&mut p);
 }
 
 #[test]
@@ -202,12 +200,8 @@ fn demo_user_adds_the_authenticator_app_with_the_simulated_phone_in_one_terminal
     p.wait_for("Enter this number in the app:", 30);
     p.send(b"p");
     p.wait_for("Added Authenticator app", 30);
-    p.wait_for("Name your new authenticator app", 10);
-    p.send(b"\x1b");
-    p.wait_gone("Name your new authenticator app", 10);
-    p.send(b"q");
-    let (exit, text) = p.finish();
-    assert_eq!(exit, "0", "{text}");
+    keep_the_offered_name(&mut p);
+    quits_cleanly(&mut p);
 }
 
 #[test]
@@ -228,9 +222,7 @@ fn demo_user_reads_their_own_sign_in_in_recent_activity() {
     assert!(row.contains("127.0.0.1"), "{screen}");
     p.send(b"\x1b");
     p.wait_for("Default sign-in method", 10);
-    p.send(b"q");
-    let (exit, text) = p.finish();
-    assert_eq!(exit, "0", "{text}");
+    quits_cleanly(&mut p);
 }
 
 #[test]
@@ -255,6 +247,18 @@ fn demo_user_who_lost_their_phone_deletes_it_skips_signing_out_and_reads_what_ch
     p.wait_for("Add a new sign-in method now?", 10);
     p.send(b"j\r");
     p.wait_for("What changed: Deleted device", 10);
+    quits_cleanly(&mut p);
+}
+
+/// After a new authenticator app is saved, its name is offered: Esc keeps it.
+fn keep_the_offered_name(p: &mut Pty) {
+    p.wait_for("Name your new authenticator app", 10);
+    p.send(b"\x1b");
+    p.wait_gone("Name your new authenticator app", 10);
+}
+
+/// `q` quits, with exit status 0.
+fn quits_cleanly(p: &mut Pty) {
     p.send(b"q");
     let (exit, text) = p.finish();
     assert_eq!(exit, "0", "{text}");
@@ -381,11 +385,7 @@ fn a_kept_session_opens_on_security_info_and_adding_a_method_past_the_window_ste
     p.send(code.as_bytes());
     p.send(b"\r");
     p.wait_for("Added Authenticator app (code)", 30);
-    p.wait_for("Name your new authenticator app", 10);
-    p.send(b"\x1b");
-    p.wait_gone("Name your new authenticator app", 10);
-    p.send(b"q");
-    let (exit, text) = p.finish();
-    assert_eq!(exit, "0", "{text}");
+    keep_the_offered_name(&mut p);
+    quits_cleanly(&mut p);
     drop(rt);
 }

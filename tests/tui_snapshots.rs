@@ -56,6 +56,15 @@ fn assert_focus(t: &mut Terminal<TestBackend>, needle: &str) {
     );
 }
 
+fn demo_info() -> DemoInfo {
+    DemoInfo {
+        username: "alice@contoso.test".into(),
+        password: "correct-horse".into(),
+        db_path: "/tmp/demo.db".into(),
+        phone_dir: "/tmp/phone".into(),
+    }
+}
+
 fn loaded_home() -> State {
     let mut s = home();
     s.spinner = 0;
@@ -270,12 +279,7 @@ fn verify_push_waiting_with_number() {
 #[test]
 fn demo_banner_and_simulated_phone() {
     let (mut s, id) = verify_state(Some("m1"));
-    s.demo = Some(DemoInfo {
-        username: "alice@contoso.test".into(),
-        password: "correct-horse".into(),
-        db_path: "/tmp/demo.db".into(),
-        phone_dir: "/tmp/phone".into(),
-    });
+    s.demo = Some(demo_info());
     update(
         &mut s,
         Action::FactorStarted {
@@ -459,12 +463,7 @@ fn high_contrast_focus_is_black_on_yellow() {
 #[test]
 fn demo_outbox_panel() {
     let mut s = loaded_home();
-    s.demo = Some(DemoInfo {
-        username: "alice@contoso.test".into(),
-        password: "correct-horse".into(),
-        db_path: "/tmp/demo.db".into(),
-        phone_dir: "/tmp/phone".into(),
-    });
+    s.demo = Some(demo_info());
     s.overlay = Some(Overlay::Outbox(Loadable::Ready(vec![SentMessage {
         channel: "email".into(),
         recipient: "alice@contoso.test".into(),
@@ -595,12 +594,7 @@ fn table_columns_share_the_width_and_an_address_keeps_its_domain() {
 #[test]
 fn in_the_demo_at_80x24_every_home_row_is_in_view() {
     let mut s = loaded_home();
-    s.demo = Some(DemoInfo {
-        username: "alice@contoso.test".into(),
-        password: "correct-horse".into(),
-        db_path: "/tmp/demo.db".into(),
-        phone_dir: "/tmp/phone".into(),
-    });
+    s.demo = Some(demo_info());
     let t = screen(&s);
     let all: Vec<String> = (0..24).map(|y| row_text(t.backend().buffer(), y)).collect();
     for row in [
