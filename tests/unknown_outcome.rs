@@ -331,3 +331,57 @@ async fn a_new_app_password_whose_answer_is_lost_is_found_and_said_unusable_not_
     );
     assert_eq!(a.backend.app_passwords().await.unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_privacyidea_token_whose_answer_is_lost_is_looked_up_by_its_serial_and_removed() {
+    use secinfo::backend::privacyidea::PrivacyIdea;
+    use secinfo::domain::MethodKind;
+    let (url, realm, password) = common::privacyidea_env();
+    let proxy = FaultProxy::start(&url).await;
+    let b = PrivacyIdea::new(&proxy.url, Some(realm), None, Duration::from_secs(4)).unwrap();
+    b.sign_in("nora", &SecretString::new(password))
+        .await
+        .unwrap();
+    for m in b.methods().await.unwrap() {
+        b.delete_method(&m.id, Some(&m.detail)).await.unwrap();
+    }
+    // privacyIDEA makes the token; its answer never comes back.
+    proxy.fail_once(Some("POST"), "/token/init", Fault::Delay);
+    let err = b
+        .begin_enrollment(&MethodKind::Totp, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "unconfirmed", "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("the method it had started was removed, so nothing was added"),
+        "{err}"
+    );
+    assert_eq!(proxy.seen("POST", "/token/init"), 1, "never made twice");
+    assert!(
+        b.methods().await.unwrap().is_empty(),
+        "no token is left whose secret nobody saw"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_method_whose_answer_is_lost_is_not_begun_again_and_nothing_is_added() {
+    use secinfo::domain::MethodKind;
+    let a = account("otto@contoso.test").await;
+    let before = a.backend.methods().await.unwrap().len();
+    a.proxy
+        .fail_once(Some("POST"), "/v1/me/enrollments", Fault::Delay);
+    let err = a
+        .backend
+        .begin_enrollment(&MethodKind::Totp, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "unconfirmed", "{err:?}");
+    assert!(err.to_string().contains("nothing was added"), "{err}");
+    assert_eq!(
+        a.proxy.seen("POST", "/v1/me/enrollments"),
+        1,
+        "never begun twice"
+    );
+    assert_eq!(a.backend.methods().await.unwrap().len(), before);
+}

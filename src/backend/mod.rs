@@ -83,6 +83,12 @@ impl BackendError {
         }
     }
 
+    /// The request went out but no answer came (a timeout, a broken
+    /// connection): it may have been carried out. Never resend it blindly.
+    pub fn answer_lost(&self) -> bool {
+        matches!(self, Self::Timeout(_) | Self::ConnectionLost { .. })
+    }
+
     /// Why the provider refused, when it did.
     pub fn refusal(&self) -> Option<&Refusal> {
         match self {

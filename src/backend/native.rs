@@ -179,10 +179,18 @@ impl NativeBackend {
     }
 
     async fn enroll(&self, req: p::EnrollmentRequest) -> Result<Enrollment> {
-        let dto: p::EnrollmentDto = self
-            .send_json(Verb::POST, "v1/me/enrollments", &req)
-            .await?;
-        Ok(enrollment(dto))
+        match self.send_json(Verb::POST, "v1/me/enrollments", &req).await {
+            Ok(dto) => Ok(enrollment(dto)),
+            // On this server an enrollment is no method until it is verified,
+            // and an unverified one expires: the account is as it was.
+            Err(lost) if lost.answer_lost() => Err(BackendError::Unconfirmed {
+                message: format!(
+                    "{lost}; an addition the server may have begun is no way to sign in until it \
+                     is verified, and it expires by itself: nothing was added. You can try again."
+                ),
+            }),
+            Err(e) => Err(e),
+        }
     }
 
     async fn delete_with_confirm(

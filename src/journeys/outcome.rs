@@ -74,14 +74,6 @@ impl<T> Settled<T> {
     }
 }
 
-/// Whether the request may have been carried out although no answer came.
-pub fn answer_lost(e: &BackendError) -> bool {
-    matches!(
-        e,
-        BackendError::Timeout(_) | BackendError::ConnectionLost { .. }
-    )
-}
-
 /// Said before the usual sentence when the answer was lost but the change is there.
 pub const ANSWER_LOST_BUT_DONE: &str =
     "The server's answer was lost, but reading your account again shows it was done:";
@@ -95,7 +87,7 @@ pub async fn settle<T>(
 ) -> Result<Settled<T>, BackendError> {
     let lost = match sent {
         Ok(t) => return Ok(Settled::Answered(t)),
-        Err(e) if answer_lost(&e) => e,
+        Err(e) if e.answer_lost() => e,
         Err(e) => return Err(e),
     };
     tracing::info!(error = %lost, "a change's answer was lost; reading the account again");
@@ -224,7 +216,7 @@ pub async fn create_app_password(
         .ok()
         .map(|list| list.into_iter().map(|a| a.id).collect());
     let lost = match backend.create_app_password(name, service).await {
-        Err(e) if answer_lost(&e) => e,
+        Err(e) if e.answer_lost() => e,
         other => return other,
     };
     tracing::info!(error = %lost, "a new app password's answer was lost; reading the list again");

@@ -10,6 +10,48 @@ use chrono::Utc;
 use reqwest::Method as Verb;
 
 impl PrivacyIdea {
+    /// `/token/init` went out and no answer came: a token may exist whose
+    /// secret nobody saw (a policy can save new tokens at once). It is looked
+    /// up by the serial secinfo chose and removed; never made again blindly.
+    async fn enrollment_lost(&self, serial: &str, lost: BackendError) -> BackendError {
+        tracing::info!(error = %lost, "a new token's answer was lost; looking it up");
+        let found = match self.tokens(&[("serial", serial)]).await {
+            Ok(list) => list.iter().any(|t| t["serial"].as_str() == Some(serial)),
+            Err(_) => {
+                return BackendError::Unconfirmed {
+                    message: format!(
+                        "{lost}, and secinfo cannot tell whether a method was started; \
+                         look at your methods before trying again"
+                    ),
+                };
+            }
+        };
+        let said = match found {
+            false => "reading your account again shows nothing was added",
+            true => match self
+                .user_call(
+                    Verb::DELETE,
+                    &format!("token/{}", crate::backend::http::segment(serial)),
+                    &[],
+                )
+                .await
+            {
+                Ok(_) => "the method it had started was removed, so nothing was added",
+                Err(_) => {
+                    return BackendError::Unconfirmed {
+                        message: format!(
+                            "{lost}; it had started a method ({serial}) that could not be removed: \
+                             delete it from your methods"
+                        ),
+                    };
+                }
+            },
+        };
+        BackendError::Unconfirmed {
+            message: format!("{lost}; {said}. You can try again."),
+        }
+    }
+
     /// `/token/init` for a new TOTP, email or SMS token.
     pub(super) async fn enroll(
         &self,
@@ -59,7 +101,18 @@ impl PrivacyIdea {
             }
             _ => None,
         };
-        let reply = self.user_call(Verb::POST, "token/init", &params).await?;
+        // A serial of secinfo's choosing: if the answer is lost, the token it
+        // may have made can be looked up by it.
+        let chosen = format!(
+            "{}{}",
+            ty.to_uppercase(),
+            hex::encode_upper(rand::random::<[u8; 6]>())
+        );
+        params.push(("serial", &chosen));
+        let reply = match self.user_call(Verb::POST, "token/init", &params).await {
+            Err(e) if e.answer_lost() => return Err(self.enrollment_lost(&chosen, e).await),
+            other => other?,
+        };
         let serial = required(&reply.detail["serial"], "serial")?.to_string();
         let waiting = reply.detail["rollout_state"].as_str() == Some("verify");
         if !waiting && matches!(kind, MethodKind::Email | MethodKind::Phone) {
