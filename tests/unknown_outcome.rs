@@ -10,6 +10,7 @@
 
 mod common;
 mod fault_proxy;
+mod graph_server;
 mod tui_support;
 
 use fault_proxy::{Fault, FaultProxy, Quiet};
@@ -384,4 +385,65 @@ async fn a_new_method_whose_answer_is_lost_is_not_begun_again_and_nothing_is_add
         "never begun twice"
     );
     assert_eq!(a.backend.methods().await.unwrap().len(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_graph_phone_whose_answer_is_lost_is_found_added_not_added_twice() {
+    use secinfo::backend::graph::{GraphBackend, GraphSettings};
+    use secinfo::domain::MethodKind;
+    let server = graph_server::GraphServer::start().await;
+    server
+        .world()
+        .methods
+        .retain(|m| m["id"] != graph_server::ALT_MOBILE_ID);
+    let proxy = FaultProxy::start(&server.url).await;
+    server.world().base = proxy.url.clone();
+    let mut s = GraphSettings::new(graph_server::TENANT, graph_server::CLIENT_ID);
+    s.authority = proxy.url.clone();
+    s.graph_url = proxy.url.clone();
+    s.timeout = Duration::from_secs(2);
+    let b = GraphBackend::new(&s).unwrap();
+    let SignIn::Browser(step) = b.sign_in("", &SecretString::new("")).await.unwrap() else {
+        panic!("Graph signs in in a browser")
+    };
+    secinfo::journeys::browser::finish(&b, &mut Quiet::default(), step)
+        .await
+        .unwrap();
+    // A fresh second factor first (Graph's claims challenge), as the journeys do.
+    let SignIn::Browser(step) = b.step_up().await.unwrap() else {
+        panic!("Graph steps up in a browser")
+    };
+    secinfo::journeys::browser::finish(&b, &mut Quiet::default(), step)
+        .await
+        .unwrap();
+    // Graph adds the number; its answer never comes back.
+    proxy.fail_once(Some("POST"), "phoneMethods", Fault::Delay);
+    let e = b
+        .begin_enrollment(&MethodKind::AlternatePhone, Some("+1 425 555 0123"))
+        .await;
+    let e = e.unwrap();
+    let method = e.finished.expect("read back, the phone is there");
+    assert_eq!(method.kind, MethodKind::AlternatePhone);
+    assert_eq!(proxy.seen("POST", "phoneMethods"), 1, "never added twice");
+    assert!(
+        server
+            .method_ids()
+            .contains(&graph_server::ALT_MOBILE_ID.to_string())
+    );
+
+    // Refused on the way (the request never reached Graph): said so, nothing added.
+    server
+        .world()
+        .methods
+        .retain(|m| m["id"] != graph_server::ALT_MOBILE_ID);
+    proxy.fail_once(Some("POST"), "phoneMethods", Fault::Reset);
+    let err = b
+        .begin_enrollment(&MethodKind::AlternatePhone, Some("+1 425 555 0123"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "unconfirmed", "{err:?}");
+    assert!(
+        err.to_string().contains("was not added: nothing changed"),
+        "{err}"
+    );
 }

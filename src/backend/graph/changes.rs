@@ -112,7 +112,7 @@ impl GraphBackend {
                 }
             },
         };
-        let resp = self
+        let sent = self
             .call(
                 Verb::POST,
                 &format!("v1.0/me/authentication/{collection}"),
@@ -121,10 +121,53 @@ impl GraphBackend {
                     what: "add this method",
                 },
             )
-            .await?;
+            .await;
+        let resp = match sent {
+            Err(lost) if lost.answer_lost() => return self.added_or_not(kind, target, lost).await,
+            other => other?,
+        };
         let wire: super::wire::MethodWire = crate::backend::http::decode_json(resp).await?;
         let method = methods::method(&wire);
         Ok(finished(method))
+    }
+
+    /// The answer to adding a number or address was lost: Graph adds it in
+    /// one step, so the methods are read again and it is either there (added)
+    /// or not (nothing changed); never added twice.
+    async fn added_or_not(
+        &self,
+        kind: &MethodKind,
+        target: &str,
+        lost: BackendError,
+    ) -> Result<Enrollment> {
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        let same = |detail: &str| match kind {
+            MethodKind::Email => detail.eq_ignore_ascii_case(target),
+            _ => !digits(target).is_empty() && digits(detail) == digits(target),
+        };
+        match self.list_methods().await {
+            Ok(list) => match list
+                .into_iter()
+                .find(|m| m.kind == *kind && same(&m.detail))
+            {
+                Some(method) => {
+                    tracing::info!("an addition's answer was lost, but the method is there");
+                    Ok(finished(method))
+                }
+                None => Err(BackendError::Unconfirmed {
+                    message: format!(
+                        "{lost}, and reading your methods again shows {target} was not added: \
+                         nothing changed. You can try again."
+                    ),
+                }),
+            },
+            Err(_) => Err(BackendError::Unconfirmed {
+                message: format!(
+                    "{lost}, and secinfo cannot tell whether {target} was added; \
+                     look at your methods before trying again"
+                ),
+            }),
+        }
     }
 
     /// "Update phoneMethod" / "Update emailMethod": `PATCH` → 204.
