@@ -6,6 +6,7 @@
 //! notifications and expiry leave nothing half-enrolled.
 
 mod common;
+mod qr_support;
 use common::*;
 use secinfo::server::Settings;
 use std::io::Write;
@@ -590,33 +591,16 @@ impl Term {
     fn scan(&self) -> Vec<String> {
         let screen = self.parser.screen();
         let (rows, cols) = self.size;
-        let (w, h) = (cols as usize * 4, rows as usize * 8);
-        let mut px = vec![128u8; w * h];
-        for y in 0..rows {
-            for x in 0..cols {
-                let c = screen.cell(y, x).unwrap();
-                let (fg, bg) = (vt_luma(c.fgcolor()), vt_luma(c.bgcolor()));
-                let (top, bottom) = match c.contents() {
-                    "█" => (fg, fg),
-                    "▀" => (fg, bg),
-                    "▄" => (bg, fg),
-                    " " => (bg, bg),
-                    _ => (128, 128),
-                };
-                for (half, v) in [(0usize, top), (1, bottom)] {
-                    for dy in 0..4 {
-                        let py = (y as usize * 2 + half) * 4 + dy;
-                        let px0 = x as usize * 4;
-                        px[py * w + px0..py * w + px0 + 4].fill(v);
-                    }
-                }
+        qr_support::decode(qr_support::raster(cols, rows, |x, y| {
+            match screen.cell(y, x) {
+                Some(c) => (
+                    c.contents().to_string(),
+                    vt_luma(c.fgcolor()),
+                    vt_luma(c.bgcolor()),
+                ),
+                None => (String::new(), 128, 128),
             }
-        }
-        let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px[y * w + x]);
-        img.detect_grids()
-            .into_iter()
-            .filter_map(|g| g.decode().ok().map(|(_, s)| s))
-            .collect()
+        }))
     }
 }
 

@@ -7,6 +7,8 @@
 //! else delete it?) talk to privacyIDEA directly with reqwest, not through the
 //! adapter under test.
 
+mod qr_support;
+
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -301,11 +303,6 @@ fn phone_scans(server_uri: &str) -> String {
 /// What a phone camera sees: every cell as 4x4-pixel halves, then a QR decoder.
 fn scan(buf: &Buffer) -> Vec<String> {
     let area: Rect = buf.area;
-    let scale = 4usize;
-    let (w, h) = (
-        area.width as usize * scale,
-        area.height as usize * 2 * scale,
-    );
     // A dark-background terminal: default colors are light text on black.
     let luma = |c: Color, fg: bool| match c {
         Color::Black | Color::Indexed(0) | Color::Indexed(16) => 0u8,
@@ -320,33 +317,14 @@ fn scan(buf: &Buffer) -> Vec<String> {
         }
         _ => 128,
     };
-    let mut px = vec![255u8; w * h];
-    for cy in 0..area.height {
-        for cx in 0..area.width {
-            let cell = &buf[(cx, cy)];
-            let (fg, bg) = (luma(cell.fg, true), luma(cell.bg, false));
-            let (top, bottom) = match cell.symbol() {
-                "█" => (fg, fg),
-                "▀" => (fg, bg),
-                "▄" => (bg, fg),
-                _ => (bg, bg),
-            };
-            for (half, v) in [(0usize, top), (1, bottom)] {
-                for dy in 0..scale {
-                    for dx in 0..scale {
-                        px[((cy as usize * 2 + half) * scale + dy) * w
-                            + cx as usize * scale
-                            + dx] = v;
-                    }
-                }
-            }
-        }
-    }
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px[y * w + x]);
-    img.detect_grids()
-        .into_iter()
-        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
-        .collect()
+    qr_support::decode(qr_support::raster(area.width, area.height, |cx, cy| {
+        let cell = &buf[(cx, cy)];
+        (
+            cell.symbol().to_string(),
+            luma(cell.fg, true),
+            luma(cell.bg, false),
+        )
+    }))
 }
 
 fn code_at(totp: &totp_rs::Totp, t: u64) -> String {

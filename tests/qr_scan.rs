@@ -5,6 +5,9 @@
 //! fg/bg/REVERSED, and read by a real QR decoder (rqrr). The decoded URI then
 //! yields the same TOTP code the server computes from the same secret.
 
+mod qr_support;
+
+use qr_support::{decode, raster};
 use std::num::NonZeroU16;
 
 use ratatui::Terminal;
@@ -62,38 +65,6 @@ fn luma(c: Color, is_fg: bool) -> u8 {
     }
 }
 
-const SCALE: usize = 4;
-
-/// Pixels of a grid of half-block cells; `cell(x, y)` gives (symbol, fg luma, bg luma).
-fn raster(
-    cols: u16,
-    rows: u16,
-    cell: impl Fn(u16, u16) -> (String, u8, u8),
-) -> (usize, usize, Vec<u8>) {
-    let (w, h) = (cols as usize * SCALE, rows as usize * 2 * SCALE);
-    let mut px = vec![0u8; w * h];
-    for cy in 0..rows {
-        for cx in 0..cols {
-            let (sym, fg, bg) = cell(cx, cy);
-            let (top, bottom) = match sym.as_str() {
-                "█" => (fg, fg),
-                "▀" => (fg, bg),
-                "▄" => (bg, fg),
-                " " | "" => (bg, bg),
-                _ => (128, 128), // text: neither dark nor light
-            };
-            for (half, v) in [(0, top), (1, bottom)] {
-                for dy in 0..SCALE {
-                    let y = (cy as usize * 2 + half) * SCALE + dy;
-                    let x = cx as usize * SCALE;
-                    px[y * w + x..y * w + x + SCALE].fill(v);
-                }
-            }
-        }
-    }
-    (w, h, px)
-}
-
 /// `swapped`: how a terminal that swaps fg and bg would show it.
 fn buffer_pixels(buf: &Buffer, area: Rect, swapped: bool) -> (usize, usize, Vec<u8>) {
     raster(area.width, area.height, |x, y| {
@@ -104,14 +75,6 @@ fn buffer_pixels(buf: &Buffer, area: Rect, swapped: bool) -> (usize, usize, Vec<
         }
         (c.symbol().to_string(), fg, bg)
     })
-}
-
-fn decode((w, h, px): (usize, usize, Vec<u8>)) -> Vec<String> {
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px[y * w + x]);
-    img.detect_grids()
-        .into_iter()
-        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
-        .collect()
 }
 
 fn draw(cols: u16, rows: u16, f: impl FnOnce(&mut ratatui::Frame)) -> Buffer {

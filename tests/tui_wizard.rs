@@ -8,6 +8,7 @@
 
 #[path = "tui_support/driver.rs"]
 mod driver;
+mod qr_support;
 mod server_support;
 mod tui_support;
 
@@ -887,42 +888,19 @@ fn step_first_run_title() {
 
 /// Pixels of the cells in `rect`, honouring fg/bg (and a terminal that swaps them).
 fn decode(buf: &Buffer, rect: Rect, swapped: bool) -> Vec<String> {
-    const S: usize = 4;
     let luma = |c: Color| match c {
         Color::Indexed(16) => 0u8,
         Color::Indexed(231) => 255,
         _ => 128,
     };
-    let (w, h) = (rect.width as usize * S, rect.height as usize * 2 * S);
-    let mut px = vec![0u8; w * h];
-    for cy in 0..rect.height {
-        for cx in 0..rect.width {
-            let c = &buf[(rect.x + cx, rect.y + cy)];
-            let (mut fg, mut bg) = (luma(c.fg), luma(c.bg));
-            if c.modifier.contains(Modifier::REVERSED) != swapped {
-                std::mem::swap(&mut fg, &mut bg);
-            }
-            let (top, bottom) = match c.symbol() {
-                "█" => (fg, fg),
-                "▀" => (fg, bg),
-                "▄" => (bg, fg),
-                " " => (bg, bg),
-                _ => (128, 128),
-            };
-            for (half, v) in [(0, top), (1, bottom)] {
-                for dy in 0..S {
-                    let y = (cy as usize * 2 + half) * S + dy;
-                    let x = cx as usize * S;
-                    px[y * w + x..y * w + x + S].fill(v);
-                }
-            }
+    qr_support::decode(qr_support::raster(rect.width, rect.height, |cx, cy| {
+        let c = &buf[(rect.x + cx, rect.y + cy)];
+        let (mut fg, mut bg) = (luma(c.fg), luma(c.bg));
+        if c.modifier.contains(Modifier::REVERSED) != swapped {
+            std::mem::swap(&mut fg, &mut bg);
         }
-    }
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px[y * w + x]);
-    img.detect_grids()
-        .into_iter()
-        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
-        .collect()
+        (c.symbol().to_string(), fg, bg)
+    }))
 }
 
 // ---- journeys against the real server ------------------------------------------------

@@ -2,6 +2,9 @@
 //! terminal emulator (vt100): what a person would see.
 #![allow(dead_code)]
 
+#[path = "../qr_support/mod.rs"]
+mod qr_support;
+
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
@@ -174,7 +177,6 @@ impl Pty {
 /// The QR code as the terminal shows it: each cell's glyph and colors (reverse
 /// video honoured) back into pixels, read by a real QR decoder.
 pub fn decode_screen(screen: &vt100::Screen) -> Vec<String> {
-    const S: usize = 4;
     let luma = |c: vt100::Color, fg: bool| match c {
         vt100::Color::Idx(16) | vt100::Color::Idx(0) => 0u8,
         vt100::Color::Idx(231) | vt100::Color::Idx(15) => 255,
@@ -192,37 +194,14 @@ pub fn decode_screen(screen: &vt100::Screen) -> Vec<String> {
         _ => 128,
     };
     let (rows, cols) = screen.size();
-    let (rows, cols) = (rows.get(), cols.get());
-    let (w, h) = (cols as usize * S, rows as usize * 2 * S);
-    let mut px = vec![0u8; w * h];
-    for cy in 0..rows {
-        for cx in 0..cols {
-            let Some(c) = screen.cell(cy, cx) else {
-                continue;
-            };
-            let (mut fg, mut bg) = (luma(c.fgcolor(), true), luma(c.bgcolor(), false));
-            if c.inverse() {
-                std::mem::swap(&mut fg, &mut bg);
-            }
-            let (top, bottom) = match c.contents() {
-                "█" => (fg, fg),
-                "▀" => (fg, bg),
-                "▄" => (bg, fg),
-                " " | "" => (bg, bg),
-                _ => (128, 128),
-            };
-            for (half, v) in [(0, top), (1, bottom)] {
-                for dy in 0..S {
-                    let y = (cy as usize * 2 + half) * S + dy;
-                    let x = cx as usize * S;
-                    px[y * w + x..y * w + x + S].fill(v);
-                }
-            }
+    qr_support::decode(qr_support::raster(cols.get(), rows.get(), |cx, cy| {
+        let Some(c) = screen.cell(cy, cx) else {
+            return (String::new(), 0, 0);
+        };
+        let (mut fg, mut bg) = (luma(c.fgcolor(), true), luma(c.bgcolor(), false));
+        if c.inverse() {
+            std::mem::swap(&mut fg, &mut bg);
         }
-    }
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px[y * w + x]);
-    img.detect_grids()
-        .into_iter()
-        .filter_map(|g| g.decode().ok().map(|(_, s)| s))
-        .collect()
+        (c.contents().to_string(), fg, bg)
+    }))
 }
