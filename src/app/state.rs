@@ -421,7 +421,16 @@ impl State {
                     vec![MoveUp, MoveDown, Activate, Delete, Refresh, Back]
                 }
                 (Screen::RecoveryCodes, _) => vec![Activate, Refresh, Back],
-                (Screen::Activity, _) => vec![MoveUp, MoveDown, Activate, Refresh, Back],
+                (Screen::Activity, _) => {
+                    // Enter reads the older page: offered only while there is one.
+                    let older = self.activity.ready().is_some_and(|p| p.next.is_some());
+                    let mut c = vec![MoveUp, MoveDown];
+                    if older {
+                        c.push(Activate);
+                    }
+                    c.extend([Refresh, Back]);
+                    c
+                }
             };
         }
         // F2 reaches the outbox even from a code field (where `o` is typed).

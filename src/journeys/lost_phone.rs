@@ -45,9 +45,10 @@ pub fn on_device<'a>(device: &Device, methods: &'a [Method]) -> Vec<&'a Method> 
 /// "Pixel 8 (Android): Authenticator app, Authenticator app (code)": a device
 /// as the journey lists it, with what goes if it is deleted.
 pub fn device_line(device: &Device, methods: &[Method]) -> String {
+    // Each method here is named after the device already: its kind says enough.
     let on: Vec<String> = on_device(device, methods)
         .into_iter()
-        .map(method_name)
+        .map(|m| m.kind.title())
         .collect();
     let on = if on.is_empty() {
         "no sign-in methods".to_string()

@@ -239,6 +239,20 @@ pub fn render(
     scrolled_rows(frame, area, lines, focus_line, &rows, hits)
 }
 
+/// What matters is at the end: an address's domain, or a date
+/// ("Last updated 2026-12-07"). Cut from the front, these keep it.
+fn keeps_its_end(detail: &str) -> bool {
+    let tail: String = detail
+        .chars()
+        .rev()
+        .take(10)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    detail.contains('@') || chrono::NaiveDate::parse_from_str(&tail, "%Y-%m-%d").is_ok()
+}
+
 fn method_row(m: &Method, detail_w: usize, actions: bool, theme: &Theme) -> Vec<Span<'static>> {
     let mut kind = m.kind.title();
     if m.is_default {
@@ -258,7 +272,7 @@ fn method_row(m: &Method, detail_w: usize, actions: bool, theme: &Theme) -> Vec<
         Span::styled(cell(&kind, KIND_W), style),
         // One column kept free, so a cut detail never runs into the date.
         Span::styled(
-            if m.detail.contains('@') {
+            if keeps_its_end(&m.detail) {
                 cell_keep_end(&m.detail, detail_w - 1) + " "
             } else {
                 cell(&m.detail, detail_w - 1) + " "
