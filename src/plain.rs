@@ -10,6 +10,7 @@ mod io;
 mod lists;
 mod verify;
 
+use crate::app::Start;
 use crate::app::effects::Deps;
 use crate::app::state::{DemoInfo, Purpose, method_name};
 use crate::backend::SignIn;
@@ -51,7 +52,13 @@ pub async fn run_with(
 }
 
 async fn run_io<R: BufRead, W: Write>(ctx: Context, mut io: Io<R, W>) -> anyhow::Result<()> {
-    let (state, deps, signed_in) = prepare(ctx);
+    let (state, deps, start) = prepare(ctx);
+    // Plain mode draws nothing first, so the kept sign-in is taken up at once.
+    let signed_in = match start {
+        Start::SignIn => false,
+        Start::SignedIn => true,
+        Start::Resume(username) => deps.keeper.restore_quietly(&*deps.backend, &username).await,
+    };
     io.phone = deps
         .demo
         .clone()

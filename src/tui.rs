@@ -8,7 +8,7 @@ use crate::accounts::KnownAccounts;
 use crate::app::effects::{self, DemoServices, Deps, Effect, SimulatedPhone};
 use crate::app::keymap::Keymap;
 use crate::app::state::{DemoInfo, State};
-use crate::app::{Action, init, update};
+use crate::app::{Action, Start, init, update};
 use crate::backend::Backend;
 use crate::config::ThemeName;
 use crate::journeys::session::Keeper;
@@ -37,12 +37,11 @@ pub struct Context {
     pub accounts: KnownAccounts,
     pub keymap: Keymap,
     pub theme: ThemeName,
-    /// Credentials were already restored and are valid.
-    pub signed_in: bool,
+    pub start: Start,
 }
 
 /// The state and effect dependencies both modes start from.
-pub fn prepare(ctx: Context) -> (State, Deps, bool) {
+pub fn prepare(ctx: Context) -> (State, Deps, Start) {
     let mut state = State::new(&ctx.profile, &ctx.server_url, ctx.keymap, ctx.theme);
     state.truecolor = crate::qr::QrPalette::from_env() == crate::qr::QrPalette::TrueColor;
     state.browser_sign_in = ctx.backend.signs_in_with_browser();
@@ -61,7 +60,7 @@ pub fn prepare(ctx: Context) -> (State, Deps, bool) {
         keeper,
         demo,
     };
-    (state, deps, ctx.signed_in)
+    (state, deps, ctx.start)
 }
 
 /// The demo's simulated phone and outbox, reached the way `secinfo phone` and `serve outbox` do.
@@ -127,8 +126,8 @@ impl Drop for Restore {
 
 /// `mouse`: the config's opt-in (click to focus and activate, wheel to scroll).
 pub async fn run(ctx: Context, mouse: bool) -> anyhow::Result<()> {
-    let (mut state, deps, signed_in) = prepare(ctx);
-    let first = init(&mut state, signed_in);
+    let (mut state, deps, start) = prepare(ctx);
+    let first = init(&mut state, start);
     let mut terminal = ratatui::try_init()?;
     let _restore = Restore { mouse };
     if mouse {

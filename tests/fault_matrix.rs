@@ -65,10 +65,10 @@ impl Tui {
             accounts: KnownAccounts::load(&dir.join("accounts.json")),
             keymap: Keymap::default(),
             theme: ThemeName::Default,
-            signed_in: true,
+            start: secinfo::app::Start::SignedIn,
         };
-        let (mut state, deps, signed_in) = prepare(ctx);
-        let first = secinfo::app::init(&mut state, signed_in);
+        let (mut state, deps, start) = prepare(ctx);
+        let first = secinfo::app::init(&mut state, start);
         let mut t = Tui { state, deps };
         t.run(first).await;
         assert!(t.state.methods.ready().is_some(), "Security info loaded");

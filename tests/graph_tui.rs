@@ -97,11 +97,11 @@ impl Tui {
             accounts: KnownAccounts::load(&dir.path().join("accounts.json")),
             keymap: Keymap::default(),
             theme: ThemeName::Default,
-            signed_in: false,
+            start: secinfo::app::Start::SignIn,
         };
-        let (mut state, deps, signed_in) = prepare(ctx);
+        let (mut state, deps, start) = prepare(ctx);
         assert!(state.browser_sign_in, "Graph signs in in a browser");
-        let first = secinfo::app::init(&mut state, signed_in);
+        let first = secinfo::app::init(&mut state, start);
         let mut tui = Tui {
             state,
             deps,

@@ -73,7 +73,7 @@ async fn the_tui_and_the_server_log_no_secret_at_trace() {
     let log = Captured::default();
     let sink = log.clone();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("trace"))
+        .with_max_level(tracing::Level::TRACE)
         .with_writer(move || sink.clone())
         .with_ansi(false)
         .init();

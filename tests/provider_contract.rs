@@ -541,7 +541,7 @@ async fn in_the_tui_a_user_signs_in_in_a_browser_and_lands_on_security_info() {
         ..Script::default()
     };
     let mut signin = state();
-    secinfo::app::init(&mut signin, false);
+    secinfo::app::init(&mut signin, secinfo::app::Start::SignIn);
     let mut tui = Tui::new(script, signin);
     type_text(&mut tui.state, "alice@contoso.test");
     press(&mut tui.state, crossterm::event::KeyCode::Tab);
@@ -636,7 +636,7 @@ async fn in_the_tui_a_step_up_answered_by_a_browser_step_finishes_there_and_the_
 #[tokio::test(start_paused = true)]
 async fn in_the_tui_backing_out_of_the_browser_step_returns_to_the_password() {
     let mut signin = state();
-    secinfo::app::init(&mut signin, false);
+    secinfo::app::init(&mut signin, secinfo::app::Start::SignIn);
     let mut tui = Tui::new(Script::default(), signin);
     type_text(&mut tui.state, "alice@contoso.test");
     press(&mut tui.state, crossterm::event::KeyCode::Tab);
@@ -664,7 +664,7 @@ async fn in_the_tui_a_browser_only_provider_asks_for_no_password_and_keeps_who_s
     };
     let mut signin = state();
     signin.browser_sign_in = true;
-    secinfo::app::init(&mut signin, false);
+    secinfo::app::init(&mut signin, secinfo::app::Start::SignIn);
     let mut tui = Tui::new(script, signin);
     let shown = tui.screen();
     assert!(

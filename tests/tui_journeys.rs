@@ -48,11 +48,11 @@ impl Driver {
             accounts: KnownAccounts::load(&state_dir.join("accounts.json")),
             keymap: Keymap::default(),
             theme: ThemeName::Default,
-            signed_in: false,
+            start: secinfo::app::Start::SignIn,
         };
-        let (mut state, deps, signed_in) = prepare(ctx);
+        let (mut state, deps, start) = prepare(ctx);
         state.poll_every = Duration::from_millis(10);
-        let first = secinfo::app::init(&mut state, signed_in);
+        let first = secinfo::app::init(&mut state, start);
         assert!(first.is_empty());
         Driver {
             state,

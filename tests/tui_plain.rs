@@ -94,7 +94,7 @@ impl Session {
             accounts: KnownAccounts::load(&state_dir.join("accounts.json")),
             keymap: Keymap::default(),
             theme: ThemeName::Default,
-            signed_in: false,
+            start: secinfo::app::Start::SignIn,
         };
         let (reader, writer) = std::io::pipe().unwrap();
         let out = Shared::default();

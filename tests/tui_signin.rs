@@ -19,7 +19,7 @@ fn sign_in_with_password(s: &mut State) -> Vec<Effect> {
 #[test]
 fn user_signs_in_with_a_push_and_number_matching_and_ticks_dont_ask_again() {
     let mut s = state();
-    secinfo::app::init(&mut s, false);
+    secinfo::app::init(&mut s, secinfo::app::Start::SignIn);
     let fx = sign_in_with_password(&mut s);
     assert!(!s.quit, "q typed into the password field is text");
     let [
@@ -127,7 +127,7 @@ fn user_signs_in_with_a_push_and_number_matching_and_ticks_dont_ask_again() {
 
 fn at_factor_screen(default: Option<&str>) -> (State, u64) {
     let mut s = state();
-    secinfo::app::init(&mut s, false);
+    secinfo::app::init(&mut s, secinfo::app::Start::SignIn);
     let fx = sign_in_with_password(&mut s);
     let fx = update(
         &mut s,
@@ -266,7 +266,7 @@ fn a_sent_code_can_be_resent_from_its_link() {
 #[test]
 fn ctrl_c_quits_even_in_a_text_field_and_q_quits_elsewhere() {
     let mut s = state();
-    secinfo::app::init(&mut s, false);
+    secinfo::app::init(&mut s, secinfo::app::Start::SignIn);
     update(&mut s, ctrl('c'));
     assert!(s.quit);
     let mut s = home();
@@ -281,7 +281,7 @@ fn the_account_picker_restores_a_kept_sign_in_or_asks_for_the_password() {
         known("alice@contoso.test", "Alice Example"),
         known("bob@contoso.test", "Bob"),
     ];
-    secinfo::app::init(&mut s, false);
+    secinfo::app::init(&mut s, secinfo::app::Start::SignIn);
     assert_eq!(s.signin, SignInStep::Accounts { focus: 0 });
     let fx = press(&mut s, KeyCode::Enter);
     let [Effect::Restore { id, username }] = fx.as_slice() else {

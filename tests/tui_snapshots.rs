@@ -91,7 +91,7 @@ fn home_loaded() {
 #[test]
 fn home_loading() {
     let mut s = state();
-    secinfo::app::init(&mut s, true);
+    secinfo::app::init(&mut s, secinfo::app::Start::SignedIn);
     insta::assert_snapshot!(screen(&s).backend());
 }
 
@@ -163,7 +163,7 @@ fn signin_accounts() {
         known("alice@contoso.test", "Alice Example"),
         known("bob@contoso.test", "Bob Builder"),
     ];
-    secinfo::app::init(&mut s, false);
+    secinfo::app::init(&mut s, secinfo::app::Start::SignIn);
     let mut t = screen(&s);
     insta::assert_snapshot!(t.backend());
     assert_focus(&mut t, "Alice Example");
@@ -172,7 +172,7 @@ fn signin_accounts() {
 #[test]
 fn signin_password_with_error() {
     let mut s = state();
-    secinfo::app::init(&mut s, false);
+    secinfo::app::init(&mut s, secinfo::app::Start::SignIn);
     type_text(&mut s, "alice@contoso.test");
     press(&mut s, KeyCode::Tab);
     type_text(&mut s, "s3cr3t");
@@ -205,7 +205,7 @@ fn signin_password_with_error() {
 
 fn verify_state(default: Option<&str>) -> (State, u64) {
     let mut s = state();
-    secinfo::app::init(&mut s, false);
+    secinfo::app::init(&mut s, secinfo::app::Start::SignIn);
     type_text(&mut s, "alice@contoso.test");
     press(&mut s, KeyCode::Tab);
     type_text(&mut s, "pw");

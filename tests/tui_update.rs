@@ -35,9 +35,68 @@ fn arrows_and_vi_keys_move_the_focus_through_security_info_and_wrap() {
 }
 
 #[test]
+fn a_kept_sign_in_is_taken_up_after_the_first_frame_then_security_info_loads() {
+    let mut s = state();
+    let fx = secinfo::app::init(&mut s, secinfo::app::Start::Resume("alice".into()));
+    // The first frame is the home screen, loading: the keyring is read after it.
+    assert_eq!(s.screen, Screen::Home);
+    assert!(s.methods.is_loading() && s.is_loading());
+    let [Effect::Resume { id, username }] = fx.as_slice() else {
+        panic!("only the kept sign-in is read first: {fx:?}");
+    };
+    assert_eq!(username, "alice");
+    let fx = update(
+        &mut s,
+        Action::Resumed {
+            id: *id,
+            kept: true,
+        },
+    );
+    assert_eq!(
+        fx.iter()
+            .filter(|e| matches!(
+                e,
+                Effect::LoadAccount { .. }
+                    | Effect::LoadCapabilities { .. }
+                    | Effect::LoadMethods { .. }
+            ))
+            .count(),
+        3,
+        "then account, capabilities and methods load in parallel: {fx:?}"
+    );
+    assert_eq!(s.screen, Screen::Home);
+}
+
+#[test]
+fn with_no_kept_sign_in_found_at_start_the_app_asks_to_sign_in() {
+    let mut s = state();
+    let fx = secinfo::app::init(&mut s, secinfo::app::Start::Resume("alice".into()));
+    let [Effect::Resume { id, .. }] = fx.as_slice() else {
+        panic!("{fx:?}");
+    };
+    let id = *id;
+    // An answer for another request changes nothing.
+    assert!(
+        update(
+            &mut s,
+            Action::Resumed {
+                id: id + 7,
+                kept: false
+            }
+        )
+        .is_empty()
+    );
+    assert_eq!(s.screen, Screen::Home);
+    let fx = update(&mut s, Action::Resumed { id, kept: false });
+    assert!(fx.is_empty(), "{fx:?}");
+    assert_eq!(s.screen, Screen::SignIn);
+    assert!(!s.is_loading());
+}
+
+#[test]
 fn security_info_shows_loading_then_data_and_ignores_stale_answers() {
     let mut s = state();
-    let fx = secinfo::app::init(&mut s, true);
+    let fx = secinfo::app::init(&mut s, secinfo::app::Start::SignedIn);
     assert_eq!(s.screen, Screen::Home);
     assert_eq!(
         fx.len(),

@@ -231,7 +231,7 @@ async fn the_tui_reads_back_a_delete_whose_answer_is_lost_and_says_so() {
         accounts: KnownAccounts::load(&a.world.dir.path().join("tui-accounts.json")),
         keymap: Keymap::default(),
         theme: ThemeName::Default,
-        signed_in: true,
+        start: secinfo::app::Start::SignedIn,
     };
     let (_, deps, _) = prepare(ctx);
     a.proxy.fail_once(Some("DELETE"), &path, Fault::Delay);

@@ -34,6 +34,11 @@ pub enum Action {
     },
     Tick,
     Resize,
+    /// The start's kept sign-in was taken up (`kept`), or there was none.
+    Resumed {
+        id: ReqId,
+        kept: bool,
+    },
     /// The kept sign-in of a chosen account: `Ok(None)` when nothing usable is kept.
     Restored {
         id: ReqId,

@@ -17,6 +17,13 @@ use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
+    /// At start, after the first frame: take up `username`'s kept sign-in
+    /// without asking the server (the home screen's loads ask). A keyring over
+    /// D-Bus takes tens of milliseconds, so it is not done before drawing.
+    Resume {
+        id: ReqId,
+        username: String,
+    },
     /// Try the sign-in kept for `username`.
     Restore {
         id: ReqId,
@@ -282,6 +289,10 @@ async fn perform(effect: Effect, deps: Deps) -> Vec<Action> {
     let b = deps.backend.clone();
     let one = |a: Action| vec![a];
     match effect {
+        Effect::Resume { id, username } => {
+            let kept = deps.keeper.restore_quietly(&*b, &username).await;
+            one(Action::Resumed { id, kept })
+        }
         Effect::Restore { id, username } => {
             let result = Ok(deps.keeper.restore(&*b, &username).await);
             one(Action::Restored { id, result })

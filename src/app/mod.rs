@@ -10,4 +10,4 @@ pub mod update;
 pub use action::Action;
 pub use effects::Effect;
 pub use state::State;
-pub use update::{init, update};
+pub use update::{Start, init, update};

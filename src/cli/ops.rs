@@ -33,7 +33,14 @@ impl SessionStore for Tracking {
 
 pub async fn open_app(g: &Global) -> Outcome {
     let ctx = Context::open(g).await?;
-    let signed_in = ctx.restore().await;
+    // The kept sign-in is read after the first frame: a keyring can be slow.
+    let start = match ctx.last_account() {
+        Some(user) => {
+            ctx.set_user(&user);
+            crate::app::Start::Resume(user)
+        }
+        None => crate::app::Start::SignIn,
+    };
     let keymap = match &ctx.config {
         Some(cfg) => {
             Keymap::with_overrides(&cfg.key_overrides()).map_err(|e| keymap_failure(cfg, &e))?
@@ -72,7 +79,7 @@ pub async fn open_app(g: &Global) -> Outcome {
             .clone(),
         keymap,
         theme,
-        signed_in,
+        start,
     };
     let echo_codes = ctx.config.as_ref().is_none_or(|c| c.ui.plain_echo_codes);
     let result = if plain {

@@ -121,7 +121,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MethodRow> {
 
 /// A user's methods, oldest first.
 pub fn list(conn: &Connection, user_id: &str) -> ApiResult<Vec<MethodRow>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "{SELECT} AND m.user_id = ?1 ORDER BY m.created_at, m.rowid"
     ))?;
     let rows = stmt
@@ -151,11 +151,9 @@ pub fn get(conn: &Connection, user_id: &str, id: &str) -> ApiResult<Option<Metho
 }
 
 pub fn default_id(conn: &Connection, user_id: &str) -> ApiResult<Option<String>> {
-    Ok(conn.query_row(
-        "SELECT default_method_id FROM users WHERE id = ?1",
-        [user_id],
-        |r| r.get(0),
-    )?)
+    Ok(conn
+        .prepare_cached("SELECT default_method_id FROM users WHERE id = ?1")?
+        .query_row([user_id], |r| r.get(0))?)
 }
 
 /// After a removal (or a phone dropping the account): keep the default if

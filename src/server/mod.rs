@@ -185,6 +185,9 @@ impl Default for Settings {
 
 struct Inner {
     db: PathBuf,
+    /// Connections kept open between requests: opening one (file open, schema
+    /// read, pragmas) cost more than a methods list itself. See [`AppState::run`].
+    idle: std::sync::Mutex<Vec<Connection>>,
     settings: Settings,
     /// Put into activation links: `--public-url`, else the loopback address listened on.
     public_url: String,
@@ -193,6 +196,10 @@ struct Inner {
     /// every core and gigabytes of memory.
     hashing: Arc<tokio::sync::Semaphore>,
 }
+
+/// As many as the blocking pool has busy threads in a burst on a small
+/// machine; more would only hold file handles.
+const MAX_IDLE_CONNECTIONS: usize = 16;
 
 /// How long a request waits for a hashing slot before it is told to retry.
 const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -215,6 +222,7 @@ impl AppState {
         let workers = settings.hashing_workers.max(1) as usize;
         AppState(Arc::new(Inner {
             db,
+            idle: std::sync::Mutex::new(Vec::new()),
             settings,
             public_url,
             per_ip,
@@ -249,7 +257,9 @@ impl AppState {
         .await
     }
 
-    /// Run `f` on the blocking pool with a fresh connection.
+    /// Run `f` on the blocking pool with a connection: an idle one if there
+    /// is one, else a new one. It goes back only outside a transaction, so a
+    /// request that failed half-way leaves nothing open for the next.
     pub(crate) async fn run<T, F>(&self, f: F) -> ApiResult<T>
     where
         T: Send + 'static,
@@ -257,8 +267,19 @@ impl AppState {
     {
         let inner = self.0.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = db::open(&inner.db)?;
-            f(&mut conn, &inner.settings)
+            let idle = inner.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let mut conn = match idle {
+                Some(conn) => conn,
+                None => db::open(&inner.db)?,
+            };
+            let out = f(&mut conn, &inner.settings);
+            if conn.is_autocommit() {
+                let mut idle = inner.idle.lock().unwrap_or_else(|e| e.into_inner());
+                if idle.len() < MAX_IDLE_CONNECTIONS {
+                    idle.push(conn);
+                }
+            }
+            out
         })
         .await
         .map_err(error::ApiError::internal)?

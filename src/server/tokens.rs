@@ -72,29 +72,36 @@ impl FromRequestParts<AppState> for Caller {
 
 fn authenticate(conn: &Connection, token: &str) -> ApiResult<Authed> {
     let t = now();
-    let found = conn
-        .query_row(
-            "SELECT s.user_id, s.id, s.client_id, s.mfa_at FROM access_tokens a
+    let (found, last_active) = conn
+        .prepare_cached(
+            "SELECT s.user_id, s.id, s.client_id, s.mfa_at, s.last_active_at FROM access_tokens a
              JOIN sessions s ON s.id = a.session_id JOIN users u ON u.id = s.user_id
              WHERE a.hash = ?1 AND a.expires_at > ?2 AND s.revoked = 0 AND s.epoch = u.epoch",
-            params![hash(token), t],
-            |r| {
-                Ok(Authed {
+        )?
+        .query_row(params![hash(token), t], |r| {
+            Ok((
+                Authed {
                     user_id: r.get(0)?,
                     session_id: r.get(1)?,
                     client_id: r.get(2)?,
                     mfa_at: r.get(3)?,
-                })
-            },
-        )
+                },
+                r.get::<_, i64>(4)?,
+            ))
+        })
         .optional()?
         .ok_or_else(ApiError::unauthorized)?;
-    conn.execute(
-        "UPDATE sessions SET last_active_at = ?1 WHERE id = ?2",
-        params![t, found.session_id],
-    )?;
+    // "Last active" is shown to the minute. Writing it on every request would
+    // make each read take SQLite's one write lock, and reads queue behind it.
+    if t - last_active >= LAST_ACTIVE_GRAIN_SECS {
+        conn.prepare_cached("UPDATE sessions SET last_active_at = ?1 WHERE id = ?2")?
+            .execute(params![t, found.session_id])?;
+    }
     Ok(found)
 }
+
+/// How stale a session's "last active" may get before a request updates it.
+const LAST_ACTIVE_GRAIN_SECS: i64 = 60;
 
 pub struct NewSession<'a> {
     pub user_id: &'a str,

@@ -46,11 +46,11 @@ impl Driver {
             accounts: KnownAccounts::load(&dir.join("accounts.json")),
             keymap: Keymap::default(),
             theme: ThemeName::Default,
-            signed_in: false,
+            start: secinfo::app::Start::SignIn,
         };
-        let (mut state, deps, signed_in) = prepare(ctx);
+        let (mut state, deps, start) = prepare(ctx);
         state.poll_every = Duration::from_millis(20);
-        let first = secinfo::app::init(&mut state, signed_in);
+        let first = secinfo::app::init(&mut state, start);
         let mut d = Driver {
             state,
             deps,
@@ -90,11 +90,11 @@ impl Driver {
             accounts: KnownAccounts::load(&dir.join("accounts.json")),
             keymap: Keymap::default(),
             theme: ThemeName::Default,
-            signed_in: true,
+            start: secinfo::app::Start::SignedIn,
         };
-        let (mut state, deps, signed_in) = prepare(ctx);
+        let (mut state, deps, start) = prepare(ctx);
         state.poll_every = Duration::from_millis(20);
-        let first = secinfo::app::init(&mut state, signed_in);
+        let first = secinfo::app::init(&mut state, start);
         let mut d = Driver {
             state,
             deps,

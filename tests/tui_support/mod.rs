@@ -201,7 +201,7 @@ pub fn known(username: &str, name: &str) -> KnownAccount {
 /// A state signed in and showing Security info with everything loaded.
 pub fn home() -> State {
     let mut s = state();
-    let fx = secinfo::app::init(&mut s, true);
+    let fx = secinfo::app::init(&mut s, secinfo::app::Start::SignedIn);
     for e in fx {
         let a = match e {
             Effect::LoadAccount { id } => Action::Account {

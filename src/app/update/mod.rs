@@ -18,20 +18,57 @@ use crate::app::action::Action;
 use crate::app::effects::Effect;
 use crate::app::keymap::{Command, Key};
 use crate::app::state::{
-    FactorItem, Loadable, Notice, Overlay, PasswordForm, Purpose, Screen, SentMessage, SignInStep,
-    State, Tone,
+    FactorItem, Loadable, Notice, Overlay, PasswordForm, Purpose, ReqId, Screen, SentMessage,
+    SignInStep, State, Tone,
 };
 use crate::backend::{BackendError, SignIn};
 use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
 
-/// The first effects: load Security info when already signed in, else start signing in.
-pub fn init(state: &mut State, signed_in: bool) -> Vec<Effect> {
-    if signed_in {
-        state.screen = Screen::Home;
-        return home::load(state, true);
+/// How the app starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// Nothing kept: ask to sign in.
+    SignIn,
+    /// A kept sign-in is already in the backend.
+    SignedIn,
+    /// Take up this account's kept sign-in after the first frame is drawn.
+    Resume(String),
+}
+
+/// The first effects: load Security info when signed in (or about to be),
+/// else start signing in.
+pub fn init(state: &mut State, start: Start) -> Vec<Effect> {
+    match start {
+        Start::SignedIn => {
+            state.screen = Screen::Home;
+            home::load(state, true)
+        }
+        Start::Resume(username) => {
+            state.screen = Screen::Home;
+            let id = state.next_id();
+            // The home screen says "Loading…" meanwhile.
+            state.account = Loadable::Loading(id);
+            state.methods = Loadable::Loading(id);
+            vec![Effect::Resume { id, username }]
+        }
+        Start::SignIn => {
+            to_sign_in(state, None);
+            Vec::new()
+        }
     }
-    to_sign_in(state, None);
-    Vec::new()
+}
+
+/// The kept sign-in of the start: load the home screen, or ask to sign in.
+fn resumed(state: &mut State, id: ReqId, kept: bool) -> Vec<Effect> {
+    if !matches!(state.methods, Loadable::Loading(want) if want == id) {
+        return Vec::new();
+    }
+    if kept {
+        home::load(state, true)
+    } else {
+        to_sign_in(state, None);
+        Vec::new()
+    }
 }
 
 /// What a key does where the focus is; `None`: nothing (released, or bound
@@ -128,6 +165,7 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
             command(state, cmd)
         }
         Action::Click(n) => click(state, n),
+        Action::Resumed { id, kept } => resumed(state, id, kept),
         Action::Restored { id, result } => signin::restored(state, id, result),
         Action::PasswordChecked { id, result } => signin::password_checked(state, id, result),
         Action::FactorStarted { id, result } => verify::started(state, id, result),
