@@ -11,6 +11,7 @@ pub mod domain;
 pub mod journeys;
 pub mod logging;
 pub mod paths;
+#[cfg(feature = "server")]
 pub mod phone;
 pub mod plain;
 pub mod present;

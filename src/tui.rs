@@ -5,23 +5,20 @@
 //! SIGINT, SIGHUP, errors and panics (ratatui's hook restores, then chains).
 
 use crate::accounts::KnownAccounts;
-use crate::app::effects::{self, DemoServices, Deps, Effect, SimulatedPhone};
+use crate::app::effects::{self, DemoServices, Deps, Effect};
 use crate::app::keymap::Keymap;
 use crate::app::state::{DemoInfo, State};
 use crate::app::{Action, Start, init, update};
 use crate::backend::Backend;
 use crate::config::ThemeName;
 use crate::journeys::session::Keeper;
-use crate::protocol::OutboxMessage;
 use crate::secrets::SessionStore;
-use async_trait::async_trait;
 use crossterm::event::{
     DisableMouseCapture, EnableMouseCapture, Event, EventStream, MouseButton, MouseEvent,
     MouseEventKind,
 };
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
@@ -47,6 +44,8 @@ pub fn prepare(ctx: Context) -> (State, Deps, Start) {
     state.browser_sign_in = ctx.backend.signs_in_with_browser();
     let keeper = Keeper::new(ctx.store, &ctx.profile, Arc::new(Mutex::new(ctx.accounts)));
     state.accounts = keeper.accounts();
+    // Only a build with the `server` feature has a demo (and its simulated phone).
+    #[cfg(feature = "server")]
     let demo: Option<Arc<dyn DemoServices>> = ctx.demo.as_ref().map(|d| {
         Arc::new(DemoPanel {
             db: d.db_path.clone(),
@@ -54,6 +53,8 @@ pub fn prepare(ctx: Context) -> (State, Deps, Start) {
             server_url: ctx.server_url.clone(),
         }) as Arc<dyn DemoServices>
     });
+    #[cfg(not(feature = "server"))]
+    let demo: Option<Arc<dyn DemoServices>> = None;
     state.demo = ctx.demo;
     let deps = Deps {
         backend: ctx.backend,
@@ -63,48 +64,60 @@ pub fn prepare(ctx: Context) -> (State, Deps, Start) {
     (state, deps, ctx.start)
 }
 
-/// The demo's simulated phone and outbox, reached the way `secinfo phone` and `serve outbox` do.
-struct DemoPanel {
-    db: PathBuf,
-    phone: PathBuf,
-    server_url: String,
-}
+/// The demo's simulated phone and outbox: only a build with the `server`
+/// feature has a demo.
+#[cfg(feature = "server")]
+mod demo_panel {
+    use crate::app::effects::{DemoServices, SimulatedPhone};
+    use crate::protocol::OutboxMessage;
+    use async_trait::async_trait;
+    use std::path::PathBuf;
 
-#[async_trait]
-impl SimulatedPhone for DemoPanel {
-    async fn approve(&self, username: Option<&str>, number: u32) -> Result<(), String> {
-        let phone = crate::phone::Phone::open(&self.phone).map_err(|e| e.to_string())?;
-        let pick = crate::phone::Pick {
-            push_id: None,
-            username,
-        };
-        phone
-            .with_server_url(&self.server_url)
-            .answer(pick, Some(number))
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string())
+    /// The demo's simulated phone and outbox, reached the way `secinfo phone` and `serve outbox` do.
+    pub(super) struct DemoPanel {
+        pub(super) db: PathBuf,
+        pub(super) phone: PathBuf,
+        pub(super) server_url: String,
     }
-    async fn activate(&self, payload: &str) -> Result<String, String> {
-        let mut phone = crate::phone::Phone::open(&self.phone).map_err(|e| e.to_string())?;
-        let name = "Simulated phone";
-        let resp = phone
-            .activate(payload, name)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(format!("{name} activated for {}.", resp.username))
-    }
-}
 
-#[async_trait]
-impl DemoServices for DemoPanel {
-    async fn outbox(&self) -> Result<Vec<OutboxMessage>, String> {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || crate::demo::outbox(&db))
-            .await
-            .map_err(|e| e.to_string())?
+    #[async_trait]
+    impl SimulatedPhone for DemoPanel {
+        async fn approve(&self, username: Option<&str>, number: u32) -> Result<(), String> {
+            let phone = crate::phone::Phone::open(&self.phone).map_err(|e| e.to_string())?;
+            let pick = crate::phone::Pick {
+                push_id: None,
+                username,
+            };
+            phone
+                .with_server_url(&self.server_url)
+                .answer(pick, Some(number))
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }
+        async fn activate(&self, payload: &str) -> Result<String, String> {
+            let mut phone = crate::phone::Phone::open(&self.phone).map_err(|e| e.to_string())?;
+            let name = "Simulated phone";
+            let resp = phone
+                .activate(payload, name)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(format!("{name} activated for {}.", resp.username))
+        }
+    }
+
+    #[async_trait]
+    impl DemoServices for DemoPanel {
+        async fn outbox(&self) -> Result<Vec<OutboxMessage>, String> {
+            let db = self.db.clone();
+            tokio::task::spawn_blocking(move || crate::demo::outbox(&db))
+                .await
+                .map_err(|e| e.to_string())?
+        }
     }
 }
+#[cfg(feature = "server")]
+use demo_panel::DemoPanel;
 
 /// Leaves the alternate screen and raw mode (and gives the mouse back) however `run` ends.
 struct Restore {

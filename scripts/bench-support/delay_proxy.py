@@ -6,14 +6,37 @@ TLS and HTTP/2 go through end to end. Counts the connections it accepts.
 
     delay_proxy.py LISTEN_PORT TARGET_HOST:TARGET_PORT RTT_MS [STATS_FILE]
 
-STATS_FILE (if given) is rewritten with the connection count after each new
-connection: the client's connection reuse shows there.
+STATS_FILE (if given) is rewritten with two lines after each change: the
+connections accepted, and how many of them carried requests. The second reads
+the TLS record headers the client sends (never their contents): after TLS 1.3's
+handshake everything is an application-data record, the client's Finished is
+the first, so a connection that sends a second one carried HTTP. It shows
+connections that were opened and then dropped unused (hyper drops the extra
+ones it raced when ALPN picks HTTP/2).
 """
 import asyncio
 import sys
 
 
-async def pipe(reader, writer, delay):
+class TlsRecords:
+    """Counts the application-data records (type 23) in one direction."""
+
+    def __init__(self):
+        self.pending = b""
+        self.app_data = 0
+
+    def feed(self, data):
+        self.pending += data
+        while len(self.pending) >= 5:
+            length = int.from_bytes(self.pending[3:5], "big")
+            if len(self.pending) < 5 + length:
+                break
+            if self.pending[0] == 23:
+                self.app_data += 1
+            self.pending = self.pending[5 + length:]
+
+
+async def pipe(reader, writer, delay, records=None, on_record=None):
     queue = asyncio.Queue()
     loop = asyncio.get_running_loop()
 
@@ -36,6 +59,9 @@ async def pipe(reader, writer, delay):
     try:
         while True:
             data = await reader.read(65536)
+            if records is not None and data:
+                records.feed(data)
+                on_record()
             queue.put_nowait((loop.time() + delay, data or None))
             if not data:
                 break
@@ -52,13 +78,25 @@ async def main():
     host, port = target.rsplit(":", 1)
     one_way = rtt_ms / 2000.0
     connections = 0
+    carried = set()
+
+    def write_stats():
+        if stats:
+            with open(stats, "w") as f:
+                f.write(f"{connections}\n{len(carried)}\n")
 
     async def handle(client_r, client_w):
         nonlocal connections
         connections += 1
-        if stats:
-            with open(stats, "w") as f:
-                f.write(f"{connections}\n")
+        me = connections
+        records = TlsRecords()
+
+        def on_record():
+            if records.app_data >= 2 and me not in carried:
+                carried.add(me)
+                write_stats()
+
+        write_stats()
         # The TCP handshake to the server costs a round trip too.
         await asyncio.sleep(one_way * 2)
         try:
@@ -67,7 +105,8 @@ async def main():
             client_w.close()
             return
         await asyncio.gather(
-            pipe(client_r, server_w, one_way), pipe(server_r, client_w, one_way)
+            pipe(client_r, server_w, one_way, records, on_record),
+            pipe(server_r, client_w, one_way),
         )
 
     server = await asyncio.start_server(handle, "127.0.0.1", listen)

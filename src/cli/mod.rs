@@ -25,6 +25,8 @@ mod lists;
 mod ops;
 pub mod output;
 mod passwords;
+#[cfg(feature = "server")]
+mod phone;
 mod prompt;
 #[cfg(feature = "server")]
 mod serve;
@@ -143,7 +145,8 @@ pub enum Command {
     #[cfg(feature = "server")]
     Admin(serve::AdminArgs),
     /// The simulated authenticator phone.
-    Phone(server_cmds::PhoneArgs),
+    #[cfg(feature = "server")]
+    Phone(phone::PhoneArgs),
     /// The built-in demo.
     Demo {
         #[command(subcommand)]
@@ -313,6 +316,7 @@ fn wants_json(command: &Option<Command>) -> bool {
         }) => j.json,
         Some(Command::Activity(a)) => a.json,
         Some(Command::Login(a)) => a.json,
+        #[cfg(feature = "server")]
         Some(Command::Phone(a)) => a.command.wants_json(),
         _ => false,
     }
@@ -341,7 +345,8 @@ async fn run(cli: Cli) -> Outcome {
         Some(Command::Serve(a)) => serve::serve(*a).await,
         #[cfg(feature = "server")]
         Some(Command::Admin(a)) => serve::admin(a),
-        Some(Command::Phone(a)) => server_cmds::phone(a).await,
+        #[cfg(feature = "server")]
+        Some(Command::Phone(a)) => phone::phone(a).await,
         Some(Command::Demo { command }) => server_cmds::demo(command),
         Some(Command::Config { command }) => server_cmds::config(command),
         Some(Command::Completions { shell }) => {

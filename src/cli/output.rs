@@ -564,6 +564,7 @@ pub struct PhoneAccountOut {
     pub server_url: String,
 }
 
+#[cfg(feature = "server")]
 impl PhoneAccounts {
     pub fn new(list: &[crate::phone::AccountInfo]) -> Self {
         Self {

@@ -131,7 +131,7 @@ impl ServerKey {
     /// HMAC-SHA256 of `data` under this key, for `purpose` (so one key
     /// serves several uses without their values ever matching).
     pub fn mac(&self, purpose: &str, data: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0[..])
+        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.0[..])
             .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
         mac.update(purpose.as_bytes());
         mac.update(&[0]);
@@ -265,7 +265,7 @@ mod tests {
     fn hmac_matches_rfc_4231_and_depends_on_the_purpose() {
         // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
         let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(b"Jefe").unwrap_or_else(|_| unreachable!());
+            <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(b"Jefe").unwrap_or_else(|_| unreachable!());
         mac.update(b"what do ya want for nothing?");
         assert_eq!(
             hex::encode(mac.finalize().into_bytes()),
