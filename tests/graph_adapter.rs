@@ -515,6 +515,38 @@ async fn the_default_is_a_kind_and_changes_through_sign_in_preferences() {
     assert_eq!(defaults, [MethodKind::Totp, MethodKind::HardwareToken]);
 }
 
+#[tokio::test]
+async fn the_home_screen_and_set_default_read_the_sign_in_preferences_once_and_a_later_read_asks_again()
+ {
+    let server = GraphServer::start().await;
+    let b = signed_in(&server).await;
+    let reads = || {
+        server
+            .seen("GET", "/beta/me/authentication/signInPreferences")
+            .len()
+    };
+    // The home screen asks for the capabilities and the methods together; both need them.
+    let (caps, methods) = futures::join!(b.capabilities(), b.methods());
+    caps.unwrap();
+    methods.unwrap();
+    assert_eq!(reads(), 1, "asked together, read once");
+    // A read asked for after that one finished is a new request: nothing is kept.
+    b.methods().await.unwrap();
+    assert_eq!(reads(), 2);
+    // Set default reads the capabilities and the methods together too.
+    let totp = "b172893e-893e-b172-3e89-72b13e8972b1";
+    change::set_default(&b, &mut Transcript::default(), totp)
+        .await
+        .unwrap()
+        .expect("not cancelled");
+    assert_eq!(reads(), 3, "set default read them once");
+    assert!(
+        !server
+            .seen("PATCH", "/beta/me/authentication/signInPreferences")
+            .is_empty()
+    );
+}
+
 /// A browser step is never needed for a scope: only an administrator can grant these.
 async fn no_browser(_: SignIn) -> Result<bool, BackendError> {
     panic!("a scope is asked for by a refresh, not in a browser")

@@ -264,8 +264,8 @@ mod tests {
     #[test]
     fn hmac_matches_rfc_4231_and_depends_on_the_purpose() {
         // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
-        let mut mac =
-            <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(b"Jefe").unwrap_or_else(|_| unreachable!());
+        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(b"Jefe")
+            .unwrap_or_else(|_| unreachable!());
         mac.update(b"what do ya want for nothing?");
         assert_eq!(
             hex::encode(mac.finalize().into_bytes()),

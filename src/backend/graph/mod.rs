@@ -94,6 +94,9 @@ pub struct GraphBackend {
     step_ups: Mutex<StepUps>,
     /// Each listed method's typed collection, by id (deletes go there).
     listed: Mutex<HashMap<String, (Method, Option<Collection>)>>,
+    /// The last sign-in preferences read, and when the read finished: see
+    /// [`GraphBackend::preferences`].
+    preferences: tokio::sync::Mutex<Option<(Instant, wire::SignInPreferences)>>,
 }
 
 impl GraphBackend {
@@ -111,6 +114,7 @@ impl GraphBackend {
             portal_url: s.portal_url.clone(),
             step_ups: Mutex::default(),
             listed: Mutex::default(),
+            preferences: tokio::sync::Mutex::default(),
         })
     }
 
@@ -155,15 +159,30 @@ impl GraphBackend {
         ))
     }
 
-    /// The sign-in preferences, when Graph lets us read them.
+    /// The sign-in preferences, when Graph lets us read them. Reads asked for
+    /// together share one request: the capabilities and the methods both need
+    /// them, and the home screen and set default ask for both at once. A read
+    /// that was still under way when this one was asked for answers it (as it
+    /// would have, had they been one request); a read finished before is never
+    /// reused, so a change is always seen by the next read.
     async fn preferences(&self) -> Result<wire::SignInPreferences> {
-        self.get_json(
-            "beta/me/authentication/signInPreferences",
-            Op::Read {
-                permission: "UserAuthenticationMethod.Read",
-            },
-        )
-        .await
+        let asked = Instant::now();
+        let mut last = self.preferences.lock().await;
+        if let Some((finished, read)) = &*last
+            && *finished >= asked
+        {
+            return Ok(read.clone());
+        }
+        let read: wire::SignInPreferences = self
+            .get_json(
+                "beta/me/authentication/signInPreferences",
+                Op::Read {
+                    permission: "UserAuthenticationMethod.Read",
+                },
+            )
+            .await?;
+        *last = Some((Instant::now(), read.clone()));
+        Ok(read)
     }
 }
 
