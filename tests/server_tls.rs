@@ -127,3 +127,108 @@ fn the_reference_server_speaks_tls_and_a_profile_trusts_its_private_ca() {
         "{doc}"
     );
 }
+
+/// `secinfo serve` over TLS on a fresh database; its address.
+fn tls_server(
+    dir: &std::path::Path,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> (Served, String) {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let served = Served(
+        Command::new(env!("CARGO_BIN_EXE_secinfo"))
+            .args([
+                "serve",
+                "--db",
+                dir.join("server.db").to_str().unwrap(),
+                "--listen",
+                &listen,
+            ])
+            .args(["--tls-cert", cert.to_str().unwrap()])
+            .args(["--tls-key", key.to_str().unwrap()])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(&listen).is_err() {
+        assert!(Instant::now() < deadline, "the server never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (served, listen)
+}
+
+/// A TCP proxy to `upstream` that counts the connections it is asked for.
+async fn counting_proxy(
+    upstream: String,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    (addr, count)
+}
+
+/// What a start does: three requests at once, before any connection exists.
+async fn three_at_once(client: &secinfo::backend::http::HttpClient) -> Vec<reqwest::Version> {
+    let get = || async {
+        let req = client.request(reqwest::Method::GET, "v1/meta").unwrap();
+        client.send(req).await.unwrap().version()
+    };
+    let (a, b, c) = futures::join!(get(), get(), get());
+    vec![a, b, c]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_known_to_speak_http2_gets_one_connection_for_the_requests_of_a_start() {
+    use secinfo::backend::first_connection::Http2Servers;
+    use secinfo::backend::http::HttpClient;
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = private_ca(dir.path());
+    let (_served, listen) = tls_server(dir.path(), &cert, &key);
+    let (proxy, connections) = counting_proxy(listen).await;
+    let url = format!("https://{proxy}");
+    let origin = url.clone();
+    let servers = Http2Servers::at(dir.path().join("state").join("http2-servers"));
+    let client = || {
+        HttpClient::remembering(&url, Duration::from_secs(5), Some(&ca), servers.clone()).unwrap()
+    };
+
+    // The first start knows nothing of the server: its requests connect at once, as
+    // they always did, and the server's answer (HTTP/2, by ALPN) is remembered.
+    assert!(!servers.knows(&origin));
+    let versions = three_at_once(&client()).await;
+    assert_eq!(versions, [reqwest::Version::HTTP_2; 3]);
+    let first = connections.load(Ordering::SeqCst);
+    assert!(first >= 1);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !servers.knows(&origin) {
+        assert!(
+            Instant::now() < deadline,
+            "the server's HTTP/2 was not remembered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // The next start (a new client, as a new process makes): one connection carries all three.
+    let versions = three_at_once(&client()).await;
+    assert_eq!(versions, [reqwest::Version::HTTP_2; 3]);
+    assert_eq!(
+        connections.load(Ordering::SeqCst) - first,
+        1,
+        "one connection for the three"
+    );
+}

@@ -3,6 +3,7 @@
 //! idempotent requests only, 401 mapped to "sign in again", and plain
 //! `http://` refused unless it goes to loopback.
 
+use super::first_connection::{FirstConnection, Http2Servers};
 use super::{BackendError, Result};
 use crate::protocol::ErrorBody;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
@@ -76,6 +77,17 @@ impl HttpClient {
         timeout: Duration,
         ca_file: Option<&std::path::Path>,
     ) -> Result<Self> {
+        Self::remembering(base_url, timeout, ca_file, Http2Servers::in_state_dir())
+    }
+
+    /// Like [`HttpClient::new`], with the servers known to speak HTTP/2 kept in
+    /// `servers` (see `first_connection`).
+    pub fn remembering(
+        base_url: &str,
+        timeout: Duration,
+        ca_file: Option<&std::path::Path>,
+        servers: Http2Servers,
+    ) -> Result<Self> {
         let base = parse_base_url(base_url)?;
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("secinfo/", env!("CARGO_PKG_VERSION")))
@@ -93,6 +105,10 @@ impl HttpClient {
             // client never speaks TLS: reading the system's CA store (every file
             // in /etc/ssl/certs) would only add milliseconds to each start.
             builder = builder.tls_certs_only(std::iter::empty());
+        } else {
+            // HTTP/2 is chosen in the TLS handshake (ALPN): plain http:// is HTTP/1.1.
+            let origin = base.origin().ascii_serialization();
+            builder = builder.connector_layer(FirstConnection::new(origin, servers));
         }
         if let Some(path) = ca_file {
             let pem = std::fs::read(path).map_err(|e| {

@@ -3,6 +3,7 @@
 //! `privacyidea`, `graph` (Microsoft Entra, on the generic `oauth` client).
 //! All of them talk HTTP through `http::HttpClient`.
 
+pub mod first_connection;
 pub mod graph;
 pub mod http;
 pub mod native;
