@@ -194,9 +194,11 @@ async fn eager_lister(url: String, token: String, until: Instant, figures: Arc<M
     }
 }
 
-/// Lists on a fixed schedule, one every `period`. Each time counts from when
-/// the list was due, so a slow answer cannot hide behind the wait for it
-/// (no coordinated omission).
+/// Lists on a fixed schedule, one every `period`. A list that had to wait for
+/// the one before (the server was slow) counts from when it was due, so a slow
+/// answer cannot hide behind the wait for it (no coordinated omission); one
+/// that did not counts from when it was sent, since tokio's timer wakes up to a
+/// millisecond after the due time and that lateness is the load generator's.
 async fn paced_lister(
     url: String,
     token: String,
@@ -207,12 +209,15 @@ async fn paced_lister(
     let http = reqwest::Client::new();
     let mut ticks = tokio::time::interval(period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut done = Instant::now();
     loop {
         let due = ticks.tick().await.into_std();
         if due >= until {
             break;
         }
-        list_once(&http, &url, &token, due, &figures).await;
+        let since = if done > due { due } else { Instant::now() };
+        list_once(&http, &url, &token, since, &figures).await;
+        done = Instant::now();
     }
 }
 

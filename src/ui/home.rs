@@ -57,12 +57,16 @@ pub fn render(
     let mut focus_line = None;
     // (line, n): where each of the home items was put, for clicks.
     let mut rows: Vec<(usize, usize)> = Vec::new();
+    // Rows are pushed in the items' order, so each search goes on from the last one
+    // found: one pass over the items per frame, however many methods there are.
+    let mut from = 0;
     let mut push = |lines: &mut Vec<Line<'static>>, item: HomeItem, spans: Vec<Span<'static>>| {
         if focused == Some(item) {
             focus_line = Some(lines.len());
         }
-        if let Some(n) = items.iter().position(|i| *i == item) {
-            rows.push((lines.len(), n));
+        if let Some(k) = items[from..].iter().position(|i| *i == item) {
+            rows.push((lines.len(), from + k));
+            from += k + 1;
         }
         lines.push(row(spans, focused == Some(item), theme));
     };
