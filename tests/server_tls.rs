@@ -61,28 +61,14 @@ fn the_reference_server_speaks_tls_and_a_profile_trusts_its_private_ca() {
     writeln!(add.stdin.take().unwrap(), "{password}").unwrap();
     assert!(add.wait().unwrap().success());
 
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let _served = Served(
-        Command::new(env!("CARGO_BIN_EXE_secinfo"))
-            .args(["serve", "--db", db.to_str().unwrap(), "--listen", &listen])
-            .args(["--tls-cert", cert.to_str().unwrap()])
-            .args(["--tls-key", key.to_str().unwrap()])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(&listen).is_err() {
-        assert!(Instant::now() < deadline, "the server never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert_eq!(db, dir.path().join("server.db"));
+    let (_served, listen) = tls_server(dir.path(), &cert, &key);
 
     let home = dir.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
     let profile = |ca_line: &str| {
         format!(
-            "[profiles.tls]\nbackend = \"native\"\nurl = \"https://127.0.0.1:{port}\"\n{ca_line}\
+            "[profiles.tls]\nbackend = \"native\"\nurl = \"https://{listen}\"\n{ca_line}\
              secret_store = \"passphrase\"\ntimeout_secs = 5\n"
         )
     };
