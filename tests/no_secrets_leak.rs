@@ -15,7 +15,7 @@
 mod common;
 mod serve_process;
 
-use common::{Live, command, text, totp_now};
+use common::{Live, Printed, command, totp_now};
 use secinfo::secrets::SecretString;
 use secinfo::server::{Settings, admin};
 use serve_process::{free_port, wait_until_up};
@@ -35,8 +35,7 @@ struct Journey {
     /// Everything that must not leak, with what it is.
     secrets: Vec<(String, &'static str)>,
     /// Every stderr and stdout, by command.
-    stderr: Vec<(String, String)>,
-    stdout: Vec<(String, String)>,
+    printed: Printed,
 }
 
 impl Drop for Journey {
@@ -74,19 +73,8 @@ impl Journey {
 
     /// Run to the end with `stdin`; keep its output for the scan.
     fn run(&mut self, args: &[&str], stdin: &str) -> Output {
-        let mut child = self.cmd(args).spawn().unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        let name = args.join(" ");
-        self.stderr.push((name.clone(), text(&out.stderr)));
-        self.stdout.push((name, text(&out.stdout)));
-        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
-        out
+        let cmd = self.cmd(args);
+        self.printed.run(args.join(" "), cmd, stdin)
     }
 
     fn json(&mut self, args: &[&str], stdin: &str) -> serde_json::Value {
@@ -145,8 +133,8 @@ impl Journey {
             live.err.lock().unwrap().clone(),
         );
         assert!(status.success(), "plain mode: {out}\n{err}");
-        self.stderr.push(("--plain".into(), err));
-        self.stdout.push(("--plain".into(), out));
+        self.printed.stderr.push(("--plain".into(), err));
+        self.printed.stdout.push(("--plain".into(), out));
     }
 
     fn finish_login(&mut self, live: Live, mut stdin: std::process::ChildStdin, typed: String) {
@@ -156,8 +144,9 @@ impl Journey {
         let status = live.finish();
         let err = live.err.lock().unwrap().clone();
         assert!(status.success(), "login: {err}");
-        self.stderr.push(("login".into(), err));
-        self.stdout
+        self.printed.stderr.push(("login".into(), err));
+        self.printed
+            .stdout
             .push(("login".into(), live.out.lock().unwrap().clone()));
     }
 }
@@ -247,8 +236,7 @@ async fn no_secret_reaches_a_log_stderr_or_any_file_at_trace() {
         server,
         db,
         secrets: Vec::new(),
-        stderr: Vec::new(),
-        stdout: Vec::new(),
+        printed: Printed::default(),
     };
     j.secret(PASSWORD, "the password");
     j.secret(NEW_PASSWORD, "the new password");
@@ -369,7 +357,7 @@ fn scan(j: &Journey) {
     }
     let mut places: Vec<(String, &str)> =
         read.iter().map(|(n, t)| (n.clone(), t.as_str())).collect();
-    for (cmd, err) in &j.stderr {
+    for (cmd, err) in &j.printed.stderr {
         places.push((format!("stderr of `secinfo {cmd}`"), err));
     }
     let mut leaks = Vec::new();
@@ -384,7 +372,7 @@ fn scan(j: &Journey) {
         }
     }
     // stdout shows what it must show once, never a password, passphrase or token.
-    for (cmd, out) in &j.stdout {
+    for (cmd, out) in &j.printed.stdout {
         for value in [PASSWORD, NEW_PASSWORD, PASSPHRASE] {
             if appears(out, value) {
                 leaks.push(format!(
@@ -406,7 +394,7 @@ fn scan(j: &Journey) {
         read.len(),
         client_log.lines().count(),
         server_log.lines().count(),
-        j.stderr.len()
+        j.printed.stderr.len()
     );
 }
 

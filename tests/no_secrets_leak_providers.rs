@@ -14,11 +14,10 @@ mod common;
 mod graph_server;
 mod pty_support;
 
-use common::text;
+use common::Printed;
 use pty_support::Pty;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 const PASSPHRASE: &str = "provider store passphrase 7731";
 
@@ -27,8 +26,7 @@ struct Journey {
     /// Everything that must not leak, with what it is.
     secrets: Vec<(String, &'static str)>,
     /// Every stderr (and the panic's terminal output), by command.
-    stderr: Vec<(String, String)>,
-    stdout: Vec<(String, String)>,
+    printed: Printed,
 }
 
 impl Journey {
@@ -39,8 +37,7 @@ impl Journey {
         let mut j = Journey {
             home,
             secrets: Vec::new(),
-            stderr: Vec::new(),
-            stdout: Vec::new(),
+            printed: Printed::default(),
         };
         j.secret(PASSPHRASE, "the store passphrase");
         j
@@ -60,25 +57,8 @@ impl Journey {
         let mut all = args.to_vec();
         all.extend(["--passphrase-from", &pass]);
         let home = self.home.path();
-        let mut child = common::command(home, &home.join("config.toml"), &all)
-            .env("SECINFO_LOG", "trace")
-            .env("RUST_LOG", "trace")
-            .env("RUST_BACKTRACE", "1")
-            .stdin(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        let name = args.join(" ");
-        self.stderr.push((name.clone(), text(&out.stderr)));
-        self.stdout.push((name, text(&out.stdout)));
-        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
-        out
+        let cmd = common::command(home, &home.join("config.toml"), &all);
+        self.printed.run(args.join(" "), cmd, stdin)
     }
 
     /// The TUI, signed in from the store, panics at the first key (a debug-build hook).
@@ -105,7 +85,7 @@ impl Journey {
         let (exit, out) = p.finish();
         assert_ne!(exit, "0", "{out}");
         assert!(out.contains("SECINFO_TEST_PANIC"), "it panicked:\n{out}");
-        self.stderr.push(("the TUI's panic".into(), out));
+        self.printed.stderr.push(("the TUI's panic".into(), out));
     }
 
     /// Every file written (but the encrypted store and the passphrase file),
@@ -137,7 +117,8 @@ impl Journey {
             "the log is at TRACE"
         );
         places.extend(
-            self.stderr
+            self.printed
+                .stderr
                 .iter()
                 .map(|(c, e)| (format!("stderr of {c}"), e.clone())),
         );
@@ -152,7 +133,7 @@ impl Journey {
                 leaks.push(format!("a token ({t}) in {place}"));
             }
         }
-        for (cmd, out) in &self.stdout {
+        for (cmd, out) in &self.printed.stdout {
             if !shape(out).is_empty() || out.contains(PASSPHRASE) {
                 leaks.push(format!("a token or the passphrase on stdout of {cmd}"));
             }
@@ -249,7 +230,7 @@ fn privacyidea_journeys_and_a_panic_leak_no_secret_at_trace() {
     let app_password = made["password"].as_str().unwrap().to_string();
     j.secret(&app_password, "the app password");
     // Shown once, on stdout, on purpose: from here on it must appear nowhere.
-    j.stdout.pop();
+    j.printed.stdout.pop();
     let id = made["id"].as_str().unwrap().to_string();
     j.run(&["app-passwords", "list"], "");
     j.run(&["app-passwords", "delete", &id, "--yes"], "");

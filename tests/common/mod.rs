@@ -294,3 +294,32 @@ pub fn privacyidea_env() -> (String, String, String) {
     };
     (get("PI_URL"), get("PI_REALM"), get("PI_PASSWORD"))
 }
+
+/// What secinfo printed in a leak scan, by command; `run` adds to it.
+#[derive(Default)]
+pub struct Printed {
+    pub stderr: Vec<(String, String)>,
+    pub stdout: Vec<(String, String)>,
+}
+
+impl Printed {
+    /// `cmd` at TRACE (with a backtrace on a panic), run to the end with
+    /// `stdin`; what it printed is kept under `name`, and it must succeed.
+    pub fn run(&mut self, name: String, mut cmd: Command, stdin: &str) -> Output {
+        cmd.env("SECINFO_LOG", "trace")
+            .env("RUST_LOG", "trace")
+            .env("RUST_BACKTRACE", "1");
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        self.stderr.push((name.clone(), text(&out.stderr)));
+        self.stdout.push((name.clone(), text(&out.stdout)));
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        out
+    }
+}
